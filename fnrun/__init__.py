@@ -1,0 +1,31 @@
+"""fnrun: serverless ML functions, run as tracked batch jobs or served as real-time graphs.
+
+>>> import fnrun
+>>> fn = fnrun.new_function("hello", kind="job", command="hello.py")
+>>> fn.kind
+'job'
+"""
+
+from fnrun.db import get_run_db
+from fnrun.errors import FnrunError, InvalidArgumentError, NotFoundError, SchemaError
+from fnrun.runtimes.base import BaseRuntime
+from fnrun.runtimes.factory import code_to_function, new_function
+from fnrun.runtimes.importer import import_function
+from fnrun.runtimes.registry import kinds, register_runtime
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BaseRuntime",
+    "FnrunError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "SchemaError",
+    "__version__",
+    "code_to_function",
+    "get_run_db",
+    "import_function",
+    "kinds",
+    "new_function",
+    "register_runtime",
+]

@@ -1,0 +1,3 @@
+from fnrun.cli import main
+
+main()

@@ -1,0 +1,73 @@
+"""Settings, read once from the environment and passed down.
+
+Environment variables:
+
+- ``FNRUN_HOME``: the home folder (default ``~/.fnrun``); holds the default DB and artifacts.
+- ``FNRUN_DBPATH``: a SQLAlchemy URL (``postgresql://...``, ``sqlite:///...``) or a file path
+  for an embedded SQLite DB (default ``$FNRUN_HOME/fnrun.db``).
+- ``FNRUN_ARTIFACT_PATH``: where artifacts go (default ``$FNRUN_HOME/artifacts``).
+- ``FNRUN_DEFAULT_PROJECT``: the project used when none is given (default ``default``).
+
+Plain dataclasses rather than pydantic-settings: importing pydantic-settings costs ~0.28 s
+here, more than the whole ``import fnrun`` budget, for six string settings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """fnrun settings. Build with :meth:`from_env`; derive variants with :meth:`with_`."""
+
+    home: Path
+    dbpath: str
+    artifact_path: str
+    default_project: str = "default"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        home = Path(env.get("FNRUN_HOME") or Path.home() / ".fnrun").expanduser()
+        return cls(
+            home=home,
+            dbpath=env.get("FNRUN_DBPATH") or str(home / "fnrun.db"),
+            artifact_path=env.get("FNRUN_ARTIFACT_PATH") or str(home / "artifacts"),
+            default_project=env.get("FNRUN_DEFAULT_PROJECT") or "default",
+        )
+
+    @property
+    def db_url(self) -> str:
+        """``dbpath`` as a SQLAlchemy URL (a bare path becomes ``sqlite:///<abs path>``)."""
+        return to_db_url(self.dbpath)
+
+    def with_(self, **changes: object) -> Settings:
+        """A modified copy: ``settings.with_(dbpath="sqlite://")``."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def to_db_url(dbpath: str) -> str:
+    if "://" in dbpath:
+        return dbpath
+    return "sqlite:///" + str(Path(dbpath).expanduser().resolve())
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process settings, read from the environment on first use."""
+    global _settings
+    if _settings is None:
+        _settings = Settings.from_env()
+    return _settings
+
+
+def reset_settings(settings: Settings | None = None) -> None:
+    """Replace (or drop, to re-read the environment) the process settings; for tests and CLIs."""
+    global _settings
+    _settings = settings

@@ -1,0 +1,106 @@
+"""Runs: one row per (project, uid, iteration); iteration 0 is the parent of hyper-param runs."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from fnrun.db.base import Doc
+from fnrun.db.sql.engine import now_iso, upsert, with_retries
+from fnrun.db.sql.functions import _labels_match
+from fnrun.db.sql.tables import runs
+from fnrun.errors import NotFoundError
+
+
+class RunsMixin:
+    engine: Engine
+    default_project: str
+
+    def _ensure_project(self, conn: Connection, project: str) -> None:
+        raise NotImplementedError  # provided by ProjectsMixin
+
+    def store_run(self, run: Doc, uid: str, project: str = "", iter: int = 0) -> None:
+        project = project or self.default_project
+        row = _run_row(copy.deepcopy(run), uid, project, iter)
+
+        def work(conn: Connection) -> None:
+            self._ensure_project(conn, project)
+            upsert(conn, runs, row)
+
+        with_retries(self.engine, work)
+
+    def update_run(self, updates: dict[str, Any], uid: str, project: str = "", iter: int = 0) -> Doc:
+        """Apply dotted-key updates (``{"status.state": "completed"}``) to a stored run."""
+        project = project or self.default_project
+
+        def work(conn: Connection) -> Doc:
+            body = _read(conn, uid, project, iter)
+            for key, value in updates.items():
+                set_dotted(body, key, value)
+            upsert(conn, runs, _run_row(body, uid, project, iter))
+            return body
+
+        return with_retries(self.engine, work)
+
+    def read_run(self, uid: str, project: str = "", iter: int = 0) -> Doc:
+        project = project or self.default_project
+        return with_retries(self.engine, lambda c: _read(c, uid, project, iter), write=False)
+
+    def list_runs(self, name: str | None = None, project: str | None = None,
+                  labels: dict[str, str] | None = None, state: str | None = None,
+                  uid: str | None = None, iter: bool = False, last: int = 0) -> list[Doc]:
+        """Runs newest first; child iterations only with ``iter=True``."""
+        query = select(runs.c.body)
+        for column, value in ((runs.c.project, project), (runs.c.name, name),
+                              (runs.c.state, state), (runs.c.uid, uid)):
+            if value:
+                query = query.where(column == value)
+        if not iter:
+            query = query.where(runs.c.iteration == 0)
+        query = query.order_by(runs.c.start_time.desc(), runs.c.updated.desc())
+        rows = with_retries(self.engine, lambda c: c.execute(query).all(), write=False)
+        out = [r.body for r in rows if _labels_match(r.body["metadata"].get("labels", {}), labels)]
+        return out[:last] if last else out
+
+    def del_run(self, uid: str, project: str = "", iter: int | None = None) -> None:
+        project = project or self.default_project
+        stmt = runs.delete().where(runs.c.project == project, runs.c.uid == uid)
+        if iter is not None:
+            stmt = stmt.where(runs.c.iteration == iter)
+        with_retries(self.engine, lambda c: c.execute(stmt))
+
+
+def _read(conn: Connection, uid: str, project: str, iter: int) -> Doc:
+    row = conn.execute(select(runs.c.body).where(
+        runs.c.project == project, runs.c.uid == uid, runs.c.iteration == iter)).first()
+    if row is None:
+        raise NotFoundError(f"run {uid} (iteration {iter}) not found in project {project!r}",
+                            field="uid", hint="list runs with `fnrun get runs`")
+    return dict(row.body)
+
+
+def _run_row(body: Doc, uid: str, project: str, iter: int) -> dict[str, Any]:
+    meta = body.setdefault("metadata", {})
+    meta.update(uid=uid, project=project, iteration=iter)
+    status = body.setdefault("status", {})
+    now = now_iso()
+    status["last_update"] = now
+    return {
+        "project": project, "uid": uid, "iteration": iter, "name": meta.get("name", ""),
+        "state": status.get("state", ""), "labels": meta.get("labels", {}),
+        "start_time": status.get("start_time", ""), "updated": now, "body": body,
+    }
+
+
+def set_dotted(body: dict[str, Any], key: str, value: Any) -> None:
+    """``set_dotted(d, "status.state", "x")`` sets ``d["status"]["state"]``, creating levels."""
+    *parents, leaf = key.split(".")
+    node = body
+    for part in parents:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[leaf] = value

@@ -1,0 +1,36 @@
+"""The SQL run DB: embedded SQLite by default, PostgreSQL (or any SQLAlchemy URL) at scale.
+
+>>> db = SQLRunDB("sqlite://")          # in memory
+>>> db.store_project("demo")
+>>> [p["metadata"]["name"] for p in db.list_projects()]
+['demo']
+"""
+
+from __future__ import annotations
+
+from fnrun.db.sql.artifacts import ArtifactsMixin
+from fnrun.db.sql.engine import make_engine
+from fnrun.db.sql.functions import FunctionsMixin
+from fnrun.db.sql.projects import LogsMixin, ProjectsMixin
+from fnrun.db.sql.runs import RunsMixin
+from fnrun.db.sql.tables import metadata
+
+
+class SQLRunDB(ProjectsMixin, FunctionsMixin, RunsMixin, ArtifactsMixin, LogsMixin):
+    """A :class:`~fnrun.db.base.RunDB` over SQLAlchemy; creates its tables on first use."""
+
+    def __init__(self, url: str, default_project: str = "") -> None:
+        if not default_project:
+            from fnrun.config import get_settings
+
+            default_project = get_settings().default_project
+        self.url = url
+        self.default_project = default_project
+        self.engine = make_engine(url)
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"SQLRunDB({self.engine.url.render_as_string(hide_password=True)!r})"

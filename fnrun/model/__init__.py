@@ -1,0 +1,1 @@
+"""The data model: strict ``{kind, metadata, spec, status}`` documents with dict round-trip."""

@@ -1,0 +1,82 @@
+"""Environment variables of a function: ``set_env``, ``set_envs``, ``set_env_from_secret``.
+
+Env entries keep Kubernetes' shape (``{"name", "value"}`` or ``{"name", "valueFrom"}``) so
+they go into pod manifests and MLRun's ``function.yaml`` unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Self
+
+from fnrun.errors import InvalidArgumentError, NotFoundError
+
+_ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+
+
+class EnvMixin:
+    spec: Any
+
+    def set_env(self, name: str, value: Any = None, value_from: dict[str, Any] | None = None) -> Self:
+        """Set (or replace) one environment variable."""
+        if not isinstance(name, str) or not _ENV_NAME.match(name):
+            raise InvalidArgumentError(
+                f"invalid environment variable name {name!r}", field="env",
+                hint="use letters, digits, '_', '-' or '.', not starting with a digit",
+            )
+        entry: dict[str, Any] = {"name": name}
+        if value_from is not None:
+            entry["valueFrom"] = value_from
+        else:
+            entry["value"] = "" if value is None else str(value)
+        env = [e for e in self.spec.env if e.get("name") != name]
+        env.append(entry)
+        self.spec.env = env
+        return self
+
+    def set_envs(self, env_vars: dict[str, Any] | None = None, file_path: str | None = None) -> Self:
+        """Set several variables from a dict and/or a ``KEY=VALUE`` env file."""
+        if env_vars is None and file_path is None:
+            raise InvalidArgumentError("give env_vars or file_path", field="set_envs")
+        merged = dict(read_env_file(file_path)) if file_path else {}
+        merged.update(env_vars or {})
+        for name, value in merged.items():
+            self.set_env(name, value)
+        return self
+
+    def set_env_from_secret(self, name: str, secret: str = "", secret_key: str = "") -> Self:
+        """Read ``name`` from key ``secret_key`` (default ``name``) of Kubernetes secret ``secret``."""
+        if not secret:
+            raise InvalidArgumentError("no secret name given", field="secret",
+                                       hint="set_env_from_secret(name, secret='my-secret', ...)")
+        ref = {"secretKeyRef": {"name": secret, "key": secret_key or name}}
+        return self.set_env(name, value_from=ref)
+
+    def get_env(self, name: str, default: Any = None) -> Any:
+        """The plain value of ``name`` (a ``valueFrom`` entry returns its reference dict)."""
+        for entry in self.spec.env:
+            if entry.get("name") == name:
+                return entry.get("value", entry.get("valueFrom"))
+        return default
+
+
+def read_env_file(path: str) -> dict[str, str]:
+    """Parse a dotenv file: ``KEY=VALUE`` lines, ``#`` comments, optional ``export`` and quotes."""
+    file = Path(path)
+    if not file.is_file():
+        raise NotFoundError(f"env file not found: {path}", field="file_path")
+    out: dict[str, str] = {}
+    for number, raw in enumerate(file.read_text().splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").strip()
+        if "=" not in line:
+            raise InvalidArgumentError(f"line {number} is not KEY=VALUE: {raw!r}",
+                                       field=f"{path}:{number}")
+        key, value = (part.strip() for part in line.split("=", 1))
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        out[key] = value
+    return out

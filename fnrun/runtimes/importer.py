@@ -1,0 +1,92 @@
+"""``import_function``: a function from a YAML/JSON file, an http(s) URL or ``db://``."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fnrun.errors import InvalidArgumentError, NotFoundError
+from fnrun.model.serialize import from_yaml
+from fnrun.runtimes.base import BaseRuntime
+from fnrun.runtimes.factory import function_from_dict, normalize_name
+
+if TYPE_CHECKING:
+    from fnrun.db.base import RunDB
+
+_DB_URI = re.compile(r"^db://(?P<project>[^/]+)/(?P<name>[^:@/]+)(:(?P<tag>[^@]+))?(@(?P<hash>\w+))?$")
+
+
+def import_function(
+    url: str,
+    project: str | None = None,
+    new_name: str | None = None,
+    db: RunDB | None = None,
+) -> BaseRuntime:
+    """Load a function: ``function.yaml``, ``https://.../function.yaml`` or
+    ``db://project/name[:tag|@hash]``.
+
+    >>> fn = import_function("db://default/prep:latest")  # doctest: +SKIP
+    """
+    if url.startswith("db://"):
+        fn = function_from_dict(read_db_uri(url, db), url)
+    elif url.startswith("hub://"):
+        raise InvalidArgumentError(
+            "hub:// functions are not supported yet", field="url",
+            hint="download the item's function.yaml and import that path or URL",
+        )
+    else:
+        fn = function_from_dict(load_document(url), url)
+    if project:
+        fn.metadata.project = project
+    if new_name:
+        fn.metadata.name = normalize_name(new_name)
+    return fn
+
+
+def parse_db_uri(uri: str) -> tuple[str, str, str, str]:
+    """``db://project/name[:tag][@hash]`` -> (project, name, tag, hash)."""
+    match = _DB_URI.match(uri)
+    if not match:
+        raise InvalidArgumentError(f"malformed function URI {uri!r}", field="url",
+                                   hint="use db://project/name, db://project/name:tag or @hash")
+    return match["project"], match["name"], match["tag"] or "", match["hash"] or ""
+
+
+def read_db_uri(uri: str, db: RunDB | None = None) -> dict[str, Any]:
+    project, name, tag, hash_key = parse_db_uri(uri)
+    if db is None:
+        from fnrun.db import get_run_db
+
+        db = get_run_db()
+    return db.get_function(name, project, tag=tag, hash_key=hash_key)
+
+
+def load_document(url: str) -> Any:
+    """Parse a YAML or JSON document from a local path or an http(s) URL."""
+    if url.startswith(("http://", "https://")):
+        text = _fetch(url)
+    else:
+        path = Path(url.removeprefix("file://")).expanduser()
+        if not path.is_file():
+            raise NotFoundError(f"function file not found: {url}", field="url")
+        text = path.read_text()
+    if url.endswith(".json"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidArgumentError(f"cannot parse {url}: {exc}", field="url") from exc
+    return from_yaml(text, url)
+
+
+def _fetch(url: str, timeout: float = 30.0) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - http(s) only
+            return str(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        raise NotFoundError(f"cannot fetch {url}: HTTP {exc.code}", field="url") from exc
+    except urllib.error.URLError as exc:
+        raise NotFoundError(f"cannot fetch {url}: {exc.reason}", field="url") from exc

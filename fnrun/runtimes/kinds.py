@@ -1,0 +1,105 @@
+"""The built-in function kinds, one class each, registered by kind.
+
+Placement backends (local process, Kubernetes, Dask, Spark, MPI, Nuclio) attach to these
+classes in their own modules; this module holds only what each kind *is*.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from fnrun.model.function import FunctionSpec
+from fnrun.model.pod import (
+    DaskSpec,
+    MPIJobSpec,
+    NuclioSpec,
+    PodSpec,
+    RemoteSparkSpec,
+    ServingSpec,
+    SparkSpec,
+)
+from fnrun.runtimes.base import BaseRuntime
+from fnrun.runtimes.pod import KubeResource
+from fnrun.runtimes.registry import register_runtime
+
+
+@register_runtime
+class HandlerRuntime(BaseRuntime):
+    """A Python callable run in this process."""
+
+    kind: ClassVar[str] = "handler"
+    spec_class: ClassVar[type[FunctionSpec]] = FunctionSpec
+
+
+@register_runtime
+class LocalRuntime(BaseRuntime):
+    """Code or a command run on this machine (in a subprocess unless asked otherwise)."""
+
+    kind: ClassVar[str] = "local"
+    spec_class: ClassVar[type[FunctionSpec]] = FunctionSpec
+
+
+@register_runtime
+class KubejobRuntime(KubeResource):
+    """A batch run as a Kubernetes Job (``local=True`` runs it here)."""
+
+    kind: ClassVar[str] = "job"
+    spec_class: ClassVar[type[PodSpec]] = PodSpec
+
+
+@register_runtime
+class DaskRuntime(KubeResource):
+    """A batch run on a Dask cluster."""
+
+    kind: ClassVar[str] = "dask"
+    spec_class: ClassVar[type[PodSpec]] = DaskSpec
+    spec: DaskSpec
+
+
+@register_runtime
+class MPIJobRuntime(KubeResource):
+    """A batch run as MPI ranks (mpirun locally, MPIJob on Kubernetes)."""
+
+    kind: ClassVar[str] = "mpijob"
+    spec_class: ClassVar[type[PodSpec]] = MPIJobSpec
+    spec: MPIJobSpec
+
+
+@register_runtime
+class SparkRuntime(KubeResource):
+    """A batch run as a Spark application (SparkApplication on Kubernetes)."""
+
+    kind: ClassVar[str] = "spark"
+    spec_class: ClassVar[type[PodSpec]] = SparkSpec
+    spec: SparkSpec
+
+
+@register_runtime
+class RemoteSparkRuntime(KubeResource):
+    """A batch run whose code drives an existing Spark cluster."""
+
+    kind: ClassVar[str] = "remote-spark"
+    spec_class: ClassVar[type[PodSpec]] = RemoteSparkSpec
+    spec: RemoteSparkSpec
+
+
+@register_runtime
+class NuclioRuntime(KubeResource):
+    """A real-time function (a Nuclio function) behind HTTP or stream triggers."""
+
+    kind: ClassVar[str] = "nuclio"
+    aliases: ClassVar[tuple[str, ...]] = ("remote",)
+    spec_class: ClassVar[type[PodSpec]] = NuclioSpec
+    is_batch: ClassVar[bool] = False
+    is_deployable: ClassVar[bool] = True
+    spec: NuclioSpec
+
+
+@register_runtime
+class ServingRuntime(NuclioRuntime):
+    """A real-time serving graph (a DAG of steps and models) over one or more functions."""
+
+    kind: ClassVar[str] = "serving"
+    aliases: ClassVar[tuple[str, ...]] = ()
+    spec_class: ClassVar[type[PodSpec]] = ServingSpec
+    spec: ServingSpec
