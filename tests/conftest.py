@@ -1,0 +1,39 @@
+"""Shared fixtures: every test gets its own FNRUN_HOME (DB + artifacts) under tmp_path."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fnrun.config import reset_settings
+from fnrun.db import reset_run_dbs
+
+DATA = Path(__file__).resolve().parent / "data"
+HUB_SAMPLE = DATA / "hub-sample"
+
+
+@pytest.fixture(autouse=True)
+def fnrun_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path / "fnrun-home"
+    monkeypatch.setenv("FNRUN_HOME", str(home))
+    for var in ("FNRUN_DBPATH", "FNRUN_ARTIFACT_PATH", "FNRUN_DEFAULT_PROJECT"):
+        monkeypatch.delenv(var, raising=False)
+    reset_settings()
+    reset_run_dbs()
+    yield home
+    reset_run_dbs()
+    reset_settings()
+
+
+def require_service(env_var: str, what: str) -> str:
+    """The URL of an external service, or a skip naming it (a failure when CI requires it)."""
+    value = os.environ.get(env_var, "")
+    if not value:
+        message = f"{what} not available: set {env_var} (.ci/run starts one)"
+        if os.environ.get("FNRUN_REQUIRE_SERVICES"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return value
