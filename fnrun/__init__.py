@@ -7,7 +7,11 @@
 """
 
 from fnrun.db import get_run_db
-from fnrun.errors import FnrunError, InvalidArgumentError, NotFoundError, SchemaError
+from fnrun.errors import FnrunError, InvalidArgumentError, NotFoundError, RunError, SchemaError
+from fnrun.execution.context import RunContext
+from fnrun.execution.runobject import RunObject
+from fnrun.execution.standalone import get_or_create_ctx
+from fnrun.execution.task import RunTemplate, new_task
 from fnrun.runtimes.base import BaseRuntime
 from fnrun.runtimes.factory import code_to_function, new_function
 from fnrun.runtimes.importer import import_function
@@ -20,12 +24,18 @@ __all__ = [
     "FnrunError",
     "InvalidArgumentError",
     "NotFoundError",
+    "RunContext",
+    "RunError",
+    "RunObject",
+    "RunTemplate",
     "SchemaError",
     "__version__",
     "code_to_function",
+    "get_or_create_ctx",
     "get_run_db",
     "import_function",
     "kinds",
     "new_function",
+    "new_task",
     "register_runtime",
 ]

@@ -14,10 +14,12 @@ from rich.table import Table
 
 from fnrun.errors import FnrunError
 
-app = typer.Typer(help="fnrun: serverless ML functions.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
-get_app = typer.Typer(help="List functions, runs or artifacts from the run DB.",
-                      no_args_is_help=True)
+app = typer.Typer(
+    help="fnrun: serverless ML functions.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+get_app = typer.Typer(
+    help="List functions, runs or artifacts from the run DB.", no_args_is_help=True
+)
 app.add_typer(get_app, name="get")
 console = Console()
 
@@ -41,54 +43,84 @@ def version() -> None:
 
 
 @get_app.command("functions")
-def get_functions(project: ProjectOpt = "", name: NameOpt = "",
-                  tag: Annotated[str, typer.Option(help="tag, or * for all tags")] = "",
-                  db: DbOpt = "") -> None:
+def get_functions(
+    project: ProjectOpt = "",
+    name: NameOpt = "",
+    tag: Annotated[str, typer.Option(help="tag, or * for all tags")] = "",
+    db: DbOpt = "",
+) -> None:
     """Saved functions (the latest tag by default)."""
     rows = _db(db).list_functions(name=name or None, project=project or None, tag=tag or None)
     table = _table("project", "name", "tag", "kind", "hash", "updated")
     for f in rows:
         m = f["metadata"]
-        table.add_row(m.get("project", ""), m.get("name", ""), m.get("tag", ""), f.get("kind", ""),
-                      m.get("hash", "")[:12], m.get("updated", "")[:19])
+        table.add_row(
+            m.get("project", ""),
+            m.get("name", ""),
+            m.get("tag", ""),
+            f.get("kind", ""),
+            m.get("hash", "")[:12],
+            m.get("updated", "")[:19],
+        )
     console.print(table)
 
 
 @get_app.command("runs")
-def get_runs(project: ProjectOpt = "", name: NameOpt = "",
-             state: Annotated[str, typer.Option(help="filter by state")] = "",
-             last: Annotated[int, typer.Option(help="show only the newest N")] = 20,
-             db: DbOpt = "") -> None:
+def get_runs(
+    project: ProjectOpt = "",
+    name: NameOpt = "",
+    state: Annotated[str, typer.Option(help="filter by state")] = "",
+    last: Annotated[int, typer.Option(help="show only the newest N")] = 20,
+    db: DbOpt = "",
+) -> None:
     """Runs, newest first."""
-    rows = _db(db).list_runs(name=name or None, project=project or None, state=state or None,
-                             last=last)
+    rows = _db(db).list_runs(
+        name=name or None, project=project or None, state=state or None, last=last
+    )
     table = _table("project", "uid", "name", "state", "started", "results")
     for r in rows:
         m, s = r["metadata"], r.get("status", {})
         results = ", ".join(f"{k}={v}" for k, v in (s.get("results") or {}).items())
-        table.add_row(m.get("project", ""), m.get("uid", "")[:12], m.get("name", ""),
-                      s.get("state", ""), s.get("start_time", "")[:19], results[:60])
+        table.add_row(
+            m.get("project", ""),
+            m.get("uid", "")[:12],
+            m.get("name", ""),
+            s.get("state", ""),
+            s.get("start_time", "")[:19],
+            results[:60],
+        )
     console.print(table)
 
 
 @get_app.command("artifacts")
-def get_artifacts(project: ProjectOpt = "", name: NameOpt = "",
-                  tag: Annotated[str, typer.Option(help="tag, or * for all versions")] = "",
-                  db: DbOpt = "") -> None:
+def get_artifacts(
+    project: ProjectOpt = "",
+    name: NameOpt = "",
+    tag: Annotated[str, typer.Option(help="tag, or * for all versions")] = "",
+    db: DbOpt = "",
+) -> None:
     """Artifacts (the latest version of each by default)."""
     rows = _db(db).list_artifacts(name=name or None, project=project or None, tag=tag or None)
     table = _table("project", "key", "kind", "iter", "producer", "target")
     for a in rows:
         m, spec = a["metadata"], a.get("spec", {})
-        table.add_row(m.get("project", ""), m.get("key", ""), a.get("kind", ""),
-                      str(m.get("iter", 0)), m.get("tree", "")[:12], spec.get("target_path", ""))
+        table.add_row(
+            m.get("project", ""),
+            m.get("key", ""),
+            a.get("kind", ""),
+            str(m.get("iter", 0)),
+            m.get("tree", "")[:12],
+            spec.get("target_path", ""),
+        )
     console.print(table)
 
 
 @app.command("export")
-def export(source: Annotated[str, typer.Argument(help="db://project/name[:tag|@hash] or a file")],
-           output: Annotated[str, typer.Option("--output", "-o", help="target file")] = "function.yaml",
-           db: DbOpt = "") -> None:
+def export(
+    source: Annotated[str, typer.Argument(help="db://project/name[:tag|@hash] or a file")],
+    output: Annotated[str, typer.Option("--output", "-o", help="target file")] = "function.yaml",
+    db: DbOpt = "",
+) -> None:
     """Write a function (from the run DB or a file) as function.yaml/.json."""
     from fnrun.runtimes.importer import import_function
 
@@ -98,11 +130,13 @@ def export(source: Annotated[str, typer.Argument(help="db://project/name[:tag|@h
 
 
 @app.command("import")
-def import_(source: Annotated[str, typer.Argument(help="a function.yaml path or http(s) URL")],
-            project: Annotated[str, typer.Option("--project", "-p")] = "",
-            name: NameOpt = "",
-            tag: Annotated[str, typer.Option(help="tag to set (default latest)")] = "",
-            db: DbOpt = "") -> None:
+def import_(
+    source: Annotated[str, typer.Argument(help="a function.yaml path or http(s) URL")],
+    project: Annotated[str, typer.Option("--project", "-p")] = "",
+    name: NameOpt = "",
+    tag: Annotated[str, typer.Option(help="tag to set (default latest)")] = "",
+    db: DbOpt = "",
+) -> None:
     """Import a function document and save it as a new version in the run DB."""
     from fnrun.runtimes.importer import import_function
 

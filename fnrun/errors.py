@@ -45,3 +45,11 @@ class ConflictError(FnrunError):
 
 class DBError(FnrunError):
     """The run DB failed after retries."""
+
+
+class RunError(FnrunError):
+    """A run ended in state ``error``; ``run`` holds its RunObject (results, logs, traceback)."""
+
+    def __init__(self, message: str, run: object = None, **kwargs: str) -> None:
+        super().__init__(message, **kwargs)
+        self.run = run

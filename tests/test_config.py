@@ -14,8 +14,13 @@ def test_defaults_under_home() -> None:
 
 
 def test_overrides() -> None:
-    s = Settings.from_env({"FNRUN_HOME": "/x", "FNRUN_DBPATH": "postgresql://u@h/db",
-                           "FNRUN_ARTIFACT_PATH": "s3://bucket/a"})
+    s = Settings.from_env(
+        {
+            "FNRUN_HOME": "/x",
+            "FNRUN_DBPATH": "postgresql://u@h/db",
+            "FNRUN_ARTIFACT_PATH": "s3://bucket/a",
+        }
+    )
     assert s.db_url == "postgresql://u@h/db" and s.artifact_path == "s3://bucket/a"
     assert s.with_(default_project="p").default_project == "p"
 

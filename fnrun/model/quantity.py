@@ -13,8 +13,18 @@ import re
 from fnrun.errors import InvalidArgumentError
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1.0, "k": 1e3, "M": 1e6, "G": 1e9,
-            "T": 1e12, "P": 1e15, "E": 1e18}
+_DECIMAL = {
+    "n": 1e-9,
+    "u": 1e-6,
+    "m": 1e-3,
+    "": 1.0,
+    "k": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "P": 1e15,
+    "E": 1e18,
+}
 _PATTERN = re.compile(r"^\+?(?P<num>\d+(\.\d*)?|\.\d+)(?P<suffix>[a-zA-Z]*|[eE][+-]?\d+)$")
 
 
@@ -35,7 +45,7 @@ def parse_quantity(value: str | int | float, field: str = "quantity") -> float:
     if suffix in _DECIMAL:
         return number * _DECIMAL[suffix]
     if suffix[:1] in "eE" and suffix[1:].lstrip("+-").isdigit():
-        return number * 10 ** int(suffix[1:])
+        return number * 10.0 ** int(suffix[1:])
     raise _bad(value, field)
 
 

@@ -7,6 +7,7 @@ spec. Capabilities are class attributes, not kind-string checks.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -19,6 +20,7 @@ from fnrun.runtimes.source import SourceMixin
 
 if TYPE_CHECKING:
     from fnrun.db.base import RunDB
+    from fnrun.execution.runobject import RunObject
 
 _TOP_KEYS = ("kind", "metadata", "spec", "status", "verbose")
 
@@ -33,6 +35,7 @@ class BaseRuntime(SourceMixin, EnvMixin):
     is_batch: ClassVar[bool] = True
     is_deployable: ClassVar[bool] = False
     is_kubernetes: ClassVar[bool] = False
+    runs_in_process: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -109,7 +112,9 @@ class BaseRuntime(SourceMixin, EnvMixin):
     def uri(self) -> str:
         """``db://project/name@hash`` once saved (else ``:tag``)."""
         project = self.metadata.project or _default_project()
-        ref = f"@{self.metadata.hash}" if self.metadata.hash else f":{self.metadata.tag or 'latest'}"
+        ref = (
+            f"@{self.metadata.hash}" if self.metadata.hash else f":{self.metadata.tag or 'latest'}"
+        )
         return f"db://{project}/{self.metadata.name}{ref}"
 
     def save(self, tag: str = "", versioned: bool = True, db: RunDB | None = None) -> str:
@@ -119,8 +124,11 @@ class BaseRuntime(SourceMixin, EnvMixin):
         always follows the newest save. The same content always gives the same hash.
         """
         if not self.metadata.name:
-            raise InvalidArgumentError("the function has no name", field="metadata.name",
-                                       hint="set fn.metadata.name before saving")
+            raise InvalidArgumentError(
+                "the function has no name",
+                field="metadata.name",
+                hint="set fn.metadata.name before saving",
+            )
         from fnrun.db import get_run_db
 
         db = db or get_run_db()
@@ -131,6 +139,31 @@ class BaseRuntime(SourceMixin, EnvMixin):
             self.to_dict(), self.metadata.name, self.metadata.project, tag=tag, versioned=versioned
         )
         return self.metadata.hash
+
+    # -- running -------------------------------------------------------------------------------
+    def run(
+        self,
+        runspec: Any = None,
+        handler: str | Callable[..., Any] | None = None,
+        name: str = "",
+        project: str = "",
+        params: dict[str, Any] | None = None,
+        local: bool = False,
+        watch: bool = True,
+        **kwargs: Any,
+    ) -> RunObject:
+        """Run the function as a tracked batch run and return its RunObject.
+
+        ``runspec`` is a task from :func:`fnrun.new_task` (or its dict); keyword arguments
+        (``labels``, ``secrets``, ``artifact_path``, ``returns``) override it.
+        """
+        from fnrun.execution.task import task_arguments
+        from fnrun.runtimes.launcher import run_function
+
+        merged = task_arguments(
+            runspec, handler=handler, name=name, project=project, params=params, **kwargs
+        )
+        return run_function(self, local=local, watch=watch, **merged)
 
     # -- code and documentation ----------------------------------------------------------------
     @property
@@ -153,7 +186,9 @@ class BaseRuntime(SourceMixin, EnvMixin):
         if self.spec.default_handler:
             lines.append(f"default handler: {self.spec.default_handler}")
         for name, entry in self.spec.entry_points.items():
-            lines.append(f"entry point: {name}" + (f" - {_first_line(entry.doc)}" if entry.doc else ""))
+            lines.append(
+                f"entry point: {name}" + (f" - {_first_line(entry.doc)}" if entry.doc else "")
+            )
             for param in entry.parameters:
                 if param.name == "context":
                     continue

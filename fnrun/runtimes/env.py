@@ -18,11 +18,14 @@ _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 class EnvMixin:
     spec: Any
 
-    def set_env(self, name: str, value: Any = None, value_from: dict[str, Any] | None = None) -> Self:
+    def set_env(
+        self, name: str, value: Any = None, value_from: dict[str, Any] | None = None
+    ) -> Self:
         """Set (or replace) one environment variable."""
         if not isinstance(name, str) or not _ENV_NAME.match(name):
             raise InvalidArgumentError(
-                f"invalid environment variable name {name!r}", field="env",
+                f"invalid environment variable name {name!r}",
+                field="env",
                 hint="use letters, digits, '_', '-' or '.', not starting with a digit",
             )
         entry: dict[str, Any] = {"name": name}
@@ -35,7 +38,9 @@ class EnvMixin:
         self.spec.env = env
         return self
 
-    def set_envs(self, env_vars: dict[str, Any] | None = None, file_path: str | None = None) -> Self:
+    def set_envs(
+        self, env_vars: dict[str, Any] | None = None, file_path: str | None = None
+    ) -> Self:
         """Set several variables from a dict and/or a ``KEY=VALUE`` env file."""
         if env_vars is None and file_path is None:
             raise InvalidArgumentError("give env_vars or file_path", field="set_envs")
@@ -46,10 +51,13 @@ class EnvMixin:
         return self
 
     def set_env_from_secret(self, name: str, secret: str = "", secret_key: str = "") -> Self:
-        """Read ``name`` from key ``secret_key`` (default ``name``) of Kubernetes secret ``secret``."""
+        """Read ``name`` from key ``secret_key`` (default ``name``) of Kubernetes secret."""
         if not secret:
-            raise InvalidArgumentError("no secret name given", field="secret",
-                                       hint="set_env_from_secret(name, secret='my-secret', ...)")
+            raise InvalidArgumentError(
+                "no secret name given",
+                field="secret",
+                hint="set_env_from_secret(name, secret='my-secret', ...)",
+            )
         ref = {"secretKeyRef": {"name": secret, "key": secret_key or name}}
         return self.set_env(name, value_from=ref)
 
@@ -73,8 +81,9 @@ def read_env_file(path: str) -> dict[str, str]:
             continue
         line = line.removeprefix("export ").strip()
         if "=" not in line:
-            raise InvalidArgumentError(f"line {number} is not KEY=VALUE: {raw!r}",
-                                       field=f"{path}:{number}")
+            raise InvalidArgumentError(
+                f"line {number} is not KEY=VALUE: {raw!r}", field=f"{path}:{number}"
+            )
         key, value = (part.strip() for part in line.split("=", 1))
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]

@@ -21,7 +21,8 @@ def normalize_name(name: str) -> str:
     fixed = re.sub(r"[_\s.]+", "-", name.strip()).lower()
     if not _NAME.match(fixed) or len(fixed) > 63:
         raise InvalidArgumentError(
-            f"invalid function name {name!r}", field="metadata.name",
+            f"invalid function name {name!r}",
+            field="metadata.name",
             hint="use letters, digits and '-', start and end with a letter or digit, <= 63 chars",
         )
     return fixed
@@ -91,13 +92,19 @@ def code_to_function(
     """
     path = Path(filename) if filename else None
     if path is None or not path.is_file():
-        raise NotFoundError(f"code file not found: {filename!r}", field="filename",
-                            hint="give the path of a .py or .ipynb file")
+        raise NotFoundError(
+            f"code file not found: {filename!r}",
+            field="filename",
+            hint="give the path of a .py or .ipynb file",
+        )
     code = _read_code(path, name)
     fn = get_runtime_class(kind)()
     fn.metadata = FunctionMetadata(
-        name=normalize_name(name or path.stem), project=project, tag=tag,
-        categories=list(categories or []), labels=dict(labels or {}),
+        name=normalize_name(name or path.stem),
+        project=project,
+        tag=tag,
+        categories=list(categories or []),
+        labels=dict(labels or {}),
     )
     fn.spec.description = description
     fn.spec.image = image
@@ -133,8 +140,11 @@ def _check_handler(handler: str, fn: BaseRuntime, path: Path) -> None:
         return
     if handler not in fn.spec.entry_points:
         known = ", ".join(sorted(fn.spec.entry_points)) or "none"
-        raise InvalidArgumentError(f"handler {handler!r} is not a function in {path}",
-                                   field="handler", hint=f"functions in the file: {known}")
+        raise InvalidArgumentError(
+            f"handler {handler!r} is not a function in {path}",
+            field="handler",
+            hint=f"functions in the file: {known}",
+        )
 
 
 def _set_if(target: Any, **values: Any) -> None:

@@ -24,12 +24,15 @@ def entry_points(code: str, filename: str = "<code>") -> dict[str, EntryPoint]:
         tree = ast.parse(code, filename=filename)
     except SyntaxError as exc:
         raise InvalidArgumentError(
-            f"cannot parse {filename}: {exc.msg} (line {exc.lineno})", field="code",
+            f"cannot parse {filename}: {exc.msg} (line {exc.lineno})",
+            field="code",
             hint="fix the syntax error in the function's code",
         ) from exc
     out: dict[str, EntryPoint] = {}
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith("_"):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith(
+            "_"
+        ):
             out[node.name] = _entry_point(node)
     return out
 
@@ -83,7 +86,13 @@ def parse_docstring(text: str) -> tuple[str, dict[str, str], str]:
     for line in text.splitlines():
         stripped = line.strip()
         header = stripped.rstrip(":").lower()
-        if stripped.endswith(":") and header in ("args", "arguments", "parameters", "returns", "return"):
+        if stripped.endswith(":") and header in (
+            "args",
+            "arguments",
+            "parameters",
+            "returns",
+            "return",
+        ):
             section, current = ("params" if header.startswith(("arg", "param")) else "returns"), ""
             continue
         if match := _SPHINX_PARAM.match(line):
@@ -92,7 +101,9 @@ def parse_docstring(text: str) -> tuple[str, dict[str, str], str]:
         elif match := _SPHINX_RETURN.match(line):
             section, current = "returns", ""
             returns.append(match[1].strip())
-        elif section == "params" and (match := _GOOGLE_ITEM.match(line)) and line.startswith(" " * 4):
+        elif (
+            section == "params" and (match := _GOOGLE_ITEM.match(line)) and line.startswith(" " * 4)
+        ):
             current = match[1].lstrip("*")
             params[current] = match[2].strip()
         elif section in ("params", "sphinx") and current and stripped:

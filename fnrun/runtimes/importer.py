@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +15,9 @@ from fnrun.runtimes.factory import function_from_dict, normalize_name
 if TYPE_CHECKING:
     from fnrun.db.base import RunDB
 
-_DB_URI = re.compile(r"^db://(?P<project>[^/]+)/(?P<name>[^:@/]+)(:(?P<tag>[^@]+))?(@(?P<hash>\w+))?$")
+_DB_URI = re.compile(
+    r"^db://(?P<project>[^/]+)/(?P<name>[^:@/]+)(:(?P<tag>[^@]+))?(@(?P<hash>\w+))?$"
+)
 
 
 def import_function(
@@ -35,7 +35,8 @@ def import_function(
         fn = function_from_dict(read_db_uri(url, db), url)
     elif url.startswith("hub://"):
         raise InvalidArgumentError(
-            "hub:// functions are not supported yet", field="url",
+            "hub:// functions are not supported yet",
+            field="url",
             hint="download the item's function.yaml and import that path or URL",
         )
     else:
@@ -51,8 +52,11 @@ def parse_db_uri(uri: str) -> tuple[str, str, str, str]:
     """``db://project/name[:tag][@hash]`` -> (project, name, tag, hash)."""
     match = _DB_URI.match(uri)
     if not match:
-        raise InvalidArgumentError(f"malformed function URI {uri!r}", field="url",
-                                   hint="use db://project/name, db://project/name:tag or @hash")
+        raise InvalidArgumentError(
+            f"malformed function URI {uri!r}",
+            field="url",
+            hint="use db://project/name, db://project/name:tag or @hash",
+        )
     return match["project"], match["name"], match["tag"] or "", match["hash"] or ""
 
 
@@ -83,8 +87,11 @@ def load_document(url: str) -> Any:
 
 
 def _fetch(url: str, timeout: float = 30.0) -> str:
+    import urllib.error
+    import urllib.request
+
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - http(s) only
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return str(response.read().decode("utf-8"))
     except urllib.error.HTTPError as exc:
         raise NotFoundError(f"cannot fetch {url}: HTTP {exc.code}", field="url") from exc

@@ -29,6 +29,7 @@ class HandlerRuntime(BaseRuntime):
 
     kind: ClassVar[str] = "handler"
     spec_class: ClassVar[type[FunctionSpec]] = FunctionSpec
+    runs_in_process: ClassVar[bool] = True
 
 
 @register_runtime
@@ -37,6 +38,7 @@ class LocalRuntime(BaseRuntime):
 
     kind: ClassVar[str] = "local"
     spec_class: ClassVar[type[FunctionSpec]] = FunctionSpec
+    runs_in_process: ClassVar[bool] = True  # until the subprocess placement lands
 
 
 @register_runtime

@@ -15,7 +15,8 @@ def notebook_to_code(path: Path, name: str = "") -> str:
         from nuclio import build_file
     except ImportError as exc:
         raise FnrunError(
-            "reading a notebook needs nuclio-jupyter", field="filename",
+            "reading a notebook needs nuclio-jupyter",
+            field="filename",
             hint="pip install 'fnrun[notebook]'",
         ) from exc
     _, _, code = build_file(str(path), name=name or path.stem)

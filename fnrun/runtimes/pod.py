@@ -41,7 +41,9 @@ class KubeResource(BaseRuntime):
         self._set_resources("limits", limits, patch)
         return self
 
-    def with_requests(self, mem: str | None = None, cpu: str | None = None, patch: bool = False) -> Self:
+    def with_requests(
+        self, mem: str | None = None, cpu: str | None = None, patch: bool = False
+    ) -> Self:
         """Set pod requests; the whole ``requests`` section is replaced unless ``patch``."""
         self._set_resources("requests", _quantities("requests", mem, cpu), patch)
         return self
@@ -74,19 +76,23 @@ class KubeResource(BaseRuntime):
         if mount is not None:
             path = mount.get("mountPath")
             if not path:
-                raise InvalidArgumentError("a volume mount needs 'mountPath'",
-                                           field="spec.volume_mounts")
+                raise InvalidArgumentError(
+                    "a volume mount needs 'mountPath'", field="spec.volume_mounts"
+                )
             mounts = [m for m in self.spec.volume_mounts if m.get("mountPath") != path]
             self.spec.volume_mounts = [*mounts, {"name": name, **mount}]
         return self
 
-    def set_image_pull_configuration(self, image_pull_policy: str | None = None,
-                                     image_pull_secret_name: str | None = None) -> Self:
+    def set_image_pull_configuration(
+        self, image_pull_policy: str | None = None, image_pull_secret_name: str | None = None
+    ) -> Self:
         if image_pull_policy is not None:
             if image_pull_policy not in _PULL_POLICIES:
                 raise InvalidArgumentError(
-                    f"invalid image pull policy {image_pull_policy!r}", field="image_pull_policy",
-                    hint="use one of " + ", ".join(_PULL_POLICIES))
+                    f"invalid image pull policy {image_pull_policy!r}",
+                    field="image_pull_policy",
+                    hint="use one of " + ", ".join(_PULL_POLICIES),
+                )
             self.spec.image_pull_policy = image_pull_policy
         if image_pull_secret_name is not None:
             self.spec.image_pull_secret = image_pull_secret_name
@@ -96,9 +102,12 @@ class KubeResource(BaseRuntime):
         self.spec.service_account = name
         return self
 
-    def with_node_selection(self, node_name: str | None = None,
-                            node_selector: dict[str, str] | None = None,
-                            tolerations: list[dict[str, Any]] | None = None) -> Self:
+    def with_node_selection(
+        self,
+        node_name: str | None = None,
+        node_selector: dict[str, str] | None = None,
+        tolerations: list[dict[str, Any]] | None = None,
+    ) -> Self:
         if node_name is not None:
             self.spec.node_name = node_name
         if node_selector is not None:
@@ -107,15 +116,18 @@ class KubeResource(BaseRuntime):
             self.spec.tolerations = list(tolerations)
         return self
 
-    def with_replicas(self, min_replicas: int | None = None, max_replicas: int | None = None) -> Self:
+    def with_replicas(
+        self, min_replicas: int | None = None, max_replicas: int | None = None
+    ) -> Self:
         low = self.spec.min_replicas if min_replicas is None else min_replicas
         high = self.spec.max_replicas if max_replicas is None else max_replicas
         for name, value in (("min_replicas", low), ("max_replicas", high)):
             if value is not None and (not isinstance(value, int) or value < 0):
                 raise InvalidArgumentError(f"{name} must be a non-negative int", field=name)
         if low is not None and high is not None and low > high:
-            raise InvalidArgumentError(f"min_replicas {low} > max_replicas {high}",
-                                       field="min_replicas")
+            raise InvalidArgumentError(
+                f"min_replicas {low} > max_replicas {high}", field="min_replicas"
+            )
         self.spec.min_replicas, self.spec.max_replicas = low, high
         return self
 
@@ -133,6 +145,9 @@ def _quantities(section: str, mem: str | None, cpu: str | None) -> dict[str, Any
 
 def _gpu_count(gpus: Any) -> int:
     if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0:
-        raise InvalidArgumentError(f"invalid gpu count {gpus!r}", field="resources.limits.gpu",
-                                   hint="give a whole number >= 0")
+        raise InvalidArgumentError(
+            f"invalid gpu count {gpus!r}",
+            field="resources.limits.gpu",
+            hint="give a whole number >= 0",
+        )
     return gpus

@@ -12,8 +12,16 @@ from typing import Any, Self
 from fnrun.errors import ConflictError, InvalidArgumentError, NotFoundError
 
 _ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
-_REMOTE_SCHEMES = ("git://", "http://", "https://", "s3://", "gs://", "az://", "v3io://",
-                   "store://")
+_REMOTE_SCHEMES = (
+    "git://",
+    "http://",
+    "https://",
+    "s3://",
+    "gs://",
+    "az://",
+    "v3io://",
+    "store://",
+)
 
 
 class SourceMixin:
@@ -92,26 +100,35 @@ class SourceMixin:
             if build.function_source_code:
                 raise _exclusive("a source archive", "spec.build.source")
             build.source = source
-        for attr, value in (("secret", secret), ("extra", extra),
-                            ("load_source_on_run", load_source_on_run),
-                            ("with_mlrun", with_mlrun), ("auto_build", auto_build)):
+        for attr, value in (
+            ("secret", secret),
+            ("extra", extra),
+            ("load_source_on_run", load_source_on_run),
+            ("with_mlrun", with_mlrun),
+            ("auto_build", auto_build),
+        ):
             if value is not None:
                 setattr(build, attr, value)
         return self
 
 
-def resolve_requirements(requirements: str | list[str] | None, requirements_file: str = "") -> list[str]:
+def resolve_requirements(
+    requirements: str | list[str] | None, requirements_file: str = ""
+) -> list[str]:
     """Requirements from a list, a ``requirements.txt`` path or a single spec, plus a file."""
     out: list[str] = []
     if isinstance(requirements, str):
-        requirements = _read_requirements(requirements) if Path(requirements).is_file() else [requirements]
+        requirements = (
+            _read_requirements(requirements) if Path(requirements).is_file() else [requirements]
+        )
     if requirements:
         _check_str_list(requirements, "requirements")
         out.extend(requirements)
     if requirements_file:
         if not Path(requirements_file).is_file():
-            raise NotFoundError(f"requirements file not found: {requirements_file}",
-                                field="requirements_file")
+            raise NotFoundError(
+                f"requirements file not found: {requirements_file}", field="requirements_file"
+            )
         out.extend(_read_requirements(requirements_file))
     return out
 
@@ -119,12 +136,16 @@ def resolve_requirements(requirements: str | list[str] | None, requirements_file
 def validate_source(source: str) -> None:
     """A source must be a remote URL of a known scheme, an archive file or a directory."""
     if not isinstance(source, str) or not source:
-        raise InvalidArgumentError("empty source", field="source",
-                                   hint="give git://host/repo.git#ref, an archive URL or a local dir")
+        raise InvalidArgumentError(
+            "empty source",
+            field="source",
+            hint="give git://host/repo.git#ref, an archive URL or a local dir",
+        )
     if source.startswith(_REMOTE_SCHEMES):
         if source.startswith(("http://", "https://")) and not source.endswith(_ARCHIVE_SUFFIXES):
             raise InvalidArgumentError(
-                f"unsupported source {source!r}", field="source",
+                f"unsupported source {source!r}",
+                field="source",
                 hint="an http(s) source must be a .zip or .tar.gz archive; use git:// for repos",
             )
         return
@@ -133,7 +154,8 @@ def validate_source(source: str) -> None:
         return
     raise InvalidArgumentError(
         f"source {source!r} is neither a supported URL nor an existing archive or directory",
-        field="source", hint="use git://..., https://.../x.tar.gz, s3://..., a .zip/.tar.gz or a dir",
+        field="source",
+        hint="use git://..., https://.../x.tar.gz, s3://..., a .zip/.tar.gz or a dir",
     )
 
 

@@ -18,8 +18,11 @@ def _writer(url: str, worker: int) -> None:
         db.store_run({"metadata": {"name": "t"}, "status": {"state": "running"}}, uid)
         db.update_run({"status.state": "completed", "status.results.i": i}, uid)
         db.store_log(uid, body=f"log {i}\n".encode())
-        db.store_function({"kind": "job", "metadata": {}, "spec": {"command": f"{worker}"}},
-                          "shared", tag=f"w{worker}")
+        db.store_function(
+            {"kind": "job", "metadata": {}, "spec": {"command": f"{worker}"}},
+            "shared",
+            tag=f"w{worker}",
+        )
     db.close()
 
 

@@ -7,8 +7,11 @@ from fnrun.errors import NotFoundError
 
 
 def _fn(name: str = "f", command: str = "a.py", labels: dict | None = None) -> dict:
-    return {"kind": "job", "metadata": {"name": name, "labels": labels or {}},
-            "spec": {"command": command}}
+    return {
+        "kind": "job",
+        "metadata": {"name": name, "labels": labels or {}},
+        "spec": {"command": command},
+    }
 
 
 def test_function_versions_tags_and_restore(db: SQLRunDB) -> None:
@@ -60,9 +63,12 @@ def test_list_functions_filters(db: SQLRunDB) -> None:
 
 
 def _run(name: str, state: str, start: str, labels: dict | None = None) -> dict:
-    return {"kind": "run", "metadata": {"name": name, "labels": labels or {}},
-            "spec": {"parameters": {"p": 1}},
-            "status": {"state": state, "start_time": start}}
+    return {
+        "kind": "run",
+        "metadata": {"name": name, "labels": labels or {}},
+        "spec": {"parameters": {"p": 1}},
+        "status": {"state": state, "start_time": start},
+    }
 
 
 def test_runs_store_update_list_iterations(db: SQLRunDB) -> None:

@@ -8,8 +8,17 @@ from fnrun.model.quantity import parse_quantity, validate_quantity
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("1Gi", 2**30), ("512Mi", 512 * 2**20), ("4G", 4e9), ("0.5", 0.5), ("250m", 0.25),
-     ("1e3", 1000.0), (2, 2.0), ("1.5Ki", 1536.0), (".5", 0.5)],
+    [
+        ("1Gi", 2**30),
+        ("512Mi", 512 * 2**20),
+        ("4G", 4e9),
+        ("0.5", 0.5),
+        ("250m", 0.25),
+        ("1e3", 1000.0),
+        (2, 2.0),
+        ("1.5Ki", 1536.0),
+        (".5", 0.5),
+    ],
 )
 def test_valid_quantities(text: str | int, value: float) -> None:
     assert parse_quantity(text) == pytest.approx(value)

@@ -29,8 +29,14 @@ class Outer(Model):
 
 
 def test_round_trip_keeps_values_and_omits_defaults() -> None:
-    data = {"name": "a", "tags": ["x"], "inner": {"size": 3}, "items": {"k": {"ratio": 2}},
-            "sourceCode": "abc", "maybe": 0}
+    data = {
+        "name": "a",
+        "tags": ["x"],
+        "inner": {"size": 3},
+        "items": {"k": {"ratio": 2}},
+        "sourceCode": "abc",
+        "maybe": 0,
+    }
     obj = Outer.from_dict(data)
     assert obj.inner.size == 3 and obj.items["k"].ratio == 2 and obj.code == "abc"
     assert obj.to_dict() == data
@@ -45,7 +51,7 @@ def test_unknown_key_names_path_and_suggests() -> None:
 
 
 def test_unknown_key_without_close_match_lists_keys() -> None:
-    with pytest.raises(SchemaError, match="known keys: .*name"):
+    with pytest.raises(SchemaError, match=r"known keys: .*name"):
         Outer.from_dict({"zzzzzz": 1})
 
 

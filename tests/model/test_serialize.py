@@ -12,15 +12,22 @@ def test_yaml_round_trip() -> None:
 
 
 def test_yaml_syntax_error_is_schema_error() -> None:
-    with pytest.raises(SchemaError, match="cannot parse f.yaml"):
+    with pytest.raises(SchemaError, match=r"cannot parse f\.yaml"):
         from_yaml("a: [1, 2", "f.yaml")
 
 
 def test_content_hash_ignores_version_fields_and_key_order() -> None:
-    doc = {"kind": "job", "metadata": {"name": "a", "tag": "v1"}, "spec": {"command": "x", "image": "i"}}
-    same = {"spec": {"image": "i", "command": "x"}, "kind": "job",
-            "metadata": {"name": "a", "hash": "abc", "updated": "now", "tag": "v2"},
-            "status": {"state": "ready"}}
+    doc = {
+        "kind": "job",
+        "metadata": {"name": "a", "tag": "v1"},
+        "spec": {"command": "x", "image": "i"},
+    }
+    same = {
+        "spec": {"image": "i", "command": "x"},
+        "kind": "job",
+        "metadata": {"name": "a", "hash": "abc", "updated": "now", "tag": "v2"},
+        "status": {"state": "ready"},
+    }
     assert content_hash(doc) == content_hash(same)
     changed = {**doc, "spec": {"command": "y", "image": "i"}}
     assert content_hash(doc) != content_hash(changed)

@@ -17,9 +17,15 @@ def test_set_env_replaces_by_name() -> None:
 def test_set_envs_from_dict_and_file(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text("# comment\nexport A=1\nB='two words'\n\nC=\"x=y\"\n")
-    fn = fnrun.new_function("f", kind="job").set_envs({"C": "override", "D": 4}, file_path=str(env_file))
+    fn = fnrun.new_function("f", kind="job").set_envs(
+        {"C": "override", "D": 4}, file_path=str(env_file)
+    )
     assert {e["name"]: e["value"] for e in fn.spec.env} == {
-        "A": "1", "B": "two words", "C": "override", "D": "4"}
+        "A": "1",
+        "B": "two words",
+        "C": "override",
+        "D": "4",
+    }
 
 
 def test_set_envs_errors(tmp_path: Path) -> None:

@@ -23,16 +23,29 @@ from tests.conftest import DATA
 TRAINER = str(DATA / "code" / "trainer.py")
 
 KINDS = {
-    "handler": HandlerRuntime, "local": LocalRuntime, "job": KubejobRuntime, "dask": DaskRuntime,
-    "mpijob": MPIJobRuntime, "spark": SparkRuntime, "remote-spark": RemoteSparkRuntime,
-    "nuclio": NuclioRuntime, "serving": ServingRuntime,
+    "handler": HandlerRuntime,
+    "local": LocalRuntime,
+    "job": KubejobRuntime,
+    "dask": DaskRuntime,
+    "mpijob": MPIJobRuntime,
+    "spark": SparkRuntime,
+    "remote-spark": RemoteSparkRuntime,
+    "nuclio": NuclioRuntime,
+    "serving": ServingRuntime,
 }
 
 
 @pytest.mark.parametrize(("kind", "cls"), list(KINDS.items()))
 def test_new_function_every_kind_round_trips(kind: str, cls: type) -> None:
-    fn = fnrun.new_function("my_fn", project="p", tag="v1", kind=kind, command="run.py",
-                            image="python:3.11", args=["--x", "1"])
+    fn = fnrun.new_function(
+        "my_fn",
+        project="p",
+        tag="v1",
+        kind=kind,
+        command="run.py",
+        image="python:3.11",
+        args=["--x", "1"],
+    )
     assert type(fn) is cls and fn.kind == kind
     assert fn.metadata.name == "my-fn"
     doc = fn.to_dict()
@@ -59,8 +72,15 @@ def test_capabilities_are_class_attributes() -> None:
 
 
 def test_code_to_function_embeds_code_and_documents_entry_points() -> None:
-    fn = fnrun.code_to_function("trainer", filename=TRAINER, kind="job", handler="train",
-                                image="python:3.11", requirements=["numpy"], labels={"a": "b"})
+    fn = fnrun.code_to_function(
+        "trainer",
+        filename=TRAINER,
+        kind="job",
+        handler="train",
+        image="python:3.11",
+        requirements=["numpy"],
+        labels={"a": "b"},
+    )
     assert fn.code == Path(TRAINER).read_text()
     assert fn.spec.build.function_source_code  # base64 in spec.build.functionSourceCode
     doc = fn.to_dict()
@@ -97,7 +117,9 @@ def test_code_to_function_notebook(tmp_path: Path) -> None:
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_code_cell("# nuclio: ignore\nprint('not in the function')"),
-        nbformat.v4.new_code_cell("def train(context, p1: int = 1):\n    '''Train.'''\n    return p1\n"),
+        nbformat.v4.new_code_cell(
+            "def train(context, p1: int = 1):\n    '''Train.'''\n    return p1\n"
+        ),
     ]
     path = tmp_path / "nb_train.ipynb"
     nbformat.write(nb, str(path))

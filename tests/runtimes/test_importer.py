@@ -35,12 +35,15 @@ def test_hub_function_yaml_imports_and_keeps_what_it_carries(path: Path) -> None
     assert fn.spec.image == spec.get("image", "")
     assert fn.spec.default_handler == spec.get("default_handler", "")
     assert fn.spec.entry_points.keys() == spec.get("entry_points", {}).keys()
-    code = spec.get("build", {}).get("functionSourceCode") or \
-        spec.get("base_spec", {}).get("spec", {}).get("build", {}).get("functionSourceCode")
+    code = spec.get("build", {}).get("functionSourceCode") or spec.get("base_spec", {}).get(
+        "spec", {}
+    ).get("build", {}).get("functionSourceCode")
     assert fn.code == base64.b64decode(code).decode()
     assert fn.spec.env == (spec.get("env") or [])
     out = fn.to_dict()["spec"]
-    assert out.get("build", {}).get("functionSourceCode") == spec.get("build", {}).get("functionSourceCode")
+    assert out.get("build", {}).get("functionSourceCode") == spec.get("build", {}).get(
+        "functionSourceCode"
+    )
     for name, entry in spec.get("entry_points", {}).items():
         params = {p["name"]: p for p in entry.get("parameters", [])}
         got = {p["name"]: p for p in out["entry_points"][name].get("parameters", [])}
@@ -115,8 +118,9 @@ def test_import_from_db_by_tag_and_hash_with_overrides() -> None:
     fn.metadata.project = "hub"
     hash_key = fn.save(tag="v1")
     by_tag = fnrun.import_function(f"db://hub/{fn.metadata.name}:v1")
-    by_hash = fnrun.import_function(f"db://hub/{fn.metadata.name}@{hash_key}",
-                                    project="other", new_name="renamed")
+    by_hash = fnrun.import_function(
+        f"db://hub/{fn.metadata.name}@{hash_key}", project="other", new_name="renamed"
+    )
     assert by_tag.spec.to_dict() == fn.spec.to_dict() and by_tag.metadata.tag == "v1"
     assert by_hash.metadata.project == "other" and by_hash.metadata.name == "renamed"
     assert by_hash.code == fn.code
@@ -124,8 +128,12 @@ def test_import_from_db_by_tag_and_hash_with_overrides() -> None:
 
 @pytest.mark.parametrize(
     ("uri", "parts"),
-    [("db://p/f", ("p", "f", "", "")), ("db://p/f:v2", ("p", "f", "v2", "")),
-     ("db://p/f@abc123", ("p", "f", "", "abc123")), ("db://p/f:t@abc", ("p", "f", "t", "abc"))],
+    [
+        ("db://p/f", ("p", "f", "", "")),
+        ("db://p/f:v2", ("p", "f", "v2", "")),
+        ("db://p/f@abc123", ("p", "f", "", "abc123")),
+        ("db://p/f:t@abc", ("p", "f", "t", "abc")),
+    ],
 )
 def test_parse_db_uri(uri: str, parts: tuple[str, ...]) -> None:
     assert parse_db_uri(uri) == parts

@@ -22,8 +22,9 @@ def test_pod_attributes_round_trip_on_every_kubernetes_kind(kind: str) -> None:
     fn.set_image_pull_configuration("IfNotPresent", "regcred").with_service_account("sa")
     fn.with_replicas(1, 4)
     fn.spec.replicas = 2
-    fn.add_volume({"name": "data", "persistentVolumeClaim": {"claimName": "pvc"}},
-                  {"mountPath": "/data"})
+    fn.add_volume(
+        {"name": "data", "persistentVolumeClaim": {"claimName": "pvc"}}, {"mountPath": "/data"}
+    )
     fn.set_env("A", 1).set_env_from_secret("TOKEN", secret="creds", secret_key="token")
     doc = fn.to_dict()["spec"]
     assert doc["resources"] == {

@@ -35,13 +35,21 @@ def test_build_config_errors(tmp_path: Path) -> None:
 
 def test_with_source_archive_sets_fields(tmp_path: Path) -> None:
     fn = fnrun.new_function("f", kind="job")
-    fn.with_source_archive("git://github.com/org/repo.git#main", handler="mod.train",
-                           workdir="src", pull_at_runtime=False, target_dir="/code")
+    fn.with_source_archive(
+        "git://github.com/org/repo.git#main",
+        handler="mod.train",
+        workdir="src",
+        pull_at_runtime=False,
+        target_dir="/code",
+    )
     spec = fn.to_dict()["spec"]
     assert spec["build"]["source"] == "git://github.com/org/repo.git#main"
     assert spec["build"]["load_source_on_run"] is False
     assert (spec["default_handler"], spec["workdir"], spec["clone_target_dir"]) == (
-        "mod.train", "src", "/code")
+        "mod.train",
+        "src",
+        "/code",
+    )
     fn.with_source_archive(str(tmp_path))  # a local dir is a valid source
 
 

@@ -9,13 +9,15 @@ from tests.conftest import DATA
 
 
 def test_save_same_content_same_hash_change_new_hash(fnrun_home: Path) -> None:
-    fn = fnrun.code_to_function("trainer", filename=str(DATA / "code" / "trainer.py"),
-                                handler="train", project="proj")
+    fn = fnrun.code_to_function(
+        "trainer", filename=str(DATA / "code" / "trainer.py"), handler="train", project="proj"
+    )
     h1 = fn.save(tag="v1")
     assert (fnrun_home / "fnrun.db").is_file()  # the embedded default under FNRUN_HOME
     assert fn.metadata.hash == h1 and fn.uri == f"db://proj/trainer@{h1}"
-    same = fnrun.code_to_function("trainer", filename=str(DATA / "code" / "trainer.py"),
-                                  handler="train", project="proj")
+    same = fnrun.code_to_function(
+        "trainer", filename=str(DATA / "code" / "trainer.py"), handler="train", project="proj"
+    )
     assert same.save(tag="v1") == h1
     fn.set_env("X", "1")
     h2 = fn.save(tag="v2")

@@ -11,7 +11,6 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -76,8 +75,10 @@ def with_retries(engine: Engine, work: Callable[[Connection], T], write: bool = 
                 return work(conn)
         except (OperationalError, IntegrityError) as exc:
             if not _transient(exc) or attempt == _RETRIES - 1:
-                raise DBError(f"run DB error: {exc.orig}", hint="check the DB URL and server") from exc
-            time.sleep(min(0.02 * 2**attempt, 1.0) * (0.5 + random.random()))  # noqa: S311
+                raise DBError(
+                    f"run DB error: {exc.orig}", hint="check the DB URL and server"
+                ) from exc
+            time.sleep(min(0.02 * 2**attempt, 1.0) * (0.5 + random.random()))
     raise AssertionError("unreachable")
 
 
@@ -111,7 +112,3 @@ def upsert(conn: Connection, table: Table, values: dict[str, Any]) -> None:
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=keys)
     conn.execute(stmt)
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat()

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
+from fnrun.clock import now_iso
 from fnrun.db.base import Doc
-from fnrun.db.sql.engine import now_iso, upsert, with_retries
+from fnrun.db.sql.engine import upsert, with_retries
 from fnrun.db.sql.tables import function_tags, functions
 from fnrun.errors import InvalidArgumentError, NotFoundError
 from fnrun.model.serialize import content_hash
@@ -21,8 +22,14 @@ class FunctionsMixin:
     def _ensure_project(self, conn: Connection, project: str) -> None:
         raise NotImplementedError  # provided by ProjectsMixin
 
-    def store_function(self, function: Doc, name: str, project: str = "", tag: str = "latest",
-                       versioned: bool = True) -> str:
+    def store_function(
+        self,
+        function: Doc,
+        name: str,
+        project: str = "",
+        tag: str = "latest",
+        versioned: bool = True,
+    ) -> str:
         """Store a version under its content hash; point ``tag`` and ``latest`` at it."""
         project = project or self.default_project
         tag = tag or "latest"
@@ -35,11 +42,23 @@ class FunctionsMixin:
         def work(conn: Connection) -> None:
             self._ensure_project(conn, project)
             previous = _tag_hash(conn, project, name, tag)
-            upsert(conn, functions, {"project": project, "name": name, "hash": hash_key,
-                                     "body": body, "updated": meta["updated"]})
+            upsert(
+                conn,
+                functions,
+                {
+                    "project": project,
+                    "name": name,
+                    "hash": hash_key,
+                    "body": body,
+                    "updated": meta["updated"],
+                },
+            )
             for t in {tag, "latest"}:
-                upsert(conn, function_tags, {"project": project, "name": name, "tag": t,
-                                             "hash": hash_key})
+                upsert(
+                    conn,
+                    function_tags,
+                    {"project": project, "name": name, "tag": t, "hash": hash_key},
+                )
             if not versioned and previous and previous != hash_key:
                 _drop_untagged(conn, project, name, previous)
 
@@ -54,9 +73,13 @@ class FunctionsMixin:
             key = hash_key or _tag_hash(conn, project, name, tag or "latest")
             row = None
             if key:
-                row = conn.execute(select(functions.c.body).where(
-                    functions.c.project == project, functions.c.name == name,
-                    functions.c.hash == key)).first()
+                row = conn.execute(
+                    select(functions.c.body).where(
+                        functions.c.project == project,
+                        functions.c.name == name,
+                        functions.c.hash == key,
+                    )
+                ).first()
             if row is None:
                 raise _missing(conn, project, name, tag, hash_key)
             body: Doc = copy.deepcopy(row.body)
@@ -65,11 +88,17 @@ class FunctionsMixin:
 
         return with_retries(self.engine, work, write=False)
 
-    def list_functions(self, name: str | None = None, project: str | None = None,
-                       tag: str | None = None, labels: dict[str, str] | None = None) -> list[Doc]:
+    def list_functions(
+        self,
+        name: str | None = None,
+        project: str | None = None,
+        tag: str | None = None,
+        labels: dict[str, str] | None = None,
+    ) -> list[Doc]:
         """Tagged functions (``tag`` default ``latest``; ``"*"`` every tag), newest first."""
         query = select(function_tags.c.tag, functions.c.body).join(
-            functions, (functions.c.project == function_tags.c.project)
+            functions,
+            (functions.c.project == function_tags.c.project)
             & (functions.c.name == function_tags.c.name)
             & (functions.c.hash == function_tags.c.hash),
         )
@@ -95,14 +124,24 @@ class FunctionsMixin:
 
         def work(conn: Connection) -> list[Doc]:
             tags: dict[str, list[str]] = {}
-            for row in conn.execute(select(function_tags).where(
-                    function_tags.c.project == project, function_tags.c.name == name)):
+            for row in conn.execute(
+                select(function_tags).where(
+                    function_tags.c.project == project, function_tags.c.name == name
+                )
+            ):
                 tags.setdefault(row.hash, []).append(row.tag)
-            rows = conn.execute(select(functions.c.hash, functions.c.updated).where(
-                functions.c.project == project, functions.c.name == name,
-            ).order_by(functions.c.updated.desc())).all()
-            return [{"hash": r.hash, "updated": r.updated, "tags": sorted(tags.get(r.hash, []))}
-                    for r in rows]
+            rows = conn.execute(
+                select(functions.c.hash, functions.c.updated)
+                .where(
+                    functions.c.project == project,
+                    functions.c.name == name,
+                )
+                .order_by(functions.c.updated.desc())
+            ).all()
+            return [
+                {"hash": r.hash, "updated": r.updated, "tags": sorted(tags.get(r.hash, []))}
+                for r in rows
+            ]
 
         return with_retries(self.engine, work, write=False)
 
@@ -113,13 +152,20 @@ class FunctionsMixin:
             raise InvalidArgumentError("empty tag", field="tag")
 
         def work(conn: Connection) -> None:
-            exists = conn.execute(select(functions.c.hash).where(
-                functions.c.project == project, functions.c.name == name,
-                functions.c.hash == hash_key)).first()
+            exists = conn.execute(
+                select(functions.c.hash).where(
+                    functions.c.project == project,
+                    functions.c.name == name,
+                    functions.c.hash == hash_key,
+                )
+            ).first()
             if exists is None:
                 raise _missing(conn, project, name, "", hash_key)
-            upsert(conn, function_tags, {"project": project, "name": name, "tag": tag,
-                                         "hash": hash_key})
+            upsert(
+                conn,
+                function_tags,
+                {"project": project, "name": name, "tag": tag, "hash": hash_key},
+            )
 
         with_retries(self.engine, work)
 
@@ -134,28 +180,46 @@ class FunctionsMixin:
 
 
 def _tag_hash(conn: Connection, project: str, name: str, tag: str) -> str:
-    row = conn.execute(select(function_tags.c.hash).where(
-        function_tags.c.project == project, function_tags.c.name == name,
-        function_tags.c.tag == tag)).first()
+    row = conn.execute(
+        select(function_tags.c.hash).where(
+            function_tags.c.project == project,
+            function_tags.c.name == name,
+            function_tags.c.tag == tag,
+        )
+    ).first()
     return str(row.hash) if row else ""
 
 
 def _drop_untagged(conn: Connection, project: str, name: str, hash_key: str) -> None:
-    still = conn.execute(select(function_tags.c.tag).where(
-        function_tags.c.project == project, function_tags.c.name == name,
-        function_tags.c.hash == hash_key)).first()
+    still = conn.execute(
+        select(function_tags.c.tag).where(
+            function_tags.c.project == project,
+            function_tags.c.name == name,
+            function_tags.c.hash == hash_key,
+        )
+    ).first()
     if still is None:
-        conn.execute(functions.delete().where(functions.c.project == project,
-                                              functions.c.name == name, functions.c.hash == hash_key))
+        conn.execute(
+            functions.delete().where(
+                functions.c.project == project,
+                functions.c.name == name,
+                functions.c.hash == hash_key,
+            )
+        )
 
 
 def _missing(conn: Connection, project: str, name: str, tag: str, hash_key: str) -> NotFoundError:
-    tags = [r.tag for r in conn.execute(select(function_tags.c.tag).where(
-        function_tags.c.project == project, function_tags.c.name == name))]
+    tags = [
+        r.tag
+        for r in conn.execute(
+            select(function_tags.c.tag).where(
+                function_tags.c.project == project, function_tags.c.name == name
+            )
+        )
+    ]
     ref = f"@{hash_key}" if hash_key else f":{tag or 'latest'}"
     hint = f"known tags: {', '.join(sorted(tags))}" if tags else "save it first: fn.save()"
-    return NotFoundError(f"function db://{project}/{name}{ref} not found", field="name",
-                         hint=hint)
+    return NotFoundError(f"function db://{project}/{name}{ref} not found", field="name", hint=hint)
 
 
 def _labels_match(have: dict[str, Any], want: dict[str, str] | None) -> bool:

@@ -6,9 +6,18 @@ import copy
 
 from sqlalchemy import Connection, Engine, func, select
 
+from fnrun.clock import now_iso
 from fnrun.db.base import Doc
-from fnrun.db.sql.engine import now_iso, upsert, with_retries
-from fnrun.db.sql.tables import artifact_tags, artifacts, function_tags, functions, logs, projects, runs
+from fnrun.db.sql.engine import upsert, with_retries
+from fnrun.db.sql.tables import (
+    artifact_tags,
+    artifacts,
+    function_tags,
+    functions,
+    logs,
+    projects,
+    runs,
+)
 from fnrun.errors import NotFoundError
 
 
@@ -19,25 +28,40 @@ class ProjectsMixin:
     def _ensure_project(self, conn: Connection, project: str) -> None:
         exists = conn.execute(select(projects.c.name).where(projects.c.name == project)).first()
         if exists is None:
-            upsert(conn, projects, {"name": project, "created": now_iso(),
-                                    "body": {"kind": "project", "metadata": {"name": project}}})
+            upsert(
+                conn,
+                projects,
+                {
+                    "name": project,
+                    "created": now_iso(),
+                    "body": {"kind": "project", "metadata": {"name": project}},
+                },
+            )
 
     def store_project(self, name: str, project: Doc | None = None) -> None:
-        body = copy.deepcopy(project) if project else {"kind": "project", "metadata": {}}
+        body: Doc = copy.deepcopy(project) if project else {"kind": "project", "metadata": {}}
         body.setdefault("metadata", {})["name"] = name
-        with_retries(self.engine, lambda c: upsert(
-            c, projects, {"name": name, "body": body, "created": now_iso()}))
+        with_retries(
+            self.engine,
+            lambda c: upsert(c, projects, {"name": name, "body": body, "created": now_iso()}),
+        )
 
     def get_project(self, name: str) -> Doc:
-        row = with_retries(self.engine, lambda c: c.execute(
-            select(projects.c.body).where(projects.c.name == name)).first(), write=False)
+        row = with_retries(
+            self.engine,
+            lambda c: c.execute(select(projects.c.body).where(projects.c.name == name)).first(),
+            write=False,
+        )
         if row is None:
             raise NotFoundError(f"project {name!r} not found", field="project")
         return dict(row.body)
 
     def list_projects(self) -> list[Doc]:
-        rows = with_retries(self.engine, lambda c: c.execute(
-            select(projects.c.body).order_by(projects.c.name)).all(), write=False)
+        rows = with_retries(
+            self.engine,
+            lambda c: c.execute(select(projects.c.body).order_by(projects.c.name)).all(),
+            write=False,
+        )
         return [dict(r.body) for r in rows]
 
     def delete_project(self, name: str) -> None:
@@ -55,7 +79,9 @@ class LogsMixin:
     engine: Engine
     default_project: str
 
-    def store_log(self, uid: str, project: str = "", body: bytes = b"", append: bool = True) -> None:
+    def store_log(
+        self, uid: str, project: str = "", body: bytes = b"", append: bool = True
+    ) -> None:
         project = project or self.default_project
         data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
 
@@ -67,15 +93,23 @@ class LogsMixin:
 
         with_retries(self.engine, work)
 
-    def get_log(self, uid: str, project: str = "", offset: int = 0, size: int = -1) -> tuple[str, bytes]:
+    def get_log(
+        self, uid: str, project: str = "", offset: int = 0, size: int = -1
+    ) -> tuple[str, bytes]:
         """(run state, log bytes from ``offset``; ``size`` -1 for all)."""
         project = project or self.default_project
 
         def work(conn: Connection) -> tuple[str, bytes]:
-            chunks = conn.execute(select(logs.c.body).where(
-                logs.c.project == project, logs.c.uid == uid).order_by(logs.c.id)).all()
-            state = conn.execute(select(func.max(runs.c.state)).where(
-                runs.c.project == project, runs.c.uid == uid, runs.c.iteration == 0)).scalar()
+            chunks = conn.execute(
+                select(logs.c.body)
+                .where(logs.c.project == project, logs.c.uid == uid)
+                .order_by(logs.c.id)
+            ).all()
+            state = conn.execute(
+                select(func.max(runs.c.state)).where(
+                    runs.c.project == project, runs.c.uid == uid, runs.c.iteration == 0
+                )
+            ).scalar()
             return state or "", b"".join(c.body for c in chunks)
 
         state, data = with_retries(self.engine, work, write=False)

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
+from fnrun.clock import now_iso
 from fnrun.db.base import Doc
-from fnrun.db.sql.engine import now_iso, upsert, with_retries
+from fnrun.db.sql.engine import upsert, with_retries
 from fnrun.db.sql.functions import _labels_match
 from fnrun.db.sql.tables import runs
 from fnrun.errors import NotFoundError
@@ -31,7 +32,9 @@ class RunsMixin:
 
         with_retries(self.engine, work)
 
-    def update_run(self, updates: dict[str, Any], uid: str, project: str = "", iter: int = 0) -> Doc:
+    def update_run(
+        self, updates: dict[str, Any], uid: str, project: str = "", iter: int = 0
+    ) -> Doc:
         """Apply dotted-key updates (``{"status.state": "completed"}``) to a stored run."""
         project = project or self.default_project
 
@@ -48,13 +51,24 @@ class RunsMixin:
         project = project or self.default_project
         return with_retries(self.engine, lambda c: _read(c, uid, project, iter), write=False)
 
-    def list_runs(self, name: str | None = None, project: str | None = None,
-                  labels: dict[str, str] | None = None, state: str | None = None,
-                  uid: str | None = None, iter: bool = False, last: int = 0) -> list[Doc]:
+    def list_runs(
+        self,
+        name: str | None = None,
+        project: str | None = None,
+        labels: dict[str, str] | None = None,
+        state: str | None = None,
+        uid: str | None = None,
+        iter: bool = False,
+        last: int = 0,
+    ) -> list[Doc]:
         """Runs newest first; child iterations only with ``iter=True``."""
         query = select(runs.c.body)
-        for column, value in ((runs.c.project, project), (runs.c.name, name),
-                              (runs.c.state, state), (runs.c.uid, uid)):
+        for column, value in (
+            (runs.c.project, project),
+            (runs.c.name, name),
+            (runs.c.state, state),
+            (runs.c.uid, uid),
+        ):
             if value:
                 query = query.where(column == value)
         if not iter:
@@ -73,11 +87,17 @@ class RunsMixin:
 
 
 def _read(conn: Connection, uid: str, project: str, iter: int) -> Doc:
-    row = conn.execute(select(runs.c.body).where(
-        runs.c.project == project, runs.c.uid == uid, runs.c.iteration == iter)).first()
+    row = conn.execute(
+        select(runs.c.body).where(
+            runs.c.project == project, runs.c.uid == uid, runs.c.iteration == iter
+        )
+    ).first()
     if row is None:
-        raise NotFoundError(f"run {uid} (iteration {iter}) not found in project {project!r}",
-                            field="uid", hint="list runs with `fnrun get runs`")
+        raise NotFoundError(
+            f"run {uid} (iteration {iter}) not found in project {project!r}",
+            field="uid",
+            hint="list runs with `fnrun get runs`",
+        )
     return dict(row.body)
 
 
@@ -88,9 +108,15 @@ def _run_row(body: Doc, uid: str, project: str, iter: int) -> dict[str, Any]:
     now = now_iso()
     status["last_update"] = now
     return {
-        "project": project, "uid": uid, "iteration": iter, "name": meta.get("name", ""),
-        "state": status.get("state", ""), "labels": meta.get("labels", {}),
-        "start_time": status.get("start_time", ""), "updated": now, "body": body,
+        "project": project,
+        "uid": uid,
+        "iteration": iter,
+        "name": meta.get("name", ""),
+        "state": status.get("state", ""),
+        "labels": meta.get("labels", {}),
+        "start_time": status.get("start_time", ""),
+        "updated": now,
+        "body": body,
     }
 
 

@@ -19,14 +19,16 @@ from sqlalchemy import (
 metadata = MetaData()
 
 projects = Table(
-    "projects", metadata,
+    "projects",
+    metadata,
     Column("name", String(255), primary_key=True),
     Column("body", JSON, nullable=False),
     Column("created", String(40), nullable=False),
 )
 
 functions = Table(
-    "functions", metadata,
+    "functions",
+    metadata,
     Column("project", String(255), primary_key=True),
     Column("name", String(255), primary_key=True),
     Column("hash", String(64), primary_key=True),
@@ -35,7 +37,8 @@ functions = Table(
 )
 
 function_tags = Table(
-    "function_tags", metadata,
+    "function_tags",
+    metadata,
     Column("project", String(255), primary_key=True),
     Column("name", String(255), primary_key=True),
     Column("tag", String(255), primary_key=True),
@@ -43,7 +46,8 @@ function_tags = Table(
 )
 
 runs = Table(
-    "runs", metadata,
+    "runs",
+    metadata,
     Column("project", String(255), primary_key=True),
     Column("uid", String(64), primary_key=True),
     Column("iteration", Integer, primary_key=True),
@@ -58,7 +62,8 @@ Index("ix_runs_project_name", runs.c.project, runs.c.name)
 Index("ix_runs_updated", runs.c.updated)
 
 artifacts = Table(
-    "artifacts", metadata,
+    "artifacts",
+    metadata,
     Column("project", String(255), primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("iteration", Integer, primary_key=True),
@@ -71,7 +76,8 @@ artifacts = Table(
 Index("ix_artifacts_updated", artifacts.c.updated)
 
 artifact_tags = Table(
-    "artifact_tags", metadata,
+    "artifact_tags",
+    metadata,
     Column("project", String(255), primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("tag", String(255), primary_key=True),
@@ -79,7 +85,8 @@ artifact_tags = Table(
 )
 
 logs = Table(
-    "logs", metadata,
+    "logs",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("project", String(255), nullable=False),
     Column("uid", String(64), nullable=False),

@@ -1,7 +1,7 @@
 """A small training module used by the tests."""
 
 
-def train(context, p1: int = 1, p2: str = "x", rate: float = 0.1, tags: list = None):
+def train(context, p1: int = 1, p2: str = "x", rate: float = 0.1, tags: list | None = None):
     """Train a model.
 
     :param context: the run context

@@ -1,0 +1,1 @@
+"""The one execution path: RunContext, handler binding, return logging, commit."""

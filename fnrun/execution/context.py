@@ -1,0 +1,194 @@
+"""RunContext: what a handler sees of its run (params, secrets, results, labels, logs).
+
+>>> ctx = RunContext(name="train", parameters={"p1": 2}, db=None)
+>>> ctx.get_param("p1"), ctx.get_param("p2", 5)
+(2, 5)
+>>> ctx.log_result("accuracy", 0.9); ctx.results
+{'accuracy': 0.9}
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import traceback
+import uuid
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from fnrun.clock import now_iso
+from fnrun.errors import InvalidArgumentError
+from fnrun.execution.values import check_json
+from fnrun.model.serialize import to_json, to_yaml
+
+if TYPE_CHECKING:
+    from fnrun.db.base import RunDB
+
+STATES = ("created", "running", "completed", "error", "aborted")
+
+
+class RunContext:
+    """The tracked state of one run (or one hyper-parameter iteration)."""
+
+    def __init__(
+        self,
+        name: str = "",
+        project: str = "",
+        uid: str = "",
+        iteration: int = 0,
+        parameters: dict[str, Any] | None = None,
+        labels: dict[str, str] | None = None,
+        artifact_path: str = "",
+        secrets: dict[str, str] | None = None,
+        handler: str = "",
+        function_uri: str = "",
+        db: RunDB | None = None,
+    ) -> None:
+        self.name = name or "run"
+        self.project = project
+        self.uid = uid or uuid.uuid4().hex
+        self.iteration = iteration
+        self._parameters = copy.deepcopy(parameters or {})
+        self.labels: dict[str, str] = dict(labels or {})
+        self.annotations: dict[str, str] = {}
+        self.artifact_path = artifact_path
+        self.handler = handler
+        self.function_uri = function_uri
+        self.results: dict[str, Any] = {}
+        self.state = "created"
+        self.error = ""
+        self.error_traceback = ""
+        self.start_time = now_iso()
+        self._secrets = dict(secrets or {})
+        self._db = db
+        self.logger = logging.getLogger(f"fnrun.run.{self.name}")
+
+    # -- parameters and secrets --------------------------------------------------------------
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """A copy of the run's parameters (editing it changes nothing stored)."""
+        return copy.deepcopy(self._parameters)
+
+    def get_param(self, key: str, default: Any = None) -> Any:
+        """The parameter ``key``, or ``default``; never writes the default into the run."""
+        return copy.deepcopy(self._parameters.get(key, default))
+
+    def get_secret(self, key: str) -> str | None:
+        """A secret from the run's secret sources, else the environment; never logged."""
+        if key in self._secrets:
+            return self._secrets[key]
+        return os.environ.get(key)
+
+    # -- results and metadata ----------------------------------------------------------------
+    def log_result(self, key: str, value: Any, commit: bool = False) -> None:
+        """Record one result; numpy values become plain values; must be JSON-serialisable."""
+        if not isinstance(key, str) or not key:
+            raise InvalidArgumentError("a result needs a non-empty string key", field="key")
+        self.results[key] = check_json(value, f"results.{key}")
+        if commit:
+            self.commit()
+
+    def log_results(self, results: dict[str, Any], commit: bool = False) -> None:
+        for key, value in results.items():
+            self.log_result(key, value)
+        if commit:
+            self.commit()
+
+    def set_label(self, key: str, value: Any, replace: bool = True) -> None:
+        if replace or key not in self.labels:
+            self.labels[key] = str(value)
+
+    def set_annotation(self, key: str, value: Any, replace: bool = True) -> None:
+        if replace or key not in self.annotations:
+            self.annotations[key] = str(value)
+
+    def set_state(self, state: str = "", error: str = "", commit: bool = True) -> None:
+        """Set the state (``error`` given alone implies ``error``)."""
+        state = state or ("error" if error else self.state)
+        if state not in STATES:
+            raise InvalidArgumentError(
+                f"unknown run state {state!r}",
+                field="state",
+                hint="use one of " + ", ".join(STATES),
+            )
+        self.state = state
+        if error:
+            self.error = str(error)
+        if commit:
+            self.commit()
+
+    def mark_error(self, exc: BaseException) -> None:
+        self.error = f"{type(exc).__name__}: {exc}"
+        self.error_traceback = "".join(traceback.format_exception(exc))
+        self.state = "error"
+
+    # -- persistence -------------------------------------------------------------------------
+    def commit(self, message: str = "", completed: bool = False) -> None:
+        """Write the run to the run DB (``completed=True`` also marks it completed)."""
+        if completed and self.state not in ("error", "aborted"):
+            self.state = "completed"
+        if message:
+            self.annotations["message"] = message
+        if self._db is not None:
+            self._db.store_run(self.to_dict(), self.uid, self.project, self.iteration)
+
+    def to_dict(self) -> dict[str, Any]:
+        status: dict[str, Any] = {
+            "state": self.state,
+            "start_time": self.start_time,
+            "results": dict(self.results),
+        }
+        if self.error:
+            status["error"] = self.error
+        if self.error_traceback:
+            status["traceback"] = self.error_traceback
+        return {
+            "kind": "run",
+            "metadata": {
+                "name": self.name,
+                "uid": self.uid,
+                "project": self.project,
+                "iteration": self.iteration,
+                "labels": dict(self.labels),
+                "annotations": dict(self.annotations),
+            },
+            "spec": {
+                "function": self.function_uri,
+                "handler": self.handler,
+                "parameters": self.parameters,
+                "output_path": self.artifact_path,
+                "secret_sources": [{"kind": "inline", "keys": sorted(self._secrets)}]
+                if self._secrets
+                else [],
+            },
+            "status": status,
+        }
+
+    def to_yaml(self) -> str:
+        return to_yaml(self.to_dict())
+
+    def to_json(self) -> str:
+        return to_json(self.to_dict())
+
+    # -- with-statement: an exception marks the run `error` and propagates ---------------------
+    def __enter__(self) -> Self:
+        if self.state == "created":
+            self.state = "running"
+            self.commit()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is not None:
+            self.mark_error(exc)
+            self.commit()
+        else:
+            self.commit(completed=True)
+
+    def __repr__(self) -> str:
+        return f"<RunContext {self.project}/{self.name} uid={self.uid[:8]} state={self.state}>"

@@ -1,0 +1,157 @@
+"""``execute``: the one call that runs a batch handler and tracks it, wherever it runs.
+
+run spec -> RunContext -> resolve the code -> bind the signature -> call -> log returns ->
+commit state, results and captured logs to the run DB. An exception marks the run ``error``
+(message + traceback) before it propagates; nothing is lost.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import runpy
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from fnrun.errors import InvalidArgumentError
+from fnrun.execution.binding import bind
+from fnrun.execution.capture import capture_output
+from fnrun.execution.context import RunContext
+from fnrun.execution.loader import code_file, get_handler, module_from_code, module_from_file
+from fnrun.execution.returns import log_returns
+
+if TYPE_CHECKING:
+    from fnrun.db.base import RunDB
+    from fnrun.runtimes.base import BaseRuntime
+
+_current: contextvars.ContextVar[RunContext | None] = contextvars.ContextVar(
+    "fnrun_ctx", default=None
+)
+
+
+def current_context() -> RunContext | None:
+    """The context of the run executing in this thread/task, if any."""
+    return _current.get()
+
+
+@dataclass
+class RunRequest:
+    """What to run: the function, handler (name or callable), params and tracking fields."""
+
+    function: BaseRuntime | None = None
+    handler: str | Callable[..., Any] | None = None
+    name: str = ""
+    project: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+    artifact_path: str = ""
+    returns: list[str] | None = None
+    uid: str = ""
+    iteration: int = 0
+
+
+def execute(request: RunRequest, db: RunDB | None, code_dir: Path, echo: bool = True) -> RunContext:
+    """Run ``request`` in this process and return its committed context."""
+    handler_name = (
+        request.handler
+        if isinstance(request.handler, str)
+        else getattr(request.handler, "__name__", "")
+    )
+    ctx = RunContext(
+        name=request.name,
+        project=request.project,
+        uid=request.uid,
+        iteration=request.iteration,
+        parameters=request.params,
+        labels=request.labels,
+        artifact_path=request.artifact_path,
+        secrets=request.secrets,
+        handler=handler_name or "",
+        function_uri=_function_uri(request.function),
+        db=db,
+    )
+    ctx.state = "running"
+    ctx.commit()
+    token = _current.set(ctx)
+    try:
+        with capture_output(ctx.logger, echo=echo) as logs:
+            try:
+                _call(ctx, request, code_dir)
+            except BaseException as exc:
+                ctx.mark_error(exc)
+                print(ctx.error_traceback, file=sys.stderr, end="")
+        ctx.commit(completed=True)
+    finally:
+        _current.reset(token)
+        if db is not None:
+            db.store_log(ctx.uid, ctx.project, logs.getvalue().encode("utf-8"), append=False)
+    return ctx
+
+
+def _call(ctx: RunContext, request: RunRequest, code_dir: Path) -> None:
+    target, script = resolve(request, code_dir)
+    if script is not None:
+        runpy.run_path(str(script), run_name="__main__")
+        return
+    assert target is not None
+    kwargs, unused = bind(target, ctx, ctx.parameters)
+    if unused:
+        ctx.logger.warning("params not taken by %s(): %s", target.__name__, ", ".join(unused))
+    value = target(**kwargs)
+    log_returns(ctx, value, request.returns)
+
+
+def resolve(request: RunRequest, code_dir: Path) -> tuple[Callable[..., Any] | None, Path | None]:
+    """(handler to call, or a script to run as ``__main__`` when no handler is named)."""
+    if callable(request.handler):
+        return request.handler, None
+    fn = request.function
+    handler = request.handler or (fn.spec.default_handler if fn is not None else "")
+    if handler:
+        module, where = _module_of(fn, code_dir)
+        return get_handler(module, handler, where), None
+    script = _script_of(fn, code_dir)
+    if script is None:
+        raise InvalidArgumentError(
+            "nothing to run: no handler and no code or command",
+            field="handler",
+            hint="pass handler= or give the function code",
+        )
+    return None, script
+
+
+def _module_of(fn: BaseRuntime | None, code_dir: Path) -> tuple[ModuleType | None, str]:
+    if fn is not None and fn.code:
+        return module_from_code(fn.code, code_dir), f"the code of function {fn.metadata.name!r}"
+    if fn is not None and fn.spec.command.endswith(".py"):
+        return module_from_file(Path(fn.spec.command)), fn.spec.command
+    return None, "the run"
+
+
+def _script_of(fn: BaseRuntime | None, code_dir: Path) -> Path | None:
+    if fn is not None and fn.code:
+        return code_file(fn.code, code_dir)
+    if fn is not None and fn.spec.command.endswith(".py"):
+        return Path(fn.spec.command)
+    return None
+
+
+def _function_uri(fn: BaseRuntime | None) -> str:
+    if fn is None or not fn.metadata.name:
+        return ""
+    return fn.uri
+
+
+@contextmanager
+def running(ctx: RunContext) -> Iterator[RunContext]:
+    """Make ``ctx`` the current context inside the block (for ``get_or_create_ctx``)."""
+    token = _current.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current.reset(token)

@@ -1,0 +1,91 @@
+"""``fn.run(...)``: turn the call into a run request and place it.
+
+Today's placement: in this process, for the ``handler`` and ``local`` kinds and for any batch
+kind with ``local=True``. Other placements (subprocess, Kubernetes, Dask, Spark, MPI) plug in
+per kind and are refused with a clear error until they exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fnrun.errors import InvalidArgumentError, RunError
+from fnrun.execution.execute import RunRequest, execute
+from fnrun.execution.runobject import RunObject
+from fnrun.execution.values import check_json
+
+if TYPE_CHECKING:
+    from fnrun.db.base import RunDB
+    from fnrun.runtimes.base import BaseRuntime
+
+_NOT_YET = ("inputs", "hyperparams", "hyper_param_options", "schedule")
+
+
+def run_function(
+    fn: BaseRuntime,
+    handler: str | Callable[..., Any] | None = None,
+    name: str = "",
+    project: str = "",
+    params: dict[str, Any] | None = None,
+    labels: dict[str, str] | None = None,
+    secrets: dict[str, str] | None = None,
+    artifact_path: str = "",
+    returns: list[str] | None = None,
+    local: bool = False,
+    watch: bool = True,
+    db: RunDB | None = None,
+    **unsupported: Any,
+) -> RunObject:
+    _refuse(fn, local, unsupported)
+    from fnrun.config import get_settings
+    from fnrun.db import get_run_db
+
+    settings = get_settings()
+    db = db or get_run_db()
+    request = RunRequest(
+        function=fn,
+        handler=handler,
+        name=name or fn.metadata.name or getattr(handler, "__name__", "") or "run",
+        project=project or fn.metadata.project or settings.default_project,
+        params={k: check_json(v, f"params.{k}") for k, v in (params or {}).items()},
+        labels=dict(labels or {}),
+        secrets=dict(secrets or {}),
+        artifact_path=artifact_path or settings.artifact_path,
+        returns=returns,
+    )
+    ctx = execute(request, db, code_dir=Path(settings.home) / "code", echo=watch)
+    run = RunObject(ctx.to_dict(), db)
+    if ctx.state == "error":
+        raise RunError(
+            f"run {ctx.name} ({ctx.uid}) failed: {ctx.error}",
+            run=run,
+            hint=f"see the traceback: fnrun logs {ctx.uid}",
+        )
+    return run
+
+
+def _refuse(fn: BaseRuntime, local: bool, unsupported: dict[str, Any]) -> None:
+    given = [k for k, v in unsupported.items() if v is not None]
+    unknown = [k for k in given if k not in _NOT_YET]
+    if unknown:
+        raise TypeError(f"run() got unexpected arguments: {', '.join(unknown)}")
+    if given:
+        raise InvalidArgumentError(
+            f"run() does not support {', '.join(given)} yet",
+            field=given[0],
+            hint="pass them as params for now",
+        )
+    if not fn.is_batch:
+        raise InvalidArgumentError(
+            f"a {fn.kind!r} function is deployed, not run",
+            field="kind",
+            hint="use fn.deploy() or fn.to_mock_server()",
+        )
+    if not (local or fn.runs_in_process):
+        raise InvalidArgumentError(
+            f"running a {fn.kind!r} function remotely is not available in this installation",
+            field="local",
+            hint="pass local=True to run it in this process",
+        )
