@@ -119,9 +119,16 @@ class RunContext:
             self.commit()
 
     def mark_error(self, exc: BaseException) -> None:
-        self.error = f"{type(exc).__name__}: {exc}"
-        self.error_traceback = "".join(traceback.format_exception(exc))
+        self.error = self.redact(f"{type(exc).__name__}: {exc}")
+        self.error_traceback = self.redact("".join(traceback.format_exception(exc)))
         self.state = "error"
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret value of this run masked, for logs and errors."""
+        for value in sorted(self._secrets.values(), key=len, reverse=True):
+            if value and len(value) >= 3:
+                text = text.replace(value, "****")
+        return text
 
     # -- persistence -------------------------------------------------------------------------
     def commit(self, message: str = "", completed: bool = False) -> None:

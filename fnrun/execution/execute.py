@@ -89,7 +89,8 @@ def execute(request: RunRequest, db: RunDB | None, code_dir: Path, echo: bool = 
     finally:
         _current.reset(token)
         if db is not None:
-            db.store_log(ctx.uid, ctx.project, logs.getvalue().encode("utf-8"), append=False)
+            text = ctx.redact(logs.getvalue())
+            db.store_log(ctx.uid, ctx.project, text.encode("utf-8"), append=False)
     return ctx
 
 

@@ -1,0 +1,29 @@
+"""Handlers used by the run tests."""
+
+import sys
+
+
+def echo(context, p1: int = 1, p2: str = "x"):
+    print(f"p1={p1} p2={p2}")
+    print("to stderr", file=sys.stderr)
+    context.logger.info("logged via context.logger")
+    context.log_result("double", p1 * 2)
+    return p1
+
+
+def uses_secret(context):
+    print("accesskey = {}".format(context.get_secret("ACCESS_KEY")))
+    return "done"
+
+
+def fails(context, p1: int = 1):
+    print("about to fail")
+    raise ValueError(f"bad value {p1}")
+
+
+def zero(context):
+    return 0
+
+
+def two(context):
+    return 0.5, "label"

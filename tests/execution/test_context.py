@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import pytest
+
+from fnrun.db.sql.sqldb import SQLRunDB
+from fnrun.errors import InvalidArgumentError
+from fnrun.execution.context import RunContext
+
+
+@pytest.fixture
+def db() -> SQLRunDB:
+    return SQLRunDB("sqlite://", default_project="p")
+
+
+def test_get_param_has_no_side_effect() -> None:
+    ctx = RunContext(parameters={"a": [1]})
+    assert ctx.get_param("b", 5) == 5
+    ctx.get_param("a").append(2)
+    ctx.parameters["c"] = 1
+    assert ctx.parameters == {"a": [1]} and ctx.to_dict()["spec"]["parameters"] == {"a": [1]}
+
+
+def test_log_result_casts_numpy_and_rejects_non_json() -> None:
+    np = pytest.importorskip("numpy", reason="numpy not installed")
+    ctx = RunContext()
+    ctx.log_results({"a": np.float64(0.5), "b": np.int64(0), "arr": np.arange(3)})
+    assert ctx.results == {"a": 0.5, "b": 0, "arr": [0, 1, 2]}
+    assert type(ctx.results["b"]) is int
+
+
+def test_log_result_errors_name_the_key() -> None:
+    ctx = RunContext()
+    with pytest.raises(InvalidArgumentError) as err:
+        ctx.log_result("obj", object())
+    assert err.value.field == "results.obj"
+    with pytest.raises(InvalidArgumentError):
+        ctx.log_result("", 1)
+
+
+def test_with_block_commits_completed(db: SQLRunDB) -> None:
+    with RunContext(name="t", project="p", db=db) as ctx:
+        assert db.read_run(ctx.uid, "p")["status"]["state"] == "running"
+        ctx.log_result("x", 1)
+        ctx.set_label("k", "v")
+        ctx.set_annotation("note", "n")
+    stored = db.read_run(ctx.uid, "p")
+    assert stored["status"]["state"] == "completed" and stored["status"]["results"] == {"x": 1}
+    assert stored["metadata"]["labels"] == {"k": "v"}
+    assert stored["metadata"]["annotations"] == {"note": "n"}
+
+
+def test_with_block_exception_marks_error_and_reraises(db: SQLRunDB) -> None:
+    with pytest.raises(ZeroDivisionError), RunContext(name="t", project="p", db=db) as ctx:
+        _ = 1 / 0
+    status = db.read_run(ctx.uid, "p")["status"]
+    assert status["state"] == "error" and "ZeroDivisionError" in status["error"]
+    assert "1 / 0" in status["traceback"]
+
+
+def test_set_state(db: SQLRunDB) -> None:
+    ctx = RunContext(project="p", db=db)
+    ctx.set_state(error="boom")
+    assert db.read_run(ctx.uid, "p")["status"]["state"] == "error"
+    with pytest.raises(InvalidArgumentError, match="unknown run state"):
+        ctx.set_state("done")
+
+
+def test_secrets_never_in_document() -> None:
+    ctx = RunContext(secrets={"ACCESS_KEY": "s3cr3t-value"})
+    assert ctx.get_secret("ACCESS_KEY") == "s3cr3t-value"
+    assert "s3cr3t-value" not in ctx.to_json()
+    assert ctx.to_dict()["spec"]["secret_sources"] == [{"kind": "inline", "keys": ["ACCESS_KEY"]}]
+
+
+def test_secret_falls_back_to_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FROM_ENV", "e")
+    assert RunContext().get_secret("FROM_ENV") == "e"
+    assert RunContext().get_secret("NOPE_NOT_SET") is None
