@@ -134,3 +134,19 @@ def test_json_columns_not_pickles(db: SQLRunDB) -> None:
         raw = conn.exec_driver_sql("SELECT body FROM runs").scalar()
     text = raw if isinstance(raw, str) else str(raw)
     assert '"parameters"' in text or "'parameters'" in text
+
+
+def test_concurrent_writers_same_keys(db: SQLRunDB) -> None:
+    """Threads racing on the same tag and project rows: every write lands, none errors."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(i: int) -> str:
+        db.store_run(_run("race", "completed", f"t{i:03d}"), f"u{i}", "race")
+        return db.store_function(_fn(command=f"{i}.py"), "f", "race", tag="shared")
+
+    with ThreadPoolExecutor(8) as pool:
+        hashes = list(pool.map(work, range(24)))
+    assert len(set(hashes)) == 24
+    assert len(db.list_function_versions("f", "race")) == 24
+    assert db.get_function("f", "race", tag="shared")["metadata"]["hash"] in hashes
+    assert len(db.list_runs(project="race")) == 24
