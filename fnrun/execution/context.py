@@ -23,6 +23,7 @@ from fnrun.execution.values import check_json
 from fnrun.model.serialize import to_json, to_yaml
 
 if TYPE_CHECKING:
+    from fnrun.datastore.dataitem import DataItem
     from fnrun.db.base import RunDB
 
 STATES = ("created", "running", "completed", "error", "aborted")
@@ -38,6 +39,7 @@ class RunContext:
         uid: str = "",
         iteration: int = 0,
         parameters: dict[str, Any] | None = None,
+        inputs: dict[str, str] | None = None,
         labels: dict[str, str] | None = None,
         artifact_path: str = "",
         secrets: dict[str, str] | None = None,
@@ -50,6 +52,8 @@ class RunContext:
         self.uid = uid or uuid.uuid4().hex
         self.iteration = iteration
         self._parameters = copy.deepcopy(parameters or {})
+        self.inputs: dict[str, str] = dict(inputs or {})
+        self.artifact_uris: dict[str, str] = {}
         self.labels: dict[str, str] = dict(labels or {})
         self.annotations: dict[str, str] = {}
         self.artifact_path = artifact_path
@@ -79,6 +83,128 @@ class RunContext:
         if key in self._secrets:
             return self._secrets[key]
         return os.environ.get(key)
+
+    @property
+    def db(self) -> RunDB | None:
+        return self._db
+
+    # -- inputs and data -----------------------------------------------------------------------
+    def get_input(self, key: str, url: str = "") -> DataItem:
+        """The input ``key`` as a DataItem (``url`` is used when the run has no such input)."""
+        target = self.inputs.get(key) or url
+        if not target:
+            known = ", ".join(sorted(self.inputs)) or "none"
+            raise InvalidArgumentError(
+                f"the run has no input {key!r}",
+                field=f"inputs.{key}",
+                hint=f"pass inputs={{'{key}': url}}; inputs: {known}",
+            )
+        return self.get_dataitem(target, key)
+
+    def get_dataitem(self, url: str, key: str = "") -> DataItem:
+        from fnrun.datastore.dataitem import get_dataitem
+
+        return get_dataitem(url, key=key, db=self._db)
+
+    # -- artifacts -----------------------------------------------------------------------------
+    def log_artifact(
+        self,
+        item: Any,
+        body: bytes | str | None = None,
+        local_path: str = "",
+        artifact_path: str = "",
+        tag: str = "",
+        target_path: str = "",
+        labels: dict[str, str] | None = None,
+        format: str = "",
+        viewer: str = "",
+        upload: bool = True,
+        **kwargs: Any,
+    ) -> Any:
+        """Store a file or Artifact at ``<artifact_path>/<run>/<iter>/<key><suffix>``."""
+        from fnrun.artifacts.manager import log_artifact
+
+        return log_artifact(
+            self,
+            item,
+            body=body,
+            local_path=local_path,
+            artifact_path=artifact_path,
+            tag=tag,
+            target_path=target_path,
+            labels=labels,
+            format=format,
+            viewer=viewer,
+            upload=upload,
+            description=kwargs.get("description", ""),
+        )
+
+    def log_dataset(
+        self,
+        key: str,
+        df: Any,
+        tag: str = "",
+        local_path: str = "",
+        artifact_path: str = "",
+        upload: bool = True,
+        labels: dict[str, str] | None = None,
+        format: str = "",
+        preview: int = 20,
+        stats: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """Store a DataFrame (parquet by default, or csv) with schema, preview and stats."""
+        from fnrun.artifacts.tabular import DatasetArtifact
+
+        if not format and local_path:
+            format = "csv" if local_path.endswith(".csv") else "parquet"
+        item = DatasetArtifact(
+            key,
+            df=df,
+            preview=preview,
+            format=format,
+            stats=stats,
+            labels=labels,
+            description=kwargs.get("description", ""),
+        )
+        return self.log_artifact(item, artifact_path=artifact_path, tag=tag, upload=upload)
+
+    def log_model(
+        self,
+        key: str,
+        body: bytes | None = None,
+        model_file: str = "",
+        metrics: dict[str, Any] | None = None,
+        parameters: dict[str, Any] | None = None,
+        inputs: list[dict[str, Any]] | None = None,
+        outputs: list[dict[str, Any]] | None = None,
+        framework: str = "",
+        algorithm: str = "",
+        model_dir: str = "",
+        extra_data: dict[str, bytes | str] | None = None,
+        tag: str = "",
+        labels: dict[str, str] | None = None,
+        artifact_path: str = "",
+        **kwargs: Any,
+    ) -> Any:
+        """Store a model folder: the model file, extra files and ``model_spec.yaml``."""
+        from fnrun.artifacts.model import ModelArtifact
+
+        item = ModelArtifact(
+            key,
+            body=body,
+            model_file=model_file,
+            model_dir=model_dir,
+            metrics=metrics,
+            parameters=parameters,
+            inputs=inputs,
+            outputs=outputs,
+            framework=framework,
+            algorithm=algorithm,
+            extra_data=extra_data,
+            labels=labels,
+        )
+        return self.log_artifact(item, artifact_path=artifact_path, tag=tag)
 
     # -- results and metadata ----------------------------------------------------------------
     def log_result(self, key: str, value: Any, commit: bool = False) -> None:
@@ -145,6 +271,7 @@ class RunContext:
             "state": self.state,
             "start_time": self.start_time,
             "results": dict(self.results),
+            "artifact_uris": dict(self.artifact_uris),
         }
         if self.error:
             status["error"] = self.error
@@ -164,6 +291,7 @@ class RunContext:
                 "function": self.function_uri,
                 "handler": self.handler,
                 "parameters": self.parameters,
+                "inputs": dict(self.inputs),
                 "output_path": self.artifact_path,
                 "secret_sources": [{"kind": "inline", "keys": sorted(self._secrets)}]
                 if self._secrets

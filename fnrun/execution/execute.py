@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from fnrun.errors import InvalidArgumentError
+from fnrun.errors import InvalidArgumentError, NotFoundError
 from fnrun.execution.binding import bind
 from fnrun.execution.capture import capture_output
 from fnrun.execution.context import RunContext
@@ -25,6 +25,7 @@ from fnrun.execution.loader import code_file, get_handler, module_from_code, mod
 from fnrun.execution.returns import log_returns
 
 if TYPE_CHECKING:
+    from fnrun.datastore.dataitem import DataItem
     from fnrun.db.base import RunDB
     from fnrun.runtimes.base import BaseRuntime
 
@@ -47,6 +48,7 @@ class RunRequest:
     name: str = ""
     project: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     artifact_path: str = ""
@@ -68,6 +70,7 @@ def execute(request: RunRequest, db: RunDB | None, code_dir: Path, echo: bool = 
         uid=request.uid,
         iteration=request.iteration,
         parameters=request.params,
+        inputs=request.inputs,
         labels=request.labels,
         artifact_path=request.artifact_path,
         secrets=request.secrets,
@@ -78,33 +81,59 @@ def execute(request: RunRequest, db: RunDB | None, code_dir: Path, echo: bool = 
     ctx.state = "running"
     ctx.commit()
     token = _current.set(ctx)
-    try:
-        with capture_output(ctx.logger, echo=echo) as logs:
-            try:
-                _call(ctx, request, code_dir)
-            except BaseException as exc:
-                ctx.mark_error(exc)
-                print(ctx.error_traceback, file=sys.stderr, end="")
-        ctx.commit(completed=True)
-    finally:
-        _current.reset(token)
-        if db is not None:
-            text = ctx.redact(logs.getvalue())
-            db.store_log(ctx.uid, ctx.project, text.encode("utf-8"), append=False)
+    with capture_output(ctx.logger, echo=echo) as logs:
+        try:
+            _call(ctx, request, code_dir)
+        except BaseException as exc:
+            ctx.mark_error(exc)
+            print(ctx.error_traceback, file=sys.stderr, end="")
+        finally:
+            _current.reset(token)
+    ctx.commit(completed=True)
+    if db is not None:
+        db.store_log(
+            ctx.uid, ctx.project, ctx.redact(logs.getvalue()).encode("utf-8"), append=False
+        )
     return ctx
 
 
 def _call(ctx: RunContext, request: RunRequest, code_dir: Path) -> None:
+    inputs = {key: ctx.get_input(key) for key in ctx.inputs}
+    for key, item in inputs.items():
+        _check_input(key, item)
     target, script = resolve(request, code_dir)
     if script is not None:
-        runpy.run_path(str(script), run_name="__main__")
+        args = request.function.spec.args if request.function is not None else []
+        _run_script(script, args)
         return
     assert target is not None
-    kwargs, unused = bind(target, ctx, ctx.parameters)
+    kwargs, unused = bind(target, ctx, ctx.parameters, inputs)
     if unused:
         ctx.logger.warning("params not taken by %s(): %s", target.__name__, ", ".join(unused))
     value = target(**kwargs)
     log_returns(ctx, value, request.returns)
+
+
+def _check_input(key: str, item: DataItem) -> None:
+    """A local input file must exist before the handler runs (remote ones are read lazily)."""
+    if item.kind == "file" and not Path(item.local()).exists():
+        raise NotFoundError(
+            f"input {key!r}: {item.url} does not exist",
+            field=f"inputs.{key}",
+            hint="fix the path or URL of the input",
+        )
+
+
+def _run_script(script: Path, args: list[str]) -> None:
+    saved = sys.argv
+    sys.argv = [str(script), *args]
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise RuntimeError(f"script {script.name} exited with status {exc.code}") from exc
+    finally:
+        sys.argv = saved
 
 
 def resolve(request: RunRequest, code_dir: Path) -> tuple[Callable[..., Any] | None, Path | None]:

@@ -1,16 +1,21 @@
-"""Log a handler's return value: by ``returns=`` keys, else under ``return``; falsy values too."""
+"""Log a handler's return values: by ``returns=`` keys, else under ``return``; falsy ones too.
+
+By type: JSON values (numbers, strings, bools, lists, dicts; numpy values cast) become
+results; pandas DataFrames/Series become datasets; bytes become a file artifact; any other
+object is pickled into a file artifact (never into the run DB).
+"""
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 from fnrun.errors import InvalidArgumentError
 from fnrun.execution.context import RunContext
-from fnrun.execution.values import to_plain
 
 
 def log_returns(ctx: RunContext, value: Any, returns: list[str] | None = None) -> None:
-    """Record return values as results. ``None`` with no ``returns`` keys logs nothing."""
+    """Record return values. ``None`` with no ``returns`` keys logs nothing."""
     keys = list(returns or [])
     if not keys:
         if value is None:
@@ -28,14 +33,20 @@ def log_returns(ctx: RunContext, value: Any, returns: list[str] | None = None) -
             )
         pairs = list(zip(keys, value, strict=True))
     for key, item in pairs:
-        _log_one(ctx, key, item)
+        log_value(ctx, key, item)
 
 
-def _log_one(ctx: RunContext, key: str, value: Any) -> None:
+def log_value(ctx: RunContext, key: str, value: Any) -> None:
+    kind = type(value).__name__
+    if kind in ("DataFrame", "Series") and type(value).__module__.startswith("pandas"):
+        df = value.to_frame() if kind == "Series" else value
+        ctx.log_dataset(key, df=df)
+        return
+    if isinstance(value, bytes | bytearray):
+        ctx.log_artifact(key, body=bytes(value), format="bin")
+        return
     try:
         ctx.log_result(key, value)
     except InvalidArgumentError:
-        # Not JSON: recorded as a note; typed artifact logging (DataFrames, files) is separate.
-        kind = type(to_plain(value)).__name__
-        ctx.logger.warning("return value %r of type %s is not a JSON result; not logged", key, kind)
-        ctx.set_annotation(f"unlogged_return.{key}", kind)
+        body = pickle.dumps(value)
+        ctx.log_artifact(key, body=body, format="pkl", labels={"type": kind})

@@ -9,6 +9,7 @@ from fnrun.errors import NotFoundError
 from fnrun.model.serialize import to_json, to_yaml
 
 if TYPE_CHECKING:
+    from fnrun.datastore.dataitem import DataItem
     from fnrun.db.base import RunDB
 
 
@@ -39,8 +40,22 @@ class RunObject:
 
     @property
     def outputs(self) -> dict[str, Any]:
-        """Results (and, once logged, artifact URIs) by key."""
-        return dict(self._run.get("status", {}).get("results", {}))
+        """Results and artifact ``store://`` URIs by key."""
+        status = self._run.get("status", {})
+        return {**status.get("results", {}), **status.get("artifact_uris", {})}
+
+    def artifact(self, key: str) -> DataItem:
+        """The artifact ``key`` of this run as a DataItem (``.meta`` holds its document)."""
+        uris = self._run.get("status", {}).get("artifact_uris", {})
+        if key not in uris:
+            raise NotFoundError(
+                f"run {self.uid()} has no artifact {key!r}",
+                field="key",
+                hint=f"artifacts: {', '.join(sorted(uris)) or 'none'}",
+            )
+        from fnrun.datastore.dataitem import get_dataitem
+
+        return get_dataitem(uris[key], key=key, db=self._db)
 
     def output(self, key: str) -> Any:
         outputs = self.outputs

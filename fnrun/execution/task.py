@@ -1,4 +1,4 @@
-"""``new_task``: a reusable run template (params, labels, secrets, handler) for ``fn.run(task)``.
+"""``new_task``: a reusable run template (params, inputs, labels, secrets) for ``fn.run(task)``.
 
 >>> task = new_task("train", params={"p1": 1}).with_params(p2=2).set_label("team", "a")
 >>> task.params
@@ -9,36 +9,34 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Self
 
 from fnrun.errors import InvalidArgumentError
 from fnrun.model.serialize import to_yaml
 
+Handler = str | Callable[..., Any] | None
 
+
+@dataclass
 class RunTemplate:
-    def __init__(
-        self,
-        name: str = "",
-        project: str = "",
-        handler: str | Callable[..., Any] | None = None,
-        params: dict[str, Any] | None = None,
-        labels: dict[str, str] | None = None,
-        artifact_path: str = "",
-        returns: list[str] | None = None,
-        secrets: dict[str, str] | None = None,
-    ) -> None:
-        self.name = name
-        self.project = project
-        self.handler = handler
-        self.params: dict[str, Any] = dict(params or {})
-        self.labels: dict[str, str] = dict(labels or {})
-        self.artifact_path = artifact_path
-        self.returns = list(returns) if returns else None
-        self.secrets: dict[str, str] = dict(secrets or {})
+    name: str = ""
+    project: str = ""
+    handler: Handler = None
+    params: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    artifact_path: str = ""
+    returns: list[str] | None = None
+    secrets: dict[str, str] = field(default_factory=dict)
 
     def with_params(self, **params: Any) -> Self:
         """Merge params into the template (later values win)."""
         self.params.update(params)
+        return self
+
+    def with_inputs(self, inputs: dict[str, str]) -> Self:
+        self.inputs.update(inputs)
         return self
 
     def set_label(self, key: str, value: Any) -> Self:
@@ -46,7 +44,7 @@ class RunTemplate:
         return self
 
     def with_secrets(self, kind: str, source: dict[str, str]) -> Self:
-        """Add secrets; only ``kind="inline"`` (a dict) is supported so far."""
+        """Add secrets; ``kind="inline"`` takes a dict of values."""
         if kind != "inline" or not isinstance(source, dict):
             raise InvalidArgumentError(
                 f"unsupported secret source kind {kind!r}",
@@ -57,13 +55,14 @@ class RunTemplate:
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        """MLRun's run-template shape; secret values are never included, only their keys."""
+        """MLRun's run-template shape; secret values never appear, only their keys."""
         handler = (
             self.handler if isinstance(self.handler, str) else getattr(self.handler, "__name__", "")
         )
         spec: dict[str, Any] = {"parameters": copy.deepcopy(self.params)}
         for key, value in (
             ("handler", handler),
+            ("inputs", dict(self.inputs)),
             ("output_path", self.artifact_path),
             ("returns", self.returns),
         ):
@@ -79,19 +78,47 @@ class RunTemplate:
     def to_yaml(self) -> str:
         return to_yaml(self.to_dict())
 
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> RunTemplate:
+        meta, spec = doc.get("metadata", {}), doc.get("spec", {})
+        return cls(
+            name=meta.get("name", ""),
+            project=meta.get("project", ""),
+            handler=spec.get("handler"),
+            params=dict(spec.get("parameters") or {}),
+            inputs=dict(spec.get("inputs") or {}),
+            labels=dict(meta.get("labels") or {}),
+            artifact_path=spec.get("output_path", ""),
+            returns=spec.get("returns"),
+        )
+
 
 def new_task(
     name: str = "",
     project: str = "",
-    handler: str | Callable[..., Any] | None = None,
+    handler: Handler = None,
     params: dict[str, Any] | None = None,
+    inputs: dict[str, str] | None = None,
     labels: dict[str, str] | None = None,
     artifact_path: str = "",
     returns: list[str] | None = None,
     secrets: dict[str, str] | None = None,
 ) -> RunTemplate:
     """A run template to pass to ``fn.run(task)``."""
-    return RunTemplate(name, project, handler, params, labels, artifact_path, returns, secrets)
+    return RunTemplate(
+        name,
+        project,
+        handler,
+        dict(params or {}),
+        dict(inputs or {}),
+        dict(labels or {}),
+        artifact_path,
+        returns,
+        dict(secrets or {}),
+    )
+
+
+_MERGED = ("params", "inputs", "labels", "secrets")
 
 
 def task_arguments(
@@ -99,31 +126,20 @@ def task_arguments(
 ) -> dict[str, Any]:
     """``run()`` keyword arguments: the template's values, overridden by explicit ones."""
     if isinstance(runspec, dict):
-        meta, spec = runspec.get("metadata", {}), runspec.get("spec", {})
-        runspec = RunTemplate(
-            meta.get("name", ""),
-            meta.get("project", ""),
-            spec.get("handler"),
-            spec.get("parameters"),
-            meta.get("labels"),
-            spec.get("output_path", ""),
-            spec.get("returns"),
-        )
+        runspec = RunTemplate.from_dict(runspec)
     base: dict[str, Any] = {}
     if runspec is not None:
         base = {
             "name": runspec.name,
             "project": runspec.project,
             "handler": runspec.handler,
-            "params": dict(runspec.params),
-            "labels": dict(runspec.labels),
             "artifact_path": runspec.artifact_path,
             "returns": runspec.returns,
-            "secrets": dict(runspec.secrets),
         }
+        base.update({k: dict(getattr(runspec, k)) for k in _MERGED})
     for key, value in overrides.items():
-        if key == "params" and value:
-            base["params"] = {**base.get("params", {}), **value}
+        if key in _MERGED and value:
+            base[key] = {**base.get(key, {}), **value}
         elif value or key not in base:
             base[key] = value
     return base

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from fnrun.db.base import RunDB
     from fnrun.runtimes.base import BaseRuntime
 
-_NOT_YET = ("inputs", "hyperparams", "hyper_param_options", "schedule")
+_NOT_YET = ("hyperparams", "hyper_param_options", "schedule")
 
 
 def run_function(
@@ -29,6 +29,7 @@ def run_function(
     name: str = "",
     project: str = "",
     params: dict[str, Any] | None = None,
+    inputs: dict[str, str] | None = None,
     labels: dict[str, str] | None = None,
     secrets: dict[str, str] | None = None,
     artifact_path: str = "",
@@ -50,6 +51,7 @@ def run_function(
         name=name or fn.metadata.name or getattr(handler, "__name__", "") or "run",
         project=project or fn.metadata.project or settings.default_project,
         params={k: check_json(v, f"params.{k}") for k, v in (params or {}).items()},
+        inputs=_check_inputs(inputs),
         labels=dict(labels or {}),
         secrets=dict(secrets or {}),
         artifact_path=artifact_path or settings.artifact_path,
@@ -64,6 +66,17 @@ def run_function(
             hint=f"see the traceback: fnrun logs {ctx.uid}",
         )
     return run
+
+
+def _check_inputs(inputs: dict[str, str] | None) -> dict[str, str]:
+    out = {}
+    for key, url in (inputs or {}).items():
+        if not isinstance(url, str) or not url:
+            raise InvalidArgumentError(
+                f"input {key!r} must be a URL or path, got {url!r}", field=f"inputs.{key}"
+            )
+        out[key] = url
+    return out
 
 
 def _refuse(fn: BaseRuntime, local: bool, unsupported: dict[str, Any]) -> None:

@@ -29,8 +29,30 @@ def test_returns_keys() -> None:
         log_returns(ctx, 1, ["a", "b"])
 
 
-def test_non_json_return_is_noted_not_silently_dropped() -> None:
-    ctx = RunContext()
-    log_returns(ctx, object(), ["obj"])
-    assert "obj" not in ctx.results
-    assert ctx.annotations["unlogged_return.obj"] == "object"
+class Model:
+    def __init__(self) -> None:
+        self.weights = [1, 2]
+
+
+def test_returns_by_type_results_datasets_artifacts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pickle
+
+    pd = pytest.importorskip("pandas", reason="pandas not installed")
+    np = pytest.importorskip("numpy", reason="numpy not installed")
+    from fnrun.datastore import get_dataitem
+
+    ctx = RunContext(name="r", project="p", artifact_path=str(tmp_path))
+    df = pd.DataFrame({"a": [1, 2]})
+    log_returns(
+        ctx,
+        (np.float32(0.5), {"k": [1]}, df, b"raw", Model()),
+        ["score", "info", "table", "blob", "model"],
+    )
+    assert ctx.results == {"score": 0.5, "info": {"k": [1]}}
+    assert set(ctx.artifact_uris) == {"table", "blob", "model"}
+    assert ctx.artifact_uris["table"].startswith("store://datasets/p/table")
+    assert (tmp_path / "r" / "0" / "table.parquet").is_file()
+    assert (tmp_path / "r" / "0" / "blob.bin").read_bytes() == b"raw"
+    restored = pickle.loads((tmp_path / "r" / "0" / "model.pkl").read_bytes())
+    assert restored.weights == [1, 2]
+    assert get_dataitem(str(tmp_path / "r" / "0" / "table.parquet")).as_df().equals(df)

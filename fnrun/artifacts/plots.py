@@ -1,0 +1,47 @@
+"""Figures: matplotlib (PNG) and plotly (self-contained HTML page)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any, ClassVar
+
+from fnrun.artifacts.base import Artifact
+from fnrun.errors import InvalidArgumentError
+
+
+class PlotArtifact(Artifact):
+    """A matplotlib figure, stored as PNG."""
+
+    kind: ClassVar[str] = "plot"
+
+    def __init__(self, key: str = "", body: Any = None, title: str = "", **kwargs: Any) -> None:
+        super().__init__(key, format="png", **kwargs)
+        self.figure = body
+        self.title = title
+
+    def get_body(self) -> bytes | None:
+        if self.figure is None:
+            raise InvalidArgumentError("a plot needs a matplotlib figure as body", field="body")
+        if isinstance(self.figure, bytes):
+            return self.figure
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", bbox_inches="tight")
+        return buffer.getvalue()
+
+    def spec_extra(self) -> dict[str, Any]:
+        return {"title": self.title} if self.title else {}
+
+
+class PlotlyArtifact(Artifact):
+    """A plotly figure, stored as an HTML page."""
+
+    kind: ClassVar[str] = "plotly"
+
+    def __init__(self, key: str = "", figure: Any = None, **kwargs: Any) -> None:
+        super().__init__(key, format="html", **kwargs)
+        if figure is None:
+            raise InvalidArgumentError("a plotly artifact needs figure=", field="figure")
+        self.figure = figure
+
+    def get_body(self) -> bytes | None:
+        return str(self.figure.to_html(full_html=True, include_plotlyjs="cdn")).encode("utf-8")

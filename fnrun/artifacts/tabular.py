@@ -1,0 +1,166 @@
+"""Tabular artifacts: charts, tables and datasets (DataFrames with preview and stats)."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from typing import Any, ClassVar
+
+from fnrun.artifacts.base import Artifact
+from fnrun.errors import InvalidArgumentError
+
+
+class TableArtifact(Artifact):
+    """A table from a DataFrame or ``header`` + rows; stored as CSV (or HTML)."""
+
+    kind: ClassVar[str] = "table"
+
+    def __init__(
+        self,
+        key: str = "",
+        body: str | None = None,
+        df: Any = None,
+        header: list[str] | None = None,
+        format: str = "csv",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(key, body=body, format=format, **kwargs)
+        self.df = df
+        self.header = list(header or [])
+        self.rows: list[list[Any]] = []
+
+    def add_row(self, row: list[Any]) -> None:
+        self.rows.append(list(row))
+
+    def _header_rows(self) -> tuple[list[str], list[list[Any]]]:
+        if self.df is not None:
+            return [str(c) for c in self.df.columns], self.df.values.tolist()
+        return self.header, self.rows
+
+    def get_body(self) -> bytes | None:
+        if self.body is not None:
+            return super().get_body()
+        header, rows = self._header_rows()
+        if self.format == "html":
+            return _html_table(header, rows).encode("utf-8")
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+        return out.getvalue().encode("utf-8")
+
+    def spec_extra(self) -> dict[str, Any]:
+        header, _ = self._header_rows()
+        return {"header": header}
+
+
+class ChartArtifact(TableArtifact):
+    """A line chart of rows under a header (first column = x); stored as an HTML page."""
+
+    kind: ClassVar[str] = "chart"
+
+    def __init__(
+        self,
+        key: str = "",
+        data: list[list[Any]] | None = None,
+        header: list[str] | None = None,
+        options: dict[str, Any] | None = None,
+        title: str = "",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(key, header=header, format="html", **kwargs)
+        self.rows = [list(r) for r in data or []]
+        self.options = dict(options or {})
+        self.title = title or key
+
+    def get_body(self) -> bytes | None:
+        page = (
+            f"<html><head><title>{html.escape(self.title)}</title></head><body>"
+            f"<h3>{html.escape(self.title)}</h3>{_svg_lines(self.header, self.rows)}"
+            f"{_html_table(self.header, self.rows)}</body></html>"
+        )
+        return page.encode("utf-8")
+
+    def spec_extra(self) -> dict[str, Any]:
+        return {"header": self.header, "rows": self.rows[:100]}
+
+
+class DatasetArtifact(Artifact):
+    """A DataFrame stored as parquet or csv, with schema, preview and optional stats."""
+
+    kind: ClassVar[str] = "dataset"
+
+    def __init__(
+        self,
+        key: str = "",
+        df: Any = None,
+        preview: int = 20,
+        format: str = "",
+        stats: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(key, format=format or "parquet", **kwargs)
+        if df is None and not self.src_path:
+            raise InvalidArgumentError("a dataset needs df= or local_path=", field="df")
+        self.df = df
+        self.preview_rows = preview
+        self.with_stats = stats
+
+    def get_body(self) -> bytes | None:
+        if self.df is None:
+            return None
+        from fnrun.datastore.frames import df_to_bytes
+
+        return df_to_bytes(self.df, self.format)
+
+    def spec_extra(self) -> dict[str, Any]:
+        if self.df is None:
+            return {}
+        from fnrun.artifacts.stats import dataset_stats, preview, schema
+
+        extra: dict[str, Any] = {
+            "schema": schema(self.df),
+            "header": [str(c) for c in self.df.columns],
+            "length": len(self.df),
+            "preview": preview(self.df, self.preview_rows),
+        }
+        if self.with_stats:
+            extra["stats"] = dataset_stats(self.df)
+        return extra
+
+
+def _html_table(header: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows
+    )
+    return f"<table border='1'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _svg_lines(
+    header: list[str], rows: list[list[Any]], width: int = 480, height: int = 240
+) -> str:
+    """A dependency-free SVG line chart: one polyline per numeric column after the first."""
+    points = [r for r in rows if r and all(isinstance(v, int | float) for v in r)]
+    if len(points) < 2 or len(header) < 2:
+        return ""
+    xs = [float(r[0]) for r in points]
+    ys = [float(v) for r in points for v in r[1:]]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    sx = (width - 20) / ((x1 - x0) or 1)
+    sy = (height - 20) / ((y1 - y0) or 1)
+    colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]
+    lines = []
+    for col in range(1, len(header)):
+        coords = " ".join(
+            f"{10 + (r[0] - x0) * sx:.1f},{height - 10 - (r[col] - y0) * sy:.1f}"
+            for r in points
+            if col < len(r)
+        )
+        color = colors[(col - 1) % len(colors)]
+        lines.append(
+            f"<polyline fill='none' stroke='{color}' points='{coords}'>"
+            f"<title>{html.escape(str(header[col]))}</title></polyline>"
+        )
+    return f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}'>{''.join(lines)}</svg>"

@@ -1,0 +1,6 @@
+"""Data access by URL: ``get_dataitem(url)`` -> DataItem; stores registered by scheme."""
+
+from fnrun.datastore.dataitem import DataItem, get_dataitem
+from fnrun.datastore.stores import register_store
+
+__all__ = ["DataItem", "get_dataitem", "register_store"]

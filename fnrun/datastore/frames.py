@@ -1,0 +1,58 @@
+"""DataFrames in and out of DataItems (pandas is imported only here, only when used)."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Any
+
+from fnrun.errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from fnrun.datastore.dataitem import DataItem
+
+_READERS = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".csv.gz": "csv",
+}
+
+
+def read_df(
+    item: DataItem, columns: list[str] | None = None, format: str = "", **kwargs: Any
+) -> Any:
+    import pandas as pd
+
+    fmt = format or _READERS.get(item.suffix, "")
+    if not fmt and item.kind == "file":
+        from pathlib import Path
+
+        if Path(item.local()).is_dir():
+            fmt = "parquet"
+    if fmt == "csv":
+        return pd.read_csv(io.BytesIO(item.get()), usecols=columns, **kwargs)
+    if fmt == "parquet":
+        source: Any = item.local() if item.kind == "file" else io.BytesIO(item.get())
+        return pd.read_parquet(source, columns=columns, **kwargs)
+    if fmt == "json":
+        df = pd.read_json(io.BytesIO(item.get()), **kwargs)
+        return df[columns] if columns else df
+    raise InvalidArgumentError(
+        f"cannot read {item.url} as a DataFrame",
+        field="format",
+        hint="use a .csv, .parquet or .json file, or pass format=",
+    )
+
+
+def df_to_bytes(df: Any, fmt: str) -> bytes:
+    """Serialise a DataFrame as ``csv`` or ``parquet``."""
+    if fmt == "csv":
+        return str(df.to_csv(index=False)).encode("utf-8")
+    if fmt == "parquet":
+        buffer = io.BytesIO()
+        df.to_parquet(buffer, index=False)
+        return buffer.getvalue()
+    raise InvalidArgumentError(
+        f"unsupported dataset format {fmt!r}", field="format", hint="use 'csv' or 'parquet'"
+    )
