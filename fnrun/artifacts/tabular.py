@@ -163,4 +163,5 @@ def _svg_lines(
             f"<polyline fill='none' stroke='{color}' points='{coords}'>"
             f"<title>{html.escape(str(header[col]))}</title></polyline>"
         )
-    return f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}'>{''.join(lines)}</svg>"
+    svg = f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}'>"
+    return f"{svg}{''.join(lines)}</svg>"

@@ -59,7 +59,7 @@ def bind(
 
 
 def annotation_name(annotation: Any) -> str:
-    """The last dotted part of an annotation, from its text or type (``pd.DataFrame`` -> ``DataFrame``)."""
+    """Last dotted part of an annotation (``pd.DataFrame`` -> ``DataFrame``)."""
     if annotation is inspect.Parameter.empty:
         return ""
     text = (
