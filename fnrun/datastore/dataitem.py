@@ -43,13 +43,13 @@ class DataItem:
         meta: dict[str, Any] | None = None,
         options: dict[str, Any] | None = None,
     ) -> None:
+        self._local_copy: str | None = None
         self.key = key
         self._url = url
         self.meta = meta
         scheme, self._path = split_url(url)
         self._scheme = scheme
         self._store = store_for(scheme, options)
-        self._local_copy: str | None = None
 
     @property
     def url(self) -> str:
