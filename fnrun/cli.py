@@ -145,6 +145,20 @@ def import_(
     console.print(f"saved {fn.uri} (tag {fn.metadata.tag})")
 
 
+@app.command("exec")
+def exec_(
+    from_env: Annotated[
+        bool, typer.Option("--from-env", help="read the run from FNRUN_EXEC_CONFIG (set by fn.run)")
+    ] = False,
+) -> None:
+    """Execute a run inside this process (the child side of fn.run placements)."""
+    from fnrun.execution.entry import exec_from_env
+
+    if not from_env:
+        raise typer.BadParameter("only --from-env is supported")
+    raise typer.Exit(exec_from_env())
+
+
 def _table(*columns: str) -> Table:
     table = Table(*columns, header_style="bold")
     return table

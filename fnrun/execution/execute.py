@@ -8,21 +8,18 @@ commit state, results and captured logs to the run DB. An exception marks the ru
 from __future__ import annotations
 
 import contextvars
-import runpy
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from fnrun.errors import InvalidArgumentError, NotFoundError
+from fnrun.errors import NotFoundError
 from fnrun.execution.binding import bind
 from fnrun.execution.capture import capture_output
 from fnrun.execution.context import RunContext
-from fnrun.execution.loader import code_file, get_handler, module_from_code, module_from_file
 from fnrun.execution.returns import log_returns
+from fnrun.execution.targets import command_line, resolve, run_command, run_script, source_workdir
 
 if TYPE_CHECKING:
     from fnrun.datastore.dataitem import DataItem
@@ -101,16 +98,20 @@ def _call(ctx: RunContext, request: RunRequest, code_dir: Path) -> None:
     inputs = {key: ctx.get_input(key) for key in ctx.inputs}
     for key, item in inputs.items():
         _check_input(key, item)
-    target, script = resolve(request, code_dir)
-    if script is not None:
-        args = request.function.spec.args if request.function is not None else []
-        _run_script(script, args)
-        return
-    assert target is not None
-    kwargs, unused = bind(target, ctx, ctx.parameters, inputs)
-    if unused:
-        ctx.logger.warning("params not taken by %s(): %s", target.__name__, ", ".join(unused))
-    value = target(**kwargs)
+    fn = request.function
+    with source_workdir(fn, code_dir.parent / "source"):
+        if fn is not None and fn.spec.mode in ("pass", "args"):
+            run_command(command_line(fn, ctx.parameters))
+            return
+        target, script = resolve(fn, request.handler, code_dir)
+        if script is not None:
+            run_script(script, fn.spec.args if fn is not None else [])
+            return
+        assert target is not None
+        kwargs, unused = bind(target, ctx, ctx.parameters, inputs)
+        if unused:
+            ctx.logger.warning("params not taken by %s(): %s", target.__name__, ", ".join(unused))
+        value = target(**kwargs)
     log_returns(ctx, value, request.returns)
 
 
@@ -124,64 +125,7 @@ def _check_input(key: str, item: DataItem) -> None:
         )
 
 
-def _run_script(script: Path, args: list[str]) -> None:
-    saved = sys.argv
-    sys.argv = [str(script), *args]
-    try:
-        runpy.run_path(str(script), run_name="__main__")
-    except SystemExit as exc:
-        if exc.code not in (0, None):
-            raise RuntimeError(f"script {script.name} exited with status {exc.code}") from exc
-    finally:
-        sys.argv = saved
-
-
-def resolve(request: RunRequest, code_dir: Path) -> tuple[Callable[..., Any] | None, Path | None]:
-    """(handler to call, or a script to run as ``__main__`` when no handler is named)."""
-    if callable(request.handler):
-        return request.handler, None
-    fn = request.function
-    handler = request.handler or (fn.spec.default_handler if fn is not None else "")
-    if handler:
-        module, where = _module_of(fn, code_dir)
-        return get_handler(module, handler, where), None
-    script = _script_of(fn, code_dir)
-    if script is None:
-        raise InvalidArgumentError(
-            "nothing to run: no handler and no code or command",
-            field="handler",
-            hint="pass handler= or give the function code",
-        )
-    return None, script
-
-
-def _module_of(fn: BaseRuntime | None, code_dir: Path) -> tuple[ModuleType | None, str]:
-    if fn is not None and fn.code:
-        return module_from_code(fn.code, code_dir), f"the code of function {fn.metadata.name!r}"
-    if fn is not None and fn.spec.command.endswith(".py"):
-        return module_from_file(Path(fn.spec.command)), fn.spec.command
-    return None, "the run"
-
-
-def _script_of(fn: BaseRuntime | None, code_dir: Path) -> Path | None:
-    if fn is not None and fn.code:
-        return code_file(fn.code, code_dir)
-    if fn is not None and fn.spec.command.endswith(".py"):
-        return Path(fn.spec.command)
-    return None
-
-
 def _function_uri(fn: BaseRuntime | None) -> str:
     if fn is None or not fn.metadata.name:
         return ""
     return fn.uri
-
-
-@contextmanager
-def running(ctx: RunContext) -> Iterator[RunContext]:
-    """Make ``ctx`` the current context inside the block (for ``get_or_create_ctx``)."""
-    token = _current.set(ctx)
-    try:
-        yield ctx
-    finally:
-        _current.reset(token)

@@ -36,6 +36,7 @@ class BaseRuntime(SourceMixin, EnvMixin):
     is_deployable: ClassVar[bool] = False
     is_kubernetes: ClassVar[bool] = False
     runs_in_process: ClassVar[bool] = False
+    runs_on_this_machine: ClassVar[bool] = False
 
     def __init__(
         self,

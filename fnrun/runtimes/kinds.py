@@ -38,7 +38,7 @@ class LocalRuntime(BaseRuntime):
 
     kind: ClassVar[str] = "local"
     spec_class: ClassVar[type[FunctionSpec]] = FunctionSpec
-    runs_in_process: ClassVar[bool] = True  # until the subprocess placement lands
+    runs_on_this_machine: ClassVar[bool] = True
 
 
 @register_runtime

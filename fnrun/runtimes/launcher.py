@@ -1,8 +1,9 @@
 """``fn.run(...)``: turn the call into a run request and place it.
 
-Today's placement: in this process, for the ``handler`` and ``local`` kinds and for any batch
-kind with ``local=True``. Other placements (subprocess, Kubernetes, Dask, Spark, MPI) plug in
-per kind and are refused with a clear error until they exist.
+Placements today: in this process for the ``handler`` kind and for a callable handler; a
+child process (``python -m fnrun exec --from-env``) for the ``local`` kind and for any batch
+kind with ``local=True``. Remote placements (Kubernetes, Dask, Spark, MPI) plug in per kind
+and are refused with a clear error until they exist.
 """
 
 from __future__ import annotations
@@ -57,13 +58,20 @@ def run_function(
         artifact_path=artifact_path or settings.artifact_path,
         returns=returns,
     )
-    ctx = execute(request, db, code_dir=Path(settings.home) / "code", echo=watch)
-    run = RunObject(ctx.to_dict(), db)
-    if ctx.state == "error":
+    if callable(handler) or fn.runs_in_process:
+        ctx = execute(request, db, code_dir=Path(settings.home) / "code", echo=watch)
+        doc = ctx.to_dict()
+    else:
+        from fnrun.runtimes.subprocess_run import run_in_subprocess
+
+        doc = run_in_subprocess(request, db, settings, watch)
+    run = RunObject(doc, db)
+    if run.state() == "error":
+        meta = doc["metadata"]
         raise RunError(
-            f"run {ctx.name} ({ctx.uid}) failed: {ctx.error}",
+            f"run {meta['name']} ({meta['uid']}) failed: {run.error}",
             run=run,
-            hint=f"see the traceback: fnrun logs {ctx.uid}",
+            hint=f"see the logs: fnrun logs {meta['uid']}",
         )
     return run
 
@@ -96,9 +104,9 @@ def _refuse(fn: BaseRuntime, local: bool, unsupported: dict[str, Any]) -> None:
             field="kind",
             hint="use fn.deploy() or fn.to_mock_server()",
         )
-    if not (local or fn.runs_in_process):
+    if not (local or fn.runs_in_process or fn.runs_on_this_machine):
         raise InvalidArgumentError(
             f"running a {fn.kind!r} function remotely is not available in this installation",
             field="local",
-            hint="pass local=True to run it in this process",
+            hint="pass local=True to run it on this machine",
         )

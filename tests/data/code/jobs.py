@@ -27,3 +27,16 @@ def zero(context):
 
 def two(context):
     return 0.5, "label"
+
+
+def crash(context):
+    import os
+
+    print("going down", flush=True)
+    os._exit(3)
+
+
+def where(context):
+    import os
+
+    return os.getpid()

@@ -1,0 +1,62 @@
+"""The child side of a run placed in another process: ``python -m fnrun exec --from-env``.
+
+The parent passes the function and run request as JSON in ``FNRUN_EXEC_CONFIG`` and the
+secret values in ``FNRUN_EXEC_SECRETS`` (environment only: never in files, DB or logs).
+The same entry serves a subprocess, a Kubernetes pod and an MPI rank.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from fnrun.errors import InvalidArgumentError
+
+CONFIG_ENV = "FNRUN_EXEC_CONFIG"
+SECRETS_ENV = "FNRUN_EXEC_SECRETS"  # noqa: S105 - the variable's name, not a secret
+
+
+def exec_config(request: Any) -> dict[str, Any]:
+    """The JSON-ready config for a :class:`~fnrun.execution.execute.RunRequest` (no secrets)."""
+    fn = request.function
+    return {
+        "function": fn.to_dict() if fn is not None else None,
+        "run": {
+            "handler": request.handler if isinstance(request.handler, str) else None,
+            "name": request.name,
+            "project": request.project,
+            "params": request.params,
+            "inputs": request.inputs,
+            "labels": request.labels,
+            "artifact_path": request.artifact_path,
+            "returns": request.returns,
+            "uid": request.uid,
+            "iteration": request.iteration,
+        },
+    }
+
+
+def exec_from_env(environ: dict[str, str] | None = None) -> int:
+    """Run the request described in the environment; 0 when completed, 1 on error."""
+    from fnrun.config import get_settings
+    from fnrun.db import get_run_db
+    from fnrun.execution.execute import RunRequest, execute
+    from fnrun.runtimes.factory import function_from_dict
+
+    env = os.environ if environ is None else environ
+    raw = env.get(CONFIG_ENV)
+    if not raw:
+        raise InvalidArgumentError(
+            f"{CONFIG_ENV} is not set",
+            field=CONFIG_ENV,
+            hint="fnrun exec --from-env is started by fn.run(), not by hand",
+        )
+    config = json.loads(raw)
+    fn = function_from_dict(config["function"]) if config.get("function") else None
+    secrets = json.loads(env.get(SECRETS_ENV) or "{}")
+    request = RunRequest(function=fn, secrets=secrets, **config["run"])
+    settings = get_settings()
+    ctx = execute(request, get_run_db(), code_dir=Path(settings.home) / "code")
+    return 0 if ctx.state == "completed" else 1

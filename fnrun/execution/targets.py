@@ -1,0 +1,147 @@
+"""What a run calls: a handler in the function's code, a ``__main__`` script, or a command.
+
+- a handler: a callable, a name in the embedded code or command file, or ``module.func``
+  importable from the source archive's working directory;
+- no handler: the code (or ``spec.command`` file) runs as ``__main__`` with ``spec.args``;
+- ``mode="pass"``: ``spec.command`` and ``spec.args`` run as a process, as they are;
+- ``mode="args"``: the same, with ``{param}`` placeholders replaced by run params.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import runpy
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from fnrun.errors import InvalidArgumentError
+from fnrun.execution.loader import code_file, get_handler, module_from_code, module_from_file
+
+if TYPE_CHECKING:
+    from fnrun.runtimes.base import BaseRuntime
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def resolve(
+    fn: BaseRuntime | None, handler: str | Callable[..., Any] | None, code_dir: Path
+) -> tuple[Callable[..., Any] | None, Path | None]:
+    """(handler to call, or a script to run as ``__main__`` when no handler is named)."""
+    if callable(handler):
+        return handler, None
+    name = handler or (fn.spec.default_handler if fn is not None else "")
+    if name:
+        module, where = _module_of(fn, code_dir)
+        return get_handler(module, name, where), None
+    script = _script_of(fn, code_dir)
+    if script is None:
+        raise InvalidArgumentError(
+            "nothing to run: no handler and no code or command",
+            field="handler",
+            hint="pass handler= or give the function code",
+        )
+    return None, script
+
+
+def _module_of(fn: BaseRuntime | None, code_dir: Path) -> tuple[ModuleType | None, str]:
+    if fn is not None and fn.code:
+        return module_from_code(fn.code, code_dir), f"the code of function {fn.metadata.name!r}"
+    if fn is not None and fn.spec.command.endswith(".py"):
+        return module_from_file(Path(fn.spec.command)), fn.spec.command
+    return None, "the run"
+
+
+def _script_of(fn: BaseRuntime | None, code_dir: Path) -> Path | None:
+    if fn is not None and fn.code:
+        return code_file(fn.code, code_dir)
+    if fn is not None and fn.spec.command.endswith(".py"):
+        return Path(fn.spec.command)
+    return None
+
+
+def run_script(script: Path, args: list[str]) -> None:
+    """Run a file as ``__main__`` with ``sys.argv``; ``sys.exit(0)`` counts as success."""
+    saved = sys.argv
+    sys.argv = [str(script), *args]
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise RuntimeError(f"script {script.name} exited with status {exc.code}") from exc
+    finally:
+        sys.argv = saved
+
+
+def command_line(fn: BaseRuntime, params: dict[str, Any]) -> list[str]:
+    """``spec.command`` + ``spec.args`` as argv; in ``args`` mode, ``{param}`` substituted."""
+    if not fn.spec.command:
+        raise InvalidArgumentError(
+            f"mode {fn.spec.mode!r} needs spec.command", field="spec.command"
+        )
+    argv = [*shlex.split(fn.spec.command), *fn.spec.args]
+    if fn.spec.mode == "args":
+        argv = [_substitute(arg, params) for arg in argv]
+    return argv
+
+
+def _substitute(arg: str, params: dict[str, Any]) -> str:
+    def value(match: re.Match[str]) -> str:
+        key = match[1]
+        if key not in params:
+            raise InvalidArgumentError(
+                f"{{{key}}} in the command has no param",
+                field=f"params.{key}",
+                hint=f"params: {', '.join(sorted(params)) or 'none'}",
+            )
+        return str(params[key])
+
+    return _PLACEHOLDER.sub(value, arg)
+
+
+def run_command(argv: list[str], cwd: str | None = None) -> None:
+    """Run ``argv``, streaming its output into this process's (captured) stdout."""
+    try:
+        proc = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd
+        )
+    except FileNotFoundError as exc:
+        raise InvalidArgumentError(f"command not found: {argv[0]}", field="spec.command") from exc
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        sys.stdout.write(line)
+    code = proc.wait()
+    if code != 0:
+        raise RuntimeError(f"command {shlex.join(argv)} exited with status {code}")
+
+
+@contextmanager
+def source_workdir(fn: BaseRuntime | None, cache_dir: Path) -> Iterator[None]:
+    """Inside the block: the function's source archive is loaded, cwd is its workdir and it is
+    importable; outside, cwd and ``sys.path`` are restored."""
+    build = fn.spec.build if fn is not None else None
+    if fn is None or build is None or not build.source or build.load_source_on_run is False:
+        yield
+        return
+    from fnrun.execution.source import load_source
+
+    root = load_source(build.source, cache_dir, fn.spec.clone_target_dir)
+    workdir = (root / fn.spec.workdir).resolve() if fn.spec.workdir else root
+    if root != workdir and root not in workdir.parents:
+        raise InvalidArgumentError(
+            f"workdir {fn.spec.workdir!r} is outside the source", field="spec.workdir"
+        )
+    saved_cwd, saved_path = os.getcwd(), list(sys.path)
+    os.chdir(workdir)
+    sys.path.insert(0, str(workdir))
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        sys.path[:] = saved_path
