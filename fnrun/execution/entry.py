@@ -15,7 +15,7 @@ from typing import Any
 from fnrun.errors import InvalidArgumentError
 
 CONFIG_ENV = "FNRUN_EXEC_CONFIG"
-SECRETS_ENV = "FNRUN_EXEC_SECRETS"  # noqa: S105 - the variable's name, not a secret
+SECRETS_ENV = "FNRUN_EXEC_SECRETS"
 
 
 def exec_config(request: Any) -> dict[str, Any]:
