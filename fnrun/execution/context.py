@@ -60,6 +60,8 @@ class RunContext:
         self.handler = handler
         self.function_uri = function_uri
         self.results: dict[str, Any] = {}
+        self.spec_extra: dict[str, Any] = {}
+        self.status_extra: dict[str, Any] = {}
         self.state = "created"
         self.error = ""
         self.error_traceback = ""
@@ -272,6 +274,7 @@ class RunContext:
             "start_time": self.start_time,
             "results": dict(self.results),
             "artifact_uris": dict(self.artifact_uris),
+            **self.status_extra,
         }
         if self.error:
             status["error"] = self.error
@@ -296,6 +299,7 @@ class RunContext:
                 "secret_sources": [{"kind": "inline", "keys": sorted(self._secrets)}]
                 if self._secrets
                 else [],
+                **self.spec_extra,
             },
             "status": status,
         }

@@ -29,6 +29,8 @@ class RunTemplate:
     artifact_path: str = ""
     returns: list[str] | None = None
     secrets: dict[str, str] = field(default_factory=dict)
+    hyperparams: dict[str, list[Any]] | list[dict[str, Any]] | None = None
+    hyper_param_options: dict[str, Any] = field(default_factory=dict)
 
     def with_params(self, **params: Any) -> Self:
         """Merge params into the template (later values win)."""
@@ -38,6 +40,33 @@ class RunTemplate:
     def with_inputs(self, inputs: dict[str, str]) -> Self:
         self.inputs.update(inputs)
         return self
+
+    def with_hyper_params(
+        self,
+        hyperparams: dict[str, list[Any]] | list[dict[str, Any]],
+        selector: str = "",
+        strategy: str = "",
+        **options: Any,
+    ) -> Self:
+        """Iterate over ``hyperparams`` (grid by default); pick the best by ``selector``."""
+        self.hyperparams = hyperparams
+        self._set_options(selector, strategy, options)
+        return self
+
+    def with_param_file(
+        self, param_file: str, selector: str = "", strategy: str = "", **options: Any
+    ) -> Self:
+        """Read the iterations from a CSV (a row each) or JSON file."""
+        self.hyper_param_options["param_file"] = param_file
+        self._set_options(selector, strategy, options)
+        return self
+
+    def _set_options(self, selector: str, strategy: str, options: dict[str, Any]) -> None:
+        self.hyper_param_options.update(options)
+        if selector:
+            self.hyper_param_options["selector"] = selector
+        if strategy:
+            self.hyper_param_options["strategy"] = strategy
 
     def set_label(self, key: str, value: Any) -> Self:
         self.labels[key] = str(value)
@@ -65,6 +94,8 @@ class RunTemplate:
             ("inputs", dict(self.inputs)),
             ("output_path", self.artifact_path),
             ("returns", self.returns),
+            ("hyperparams", self.hyperparams),
+            ("hyper_param_options", dict(self.hyper_param_options)),
         ):
             if value:
                 spec[key] = value
@@ -90,6 +121,8 @@ class RunTemplate:
             labels=dict(meta.get("labels") or {}),
             artifact_path=spec.get("output_path", ""),
             returns=spec.get("returns"),
+            hyperparams=spec.get("hyperparams"),
+            hyper_param_options=dict(spec.get("hyper_param_options") or {}),
         )
 
 
@@ -135,6 +168,8 @@ def task_arguments(
             "handler": runspec.handler,
             "artifact_path": runspec.artifact_path,
             "returns": runspec.returns,
+            "hyperparams": runspec.hyperparams,
+            "hyper_param_options": dict(runspec.hyper_param_options) or None,
         }
         base.update({k: dict(getattr(runspec, k)) for k in _MERGED})
     for key, value in overrides.items():

@@ -14,14 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from fnrun.errors import InvalidArgumentError, RunError
 from fnrun.execution.execute import RunRequest, execute
+from fnrun.execution.hyper import HyperParamOptions
 from fnrun.execution.runobject import RunObject
 from fnrun.execution.values import check_json
+from fnrun.runtimes.hyper_run import run_iterations
 
 if TYPE_CHECKING:
+    from fnrun.config import Settings
     from fnrun.db.base import RunDB
     from fnrun.runtimes.base import BaseRuntime
 
-_NOT_YET = ("hyperparams", "hyper_param_options", "schedule")
+_NOT_YET = ("schedule",)
 
 
 def run_function(
@@ -35,6 +38,8 @@ def run_function(
     secrets: dict[str, str] | None = None,
     artifact_path: str = "",
     returns: list[str] | None = None,
+    hyperparams: dict[str, list[Any]] | list[dict[str, Any]] | None = None,
+    hyper_param_options: HyperParamOptions | dict[str, Any] | None = None,
     local: bool = False,
     watch: bool = True,
     db: RunDB | None = None,
@@ -58,13 +63,20 @@ def run_function(
         artifact_path=artifact_path or settings.artifact_path,
         returns=returns,
     )
-    if callable(handler) or fn.runs_in_process:
-        ctx = execute(request, db, code_dir=Path(settings.home) / "code", echo=watch)
-        doc = ctx.to_dict()
+    place = _placement(fn, handler, db, settings, watch)
+    options = HyperParamOptions.from_any(hyper_param_options)
+    if hyperparams or options.param_file:
+        if options.parallel_runs > 1 and callable(handler):
+            raise InvalidArgumentError(
+                "parallel_runs needs a handler by name, not a callable",
+                field="parallel_runs",
+                hint="give handler='name' from the function's code",
+            )
+        if options.parallel_runs > 1:
+            place = _placement(fn, None, db, settings, watch, subprocess=True)
+        doc = run_iterations(request, hyperparams, options, place, db)
     else:
-        from fnrun.runtimes.subprocess_run import run_in_subprocess
-
-        doc = run_in_subprocess(request, db, settings, watch)
+        doc = place(request)
     run = RunObject(doc, db)
     if run.state() == "error":
         meta = doc["metadata"]
@@ -74,6 +86,23 @@ def run_function(
             hint=f"see the logs: fnrun logs {meta['uid']}",
         )
     return run
+
+
+def _placement(
+    fn: BaseRuntime,
+    handler: Any,
+    db: RunDB,
+    settings: Settings,
+    watch: bool,
+    subprocess: bool = False,
+) -> Callable[[RunRequest], dict[str, Any]]:
+    """How one run request is executed: in this process, or in a child process."""
+    if not subprocess and (callable(handler) or fn.runs_in_process):
+        code_dir = Path(settings.home) / "code"
+        return lambda request: execute(request, db, code_dir=code_dir, echo=watch).to_dict()
+    from fnrun.runtimes.subprocess_run import run_in_subprocess
+
+    return lambda request: run_in_subprocess(request, db, settings, watch)
 
 
 def _check_inputs(inputs: dict[str, str] | None) -> dict[str, str]:

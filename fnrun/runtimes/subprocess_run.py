@@ -34,6 +34,7 @@ def run_in_subprocess(
         name=request.name,
         project=request.project,
         uid=request.uid,
+        iteration=request.iteration,
         parameters=request.params,
         inputs=request.inputs,
         labels=request.labels,
@@ -66,11 +67,11 @@ def run_in_subprocess(
         if watch:
             sys.stdout.write(line)
     code = proc.wait()
-    run = db.read_run(request.uid, request.project)
+    run = db.read_run(request.uid, request.project, request.iteration)
     if run.get("status", {}).get("state") not in FINAL_STATES:
         ctx.state = "error"
         ctx.error = f"the run process exited with status {code} before finishing"
         ctx.commit()
         db.store_log(request.uid, request.project, ctx.redact("".join(seen)).encode(), append=False)
-        run = db.read_run(request.uid, request.project)
+        run = db.read_run(request.uid, request.project, request.iteration)
     return run

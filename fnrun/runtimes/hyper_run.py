@@ -1,0 +1,154 @@
+"""Run hyper-parameter iterations as child runs of one parent run.
+
+Children share the parent's uid with iterations 1..N (each its own DB row); the parent
+(iteration 0) holds the iterations table, ``best_iteration`` and the best child's results and
+artifacts. Iterations run one after another in the run's placement, or ``parallel_runs`` at a
+time in child processes; a ``stop_condition`` (safe expression over results and params) stops
+scheduling new ones; more than ``max_errors`` failed iterations fail the parent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING, Any
+
+from fnrun.execution.context import RunContext
+from fnrun.execution.hyper import HyperParamOptions, best_iteration, iterations, parse_selector
+from fnrun.execution.safe_expr import evaluate, parse
+
+if TYPE_CHECKING:
+    from fnrun.db.base import RunDB
+    from fnrun.execution.execute import RunRequest
+
+Place = Callable[["RunRequest"], dict[str, Any]]
+
+
+def run_iterations(
+    request: RunRequest, hyperparams: Any, options: HyperParamOptions, place: Place, db: RunDB
+) -> dict[str, Any]:
+    """Run every iteration through ``place`` and return the committed parent document."""
+    combos = iterations(hyperparams, options)
+    parse_selector(options.selector)  # a bad selector fails before anything runs
+    stop = parse(options.stop_condition) if options.stop_condition else None
+    parent = RunContext(
+        name=request.name,
+        project=request.project,
+        uid=request.uid,
+        parameters=request.params,
+        inputs=request.inputs,
+        labels=request.labels,
+        artifact_path=request.artifact_path,
+        secrets=request.secrets,
+        handler=request.handler if isinstance(request.handler, str) else "",
+        db=db,
+    )
+    request.uid = parent.uid
+    parent.spec_extra = {
+        "hyperparams": hyperparams if options.param_file == "" else {},
+        "hyper_param_options": _options_doc(options),
+    }
+    parent.state = "running"
+    parent.commit()
+    children = [
+        dataclasses.replace(request, params={**request.params, **params}, iteration=i)
+        for i, params in enumerate(combos, start=1)
+    ]
+    runner = _parallel if options.parallel_runs > 1 else _sequential
+    docs = runner(children, place, options, stop)
+    return _finish(parent, docs, options)
+
+
+def _should_stop(doc: dict[str, Any], errors: int, options: HyperParamOptions, stop: Any) -> bool:
+    if errors > options.max_errors:
+        return True
+    if stop is None or doc.get("status", {}).get("state") != "completed":
+        return False
+    env = {**doc.get("spec", {}).get("parameters", {}), **doc["status"].get("results", {})}
+    return bool(evaluate(stop, env))
+
+
+def _sequential(
+    children: list[RunRequest], place: Place, options: HyperParamOptions, stop: Any
+) -> list[dict[str, Any]]:
+    docs, errors = [], 0
+    for child in children:
+        doc = place(child)
+        docs.append(doc)
+        errors += doc.get("status", {}).get("state") == "error"
+        if _should_stop(doc, errors, options, stop):
+            break
+    return docs
+
+
+def _parallel(
+    children: list[RunRequest], place: Place, options: HyperParamOptions, stop: Any
+) -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
+    errors, pending = 0, list(children)
+    with ThreadPoolExecutor(options.parallel_runs) as pool:
+        running: set[Future[dict[str, Any]]] = set()
+        halted = False
+        while pending or running:
+            while pending and not halted and len(running) < options.parallel_runs:
+                running.add(pool.submit(place, pending.pop(0)))
+            if not running:
+                break
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                doc = future.result()
+                docs.append(doc)
+                errors += doc.get("status", {}).get("state") == "error"
+                halted = halted or _should_stop(doc, errors, options, stop)
+    return sorted(docs, key=lambda d: d["metadata"]["iteration"])
+
+
+def _finish(
+    parent: RunContext, docs: list[dict[str, Any]], options: HyperParamOptions
+) -> dict[str, Any]:
+    results = [
+        (d["metadata"]["iteration"], d.get("status", {}).get("results", {}))
+        for d in docs
+        if d.get("status", {}).get("state") == "completed"
+    ]
+    best = best_iteration(results, options.selector) if options.selector else 0
+    by_iter = {d["metadata"]["iteration"]: d for d in docs}
+    if best:
+        parent.results = dict(by_iter[best]["status"].get("results", {}))
+        parent.artifact_uris = dict(by_iter[best]["status"].get("artifact_uris", {}))
+    errors = sum(d.get("status", {}).get("state") == "error" for d in docs)
+    parent.status_extra = {"iterations": iterations_table(docs), "best_iteration": best}
+    if errors > options.max_errors or not results:
+        parent.state = "error"
+        parent.error = (
+            f"{errors} of {len(docs)} iterations failed (max_errors={options.max_errors})"
+        )
+    parent.commit(completed=True)
+    return parent.to_dict()
+
+
+def iterations_table(docs: list[dict[str, Any]]) -> list[list[Any]]:
+    """``[header, *rows]``: iter, state, ``param.<k>`` and ``output.<k>`` columns."""
+    params = sorted({k for d in docs for k in d.get("spec", {}).get("parameters", {})})
+    outputs = sorted({k for d in docs for k in d.get("status", {}).get("results", {})})
+    table: list[list[Any]] = [
+        ["iter", "state", *(f"param.{p}" for p in params), *(f"output.{o}" for o in outputs)]
+    ]
+    for d in docs:
+        spec, status = d.get("spec", {}), d.get("status", {})
+        table.append(
+            [
+                d["metadata"]["iteration"],
+                status.get("state", ""),
+                *(spec.get("parameters", {}).get(p) for p in params),
+                *(status.get("results", {}).get(o) for o in outputs),
+            ]
+        )
+    return table
+
+
+def _options_doc(options: HyperParamOptions) -> dict[str, Any]:
+    doc = dataclasses.asdict(options)
+    doc.pop("extra", None)
+    return {k: v for k, v in doc.items() if v not in ("", None)}
