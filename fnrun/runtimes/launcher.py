@@ -46,6 +46,7 @@ def run_function(
     **unsupported: Any,
 ) -> RunObject:
     _refuse(fn, local, unsupported)
+    _check_handler(fn, handler)
     from fnrun.config import get_settings
     from fnrun.db import get_run_db
 
@@ -103,6 +104,18 @@ def _placement(
     from fnrun.runtimes.subprocess_run import run_in_subprocess
 
     return lambda request: run_in_subprocess(request, db, settings, watch)
+
+
+def _check_handler(fn: BaseRuntime, handler: Any) -> None:
+    """A plain handler name must be one of the code's entry points (when they are known)."""
+    name = handler if isinstance(handler, str) else ("" if handler else fn.spec.default_handler)
+    points = fn.spec.entry_points
+    if name and "." not in name and points and name not in points:
+        raise InvalidArgumentError(
+            f"handler {name!r} is not a function of {fn.metadata.name!r}",
+            field="handler",
+            hint=f"functions in the code: {', '.join(sorted(points))}",
+        )
 
 
 def _check_inputs(inputs: dict[str, str] | None) -> dict[str, str]:

@@ -61,8 +61,12 @@ def test_error_run_is_tracked_and_raises_with_traceback() -> None:
 
 
 def test_unknown_handler_lists_the_functions_in_the_code() -> None:
-    with pytest.raises(RunError, match="functions there: echo, fails, two, uses_secret, zero"):
+    with pytest.raises(InvalidArgumentError, match="functions in the code: crash, echo, fails"):
         _fn().run(handler="ecko", local=True)
+    assert fnrun.get_run_db().list_runs(project="t") == []  # refused before any run exists
+    bare = fnrun.new_function("bare", kind="handler").with_code(body="def a(context):\n    pass\n")
+    with pytest.raises(RunError, match="functions there: a"):  # no entry points: found at run time
+        bare.run(handler="b")
 
 
 def test_bad_input_errors_before_running() -> None:
@@ -74,8 +78,8 @@ def test_bad_input_errors_before_running() -> None:
         fn.run(handler="echo")
     with pytest.raises(InvalidArgumentError, match="deployed, not run"):
         fnrun.new_function("s", kind="serving").run()
-    with pytest.raises(InvalidArgumentError, match="does not support hyperparams yet"):
-        fn.run(handler="echo", local=True, hyperparams={"p1": [1, 2]})
+    with pytest.raises(InvalidArgumentError, match="does not support schedule yet"):
+        fn.run(handler="echo", local=True, schedule="0 * * * *")
 
 
 def test_secret_values_never_reach_db_or_logs(fnrun_home: Path) -> None:
