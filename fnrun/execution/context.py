@@ -249,7 +249,7 @@ class RunContext:
     def mark_error(self, exc: BaseException) -> None:
         self.error = self.redact(f"{type(exc).__name__}: {exc}")
         self.error_traceback = self.redact("".join(traceback.format_exception(exc)))
-        self.state = "error"
+        self.state = "aborted" if isinstance(exc, KeyboardInterrupt) else "error"
 
     def redact(self, text: str) -> str:
         """``text`` with every secret value of this run masked, for logs and errors."""

@@ -78,20 +78,31 @@ def execute(request: RunRequest, db: RunDB | None, code_dir: Path, echo: bool = 
     ctx.state = "running"
     ctx.commit()
     token = _current.set(ctx)
-    with capture_output(ctx.logger, echo=echo) as logs:
+    interrupted: BaseException | None = None
+    with capture_output(_log_writer(ctx, db), ctx.logger, echo=echo):
         try:
             _call(ctx, request, code_dir)
         except BaseException as exc:
             ctx.mark_error(exc)
             print(ctx.error_traceback, file=sys.stderr, end="")
+            if isinstance(exc, KeyboardInterrupt):
+                interrupted = exc
         finally:
             _current.reset(token)
     ctx.commit(completed=True)
-    if db is not None:
-        db.store_log(
-            ctx.uid, ctx.project, ctx.redact(logs.getvalue()).encode("utf-8"), append=False
-        )
+    if interrupted is not None:
+        raise interrupted
     return ctx
+
+
+def _log_writer(ctx: RunContext, db: RunDB | None) -> Callable[[str], None]:
+    """Append captured text (secrets masked) to the run's log in the run DB."""
+
+    def write(text: str) -> None:
+        if db is not None:
+            db.store_log(ctx.uid, ctx.project, ctx.redact(text).encode("utf-8"))
+
+    return write
 
 
 def _call(ctx: RunContext, request: RunRequest, code_dir: Path) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 from fnrun.errors import NotFoundError
 from fnrun.model.serialize import to_json, to_yaml
+
+FINAL_STATES = ("completed", "error", "aborted")
 
 if TYPE_CHECKING:
     from fnrun.datastore.dataitem import DataItem
@@ -75,20 +78,34 @@ class RunObject:
             )
         return self
 
-    def wait_for_completion(self) -> RunObject:
-        """In-process runs are complete when ``run`` returns; this refreshes the state."""
-        return self.refresh()
+    def wait_for_completion(self, timeout: float = 3600, poll: float = 0.5) -> RunObject:
+        """Wait until the run reaches a final state (completed, error, aborted)."""
+        deadline = time.monotonic() + timeout
+        while self.refresh().state() not in FINAL_STATES:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"run {self.uid()} still {self.state()} after {timeout}s")
+            time.sleep(poll)
+        return self
 
-    def logs(self, watch: bool = False) -> str:
-        """The captured stdout/stderr of the run (printed too when ``watch``)."""
+    def logs(self, watch: bool = False, poll: float = 0.5) -> str:
+        """The captured stdout/stderr so far; ``watch`` prints it as the run goes, to the end."""
         if self._db is None:
             return ""
         meta = self._run["metadata"]
-        _, data = self._db.get_log(meta["uid"], meta.get("project", ""))
-        text = data.decode("utf-8", errors="replace")
-        if watch:
-            sys.stdout.write(text)
-        return text
+        chunks: list[bytes] = []
+        while True:
+            state, data = self._db.get_log(
+                meta["uid"], meta.get("project", ""), offset=sum(map(len, chunks))
+            )
+            if data:
+                chunks.append(data)
+                if watch:
+                    sys.stdout.write(data.decode("utf-8", errors="replace"))
+                    sys.stdout.flush()
+            if not watch or state in FINAL_STATES or not state:
+                break
+            time.sleep(poll)
+        return b"".join(chunks).decode("utf-8", errors="replace")
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self._run)
@@ -99,27 +116,64 @@ class RunObject:
     def to_json(self) -> str:
         return to_json(self._run)
 
+    def _rows(self) -> list[tuple[str, str]]:
+        meta, status = self._run["metadata"], self._run.get("status", {})
+        rows = [
+            ("project", str(meta.get("project", ""))),
+            ("uid", self.uid()),
+            ("iteration", str(meta.get("iteration", 0))),
+            ("state", self.state()),
+            ("started", str(status.get("start_time", ""))),
+            ("params", _kv(self._run.get("spec", {}).get("parameters", {}))),
+            ("results", _kv(status.get("results", {}))),
+            ("artifacts", _kv(status.get("artifact_uris", {}))),
+        ]
+        if status.get("best_iteration"):
+            rows.append(("best iteration", str(status["best_iteration"])))
+        if meta.get("labels"):
+            rows.append(("labels", _kv(meta["labels"])))
+        if self.error:
+            rows.append(("error", self.error))
+        return rows
+
     def show(self) -> None:
-        """Print the run as a table (rich in a terminal)."""
+        """Show the run: an HTML table in a notebook, a rich table in a terminal."""
+        if _in_notebook():
+            from IPython.display import HTML, display
+
+            display(HTML(self._repr_html_()))  # type: ignore[no-untyped-call]
+            return
         from rich.console import Console
         from rich.table import Table
 
-        meta, status = self._run["metadata"], self._run.get("status", {})
-        table = Table("field", "value", title=f"run {meta.get('name')}", show_header=False)
-        table.add_row("project", str(meta.get("project", "")))
-        table.add_row("uid", self.uid())
-        table.add_row("state", self.state())
-        table.add_row("started", str(status.get("start_time", "")))
-        table.add_row("params", _kv(self._run.get("spec", {}).get("parameters", {})))
-        table.add_row("results", _kv(self.outputs))
-        if meta.get("labels"):
-            table.add_row("labels", _kv(meta["labels"]))
-        if self.error:
-            table.add_row("error", self.error)
+        table = Table("field", "value", title=f"run {self.metadata.get('name')}", show_header=False)
+        for key, value in self._rows():
+            table.add_row(key, value)
         Console().print(table)
+
+    def _repr_html_(self) -> str:
+        """The run as an HTML table (Jupyter shows this instead of the text table)."""
+        import html
+
+        rows = self._rows()
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        title = html.escape(str(self.metadata.get("name")))
+        return f"<table><caption>run {title}</caption>{body}</table>"
 
     def __repr__(self) -> str:
         return f"<RunObject {self.metadata.get('name')} uid={self.uid()[:8]} state={self.state()}>"
+
+
+def _in_notebook() -> bool:
+    shell = sys.modules.get("IPython")
+    if shell is None:
+        return False
+    ip = shell.get_ipython()
+    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
 
 
 def _kv(values: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from fnrun.errors import InvalidArgumentError
+from fnrun.execution.secrets import normalize as normalize_secret_source
 from fnrun.model.serialize import to_yaml
 
 Handler = str | Callable[..., Any] | None
@@ -28,7 +28,7 @@ class RunTemplate:
     labels: dict[str, str] = field(default_factory=dict)
     artifact_path: str = ""
     returns: list[str] | None = None
-    secrets: dict[str, str] = field(default_factory=dict)
+    secret_sources: list[dict[str, Any]] = field(default_factory=list)
     hyperparams: dict[str, list[Any]] | list[dict[str, Any]] | None = None
     hyper_param_options: dict[str, Any] = field(default_factory=dict)
 
@@ -72,15 +72,9 @@ class RunTemplate:
         self.labels[key] = str(value)
         return self
 
-    def with_secrets(self, kind: str, source: dict[str, str]) -> Self:
-        """Add secrets; ``kind="inline"`` takes a dict of values."""
-        if kind != "inline" or not isinstance(source, dict):
-            raise InvalidArgumentError(
-                f"unsupported secret source kind {kind!r}",
-                field="kind",
-                hint="use with_secrets('inline', {'KEY': 'value'})",
-            )
-        self.secrets.update(source)
+    def with_secrets(self, kind: str, source: Any) -> Self:
+        """Add a secret source: ``"inline"`` (a dict), ``"env"`` (names) or ``"file"`` (a path)."""
+        self.secret_sources.append(normalize_secret_source(kind, source))
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -99,8 +93,8 @@ class RunTemplate:
         ):
             if value:
                 spec[key] = value
-        if self.secrets:
-            spec["secret_sources"] = [{"kind": "inline", "keys": sorted(self.secrets)}]
+        if self.secret_sources:
+            spec["secret_sources"] = [_describe(s) for s in self.secret_sources]
         return {
             "metadata": {"name": self.name, "project": self.project, "labels": dict(self.labels)},
             "spec": spec,
@@ -147,11 +141,18 @@ def new_task(
         dict(labels or {}),
         artifact_path,
         returns,
-        dict(secrets or {}),
+        [normalize_secret_source("inline", secrets)] if secrets else [],
     )
 
 
-_MERGED = ("params", "inputs", "labels", "secrets")
+_MERGED = ("params", "inputs", "labels")
+
+
+def _describe(source: dict[str, Any]) -> dict[str, Any]:
+    """A secret source without values: inline sources show only their keys."""
+    if source["kind"] == "inline":
+        return {"kind": "inline", "keys": sorted(source["source"])}
+    return dict(source)
 
 
 def task_arguments(
@@ -172,8 +173,12 @@ def task_arguments(
             "hyper_param_options": dict(runspec.hyper_param_options) or None,
         }
         base.update({k: dict(getattr(runspec, k)) for k in _MERGED})
+        base["secrets"] = list(runspec.secret_sources)
     for key, value in overrides.items():
-        if key in _MERGED and value:
+        if key == "secrets" and value:
+            extra = [normalize_secret_source("inline", value)] if isinstance(value, dict) else value
+            base["secrets"] = [*base.get("secrets", []), *extra]
+        elif key in _MERGED and value:
             base[key] = {**base.get(key, {}), **value}
         elif value or key not in base:
             base[key] = value

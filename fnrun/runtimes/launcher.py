@@ -16,6 +16,7 @@ from fnrun.errors import InvalidArgumentError, RunError
 from fnrun.execution.execute import RunRequest, execute
 from fnrun.execution.hyper import HyperParamOptions
 from fnrun.execution.runobject import RunObject
+from fnrun.execution.secrets import resolve as resolve_secrets
 from fnrun.execution.values import check_json
 from fnrun.runtimes.hyper_run import run_iterations
 
@@ -35,7 +36,7 @@ def run_function(
     params: dict[str, Any] | None = None,
     inputs: dict[str, str] | None = None,
     labels: dict[str, str] | None = None,
-    secrets: dict[str, str] | None = None,
+    secrets: dict[str, str] | list[dict[str, Any]] | None = None,
     artifact_path: str = "",
     returns: list[str] | None = None,
     hyperparams: dict[str, list[Any]] | list[dict[str, Any]] | None = None,
@@ -60,7 +61,7 @@ def run_function(
         params={k: check_json(v, f"params.{k}") for k, v in (params or {}).items()},
         inputs=_check_inputs(inputs),
         labels=dict(labels or {}),
-        secrets=dict(secrets or {}),
+        secrets=resolve_secrets(secrets),
         artifact_path=artifact_path or settings.artifact_path,
         returns=returns,
     )

@@ -72,6 +72,11 @@ def run_in_subprocess(
         ctx.state = "error"
         ctx.error = f"the run process exited with status {code} before finishing"
         ctx.commit()
-        db.store_log(request.uid, request.project, ctx.redact("".join(seen)).encode(), append=False)
+        db.store_log(
+            request.uid,
+            request.project,
+            ctx.redact("".join(seen)).encode(),
+            append=request.iteration > 0,
+        )
         run = db.read_run(request.uid, request.project, request.iteration)
     return run

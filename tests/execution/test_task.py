@@ -24,3 +24,8 @@ def test_secrets_keys_only_in_yaml() -> None:
     assert "hidden-value" not in task.to_yaml() and "TOKEN" in task.to_yaml()
     with pytest.raises(InvalidArgumentError, match="unsupported secret source kind"):
         task.with_secrets("vault", {})
+    task.with_secrets("env", "A, B")
+    assert task.to_dict()["spec"]["secret_sources"] == [
+        {"kind": "inline", "keys": ["TOKEN"]},
+        {"kind": "env", "source": ["A", "B"]},
+    ]
