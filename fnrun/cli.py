@@ -159,6 +159,92 @@ def exec_(
     raise typer.Exit(exec_from_env())
 
 
+@app.command("run")
+def run(
+    source: Annotated[str, typer.Argument(help="a .py file, a function.yaml/.json, or db://...")],
+    handler: Annotated[str, typer.Option("--handler", help="function to call")] = "",
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="k=v (JSON values)")
+    ] = None,
+    inputs: Annotated[list[str] | None, typer.Option("--input", "-i", help="k=url")] = None,
+    label: Annotated[list[str] | None, typer.Option("--label", "-l", help="k=v")] = None,
+    name: NameOpt = "",
+    project: Annotated[str, typer.Option("--project")] = "",
+    kind: Annotated[str, typer.Option(help="kind for a .py file")] = "local",
+    archive: Annotated[
+        str, typer.Option("--source", help="source archive (git://, .zip, dir)")
+    ] = "",
+    local: Annotated[bool, typer.Option("--local", help="run on this machine")] = False,
+    watch: Annotated[bool, typer.Option("--watch/--no-watch", help="print output live")] = True,
+    artifact_path: Annotated[str, typer.Option("--artifact-path")] = "",
+) -> None:
+    """Run a function as a tracked batch run and print the run."""
+    from fnrun.errors import RunError
+    from fnrun.runtimes.factory import code_to_function
+    from fnrun.runtimes.importer import import_function
+
+    if source.endswith((".py", ".ipynb")):
+        fn = code_to_function(filename=source, kind=kind, handler=handler, project=project)
+    else:
+        fn = import_function(source)
+    if archive:
+        fn.with_source_archive(archive, handler=handler or None)
+    try:
+        result = fn.run(
+            handler=handler or None,
+            name=name,
+            project=project,
+            params={k: _json_value(v) for k, v in _pairs(param, "--param").items()},
+            inputs=_pairs(inputs, "--input"),
+            labels=_pairs(label, "--label"),
+            artifact_path=artifact_path,
+            local=local,
+            watch=watch,
+        )
+    except RunError as exc:
+        if exc.run is not None:
+            exc.run.show()  # type: ignore[attr-defined]
+        _error(exc)
+        raise typer.Exit(1) from exc
+    result.show()
+
+
+@app.command("logs")
+def logs(
+    uid: Annotated[str, typer.Argument(help="run uid")],
+    project: Annotated[str, typer.Option("--project", "-p")] = "",
+    watch: Annotated[bool, typer.Option("--watch", "-w", help="follow until the run ends")] = False,
+    db: DbOpt = "",
+) -> None:
+    """Print a run's captured output (``--watch`` follows it as it goes)."""
+    from fnrun.execution.runobject import RunObject
+
+    store = _db(db)
+    run = RunObject(store.read_run(uid, project), store)
+    text = run.logs(watch=watch)
+    if not watch:
+        sys.stdout.write(text)
+
+
+def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"expected key=value, got {item!r}", param_hint=option)
+        out[key] = value
+    return out
+
+
+def _json_value(text: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
 def _table(*columns: str) -> Table:
     table = Table(*columns, header_style="bold")
     return table
@@ -168,5 +254,10 @@ def main() -> None:
     try:
         app()
     except FnrunError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
+        _error(exc)
         sys.exit(2)
+
+
+def _error(exc: Exception) -> None:
+    """One unwrapped line on stderr, so scripts and people can read it."""
+    print(f"error: {exc}", file=sys.stderr)

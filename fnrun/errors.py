@@ -14,7 +14,7 @@ class FnrunError(Exception):
         self.message = message
         self.field = field
         self.hint = hint
-        text = f"{field}: {message}" if field else message
+        text = f"{field}: {message}" if field and not message.startswith(field) else message
         super().__init__(f"{text} ({hint})" if hint else text)
 
     def to_dict(self) -> dict[str, str]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import os
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -18,23 +20,24 @@ from typing import Any
 from fnrun.errors import InvalidArgumentError, NotFoundError
 
 
-def module_from_code(code: str, code_dir: Path) -> ModuleType:
+def module_from_code(code: str, code_dir: Path, filename: str = "") -> ModuleType:
     """Import ``code`` as a module, cached by content hash for the life of the process."""
     digest = hashlib.sha1(code.encode("utf-8")).hexdigest()
     name = f"fnrun_code_{digest}"
     module = sys.modules.get(name)
     if module is not None:
         return module
-    return module_from_file(code_file(code, code_dir), name)
+    return module_from_file(code_file(code, code_dir, filename), name)
 
 
-def code_file(code: str, code_dir: Path) -> Path:
-    """``code`` written (once, atomically) to ``code_dir/<sha1>.py``."""
+def code_file(code: str, code_dir: Path, filename: str = "") -> Path:
+    """``code`` written once, atomically, to ``code_dir/<sha1>/<filename or main.py>``
+    (the original file name keeps tracebacks readable)."""
     digest = hashlib.sha1(code.encode("utf-8")).hexdigest()
-    path = code_dir / f"{digest}.py"
+    path = code_dir / digest / (Path(filename).name if filename.endswith(".py") else "main.py")
     if not path.exists():
-        code_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{id(code)}.tmp")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_text(code)
         tmp.replace(path)
     return path

@@ -52,7 +52,9 @@ def resolve(
 
 def _module_of(fn: BaseRuntime | None, code_dir: Path) -> tuple[ModuleType | None, str]:
     if fn is not None and fn.code:
-        return module_from_code(fn.code, code_dir), f"the code of function {fn.metadata.name!r}"
+        origin = fn.spec.build.origin_filename
+        where = f"the code of function {fn.metadata.name!r}"
+        return module_from_code(fn.code, code_dir, origin), where
     if fn is not None and fn.spec.command.endswith(".py"):
         return module_from_file(Path(fn.spec.command)), fn.spec.command
     return None, "the run"
@@ -60,7 +62,7 @@ def _module_of(fn: BaseRuntime | None, code_dir: Path) -> tuple[ModuleType | Non
 
 def _script_of(fn: BaseRuntime | None, code_dir: Path) -> Path | None:
     if fn is not None and fn.code:
-        return code_file(fn.code, code_dir)
+        return code_file(fn.code, code_dir, fn.spec.build.origin_filename)
     if fn is not None and fn.spec.command.endswith(".py"):
         return Path(fn.spec.command)
     return None

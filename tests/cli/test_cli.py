@@ -58,3 +58,69 @@ def test_errors_are_one_line_with_exit_code_2(fnrun_home: Path) -> None:
     assert proc.returncode == 2
     assert "error:" in proc.stderr and "not found" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def _fnrun(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fnrun", *args],
+        capture_output=True,
+        text=True,
+        env={"FNRUN_HOME": str(home), "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_run_py_file_params_inputs_and_logs(tmp_path: Path, fnrun_home: Path) -> None:
+    jobs = str(DATA / "code" / "jobs.py")
+    proc = _fnrun(
+        fnrun_home,
+        "run",
+        jobs,
+        "--handler",
+        "echo",
+        "-p",
+        "p1=3",
+        "-p",
+        'p2="hi"',
+        "--label",
+        "team=a",
+        "--no-watch",
+        "--project",
+        "cli",
+    )
+    assert proc.returncode == 0, proc.stderr
+    (run,) = fnrun.get_run_db().list_runs(project="cli")
+    assert run["status"]["results"] == {"double": 6, "return": 3}
+    assert run["spec"]["parameters"] == {"p1": 3, "p2": "hi"}
+    assert run["metadata"]["labels"] == {"team": "a"}
+    logs = _fnrun(fnrun_home, "logs", run["metadata"]["uid"], "--project", "cli")
+    assert "p1=3 p2=hi" in logs.stdout
+
+
+def test_run_failure_exits_1_and_bad_params_exit_2(fnrun_home: Path) -> None:
+    jobs = str(DATA / "code" / "jobs.py")
+    proc = _fnrun(fnrun_home, "run", jobs, "--handler", "fails", "--no-watch")
+    assert proc.returncode == 1 and "bad value 1" in proc.stderr
+    proc = _fnrun(fnrun_home, "run", jobs, "--handler", "echo", "-p", "novalue")
+    assert proc.returncode == 2 and "key=value" in proc.stderr
+    proc = _fnrun(fnrun_home, "run", jobs, "--handler", "nope")
+    assert proc.returncode == 2 and "functions in the file: crash, echo" in proc.stderr
+
+
+def test_run_yaml_and_db_uri(tmp_path: Path, fnrun_home: Path) -> None:
+    fn = fnrun.code_to_function(
+        "jobs", filename=str(DATA / "code" / "jobs.py"), kind="job", handler="zero", project="cli2"
+    )
+    fn.export(str(tmp_path / "f.yaml"))
+    fn.save()
+    assert (
+        _fnrun(fnrun_home, "run", str(tmp_path / "f.yaml"), "--local", "--no-watch").returncode == 0
+    )
+    proc = _fnrun(fnrun_home, "run", "db://cli2/jobs", "--no-watch")
+    assert proc.returncode == 2 and "local=True" in proc.stderr  # a job needs --local here
+    assert _fnrun(fnrun_home, "run", "db://cli2/jobs", "--local", "--no-watch").returncode == 0
+    assert len(fnrun.get_run_db().list_runs(project="cli2")) == 2
+
+
+def test_exec_without_config_is_a_clear_error(fnrun_home: Path) -> None:
+    proc = _fnrun(fnrun_home, "exec", "--from-env")
+    assert proc.returncode == 2 and "FNRUN_EXEC_CONFIG is not set" in proc.stderr
