@@ -60,3 +60,16 @@ def exec_from_env(environ: dict[str, str] | None = None) -> int:
     settings = get_settings()
     ctx = execute(request, get_run_db(), code_dir=Path(settings.home) / "code")
     return 0 if ctx.state == "completed" else 1
+
+
+def main() -> int:
+    """``python -m fnrun exec --from-env``: exit 0 (completed), 1 (run error), 2 (bad setup)."""
+    import sys
+
+    from fnrun.errors import FnrunError
+
+    try:
+        return exec_from_env()
+    except FnrunError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
