@@ -1,5 +1,7 @@
 """An example training function: a tiny least-squares fit, in plain Python."""
 
+from fnrun.artifacts import ChartArtifact
+
 
 def train(context, slope: float = 2.0, noise: float = 0.1, points: int = 50, seed: int = 1):
     """Fit y = a*x + b to generated points and log the fit.
@@ -24,4 +26,15 @@ def train(context, slope: float = 2.0, noise: float = 0.1, points: int = 50, see
     print(f"fitted slope={a:.4f} intercept={b:.4f} on {points} points")
     context.log_results({"slope": round(a, 6), "intercept": round(b, 6)})
     context.set_label("model", "linear")
+    chart = ChartArtifact("fit", header=["x", "observed", "fitted"])
+    for x, y in zip(xs, ys, strict=True):
+        chart.add_row([round(x, 4), round(y, 4), round(a * x + b, 4)])
+    context.log_artifact(chart)
+    context.log_model(
+        "line",
+        body=f"{a} {b}".encode(),
+        metrics={"mse": mse},
+        parameters={"slope": slope, "noise": noise},
+        framework="plain-python",
+    )
     return mse
