@@ -60,9 +60,7 @@ def main() -> None:
         print("  ", row)
 
     print(f"\nrun DB: {fnrun.get_run_db()!r}")
-    print(
-        "try: .venv/bin/fnrun get runs --project demo ; .venv/bin/fnrun get artifacts --project demo"
-    )
+    print("try: .venv/bin/fnrun get runs --project demo")
 
 
 if __name__ == "__main__":
