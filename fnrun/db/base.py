@@ -90,3 +90,8 @@ class RunDB(Protocol):
     def get_log(
         self, uid: str, project: str = "", offset: int = 0, size: int = -1
     ) -> tuple[str, bytes]: ...
+
+
+def labels_match(have: dict[str, Any], want: dict[str, str] | None) -> bool:
+    """Every wanted label is present with the same (string) value."""
+    return not want or all(str(have.get(k)) == str(v) for k, v in want.items())

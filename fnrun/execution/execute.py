@@ -56,25 +56,7 @@ class RunRequest:
 
 def execute(request: RunRequest, db: RunDB | None, code_dir: Path, echo: bool = True) -> RunContext:
     """Run ``request`` in this process and return its committed context."""
-    handler_name = (
-        request.handler
-        if isinstance(request.handler, str)
-        else getattr(request.handler, "__name__", "")
-    )
-    ctx = RunContext(
-        name=request.name,
-        project=request.project,
-        uid=request.uid,
-        iteration=request.iteration,
-        parameters=request.params,
-        inputs=request.inputs,
-        labels=request.labels,
-        artifact_path=request.artifact_path,
-        secrets=request.secrets,
-        handler=handler_name or "",
-        function_uri=_function_uri(request.function),
-        db=db,
-    )
+    ctx = context_for(request, db)
     ctx.state = "running"
     ctx.commit()
     token = _current.set(ctx)
@@ -93,6 +75,25 @@ def execute(request: RunRequest, db: RunDB | None, code_dir: Path, echo: bool = 
     if interrupted is not None:
         raise interrupted
     return ctx
+
+
+def context_for(request: RunRequest, db: RunDB | None) -> RunContext:
+    """A new (``created``) context for ``request``; the one place a request becomes a run."""
+    handler = request.handler
+    return RunContext(
+        name=request.name,
+        project=request.project,
+        uid=request.uid,
+        iteration=request.iteration,
+        parameters=request.params,
+        inputs=request.inputs,
+        labels=request.labels,
+        artifact_path=request.artifact_path,
+        secrets=request.secrets,
+        handler=handler if isinstance(handler, str) else getattr(handler, "__name__", "") or "",
+        function_uri=_function_uri(request.function),
+        db=db,
+    )
 
 
 def _log_writer(ctx: RunContext, db: RunDB | None) -> Callable[[str], None]:

@@ -15,6 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 from fnrun.execution.context import RunContext
+from fnrun.execution.execute import context_for
 from fnrun.execution.hyper import HyperParamOptions, best_iteration, iterations, parse_selector
 from fnrun.execution.safe_expr import evaluate, parse
 
@@ -32,18 +33,7 @@ def run_iterations(
     combos = iterations(hyperparams, options)
     parse_selector(options.selector)  # a bad selector fails before anything runs
     stop = parse(options.stop_condition) if options.stop_condition else None
-    parent = RunContext(
-        name=request.name,
-        project=request.project,
-        uid=request.uid,
-        parameters=request.params,
-        inputs=request.inputs,
-        labels=request.labels,
-        artifact_path=request.artifact_path,
-        secrets=request.secrets,
-        handler=request.handler if isinstance(request.handler, str) else "",
-        db=db,
-    )
+    parent = context_for(request, db)
     request.uid = parent.uid
     parent.spec_extra = {
         "hyperparams": hyperparams if options.param_file == "" else {},

@@ -14,8 +14,8 @@ import sys
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from fnrun.execution.context import RunContext
 from fnrun.execution.entry import CONFIG_ENV, SECRETS_ENV, exec_config
+from fnrun.execution.execute import context_for
 
 if TYPE_CHECKING:
     from fnrun.config import Settings
@@ -30,19 +30,7 @@ def run_in_subprocess(
 ) -> dict[str, Any]:
     """Run ``request`` in a child process; return the stored run document."""
     request.uid = request.uid or uuid.uuid4().hex
-    ctx = RunContext(
-        name=request.name,
-        project=request.project,
-        uid=request.uid,
-        iteration=request.iteration,
-        parameters=request.params,
-        inputs=request.inputs,
-        labels=request.labels,
-        artifact_path=request.artifact_path,
-        secrets=request.secrets,
-        handler=request.handler if isinstance(request.handler, str) else "",
-        db=db,
-    )
+    ctx = context_for(request, db)
     ctx.commit()  # state "created": the run exists before the child does
     env = {
         **os.environ,

@@ -7,9 +7,9 @@ import copy
 from sqlalchemy import Connection, Engine, select
 
 from fnrun.clock import now_iso
-from fnrun.db.base import Doc
+from fnrun.db.base import Doc, labels_match
 from fnrun.db.sql.engine import upsert, with_retries
-from fnrun.db.sql.functions import _labels_match
+from fnrun.db.sql.projects import ensure_project
 from fnrun.db.sql.tables import artifact_tags, artifacts
 from fnrun.errors import NotFoundError
 
@@ -17,9 +17,6 @@ from fnrun.errors import NotFoundError
 class ArtifactsMixin:
     engine: Engine
     default_project: str
-
-    def _ensure_project(self, conn: Connection, project: str) -> None:
-        raise NotImplementedError  # provided by ProjectsMixin
 
     def store_artifact(
         self, key: str, artifact: Doc, uid: str, iter: int = 0, tag: str = "", project: str = ""
@@ -41,7 +38,7 @@ class ArtifactsMixin:
         }
 
         def work(conn: Connection) -> None:
-            self._ensure_project(conn, project)
+            ensure_project(conn, project)
             upsert(conn, artifacts, row)
             for t in {tag or "latest", "latest"}:
                 upsert(conn, artifact_tags, {"project": project, "key": key, "tag": t, "uid": uid})
@@ -108,7 +105,7 @@ class ArtifactsMixin:
                 query = query.where(column == value)
         query = query.order_by(artifacts.c.updated.desc())
         rows = with_retries(self.engine, lambda c: c.execute(query).all(), write=False)
-        return [r.body for r in rows if _labels_match(r.body["metadata"].get("labels", {}), labels)]
+        return [r.body for r in rows if labels_match(r.body["metadata"].get("labels", {}), labels)]
 
     def del_artifact(self, key: str, project: str = "", tag: str | None = None) -> None:
         project = project or self.default_project

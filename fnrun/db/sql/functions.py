@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from fnrun.clock import now_iso
-from fnrun.db.base import Doc
+from fnrun.db.base import Doc, labels_match
 from fnrun.db.sql.engine import upsert, with_retries
+from fnrun.db.sql.projects import ensure_project
 from fnrun.db.sql.tables import function_tags, functions
 from fnrun.errors import InvalidArgumentError, NotFoundError
 from fnrun.model.serialize import content_hash
@@ -18,9 +19,6 @@ from fnrun.model.serialize import content_hash
 class FunctionsMixin:
     engine: Engine
     default_project: str
-
-    def _ensure_project(self, conn: Connection, project: str) -> None:
-        raise NotImplementedError  # provided by ProjectsMixin
 
     def store_function(
         self,
@@ -40,7 +38,7 @@ class FunctionsMixin:
         meta.pop("tag", None)
 
         def work(conn: Connection) -> None:
-            self._ensure_project(conn, project)
+            ensure_project(conn, project)
             previous = _tag_hash(conn, project, name, tag)
             upsert(
                 conn,
@@ -71,15 +69,7 @@ class FunctionsMixin:
 
         def work(conn: Connection) -> Doc:
             key = hash_key or _tag_hash(conn, project, name, tag or "latest")
-            row = None
-            if key:
-                row = conn.execute(
-                    select(functions.c.body).where(
-                        functions.c.project == project,
-                        functions.c.name == name,
-                        functions.c.hash == key,
-                    )
-                ).first()
+            row = _version(conn, project, name, key) if key else None
             if row is None:
                 raise _missing(conn, project, name, tag, hash_key)
             body: Doc = copy.deepcopy(row.body)
@@ -114,7 +104,7 @@ class FunctionsMixin:
         for row in rows:
             body = copy.deepcopy(row.body)
             body["metadata"]["tag"] = row.tag
-            if _labels_match(body["metadata"].get("labels", {}), labels):
+            if labels_match(body["metadata"].get("labels", {}), labels):
                 out.append(body)
         return out
 
@@ -152,14 +142,7 @@ class FunctionsMixin:
             raise InvalidArgumentError("empty tag", field="tag")
 
         def work(conn: Connection) -> None:
-            exists = conn.execute(
-                select(functions.c.hash).where(
-                    functions.c.project == project,
-                    functions.c.name == name,
-                    functions.c.hash == hash_key,
-                )
-            ).first()
-            if exists is None:
+            if _version(conn, project, name, hash_key) is None:
                 raise _missing(conn, project, name, "", hash_key)
             upsert(
                 conn,
@@ -177,6 +160,15 @@ class FunctionsMixin:
                 conn.execute(table.delete().where(table.c.project == project, table.c.name == name))
 
         with_retries(self.engine, work)
+
+
+def _version(conn: Connection, project: str, name: str, hash_key: str) -> Any:
+    """The stored row of one function version, or None."""
+    return conn.execute(
+        select(functions.c.body).where(
+            functions.c.project == project, functions.c.name == name, functions.c.hash == hash_key
+        )
+    ).first()
 
 
 def _tag_hash(conn: Connection, project: str, name: str, tag: str) -> str:
@@ -220,7 +212,3 @@ def _missing(conn: Connection, project: str, name: str, tag: str, hash_key: str)
     ref = f"@{hash_key}" if hash_key else f":{tag or 'latest'}"
     hint = f"known tags: {', '.join(sorted(tags))}" if tags else "save it first: fn.save()"
     return NotFoundError(f"function db://{project}/{name}{ref} not found", field="name", hint=hint)
-
-
-def _labels_match(have: dict[str, Any], want: dict[str, str] | None) -> bool:
-    return not want or all(str(have.get(k)) == str(v) for k, v in want.items())

@@ -21,22 +21,17 @@ from fnrun.db.sql.tables import (
 from fnrun.errors import NotFoundError
 
 
+def ensure_project(conn: Connection, project: str) -> None:
+    """Create the project row on first use."""
+    exists = conn.execute(select(projects.c.name).where(projects.c.name == project)).first()
+    if exists is None:
+        body = {"kind": "project", "metadata": {"name": project}}
+        upsert(conn, projects, {"name": project, "created": now_iso(), "body": body})
+
+
 class ProjectsMixin:
     engine: Engine
     default_project: str
-
-    def _ensure_project(self, conn: Connection, project: str) -> None:
-        exists = conn.execute(select(projects.c.name).where(projects.c.name == project)).first()
-        if exists is None:
-            upsert(
-                conn,
-                projects,
-                {
-                    "name": project,
-                    "created": now_iso(),
-                    "body": {"kind": "project", "metadata": {"name": project}},
-                },
-            )
 
     def store_project(self, name: str, project: Doc | None = None) -> None:
         body: Doc = copy.deepcopy(project) if project else {"kind": "project", "metadata": {}}

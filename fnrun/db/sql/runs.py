@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from fnrun.clock import now_iso
-from fnrun.db.base import Doc
+from fnrun.db.base import Doc, labels_match
 from fnrun.db.sql.engine import upsert, with_retries
-from fnrun.db.sql.functions import _labels_match
+from fnrun.db.sql.projects import ensure_project
 from fnrun.db.sql.tables import runs
 from fnrun.errors import NotFoundError
 
@@ -19,15 +19,12 @@ class RunsMixin:
     engine: Engine
     default_project: str
 
-    def _ensure_project(self, conn: Connection, project: str) -> None:
-        raise NotImplementedError  # provided by ProjectsMixin
-
     def store_run(self, run: Doc, uid: str, project: str = "", iter: int = 0) -> None:
         project = project or self.default_project
         row = _run_row(copy.deepcopy(run), uid, project, iter)
 
         def work(conn: Connection) -> None:
-            self._ensure_project(conn, project)
+            ensure_project(conn, project)
             upsert(conn, runs, row)
 
         with_retries(self.engine, work)
@@ -75,7 +72,7 @@ class RunsMixin:
             query = query.where(runs.c.iteration == 0)
         query = query.order_by(runs.c.start_time.desc(), runs.c.updated.desc())
         rows = with_retries(self.engine, lambda c: c.execute(query).all(), write=False)
-        out = [r.body for r in rows if _labels_match(r.body["metadata"].get("labels", {}), labels)]
+        out = [r.body for r in rows if labels_match(r.body["metadata"].get("labels", {}), labels)]
         return out[:last] if last else out
 
     def del_run(self, uid: str, project: str = "", iter: int | None = None) -> None:
