@@ -129,3 +129,11 @@ def test_standalone_script_crash_marks_error(tmp_path: Path, fnrun_home: Path) -
     assert proc.returncode == 1
     (run,) = fnrun.get_run_db().list_runs(name="crashy")
     assert run["status"]["state"] == "error" and "KeyError" in run["status"]["error"]
+
+
+def test_missing_input_names_key_and_url(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope.csv")
+    with pytest.raises(RunError, match=rf"input 'data': {missing} does not exist"):
+        _fn().run(handler="echo", inputs={"data": missing}, local=True, watch=False)
+    with pytest.raises(InvalidArgumentError, match="input 'data' must be a URL"):
+        _fn().run(handler="echo", inputs={"data": 3}, local=True)  # type: ignore[dict-item]
