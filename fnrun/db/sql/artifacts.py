@@ -17,6 +17,7 @@ from fnrun.errors import NotFoundError
 class ArtifactsMixin:
     engine: Engine
     default_project: str
+    known_projects: set[str]
 
     def store_artifact(
         self, key: str, artifact: Doc, uid: str, iter: int = 0, tag: str = "", project: str = ""
@@ -38,12 +39,13 @@ class ArtifactsMixin:
         }
 
         def work(conn: Connection) -> None:
-            ensure_project(conn, project)
+            ensure_project(conn, project, self.known_projects)
             upsert(conn, artifacts, row)
             for t in {tag or "latest", "latest"}:
                 upsert(conn, artifact_tags, {"project": project, "key": key, "tag": t, "uid": uid})
 
         with_retries(self.engine, work)
+        self.known_projects.add(project)
 
     def read_artifact(
         self,

@@ -19,6 +19,7 @@ from fnrun.model.serialize import content_hash
 class FunctionsMixin:
     engine: Engine
     default_project: str
+    known_projects: set[str]
 
     def store_function(
         self,
@@ -38,7 +39,7 @@ class FunctionsMixin:
         meta.pop("tag", None)
 
         def work(conn: Connection) -> None:
-            ensure_project(conn, project)
+            ensure_project(conn, project, self.known_projects)
             previous = _tag_hash(conn, project, name, tag)
             upsert(
                 conn,
@@ -61,6 +62,7 @@ class FunctionsMixin:
                 _drop_untagged(conn, project, name, previous)
 
         with_retries(self.engine, work)
+        self.known_projects.add(project)
         return hash_key
 
     def get_function(self, name: str, project: str = "", tag: str = "", hash_key: str = "") -> Doc:

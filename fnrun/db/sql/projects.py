@@ -21,8 +21,10 @@ from fnrun.db.sql.tables import (
 from fnrun.errors import NotFoundError
 
 
-def ensure_project(conn: Connection, project: str) -> None:
-    """Create the project row on first use."""
+def ensure_project(conn: Connection, project: str, known: set[str]) -> None:
+    """Create the project row on first use (``known``: projects this process has seen)."""
+    if project in known:
+        return
     exists = conn.execute(select(projects.c.name).where(projects.c.name == project)).first()
     if exists is None:
         body = {"kind": "project", "metadata": {"name": project}}
@@ -32,6 +34,7 @@ def ensure_project(conn: Connection, project: str) -> None:
 class ProjectsMixin:
     engine: Engine
     default_project: str
+    known_projects: set[str]
 
     def store_project(self, name: str, project: Doc | None = None) -> None:
         body: Doc = copy.deepcopy(project) if project else {"kind": "project", "metadata": {}}
@@ -68,6 +71,7 @@ class ProjectsMixin:
             conn.execute(projects.delete().where(projects.c.name == name))
 
         with_retries(self.engine, work)
+        self.known_projects.discard(name)
 
 
 class LogsMixin:

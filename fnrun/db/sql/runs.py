@@ -18,16 +18,18 @@ from fnrun.errors import NotFoundError
 class RunsMixin:
     engine: Engine
     default_project: str
+    known_projects: set[str]
 
     def store_run(self, run: Doc, uid: str, project: str = "", iter: int = 0) -> None:
         project = project or self.default_project
         row = _run_row(copy.deepcopy(run), uid, project, iter)
 
         def work(conn: Connection) -> None:
-            ensure_project(conn, project)
+            ensure_project(conn, project, self.known_projects)
             upsert(conn, runs, row)
 
         with_retries(self.engine, work)
+        self.known_projects.add(project)
 
     def update_run(
         self, updates: dict[str, Any], uid: str, project: str = "", iter: int = 0

@@ -27,6 +27,7 @@ class SQLRunDB(ProjectsMixin, FunctionsMixin, RunsMixin, ArtifactsMixin, LogsMix
         self.url = url
         self.default_project = default_project
         self.engine = make_engine(url)
+        self.known_projects: set[str] = set()
         metadata.create_all(self.engine)
 
     def close(self) -> None:
