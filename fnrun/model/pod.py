@@ -119,7 +119,7 @@ class NuclioSpec(PodSpec):
 @dataclass
 class ServingSpec(NuclioSpec):
     _schema_name = "serving function spec"
-    graph: dict[str, Any] | None = None
+    graph: Any = None  # a FlowStep or RouterStep (fnrun.model.graph); dicts are converted
     parameters: dict[str, Any] = field(default_factory=dict)
     models: dict[str, Any] = field(default_factory=dict)
     default_content_type: str = ""
@@ -131,3 +131,8 @@ class ServingSpec(NuclioSpec):
     function_refs: list[dict[str, Any]] = field(default_factory=list)
     graph_initializer: str = ""
     tracking_policy: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        from fnrun.model.graph import graph_from_dict
+
+        self.graph = graph_from_dict(self.graph)

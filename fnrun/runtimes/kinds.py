@@ -21,6 +21,7 @@ from fnrun.model.pod import (
 from fnrun.runtimes.base import BaseRuntime
 from fnrun.runtimes.pod import KubeResource
 from fnrun.runtimes.registry import register_runtime
+from fnrun.runtimes.serving import ServingMixin
 
 
 @register_runtime
@@ -98,7 +99,7 @@ class NuclioRuntime(KubeResource):
 
 
 @register_runtime
-class ServingRuntime(NuclioRuntime):
+class ServingRuntime(ServingMixin, NuclioRuntime):
     """A real-time serving graph (a DAG of steps and models) over one or more functions."""
 
     kind: ClassVar[str] = "serving"

@@ -1,0 +1,255 @@
+"""Compile a graph spec once into runtime nodes; a request then walks plain Python objects.
+
+Each node holds ``run(event) -> event | None`` (``None`` stops that branch), its parents and
+children, its error handler, and whether it is a queue or belongs to another function.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fnrun.graph.event import Event, get_path, set_path
+from fnrun.graph.resolve import StepError, build_instance, call_post_init, lookup, takes_context
+from fnrun.graph.validate import check_step, error_handlers, response_step, validate_flow
+from fnrun.model.graph import BaseStep, FlowStep, QueueStep, RouterStep, TaskStep
+
+Runner = Callable[[Event], Any]
+
+
+@dataclass
+class Node:
+    name: str
+    run: Runner
+    parents: list[int] = field(default_factory=list)
+    alt_parents: list[int] = field(default_factory=list)  # error handlers that continue here
+    children: list[int] = field(default_factory=list)
+    copy_input: bool = False  # another branch also gets this input: take a copy
+    parent_names: dict[int, str] = field(default_factory=dict)
+    on_error: int = -1
+    is_async: bool = False
+    is_queue: bool = False
+    scheduled: bool = True  # error handlers run only when a step fails
+    instance: Any = None
+
+
+@dataclass
+class CompiledGraph:
+    nodes: list[Node]
+    response: int  # index of the node whose output answers; -1 when the graph is a router
+    chain: list[Runner] | None  # set when the graph is one straight line of sync steps
+    objects: list[Any]
+
+    @property
+    def has_async(self) -> bool:
+        return any(n.is_async for n in self.nodes)
+
+
+@dataclass
+class Env:
+    """What building steps needs: the context, where names are looked up, queues."""
+
+    context: Any
+    namespaces: list[Mapping[str, Any]]
+    queue_push: Callable[[str, Event], None] | None = None
+    current_function: str = "*"
+    objects: list[Any] = field(default_factory=list)
+
+
+def compile_graph(graph: FlowStep | RouterStep, env: Env) -> CompiledGraph:
+    if isinstance(graph, RouterStep):
+        node = Node(graph.name or "router", compile_step(graph, env))
+        node.is_async = _is_async(node.run)
+        return CompiledGraph([node], 0, None if node.is_async else [node.run], env.objects)
+    return _compile_flow(graph, env)
+
+
+def _compile_flow(flow: FlowStep, env: Env) -> CompiledGraph:
+    order = validate_flow(flow)
+    handlers = error_handlers(flow)
+    selected = [n for n in order if _selected(flow.steps[n], flow, env.current_function)]
+    index = {name: i for i, name in enumerate(selected)}
+    nodes = []
+    for name in selected:
+        step = flow.steps[name]
+        check_step(step)
+        node = Node(name, compile_step(step, env), scheduled=name not in handlers)
+        node.is_async = _is_async(node.run)
+        node.is_queue = isinstance(step, QueueStep)
+        nodes.append(node)
+    for name in selected:
+        node = nodes[index[name]]
+        linked = [index[p] for p in flow.steps[name].after if p in index]
+        node.parents = [p for p in linked if nodes[p].scheduled]
+        node.alt_parents = [p for p in linked if not nodes[p].scheduled]
+        node.parent_names = {p: selected[p] for p in node.parents}
+        for p in node.parents:
+            nodes[p].children.append(index[name])
+        handler = flow.steps[name].on_error or flow.on_error
+        node.on_error = index.get(handler, -1) if handler and handler != name else -1
+    _mark_copies(nodes)
+    answer = response_step(flow, order, handlers)
+    response = index.get(answer, -1)
+    for obj in env.objects:
+        call_post_init(obj, "async" if flow.engine == "async" else "sync")
+    return CompiledGraph(nodes, response, _chain(nodes, response), env.objects)
+
+
+def _mark_copies(nodes: list[Node]) -> None:
+    """Every consumer of a shared input but the last takes a copy (branches stay independent)."""
+    roots = [i for i, n in enumerate(nodes) if not n.parents and not n.alt_parents and n.scheduled]
+    for i in roots[:-1]:
+        nodes[i].copy_input = True
+    for node in nodes:
+        for child in node.children[:-1]:
+            if len(nodes[child].parents) == 1:
+                nodes[child].copy_input = True
+
+
+def _selected(step: BaseStep, flow: FlowStep, current: str) -> bool:
+    return current == "*" or (step.function or "") == (
+        "" if current in ("", flow.name) else current
+    )
+
+
+def _chain(nodes: list[Node], response: int) -> list[Runner] | None:
+    """The runners in order when the graph is one line of sync steps ending at the response."""
+    if not nodes or any(n.is_async or n.is_queue or not n.scheduled for n in nodes):
+        return None
+    for i, node in enumerate(nodes):
+        if node.parents != ([i - 1] if i else []) or len(node.children) > 1 or node.on_error >= 0:
+            return None
+    return [n.run for n in nodes] if response in (-1, len(nodes) - 1) else None
+
+
+def _is_async(run: Runner) -> bool:
+    return bool(getattr(run, "is_async", False))
+
+
+def compile_step(step: BaseStep, env: Env) -> Runner:
+    if isinstance(step, QueueStep):
+        return _queue_runner(step, env)
+    if isinstance(step, RouterStep):
+        from fnrun.graph.routers import router_runner
+
+        return router_runner(step, env)
+    if isinstance(step, FlowStep):
+        raise StepError(
+            f"step {step.name!r}: nested flows are not supported inside a flow yet",
+            field=f"graph.{step.name}",
+            hint="flatten the steps into the parent flow",
+        )
+    assert isinstance(step, TaskStep)
+    return task_runner(step, env)
+
+
+def task_runner(step: TaskStep, env: Env) -> Runner:
+    """The runner of a class (``do``/``do_event``) or handler step, with input/result paths."""
+    full = bool(step.full_event)
+    if step.class_name:
+        cls = lookup(step.class_name, env.namespaces, step.name, "class")
+        obj = build_instance(cls, step.name, env.context, step.class_args)
+        env.objects.append(obj)
+        target = getattr(obj, "do_event", None)
+        if callable(target):
+            full = True
+        else:
+            target = getattr(obj, "do", None)
+        if not callable(target):
+            raise StepError(
+                f"step {step.name!r}: {type(obj).__name__} has no do() or do_event()",
+                field=f"graph.{step.name}.class_name",
+                hint="add a do(self, body) method",
+            )
+    else:
+        fn = lookup(step.handler, env.namespaces, step.name, "handler")
+        if not callable(fn):
+            raise StepError(
+                f"step {step.name!r}: handler {step.handler!r} is not callable",
+                field=f"graph.{step.name}.handler",
+            )
+        target = (
+            (lambda body, _fn=fn, _ctx=env.context: _fn(_ctx, body)) if takes_context(fn) else fn
+        )
+        if takes_context(fn) and inspect.iscoroutinefunction(fn):
+            target = _async_with_context(fn, env.context)
+    return wrap(
+        target, full, step.input_path, step.result_path, inspect.iscoroutinefunction(target)
+    )
+
+
+def wrap(
+    target: Callable[..., Any], full: bool, input_path: str, result_path: str, is_async: bool
+) -> Runner:
+    """Adapt ``target`` to ``run(event) -> event | None``."""
+    if is_async:
+        return _async_wrap(target, full, input_path, result_path)
+    if full:
+
+        def run_event(event: Event) -> Any:
+            result = target(event)
+            return result if result is None or hasattr(result, "body") else _set_body(event, result)
+
+        return run_event
+    if not input_path and not result_path:
+
+        def run_body(event: Event) -> Any:
+            result = target(event.body)
+            if result is None:
+                return None
+            event.body = result
+            return event
+
+        return run_body
+
+    def run_paths(event: Event) -> Any:
+        result = target(get_path(event.body, input_path) if input_path else event.body)
+        if result is None:
+            return None
+        event.body = set_path(event.body, result_path, result) if result_path else result
+        return event
+
+    return run_paths
+
+
+def _set_body(event: Event, body: Any) -> Event:
+    event.body = body
+    return event
+
+
+def _async_wrap(
+    target: Callable[..., Any], full: bool, input_path: str, result_path: str
+) -> Runner:
+    async def run(event: Event) -> Any:
+        value = event if full else (get_path(event.body, input_path) if input_path else event.body)
+        result = await target(value)
+        if result is None:
+            return None
+        if full and hasattr(result, "body"):
+            return result
+        event.body = set_path(event.body, result_path, result) if result_path else result
+        return event
+
+    run.is_async = True  # type: ignore[attr-defined]
+    return run
+
+
+def _async_with_context(fn: Callable[..., Any], context: Any) -> Callable[..., Any]:
+    async def call(body: Any) -> Any:
+        return await fn(context, body)
+
+    return call
+
+
+def _queue_runner(step: QueueStep, env: Env) -> Runner:
+    push = env.queue_push
+    path = step.path or step.name
+
+    def run(event: Event) -> Event:
+        if push is not None:
+            push(path, event.copy())
+        return event
+
+    return run

@@ -1,0 +1,194 @@
+"""GraphServer: the one entry that serves every trigger (mock, HTTP, Kafka, Nuclio handler).
+
+``run(event)`` decodes the body, walks the compiled graph and answers: the responding step's
+body, or a ``Response``. A failing step never yields a silent 200: the answer is an error
+response naming the step (``verbose`` adds the traceback) and the error goes to the error
+stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import traceback
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from fnrun.errors import FnrunError, InvalidArgumentError, NotFoundError
+from fnrun.graph.compile import CompiledGraph, Env, compile_graph
+from fnrun.graph.context import GraphContext, Response
+from fnrun.graph.engines import StepFailed, run_async, run_sync
+from fnrun.graph.event import Event
+from fnrun.model.graph import FlowStep, RouterStep
+
+ErrorSink = Callable[[dict[str, Any]], None]
+
+
+class GraphServer:
+    """Serves one graph. Build once (``init``), then ``run(event)`` per request."""
+
+    def __init__(
+        self,
+        graph: FlowStep | RouterStep,
+        namespaces: list[Mapping[str, Any]] | None = None,
+        parameters: dict[str, Any] | None = None,
+        secrets: dict[str, str] | None = None,
+        engine: str = "",
+        current_function: str = "*",
+        verbose: bool = False,
+        error_sink: ErrorSink | None = None,
+        queue_push: Any = None,
+        context: GraphContext | None = None,
+    ) -> None:
+        if graph is None:
+            raise InvalidArgumentError(
+                "the function has no graph",
+                field="spec.graph",
+                hint="call fn.set_topology('flow') or ('router') first",
+            )
+        self.graph = graph
+        self.engine = engine or (graph.engine if isinstance(graph, FlowStep) else "") or "sync"
+        self.verbose = verbose
+        self.context = context or GraphContext(parameters=parameters, secrets=secrets)
+        self.context.server = self
+        self.context.verbose = verbose
+        self.error_sink = error_sink
+        env = Env(self.context, list(namespaces or []), queue_push, current_function)
+        self.compiled: CompiledGraph = compile_graph(graph, env)
+        if self.engine == "sync" and self.compiled.has_async:
+            names = [n.name for n in self.compiled.nodes if n.is_async]
+            raise InvalidArgumentError(
+                f"steps {names} are async and the engine is sync",
+                field="graph.engine",
+                hint="use engine='async'",
+            )
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- entry points ------------------------------------------------------------------------
+    def run(self, event: Any, context: Any = None, get_body: bool = False) -> Any:
+        """Serve one event (ours or a ``nuclio_sdk.Event``); the body or a Response."""
+        ev = to_event(event)
+        try:
+            if self.engine == "async":
+                out = self._event_loop().run_until_complete(run_async(self.compiled, ev))
+            else:
+                out = run_sync(self.compiled, ev)
+        except Exception as exc:
+            return self._failure(ev, exc, get_body)
+        return _answer(out, get_body)
+
+    async def run_async(self, event: Any, get_body: bool = False) -> Any:
+        """Serve one event on the running loop (many may be in flight at once)."""
+        ev = to_event(event)
+        try:
+            out = await run_async(self.compiled, ev)
+        except Exception as exc:
+            return self._failure(ev, exc, get_body)
+        return _answer(out, get_body)
+
+    def _event_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        return self._loop
+
+    # -- errors --------------------------------------------------------------------------------
+    def _failure(self, event: Event, exc: Exception, get_body: bool) -> Response:
+        step = exc.step if isinstance(exc, StepFailed) else ""
+        cause = exc.cause if isinstance(exc, StepFailed) else exc
+        status = status_of(cause)
+        body: dict[str, Any] = {
+            "error": type(cause).__name__,
+            "message": str(cause),
+            "step": step,
+            "status": status,
+        }
+        if isinstance(cause, FnrunError) and cause.hint:
+            body["hint"] = cause.hint
+        if self.verbose:
+            body["traceback"] = "".join(traceback.format_exception(cause))
+        if self.error_sink is not None:
+            self.error_sink(
+                {**body, "event_id": event.id, "path": event.path, "body": _safe(event.body)}
+            )
+        self.context.logger.error(f"request {event.id} failed in step {step!r}: {cause}")
+        return Response(body=body, content_type="application/json", status_code=status)
+
+    def close(self) -> None:
+        if self._loop is not None:
+            self._loop.close()
+            self._loop = None
+
+
+def status_of(exc: BaseException) -> int:
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, InvalidArgumentError):
+        return 400
+    return 500
+
+
+def to_event(event: Any) -> Event:
+    """Our Event from ours, a nuclio Event, or anything with a ``body``; JSON bodies decoded."""
+    if isinstance(event, Event):
+        ev = event
+    else:
+        ev = Event(
+            body=getattr(event, "body", event),
+            content_type=getattr(event, "content_type", None),
+            headers=dict(getattr(event, "headers", None) or {}),
+            method=getattr(event, "method", None),
+            path=getattr(event, "path", "/"),
+            id=getattr(event, "id", None),
+            trigger=getattr(event, "trigger", None),
+        )
+    ev.body = decode_body(ev.body, ev.content_type)
+    return ev
+
+
+def decode_body(body: Any, content_type: str | None = None) -> Any:
+    """JSON text/bytes become objects (twice, when a JSON string holds JSON, as MLRun clients
+    send it); other content types are left as they are."""
+    if isinstance(body, bytes | bytearray):
+        if content_type and "json" not in content_type:
+            return bytes(body)
+        try:
+            body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return bytes(body)
+    if isinstance(body, str) and (not content_type or "json" in content_type):
+        text = body.strip()
+        if text[:1] in ("{", "[", '"'):
+            try:
+                body = json.loads(text)
+            except json.JSONDecodeError:
+                if content_type and "json" in content_type:
+                    raise InvalidArgumentError(
+                        "the request body is not valid JSON",
+                        field="body",
+                        hint="send a JSON document",
+                    ) from None
+                return body
+            if isinstance(body, str) and body.strip()[:1] in ("{", "["):
+                return decode_body(body, content_type)
+    return body
+
+
+def _answer(out: Any, get_body: bool) -> Any:
+    body: Any = out.body if out is not None else None
+    if hasattr(body, "status_code") and hasattr(body, "body"):
+        return body.body if get_body and body.status_code < 300 else body
+    if get_body:
+        return body
+    if isinstance(body, str | bytes) or body is None:
+        return Response(body=body, status_code=200)
+    return Response(
+        body=json.dumps(body, default=str), content_type="application/json", status_code=200
+    )
+
+
+def _safe(body: Any) -> Any:
+    try:
+        json.dumps(body)
+        return body
+    except (TypeError, ValueError):
+        return repr(body)

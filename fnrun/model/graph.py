@@ -1,0 +1,208 @@
+"""The serving graph spec: pure data (steps, routers, queues, flows) with YAML round-trip.
+
+Compatible with MLRun's serialized graph: a step is ``{kind, class_name, class_args, handler,
+after, responder, ...}``; flows and routers hold children in a dict keyed by name; ``kind``
+selects the class (``task``, ``router``, ``queue``, ``flow``). The builder verbs live in
+:mod:`fnrun.model.graph_builder`; validation in :mod:`fnrun.graph.validate`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from fnrun.errors import SchemaError
+from fnrun.model.graph_builder import FlowBuilder, StepBuilder
+from fnrun.model.schema import Model, join, unknown_key_error
+
+
+@dataclass(eq=False)
+class BaseStep(Model, StepBuilder):
+    """What every step has: its place in the graph and its error handler."""
+
+    kind_name: ClassVar[str] = ""
+    _schema_name = "graph step"
+    kind: str = ""
+    name: str = ""
+    after: list[str] = field(default_factory=list)
+    function: str = ""
+    comment: str = ""
+    shape: str = ""
+    on_error: str = ""
+    responder: bool = False
+
+    def __post_init__(self) -> None:
+        self.kind = self.kind or self.kind_name
+        self._parent: FlowStep | RouterStep | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["kind"] = self.kind_name
+        out.pop("name", None)  # the key in the parent's steps/routes
+        return out
+
+    @property
+    def fullname(self) -> str:
+        parent = self._parent
+        if parent is None or not parent.name:
+            return self.name
+        return f"{parent.fullname}.{self.name}"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+@dataclass(eq=False)
+class TaskStep(BaseStep):
+    """A class (``do(body)`` or ``do_event(event)``) or a handler function."""
+
+    kind_name: ClassVar[str] = "task"
+    _schema_name = "task step"
+    class_name: str = ""
+    class_args: dict[str, Any] = field(default_factory=dict)
+    handler: str = ""
+    skip_context: bool | None = None
+    full_event: bool | None = None
+    input_path: str = ""
+    result_path: str = ""
+
+
+@dataclass(eq=False)
+class QueueStep(BaseStep):
+    """A stream between functions: ``graph.to(">>", "q1", path="kafka://host:9092/topic")``."""
+
+    kind_name: ClassVar[str] = "queue"
+    _schema_name = "queue step"
+    path: str = ""
+    shards: int | None = None
+    retention_in_hours: int | None = None
+    trigger_args: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class RouterStep(TaskStep):
+    """Routes each event to one (or, for ensembles, every) child route."""
+
+    kind_name: ClassVar[str] = "router"
+    _schema_name = "router step"
+    routes: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.routes = _children(self.routes, self, "routes")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.routes:
+            out["routes"] = {k: v.to_dict() for k, v in self.routes.items()}
+        return out
+
+    def add_route(
+        self,
+        key: str,
+        route: BaseStep | None = None,
+        class_name: str = "",
+        handler: str = "",
+        **class_args: Any,
+    ) -> BaseStep:
+        """Add (or replace) a route: a step, or a class/handler with its class_args."""
+        step = route or TaskStep(class_name=class_name, handler=handler, class_args=class_args)
+        step.name = key
+        step._parent = self
+        self.routes[key] = step
+        return step
+
+    def clear_children(self, routes: list[str]) -> None:
+        for key in routes:
+            self.routes.pop(key, None)
+
+
+@dataclass(eq=False)
+class FlowStep(FlowBuilder, BaseStep):
+    """A DAG of steps; the graph root is a flow (or a router)."""
+
+    kind_name: ClassVar[str] = "flow"
+    _schema_name = "flow step"
+    steps: dict[str, Any] = field(default_factory=dict)
+    engine: str = ""
+    final_step: str = ""
+    allow_cyclic: bool = False
+    error_stream: str = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.steps = _children(self.steps, self, "steps")
+        self._last_added: BaseStep | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.steps:
+            out["steps"] = {k: v.to_dict() for k, v in self.steps.items()}
+        return out
+
+    def __getitem__(self, name: str) -> BaseStep:
+        step = self.steps.get(name)
+        if step is None:
+            raise KeyError(f"no step {name!r} in flow; steps: {', '.join(self.steps) or 'none'}")
+        return step  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Any:
+        return iter(self.steps.values())
+
+
+_KINDS: dict[str, type[BaseStep]] = {
+    "task": TaskStep,
+    "router": RouterStep,
+    "queue": QueueStep,
+    "flow": FlowStep,
+    "": TaskStep,
+}
+
+
+def register_step_kind(kind: str, cls: type[BaseStep]) -> None:
+    """Make ``kind`` in a serialized graph build ``cls``."""
+    _KINDS[kind] = cls
+
+
+def step_from_dict(data: Mapping[str, Any] | BaseStep, name: str = "", path: str = "") -> BaseStep:
+    """A step of the class its ``kind`` names (``task`` when absent)."""
+    if isinstance(data, BaseStep):
+        return data
+    if not isinstance(data, Mapping):
+        raise SchemaError(f"a step must be a mapping, got {type(data).__name__}", field=path or "$")
+    kind = data.get("kind", "") or ("task" if "class_name" in data or "handler" in data else "")
+    cls = _KINDS.get(kind)
+    if cls is None:
+        raise unknown_key_error(kind, [k for k in _KINDS if k], path, "step kinds")
+    body = {**data, "kind": cls.kind_name}
+    if isinstance(body.get("after"), str):  # MLRun writes a single name as a string
+        body["after"] = [body["after"]]
+    step = cls.from_dict(body, path)
+    step.name = step.name or name
+    return step
+
+
+def _children(children: Mapping[str, Any], parent: Any, key: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, child in children.items():
+        step = step_from_dict(child, name, join(join(parent.fullname or "graph", key), name))
+        step.name = name
+        step._parent = parent
+        out[name] = step
+    return out
+
+
+def graph_from_dict(data: Mapping[str, Any] | BaseStep | None) -> FlowStep | RouterStep | None:
+    """The root of a serialized graph (``kind: flow`` or ``kind: router``)."""
+    if data is None:
+        return None
+    step = step_from_dict(data, "", "spec.graph")
+    if not isinstance(step, FlowStep | RouterStep):
+        raise SchemaError(
+            "the graph root must be a flow or a router",
+            field="spec.graph.kind",
+            hint="set kind: flow or kind: router",
+        )
+    return step
