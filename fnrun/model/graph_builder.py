@@ -156,7 +156,7 @@ class FlowBuilder:
                 f"step {key!r} already exists", field="name", hint="give the step another name="
             )
         step.name = key
-        step._parent = self  # type: ignore[assignment] - a FlowBuilder is a FlowStep
+        step._parent = self  # type: ignore[assignment]  # a FlowBuilder is a FlowStep
         step.after = self._resolve_after(after)
         if before is not None:
             target = self.steps.get(before)
