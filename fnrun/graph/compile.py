@@ -89,21 +89,29 @@ def _compile_flow(flow: FlowStep, env: Env) -> CompiledGraph:
             nodes[p].children.append(index[name])
         handler = flow.steps[name].on_error or flow.on_error
         node.on_error = index.get(handler, -1) if handler and handler != name else -1
-    _mark_copies(nodes)
     answer = response_step(flow, order, handlers)
-    response = index.get(answer, -1)
+    response = index[answer] if answer in index else _last_leaf(nodes)
+    _mark_copies(nodes, response)
     for obj in env.objects:
         call_post_init(obj, "async" if flow.engine == "async" else "sync")
     return CompiledGraph(nodes, response, _chain(nodes, response), env.objects)
 
 
-def _mark_copies(nodes: list[Node]) -> None:
-    """Every consumer of a shared input but the last takes a copy (branches stay independent)."""
+def _last_leaf(nodes: list[Node]) -> int:
+    """The answer of a partial graph (one child function): its last leaf step, if any."""
+    ends = [i for i, n in enumerate(nodes) if not n.children and n.scheduled and not n.is_queue]
+    return ends[-1] if ends else -1
+
+
+def _mark_copies(nodes: list[Node], response: int) -> None:
+    """Every consumer of a shared input but the last takes a copy (branches stay independent);
+    steps after the responder take a copy so they cannot change the answer."""
     roots = [i for i, n in enumerate(nodes) if not n.parents and not n.alt_parents and n.scheduled]
     for i in roots[:-1]:
         nodes[i].copy_input = True
-    for node in nodes:
-        for child in node.children[:-1]:
+    for i, node in enumerate(nodes):
+        shared = node.children if i == response else node.children[:-1]
+        for child in shared:
             if len(nodes[child].parents) == 1:
                 nodes[child].copy_input = True
 

@@ -67,8 +67,9 @@ class GraphServer:
     # -- entry points ------------------------------------------------------------------------
     def run(self, event: Any, context: Any = None, get_body: bool = False) -> Any:
         """Serve one event (ours or a ``nuclio_sdk.Event``); the body or a Response."""
-        ev = to_event(event)
+        ev = as_event(event)
         try:
+            ev.body = decode_body(ev.body, ev.content_type)
             if self.engine == "async":
                 out = self._event_loop().run_until_complete(run_async(self.compiled, ev))
             else:
@@ -79,8 +80,9 @@ class GraphServer:
 
     async def run_async(self, event: Any, get_body: bool = False) -> Any:
         """Serve one event on the running loop (many may be in flight at once)."""
-        ev = to_event(event)
+        ev = as_event(event)
         try:
+            ev.body = decode_body(ev.body, ev.content_type)
             out = await run_async(self.compiled, ev)
         except Exception as exc:
             return self._failure(ev, exc, get_body)
@@ -98,12 +100,12 @@ class GraphServer:
         status = status_of(cause)
         body: dict[str, Any] = {
             "error": type(cause).__name__,
-            "message": str(cause),
+            "message": cause.message if isinstance(cause, FnrunError) else str(cause),
             "step": step,
             "status": status,
         }
-        if isinstance(cause, FnrunError) and cause.hint:
-            body["hint"] = cause.hint
+        if isinstance(cause, FnrunError):
+            body.update({k: v for k, v in (("field", cause.field), ("hint", cause.hint)) if v})
         if self.verbose:
             body["traceback"] = "".join(traceback.format_exception(cause))
         if self.error_sink is not None:
@@ -127,20 +129,19 @@ def status_of(exc: BaseException) -> int:
     return 500
 
 
-def to_event(event: Any) -> Event:
-    """Our Event from ours, a nuclio Event, or anything with a ``body``; JSON bodies decoded."""
+def as_event(event: Any) -> Event:
+    """Our Event from ours, a nuclio Event, or anything with a ``body``."""
     if isinstance(event, Event):
-        ev = event
-    else:
-        ev = Event(
-            body=getattr(event, "body", event),
-            content_type=getattr(event, "content_type", None),
-            headers=dict(getattr(event, "headers", None) or {}),
-            method=getattr(event, "method", None),
-            path=getattr(event, "path", "/"),
-            id=getattr(event, "id", None),
-            trigger=getattr(event, "trigger", None),
-        )
+        return event
+    return Event(
+        body=getattr(event, "body", event),
+        content_type=getattr(event, "content_type", None),
+        headers=dict(getattr(event, "headers", None) or {}),
+        method=getattr(event, "method", None),
+        path=getattr(event, "path", "/"),
+        id=getattr(event, "id", None),
+        trigger=getattr(event, "trigger", None),
+    )
     ev.body = decode_body(ev.body, ev.content_type)
     return ev
 
