@@ -142,8 +142,6 @@ def as_event(event: Any) -> Event:
         id=getattr(event, "id", None),
         trigger=getattr(event, "trigger", None),
     )
-    ev.body = decode_body(ev.body, ev.content_type)
-    return ev
 
 
 def decode_body(body: Any, content_type: str | None = None) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import fnrun
@@ -179,3 +181,27 @@ def test_code_from_the_function_file(tmp_path) -> None:  # type: ignore[no-untyp
     fn = fnrun.code_to_function("g", filename=str(code), kind="serving")
     fn.set_topology("flow").to("Add", name="add", n=10)
     assert fn.to_mock_server(namespace={}).test(body=1) == 11
+
+
+def test_a_real_nuclio_event_and_handler_style(engine: str) -> None:
+    nuclio_sdk = pytest.importorskip("nuclio_sdk", reason="nuclio-sdk not installed")
+    fn, graph = serving(engine)
+    graph.to("EventEcho", name="e")
+    server = mock(fn).server
+    event = nuclio_sdk.Event(
+        body=b'{"a": 1}',
+        path="/x",
+        method="POST",
+        headers={"x-h": "n"},
+        content_type="application/json",
+        _id="n-1",
+    )
+    response = server.run(event)
+    assert response.status_code == 200 and response.content_type == "application/json"
+    assert json.loads(response.body) == {
+        "path": "/x",
+        "id": "n-1",
+        "header": "n",
+        "method": "POST",
+        "body": {"a": 1},
+    }

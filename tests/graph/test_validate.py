@@ -65,7 +65,9 @@ def test_unresolvable_class_and_handler() -> None:
         mock(fn)
     fn, graph = serving()
     graph.to("no.such.module.Class", name="z")
-    with pytest.raises(InvalidArgumentError, match="cannot import class 'no.such.module.Class'"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"cannot import class 'no\.such\.module\.Class'"
+    ):
         mock(fn)
 
 
@@ -79,7 +81,7 @@ def test_init_that_rejects_class_args() -> None:
     assert "accepted: start" in str(err.value)
     fn, graph = serving()
     graph.to("NoArgs", name="n", x=1)
-    with pytest.raises(InvalidArgumentError, match="NoArgs.__init__ does not accept"):
+    with pytest.raises(InvalidArgumentError, match=r"NoArgs\.__init__ does not accept"):
         mock(fn)
 
 
