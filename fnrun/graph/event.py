@@ -13,22 +13,16 @@ from typing import Any
 
 
 class Event:
-    __slots__ = (
-        "body",
-        "content_type",
-        "error",
-        "fields",
-        "headers",
-        "id",
-        "method",
-        "origin_state",
-        "path",
-        "shard_id",
-        "size",
-        "timestamp",
-        "trigger",
-        "url",
-    )
+    # The fields every request sets are slots; the rest are class-level defaults that an
+    # instance overrides only when it sets them (kept in the lazily created ``__dict__``).
+    __slots__ = ("__dict__", "body", "content_type", "headers", "id", "method", "path", "trigger")
+
+    error: str | None = None
+    origin_state: str | None = None
+    size: int | None = None
+    timestamp: Any = None
+    shard_id: int | None = None
+    url: str | None = None
 
     def __init__(
         self,
@@ -47,19 +41,25 @@ class Event:
         self.path = path
         self.id = id
         self.trigger = trigger
-        self.error: str | None = None
-        self.origin_state: str | None = None
-        self.fields: dict[str, Any] = {}
-        self.size = None
-        self.timestamp = None
-        self.shard_id = None
-        self.url = None
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """Trigger-specific fields (created on first use, one dict per event)."""
+        fields = self.__dict__.get("_fields")
+        if fields is None:
+            fields = self.__dict__["_fields"] = {}
+        return fields
+
+    @fields.setter
+    def fields(self, value: dict[str, Any]) -> None:
+        self.__dict__["_fields"] = value
 
     def copy(self, deep_body: bool = True) -> Event:
         """An independent copy (the body deep-copied) for another branch."""
         new = Event.__new__(Event)
-        for slot in Event.__slots__:
+        for slot in _COPIED:
             setattr(new, slot, getattr(self, slot))
+        new.__dict__.update({k: copy.copy(v) for k, v in self.__dict__.items()})
         new.headers = dict(self.headers)
         if deep_body:
             new.body = copy.deepcopy(self.body)
@@ -67,6 +67,9 @@ class Event:
 
     def __repr__(self) -> str:
         return f"Event(id={self.id!r}, path={self.path!r}, body={self.body!r})"
+
+
+_COPIED = [s for s in Event.__slots__ if s != "__dict__"]
 
 
 def get_path(body: Any, path: str) -> Any:

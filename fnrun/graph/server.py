@@ -63,19 +63,26 @@ class GraphServer:
                 hint="use engine='async'",
             )
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._sync = self.engine == "sync"
 
     # -- entry points ------------------------------------------------------------------------
     def run(self, event: Any, context: Any = None, get_body: bool = False) -> Any:
         """Serve one event (ours or a ``nuclio_sdk.Event``); the body or a Response."""
-        ev = as_event(event)
+        ev = event if type(event) is Event else as_event(event)
         try:
-            ev.body = decode_body(ev.body, ev.content_type)
-            if self.engine == "async":
-                out = self._event_loop().run_until_complete(run_async(self.compiled, ev))
-            else:
+            body = ev.body
+            if type(body) is not dict and type(body) is not list:
+                ev.body = decode_body(body, ev.content_type)
+            if self._sync:
                 out = run_sync(self.compiled, ev)
+            else:
+                out = self._event_loop().run_until_complete(run_async(self.compiled, ev))
         except Exception as exc:
             return self._failure(ev, exc, get_body)
+        if get_body and out is not None:
+            body = out.body
+            if type(body) is dict or type(body) is list:
+                return body
         return _answer(out, get_body)
 
     async def run_async(self, event: Any, get_body: bool = False) -> Any:

@@ -205,3 +205,15 @@ def test_a_real_nuclio_event_and_handler_style(engine: str) -> None:
         "method": "POST",
         "body": {"a": 1},
     }
+
+
+def test_event_fields_are_per_event_and_copies_are_independent() -> None:
+    from fnrun.graph.event import Event
+
+    a, b = Event(1), Event(2)
+    a.fields["x"] = 1
+    c = a.copy()
+    c.fields["y"] = 2
+    c.headers["h"] = 1
+    assert b.fields == {} and a.fields == {"x": 1} and c.fields == {"x": 1, "y": 2}
+    assert a.headers == {}
