@@ -59,11 +59,17 @@ class Env:
 
 
 def compile_graph(graph: FlowStep | RouterStep, env: Env) -> CompiledGraph:
+    """Compile the root graph; every step object's ``post_init`` then runs once."""
     if isinstance(graph, RouterStep):
         node = Node(graph.name or "router", compile_step(graph, env))
         node.is_async = _is_async(node.run)
-        return CompiledGraph([node], 0, None if node.is_async else [node.run], env.objects)
-    return _compile_flow(graph, env)
+        compiled = CompiledGraph([node], 0, None if node.is_async else [node.run], env.objects)
+    else:
+        compiled = _compile_flow(graph, env)
+    mode = "async" if getattr(graph, "engine", "") == "async" else "sync"
+    for obj in env.objects:
+        call_post_init(obj, mode)
+    return compiled
 
 
 def _compile_flow(flow: FlowStep, env: Env) -> CompiledGraph:
@@ -92,8 +98,6 @@ def _compile_flow(flow: FlowStep, env: Env) -> CompiledGraph:
     answer = response_step(flow, order, handlers)
     response = index[answer] if answer in index else _last_leaf(nodes)
     _mark_copies(nodes, response)
-    for obj in env.objects:
-        call_post_init(obj, "async" if flow.engine == "async" else "sync")
     return CompiledGraph(nodes, response, _chain(nodes, response), env.objects)
 
 
@@ -144,11 +148,7 @@ def compile_step(step: BaseStep, env: Env) -> Runner:
 
         return router_runner(step, env)
     if isinstance(step, FlowStep):
-        raise StepError(
-            f"step {step.name!r}: nested flows are not supported inside a flow yet",
-            field=f"graph.{step.name}",
-            hint="flatten the steps into the parent flow",
-        )
+        return _nested_runner(step, env)
     assert isinstance(step, TaskStep)
     return task_runner(step, env)
 
@@ -249,6 +249,25 @@ def _async_with_context(fn: Callable[..., Any], context: Any) -> Callable[..., A
         return await fn(context, body)
 
     return call
+
+
+def _nested_runner(flow: FlowStep, env: Env) -> Runner:
+    """A flow inside a flow runs as one step: its answer is the step's output."""
+    from fnrun.graph.engines import run_async, run_sync
+
+    inner = _compile_flow(flow, Env(env.context, env.namespaces, env.queue_push, "*", env.objects))
+    if inner.has_async:
+
+        async def run_nested_async(event: Event) -> Any:
+            return await run_async(inner, event)
+
+        run_nested_async.is_async = True  # type: ignore[attr-defined]
+        return run_nested_async
+
+    def run_nested(event: Event) -> Any:
+        return run_sync(inner, event)
+
+    return run_nested
 
 
 def _queue_runner(step: QueueStep, env: Env) -> Runner:

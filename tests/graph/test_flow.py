@@ -217,3 +217,17 @@ def test_event_fields_are_per_event_and_copies_are_independent() -> None:
     c.headers["h"] = 1
     assert b.fields == {} and a.fields == {"x": 1} and c.fields == {"x": 1, "y": 2}
     assert a.headers == {}
+
+
+def test_nested_flow_runs_as_one_step(engine: str) -> None:
+    from fnrun.model.graph import FlowStep
+
+    fn, graph = serving(engine)
+    inner = FlowStep()
+    inner.to(handler="inc", name="i1").to(handler="double", name="i2")
+    graph.to(handler="inc", name="a")
+    graph.add_step(inner, name="sub", after="a")
+    graph.add_step(handler="listify", name="end", after="sub")
+    assert mock(fn).test(body=1) == [6]
+    loaded = fnrun.new_function(runtime=fn.to_dict())
+    assert mock(loaded).test(body=1) == [6]
