@@ -70,6 +70,12 @@ class ServingMixin:
         }
         self.spec.function_refs = [*refs, {k: v for k, v in ref.items() if v}]
 
+    def plot(self, filename: str = "", format: str = "") -> str:
+        """Draw the graph (.svg/.html always; .png with graphviz); returns the SVG text."""
+        from fnrun.graph.plot import plot
+
+        return plot(self.spec.graph, filename, format)
+
     def to_mock_server(
         self,
         namespace: dict[str, Any] | None = None,
