@@ -1,0 +1,22 @@
+"""The serving surface: ``from fnrun.serving import GraphServer, Response, Event``.
+
+Model servers, routers and ensembles (``V2ModelServer``, ``ModelRouter``, ``VotingEnsemble``)
+join this module as they land.
+"""
+
+from fnrun.graph.context import GraphContext, Response
+from fnrun.graph.event import Event
+from fnrun.graph.server import GraphServer
+from fnrun.model.graph import FlowStep, QueueStep, RouterStep, TaskStep, register_step_kind
+
+__all__ = [
+    "Event",
+    "FlowStep",
+    "GraphContext",
+    "GraphServer",
+    "QueueStep",
+    "Response",
+    "RouterStep",
+    "TaskStep",
+    "register_step_kind",
+]
