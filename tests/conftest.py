@@ -37,3 +37,17 @@ def require_service(env_var: str, what: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return value
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """In CI (FNRUN_REQUIRE_SERVICES set) a skipped test is a failure: nothing hides there."""
+    outcome = yield
+    report = outcome.get_result()
+    if (
+        report.skipped
+        and os.environ.get("FNRUN_REQUIRE_SERVICES")
+        and not hasattr(report, "wasxfail")
+    ):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where nothing may skip: {report.longrepr}"
