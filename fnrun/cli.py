@@ -6,6 +6,7 @@ Errors fnrun raises on purpose print as one clear line and exit with status 2.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -207,6 +208,121 @@ def run(
         _error(exc)
         raise typer.Exit(1) from exc
     result.show()
+
+
+@app.command("serve")
+def serve(
+    source: Annotated[str, typer.Argument(help="function.yaml/.json, db://..., or a nuclio .py")],
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8080,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    verbose: Annotated[bool, typer.Option(help="tracebacks in error answers")] = False,
+) -> None:
+    """Serve a serving (graph) or nuclio function over HTTP with uvicorn."""
+    import os
+
+    try:
+        import uvicorn
+    except ImportError as exc:
+        raise FnrunError("serving needs uvicorn", hint="pip install 'fnrun[serve]'") from exc
+    from fnrun.service.serving_app import SERVE_ENV, build_app
+
+    fn = _load_function(source, kind="nuclio")
+    if workers > 1 or not source.endswith(".py"):
+        path = source
+        if source.startswith("db://") or source.endswith(".py"):
+            path = str(Path(_home()) / "serve" / f"{fn.metadata.name}.yaml")
+            fn.export(path)
+        os.environ[SERVE_ENV] = path
+        os.environ["FNRUN_SERVE_VERBOSE"] = "1" if verbose else "0"
+        build_app(fn, verbose=verbose)  # fail here, once, on a bad graph
+        uvicorn.run(
+            "fnrun.service.serving_app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            timeout_graceful_shutdown=30,
+        )
+    else:
+        uvicorn.run(
+            build_app(fn, verbose=verbose),
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=30,
+        )
+
+
+@app.command("deploy")
+def deploy(
+    source: Annotated[str, typer.Argument(help="function.yaml/.json, db://..., or a nuclio .py")],
+    port: Annotated[int, typer.Option(help="port (default: a free one)")] = 0,
+    workers: Annotated[
+        int, typer.Option(help="worker processes (default: spec.replicas or 1)")
+    ] = 0,
+) -> None:
+    """Deploy a serving or nuclio function as a local background server; print its URL."""
+    fn = _load_function(source, kind="nuclio")
+    console.print(fn.deploy(port=port, workers=workers))
+
+
+functions_app = typer.Typer(help="Deployed functions: status and stop.", no_args_is_help=True)
+app.add_typer(functions_app, name="functions")
+
+
+@functions_app.command("status")
+def functions_status(project: ProjectOpt = "", name: NameOpt = "", db: DbOpt = "") -> None:
+    """Real-time functions with their address and whether their server runs."""
+    from fnrun.runtimes.deploy_local import is_running
+    from fnrun.runtimes.factory import function_from_dict
+
+    table = _table("project", "name", "kind", "state", "address", "running")
+    for doc in _db(db).list_functions(name=name or None, project=project or None):
+        fn = function_from_dict(doc)
+        if fn.is_deployable:
+            table.add_row(
+                fn.metadata.project,
+                fn.metadata.name,
+                fn.kind,
+                fn.status.state,
+                fn.status.address,
+                "yes" if is_running(fn) else "no",
+            )
+    console.print(table)
+
+
+@functions_app.command("stop")
+def functions_stop(
+    name: Annotated[str, typer.Argument(help="function name")], project: ProjectOpt = ""
+) -> None:
+    """Stop a function's local server."""
+    from fnrun.runtimes.importer import import_function
+
+    fn = import_function(f"db://{project or _default_project()}/{name}")
+    console.print("stopped" if fn.stop() else "was not running")  # type: ignore[attr-defined]
+
+
+def _load_function(source: str, kind: str) -> Any:
+    from fnrun.runtimes.factory import code_to_function
+    from fnrun.runtimes.importer import import_function
+
+    if source.endswith(".py"):
+        return code_to_function(filename=source, kind=kind)
+    return import_function(source)
+
+
+def _home() -> str:
+    from fnrun.config import get_settings
+
+    return str(get_settings().home)
+
+
+def _default_project() -> str:
+    from fnrun.config import get_settings
+
+    return get_settings().default_project
 
 
 @app.command("logs")

@@ -198,7 +198,7 @@ def wrap(
 
         def run_event(event: Event) -> Any:
             result = target(event)
-            return result if result is None or hasattr(result, "body") else _set_body(event, result)
+            return result if result is None or _is_event(result) else _set_body(event, result)
 
         return run_event
     if not input_path and not result_path:
@@ -222,6 +222,11 @@ def wrap(
     return run_paths
 
 
+def _is_event(value: Any) -> bool:
+    """An event (ours or nuclio's) rather than a body or a Response (which has a status)."""
+    return hasattr(value, "body") and not hasattr(value, "status_code")
+
+
 def _set_body(event: Event, body: Any) -> Event:
     event.body = body
     return event
@@ -235,7 +240,7 @@ def _async_wrap(
         result = await target(value)
         if result is None:
             return None
-        if full and hasattr(result, "body"):
+        if full and _is_event(result):
             return result
         event.body = set_path(event.body, result_path, result) if result_path else result
         return event

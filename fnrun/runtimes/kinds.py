@@ -21,7 +21,7 @@ from fnrun.model.pod import (
 from fnrun.runtimes.base import BaseRuntime
 from fnrun.runtimes.pod import KubeResource
 from fnrun.runtimes.registry import register_runtime
-from fnrun.runtimes.serving import ServingMixin
+from fnrun.runtimes.serving import DeployMixin, ServingMixin
 
 
 @register_runtime
@@ -87,7 +87,7 @@ class RemoteSparkRuntime(KubeResource):
 
 
 @register_runtime
-class NuclioRuntime(KubeResource):
+class NuclioRuntime(DeployMixin, KubeResource):
     """A real-time function (a Nuclio function) behind HTTP or stream triggers."""
 
     kind: ClassVar[str] = "nuclio"

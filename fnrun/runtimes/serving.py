@@ -12,6 +12,51 @@ from fnrun.model.graph import FlowStep, RouterStep
 TOPOLOGIES = ("flow", "router")
 
 
+class DeployMixin:
+    """``deploy``/``invoke``/``stop`` for real-time functions (serving and nuclio kinds)."""
+
+    spec: Any
+    metadata: Any
+    status: Any
+
+    def deploy(
+        self, port: int = 0, workers: int = 0, platform: str = "local", timeout: float = 60.0
+    ) -> str:
+        """Start the function's HTTP server and return its URL (``platform="local"``: a
+        background process on this machine)."""
+        if platform != "local":
+            raise InvalidArgumentError(
+                f"platform {platform!r} is not available yet",
+                field="platform",
+                hint="use platform='local'",
+            )
+        from fnrun.runtimes.deploy_local import deploy_local
+
+        return deploy_local(self, port=port, workers=workers, timeout=timeout)
+
+    def invoke(
+        self,
+        path: str = "/",
+        body: Any = None,
+        method: str = "",
+        headers: dict[str, str] | None = None,
+        timeout: float = 60.0,
+    ) -> Any:
+        """Call the deployed function over HTTP; JSON answers come back decoded."""
+        from fnrun.runtimes.deploy_local import invoke
+
+        return invoke(self, path, body, method, headers, timeout)
+
+    def stop(self) -> bool:
+        """Stop the local server of this function; True when one was running."""
+        from fnrun.runtimes.deploy_local import stop_local
+
+        stopped = stop_local(self)
+        if stopped and self.metadata.name:
+            self.save()  # type: ignore[attr-defined]
+        return stopped
+
+
 class ServingMixin:
     spec: Any
     metadata: Any
@@ -91,29 +136,48 @@ class ServingMixin:
         Classes and handlers are found in ``namespace`` (default: the caller's globals), then in
         the function's own code, then as dotted import paths.
         """
-        from fnrun.graph.server import GraphServer
         from fnrun.mock.server import ERROR_STREAM, MockServer
         from fnrun.mock.streams import MemoryStreams
 
-        namespaces: list[Mapping[str, Any]] = [
-            namespace if namespace is not None else sys._getframe(1).f_globals
-        ]
-        if self.code:
-            namespaces.append(vars(_code_module(self.code, self.spec.build.origin_filename)))
         streams = MemoryStreams()
-        server = GraphServer(
-            self.spec.graph,
-            namespaces,
-            parameters={**self.spec.parameters, **(parameters or {})},
+        server = graph_server_for(
+            self,
+            namespace if namespace is not None else sys._getframe(1).f_globals,
+            parameters=parameters,
             secrets=secrets,
             engine=engine,
-            current_function=current_function,
             verbose=verbose,
+            current_function=current_function,
             error_sink=lambda record: streams.push(ERROR_STREAM, record),
             queue_push=streams.push,
         )
         server.context.is_mock = True
         return MockServer(server, streams)
+
+
+def graph_server_for(
+    fn: Any,
+    namespace: Mapping[str, Any] | None = None,
+    parameters: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """The GraphServer of a serving function (its graph) or a nuclio function (its handler)."""
+    from fnrun.graph.server import GraphServer
+
+    namespaces: list[Mapping[str, Any]] = [namespace] if namespace is not None else []
+    if fn.code:
+        namespaces.append(vars(_code_module(fn.code, fn.spec.build.origin_filename)))
+    graph = getattr(fn.spec, "graph", None) or _handler_graph(fn)
+    params = {**getattr(fn.spec, "parameters", {}), **(parameters or {})}
+    return GraphServer(graph, namespaces, parameters=params, **kwargs)
+
+
+def _handler_graph(fn: Any) -> FlowStep:
+    """A nuclio function as a one-step graph: its ``handler(context, event)`` with the event."""
+    handler = (getattr(fn.spec, "function_handler", "") or "").rpartition(":")[2] or "handler"
+    flow = FlowStep(engine="sync")
+    flow.to(handler=fn.spec.default_handler or handler, name="handler", full_event=True)
+    return flow
 
 
 def _code_module(code: str, filename: str) -> Any:

@@ -1,0 +1,194 @@
+"""Deploy a serving or nuclio function on this machine: ``fnrun serve`` as a background process.
+
+The function document goes to ``$FNRUN_HOME/deploy/<project>/<name>/function.yaml``; the
+server's output to ``server.log`` beside it. ``deploy`` waits until ``/v2/health`` answers,
+records the address (and pid, port) in the function status and the run DB, and returns the URL.
+Replicas are uvicorn worker processes. Deploying again stops the previous server first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from fnrun.errors import FnrunError, InvalidArgumentError
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def deploy_local(fn: Any, port: int = 0, workers: int = 0, timeout: float = 60.0) -> str:
+    from fnrun.config import get_settings
+
+    settings = get_settings()
+    fn.metadata.project = fn.metadata.project or settings.default_project
+    stop_local(fn)
+    folder = Path(settings.home) / "deploy" / fn.metadata.project / fn.metadata.name
+    folder.mkdir(parents=True, exist_ok=True)
+    fn.export(str(folder / "function.yaml"))
+    port = port or free_port()
+    workers = workers or fn.spec.replicas or fn.spec.min_replicas or 1
+    log = open(folder / "server.log", "ab")  # noqa: SIM115 - handed to the child process
+    cmd = [
+        sys.executable,
+        "-m",
+        "fnrun",
+        "serve",
+        str(folder / "function.yaml"),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "FNRUN_HOME": str(settings.home)},
+    )
+    address = f"http://127.0.0.1:{port}"
+    _wait_healthy(address, proc, folder / "server.log", timeout)
+    fn.status.state = "ready"
+    fn.status.address = address
+    fn.status.external_invocation_urls = [address]
+    fn.status.extra = {
+        "pid": proc.pid,
+        "port": port,
+        "workers": workers,
+        "log": str(folder / "server.log"),
+    }
+    fn.save()
+    return address
+
+
+def _wait_healthy(address: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise FnrunError(
+                f"the server exited with status {proc.returncode} while starting",
+                field="deploy",
+                hint=f"its output: {_tail(log)}",
+            )
+        try:
+            with urllib.request.urlopen(f"{address}/v2/health", timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            time.sleep(0.1)
+    proc.terminate()
+    raise FnrunError(
+        f"the server did not become healthy within {timeout}s",
+        field="deploy",
+        hint=f"its output: {_tail(log)}",
+    )
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def stop_local(fn: Any, timeout: float = 15.0) -> bool:
+    """Stop the function's local server (graceful SIGTERM, then SIGKILL); True if one ran."""
+    pid = (fn.status.extra or {}).get("pid")
+    if not pid or not _alive(pid):
+        return False
+    os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.05)
+    if _alive(pid):
+        os.killpg(pid, signal.SIGKILL)
+    fn.status.state = "stopped"
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child of ours is not alive
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except OSError:
+        return True
+
+
+def is_running(fn: Any) -> bool:
+    pid = (fn.status.extra or {}).get("pid")
+    return isinstance(pid, int) and _alive(pid)
+
+
+def invoke(
+    fn: Any,
+    path: str = "/",
+    body: Any = None,
+    method: str = "",
+    headers: dict[str, str] | None = None,
+    timeout: float = 60.0,
+) -> Any:
+    """Call the deployed function; JSON answers are decoded; errors raise with the body."""
+    address = fn.status.address
+    if not address:
+        raise InvalidArgumentError(
+            f"function {fn.metadata.name!r} is not deployed",
+            field="status.address",
+            hint="call fn.deploy() first",
+        )
+    data, ctype = _body(body)
+    request = urllib.request.Request(
+        f"{address}/{path.lstrip('/')}",
+        data=data,
+        method=method or ("POST" if data is not None else "GET"),
+        headers={**({"Content-Type": ctype} if ctype else {}), **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            return _decode(resp.read(), resp.headers.get("content-type", ""))
+    except urllib.error.HTTPError as exc:
+        detail = _decode(exc.read(), exc.headers.get("content-type", ""))
+        message = detail.get("message", detail) if isinstance(detail, dict) else detail
+        raise FnrunError(f"{path} answered {exc.code}: {message}", field="invoke") from exc
+    except urllib.error.URLError as exc:
+        raise FnrunError(
+            f"cannot reach {address}: {exc.reason}",
+            field="invoke",
+            hint="is it deployed and running? `fnrun functions status`",
+        ) from exc
+
+
+def _body(body: Any) -> tuple[bytes | None, str]:
+    if body is None:
+        return None, ""
+    if isinstance(body, bytes):
+        return body, "application/octet-stream"
+    if isinstance(body, str):
+        return body.encode(), "text/plain"
+    return json.dumps(body).encode(), "application/json"
+
+
+def _decode(data: bytes, ctype: str) -> Any:
+    if "json" in ctype:
+        return json.loads(data) if data else None
+    if ctype.startswith("text/"):
+        return data.decode("utf-8", errors="replace")
+    return data

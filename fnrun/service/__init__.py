@@ -1,0 +1,1 @@
+"""Network edges: the HTTP serving front-end (and, later, the run-DB service)."""

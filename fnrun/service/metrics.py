@@ -1,0 +1,52 @@
+"""Prometheus text metrics for the serving front-end (no client library needed)."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class Metrics:
+    def __init__(self, function: str) -> None:
+        self.function = function
+        self._lock = threading.Lock()
+        self.requests: dict[str, int] = defaultdict(int)  # by status code
+        self.errors: dict[str, int] = defaultdict(int)  # by failing step
+        self.buckets = [0] * len(_BUCKETS)
+        self.latency_sum = 0.0
+        self.latency_count = 0
+
+    def observe(self, status: int, seconds: float, step: str = "") -> None:
+        with self._lock:
+            self.requests[str(status)] += 1
+            if status >= 400:
+                self.errors[step or "-"] += 1
+            self.latency_sum += seconds
+            self.latency_count += 1
+            for i, bound in enumerate(_BUCKETS):
+                if seconds <= bound:
+                    self.buckets[i] += 1
+
+    def render(self) -> str:
+        fn = self.function
+        lines = ["# TYPE fnrun_requests_total counter"]
+        lines += [
+            f'fnrun_requests_total{{function="{fn}",status="{code}"}} {n}'
+            for code, n in sorted(self.requests.items())
+        ]
+        lines.append("# TYPE fnrun_step_errors_total counter")
+        lines += [
+            f'fnrun_step_errors_total{{function="{fn}",step="{step}"}} {n}'
+            for step, n in sorted(self.errors.items())
+        ]
+        lines.append("# TYPE fnrun_request_seconds histogram")
+        for bound, count in zip(_BUCKETS, self.buckets, strict=True):
+            lines.append(f'fnrun_request_seconds_bucket{{function="{fn}",le="{bound}"}} {count}')
+        lines.append(
+            f'fnrun_request_seconds_bucket{{function="{fn}",le="+Inf"}} {self.latency_count}'
+        )
+        lines.append(f'fnrun_request_seconds_sum{{function="{fn}"}} {self.latency_sum:.6f}')
+        lines.append(f'fnrun_request_seconds_count{{function="{fn}"}} {self.latency_count}')
+        return "\n".join(lines) + "\n"

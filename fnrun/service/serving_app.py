@@ -1,0 +1,164 @@
+"""The HTTP front-end of a serving function: a plain ASGI app around ``GraphServer.run``.
+
+Every path goes to the graph except ``GET /v2/health`` and ``GET /metrics``. A raw ASGI app
+rather than FastAPI keeps the per-request cost near uvicorn's own (this is the hot path; the
+run-DB service uses FastAPI). Any failure answers JSON (4xx for bad input, 5xx with the step
+name for a failing step); the process never dies on a request.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+from fnrun.graph.event import Event
+from fnrun.graph.server import GraphServer
+from fnrun.service.metrics import Metrics
+
+MAX_BODY = 64 * 1024 * 1024
+SERVE_ENV = "FNRUN_SERVE_FUNCTION"
+Message = dict[str, Any]
+
+
+class ServingApp:
+    def __init__(self, server: GraphServer, name: str) -> None:
+        self.server = server
+        self.name = name
+        self.metrics = Metrics(name)
+        self._ids = itertools.count(1)
+        self._async = server.engine == "async"
+
+    async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path, method = scope["path"], scope["method"]
+        if method == "GET" and path in ("/v2/health", "/metrics"):
+            if path == "/metrics":
+                await _send(send, 200, self.metrics.render().encode(), "text/plain; version=0.0.4")
+            else:
+                await _send(send, 200, json.dumps({"status": "ok", "function": self.name}).encode())
+            return
+        start = time.perf_counter()
+        status, body, ctype, step, event_id = await self._serve(scope, receive, path, method)
+        self.metrics.observe(status, time.perf_counter() - start, step)
+        await _send(send, status, body, ctype, [(b"x-fnrun-event-id", str(event_id).encode())])
+
+    async def _serve(
+        self, scope: Message, receive: Any, path: str, method: str
+    ) -> tuple[int, bytes, str, str, Any]:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        event_id = headers.get("x-request-id") or next(self._ids)
+        try:
+            data = await _read_body(receive)
+        except ValueError as exc:
+            return (
+                413,
+                _json({"error": "RequestTooLarge", "message": str(exc), "status": 413}),
+                "application/json",
+                "",
+                event_id,
+            )
+        event = Event(
+            body=data or None,
+            content_type=headers.get("content-type"),
+            headers=headers,
+            method=method,
+            path=path,
+            id=event_id,
+        )
+        query = scope.get("query_string") or b""
+        if query:
+            event.fields["query"] = {
+                k: v[0] if len(v) == 1 else v for k, v in parse_qs(query.decode("latin-1")).items()
+            }
+        try:
+            result = await self.server.run_async(event) if self._async else self.server.run(event)
+        except Exception as exc:  # a bug of ours must not take the server down
+            return (
+                500,
+                _json({"error": type(exc).__name__, "message": str(exc), "status": 500}),
+                "application/json",
+                "",
+                event_id,
+            )
+        return _encode(result, event_id)
+
+
+def _encode(result: Any, event_id: Any) -> tuple[int, bytes, str, str, Any]:
+    status = getattr(result, "status_code", 200)
+    body = getattr(result, "body", result)
+    ctype = getattr(result, "content_type", None) or ""
+    step = body.get("step", "") if isinstance(body, dict) and status >= 400 else ""
+    if isinstance(body, bytes):
+        return status, body, ctype or "application/octet-stream", step, event_id
+    if isinstance(body, str):
+        return status, body.encode(), ctype or "text/plain; charset=utf-8", step, event_id
+    if body is None:
+        return status, b"", ctype or "text/plain", step, event_id
+    return status, _json(body), "application/json", step, event_id
+
+
+def _json(body: Any) -> bytes:
+    return json.dumps(body, default=str).encode()
+
+
+async def _read_body(receive: Any) -> bytes:
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise ValueError(f"request body larger than {MAX_BODY} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _send(
+    send: Any,
+    status: int,
+    body: bytes,
+    ctype: str = "application/json",
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    headers = [
+        (b"content-type", ctype.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *(extra or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _lifespan(receive: Any, send: Any) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def build_app(fn: Any, verbose: bool = False) -> ServingApp:
+    """The ASGI app of a serving (graph) or nuclio (``handler(context, event)``) function."""
+    from fnrun.runtimes.serving import graph_server_for
+
+    return ServingApp(graph_server_for(fn, verbose=verbose), fn.metadata.name or "function")
+
+
+def app_from_env() -> ServingApp:
+    """uvicorn factory (``--workers``); the function document path is in FNRUN_SERVE_FUNCTION."""
+    from fnrun.runtimes.importer import import_function
+
+    return build_app(
+        import_function(os.environ[SERVE_ENV]), verbose=os.environ.get("FNRUN_SERVE_VERBOSE") == "1"
+    )

@@ -1,0 +1,100 @@
+"""The HTTP front-end (ASGI app) over a graph, exercised through httpx's ASGI transport."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+import fnrun
+from fnrun.runtimes.serving import graph_server_for
+from fnrun.service.serving_app import ServingApp
+
+
+class Echo:
+    def __init__(self, context: Any, name: str | None = None) -> None:
+        pass
+
+    def do_event(self, event: Any) -> Any:
+        body = event.body
+        event.body = {
+            "body": body if not isinstance(body, bytes) else body.decode(),
+            "query": event.fields.get("query", {}),
+            "method": event.method,
+            "path": event.path,
+            "h": event.headers.get("x-custom"),
+        }
+        return event
+
+
+def boom(body: Any) -> Any:
+    raise RuntimeError("step exploded")
+
+
+def _app(engine: str, handler_step: str = "Echo") -> ServingApp:
+    fn = fnrun.new_function("web", kind="serving")
+    graph = fn.set_topology("flow", engine=engine)  # type: ignore[attr-defined]
+    if handler_step == "Echo":
+        graph.to("Echo", name="echo")
+    else:
+        graph.to(handler="boom", name="boom")
+    return ServingApp(graph_server_for(fn, globals()), "web")
+
+
+def _call(app: ServingApp, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.request(method, path, **kwargs)
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("engine", ["sync", "async"])
+def test_paths_methods_query_headers_json_and_binary(engine: str) -> None:
+    app = _app(engine)
+    r = _call(app, "POST", "/any/path?a=1&b=2&b=3", json={"x": 1}, headers={"x-custom": "c"})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert r.json() == {
+        "body": {"x": 1},
+        "query": {"a": "1", "b": ["2", "3"]},
+        "method": "POST",
+        "path": "/any/path",
+        "h": "c",
+    }
+    r = _call(
+        app,
+        "PUT",
+        "/bin",
+        content=b"\x00\x01raw",
+        headers={"content-type": "application/octet-stream"},
+    )
+    assert r.json()["body"] == "\x00\x01raw" and r.json()["method"] == "PUT"
+    r = _call(app, "GET", "/thing", headers={"x-request-id": "req-9"})
+    assert r.json()["body"] is None and r.headers["x-fnrun-event-id"] == "req-9"
+
+
+def test_health_and_metrics() -> None:
+    app = _app("sync")
+    assert _call(app, "GET", "/v2/health").json() == {"status": "ok", "function": "web"}
+    _call(app, "POST", "/", json={})
+    text = _call(app, "GET", "/metrics").text
+    assert 'fnrun_requests_total{function="web",status="200"} 1' in text
+    assert 'fnrun_request_seconds_count{function="web"} 1' in text
+
+
+def test_bad_input_is_4xx_json_and_step_failure_is_5xx_with_step() -> None:
+    app = _app("sync")
+    r = _call(app, "POST", "/", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["message"] == "the request body is not valid JSON"
+    failing = _app("sync", "boom")
+    r = _call(failing, "POST", "/", json={"x": 1})
+    assert r.status_code == 500
+    assert r.json()["step"] == "boom" and r.json()["message"] == "step exploded"
+    assert _call(failing, "GET", "/v2/health").status_code == 200  # still serving
+    assert (
+        'fnrun_step_errors_total{function="web",step="boom"} 1'
+        in _call(failing, "GET", "/metrics").text
+    )
