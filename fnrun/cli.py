@@ -243,6 +243,7 @@ def serve(
             port=port,
             workers=workers,
             log_level="warning",
+            access_log=False,
             timeout_graceful_shutdown=30,
         )
     else:
@@ -251,6 +252,7 @@ def serve(
             host=host,
             port=port,
             log_level="warning",
+            access_log=False,
             timeout_graceful_shutdown=30,
         )
 

@@ -1,0 +1,184 @@
+"""HTTP serving throughput: fnrun's front-end against a raw uvicorn endpoint doing the same work.
+
+    python benchmarks/serving_http.py [--seconds 8] [--connections 32]   # needs wrk (apt-get install wrk)
+
+Each case starts a uvicorn server (1 and 2 worker processes), drives it with wrk (POST JSON),
+and reports requests/s and p50/p99 latency. The ceiling is a bare ASGI app calling the same
+step functions directly; fnrun serves a 1-step and a 5-step graph through ``fnrun serve``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+STEPS = """
+def inc(body):
+    body["n"] = body.get("n", 0) + 1
+    return body
+"""
+
+RAW_APP = (
+    STEPS
+    + """
+import json
+
+STEPS = {steps}
+
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    data = json.loads(body)
+    for _ in range(STEPS):
+        data = inc(data)
+    out = json.dumps(data).encode()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(out)).encode())]})
+    await send({"type": "http.response.body", "body": out})
+"""
+)
+
+LUA = 'wrk.method = "POST"\nwrk.body = \'{"n": 0}\'\nwrk.headers["Content-Type"] = "application/json"\n'
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(port: int) -> None:
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/health", timeout=1)  # noqa: S310
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server on {port} did not start")
+
+
+def _wrk(port: int, seconds: int, connections: int, script: Path) -> tuple[float, float, float]:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}/",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+    def pct(label: str) -> float:
+        value, unit = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    return rps, pct("50"), pct("99")
+
+
+def _run_case(
+    cmd: list[str], port: int, env: dict[str, str], args: argparse.Namespace, script: Path
+) -> tuple[float, float, float]:
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        _wait(port)
+        _wrk(port, 2, args.connections, script)  # warm-up
+        return _wrk(port, args.seconds, args.connections, script)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install wrk")
+    work = Path(tempfile.mkdtemp(prefix="fnrun-http-"))
+    script = work / "post.lua"
+    script.write_text(LUA)
+    (work / "steps.py").write_text(STEPS)
+    env = {**os.environ, "FNRUN_HOME": str(work / "home"), "PYTHONPATH": str(work)}
+    import fnrun
+
+    rows = []
+    for steps in (1, 5):
+        (work / f"raw{steps}.py").write_text(RAW_APP.replace("{steps}", str(steps)))
+        fn = fnrun.code_to_function(f"g{steps}", filename=str(work / "steps.py"), kind="serving")
+        graph = fn.set_topology("flow")  # type: ignore[attr-defined]
+        for i in range(steps):
+            graph.to(handler="inc", name=f"s{i}")
+        fn.export(str(work / f"g{steps}.yaml"))
+        for workers in (1, 2):
+            port = _free_port()
+            raw = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"raw{steps}:app",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ]
+            ceiling = _run_case(raw, port, env, args, script)
+            port = _free_port()
+            ours = [
+                sys.executable,
+                "-m",
+                "fnrun",
+                "serve",
+                str(work / f"g{steps}.yaml"),
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ]
+            served = _run_case(ours, port, env, args, script)
+            rows.append((steps, workers, ceiling, served))
+    print(
+        f"{'graph':<10} {'workers':>7} {'raw req/s':>10} {'fnrun req/s':>12} {'ratio':>6} "
+        f"{'raw p50/p99 ms':>15} {'fnrun p50/p99 ms':>17}"
+    )
+    for steps, workers, (r_rps, r50, r99), (f_rps, f50, f99) in rows:
+        print(
+            f"{steps} step(s)  {workers:>7} {r_rps:>10.0f} {f_rps:>12.0f} {f_rps / r_rps:>6.2f} "
+            f"{r50:>7.2f}/{r99:<7.2f} {f50:>8.2f}/{f99:<8.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
