@@ -1,6 +1,8 @@
 """HTTP serving throughput: fnrun's front-end against a raw uvicorn endpoint doing the same work.
 
-    python benchmarks/serving_http.py [--seconds 8] [--connections 32]   # needs wrk (apt-get install wrk)
+    python benchmarks/serving_http.py [--seconds 8] [--connections 32]   # needs wrk (apt)
+
+(Not ``http.py``: a script of that name would shadow the standard library's ``http``.)
 
 Each case starts a uvicorn server (1 and 2 worker processes), drives it with wrk (POST JSON),
 and reports requests/s and p50/p99 latency. The ceiling is a bare ASGI app calling the same
@@ -48,13 +50,16 @@ async def app(scope, receive, send):
     for _ in range(STEPS):
         data = inc(data)
     out = json.dumps(data).encode()
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(out)).encode())]})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(out)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": out})
 """
 )
 
-LUA = 'wrk.method = "POST"\nwrk.body = \'{"n": 0}\'\nwrk.headers["Content-Type"] = "application/json"\n'
+LUA = (
+    'wrk.method = "POST"\nwrk.body = \'{"n": 0}\'\n'
+    'wrk.headers["Content-Type"] = "application/json"\n'
+)
 
 
 def _free_port() -> int:
@@ -68,7 +73,7 @@ def _free_port() -> int:
 def _wait(port: int) -> None:
     for _ in range(200):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/health", timeout=1)  # noqa: S310
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/health", timeout=1)
             return
         except urllib.error.HTTPError:
             return  # it answers
