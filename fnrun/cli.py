@@ -217,8 +217,11 @@ def serve(
     port: Annotated[int, typer.Option(help="port")] = 8080,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
     verbose: Annotated[bool, typer.Option(help="tracebacks in error answers")] = False,
+    function: Annotated[str, typer.Option(help="child function whose steps to run ('root' "
+                                          "for the root's; default: all, or the root's when "
+                                          "the graph has child functions)")] = "",
 ) -> None:
-    """Serve a serving (graph) or nuclio function over HTTP with uvicorn."""
+    """Serve a serving (graph) or nuclio function over HTTP (uvicorn) and its Kafka triggers."""
     import os
 
     try:
@@ -235,7 +238,8 @@ def serve(
             fn.export(path)
         os.environ[SERVE_ENV] = path
         os.environ["FNRUN_SERVE_VERBOSE"] = "1" if verbose else "0"
-        build_app(fn, verbose=verbose)  # fail here, once, on a bad graph
+        os.environ["FNRUN_SERVE_PART"] = function
+        build_app(fn, verbose=verbose, function=function)  # fail here, once, on a bad graph
         uvicorn.run(
             "fnrun.service.serving_app:app_from_env",
             factory=True,
@@ -248,7 +252,7 @@ def serve(
         )
     else:
         uvicorn.run(
-            build_app(fn, verbose=verbose),
+            build_app(fn, verbose=verbose, function=function),
             host=host,
             port=port,
             log_level="warning",

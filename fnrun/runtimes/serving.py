@@ -34,6 +34,35 @@ class DeployMixin:
 
         return deploy_local(self, port=port, workers=workers, timeout=timeout)
 
+    def add_kafka_trigger(
+        self,
+        brokers: str | list[str],
+        topics: str | list[str],
+        consumer_group: str = "",
+        initial_offset: str = "earliest",
+        name: str = "kafka",
+        **attributes: Any,
+    ) -> Any:
+        """Run each message of ``topics`` through the function (a Nuclio kafka-cluster trigger)."""
+        if initial_offset not in ("earliest", "latest"):
+            raise InvalidArgumentError(
+                f"invalid initial_offset {initial_offset!r}",
+                field="initial_offset",
+                hint="use earliest or latest",
+            )
+        attrs = {
+            "brokers": [brokers] if isinstance(brokers, str) else list(brokers),
+            "topics": [topics] if isinstance(topics, str) else list(topics),
+            "consumerGroup": consumer_group or f"{self.metadata.name}-{name}",
+            "initialOffset": initial_offset,
+            **attributes,
+        }
+        self.spec.config = {
+            **self.spec.config,
+            f"spec.triggers.{name}": {"kind": "kafka-cluster", "attributes": attrs},
+        }
+        return self
+
     def invoke(
         self,
         path: str = "/",
@@ -153,6 +182,16 @@ class ServingMixin:
         )
         server.context.is_mock = True
         return MockServer(server, streams)
+
+
+def serving_part(fn: Any, function: str = "") -> str:
+    """Which steps a deployed server runs: ``function`` if given (``root`` for the root
+    function's); the root function's steps when the graph spreads over child functions; else all."""
+    if function:
+        return "" if function == "root" else function
+    graph = getattr(fn.spec, "graph", None)
+    steps = getattr(graph, "steps", {}) or {}
+    return "" if any(getattr(s, "function", "") for s in steps.values()) else "*"
 
 
 def graph_server_for(

@@ -25,16 +25,34 @@ Message = dict[str, Any]
 
 
 class ServingApp:
-    def __init__(self, server: GraphServer, name: str) -> None:
+    def __init__(
+        self,
+        server: GraphServer,
+        name: str,
+        triggers: list[Any] | None = None,
+        on_shutdown: Any = None,
+    ) -> None:
         self.server = server
         self.name = name
         self.metrics = Metrics(name)
         self._ids = itertools.count(1)
         self._async = server.engine == "async"
+        self.triggers = list(triggers or [])
+        self._on_shutdown = on_shutdown
+
+    def start_triggers(self) -> None:
+        for trigger in self.triggers:
+            trigger.start()
+
+    def stop_triggers(self) -> None:
+        for trigger in self.triggers:
+            trigger.stop()
+        if self._on_shutdown is not None:
+            self._on_shutdown()
 
     async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await _lifespan(receive, send, self)
             return
         if scope["type"] != "http":
             return
@@ -138,21 +156,60 @@ async def _send(
     await send({"type": "http.response.body", "body": body})
 
 
-async def _lifespan(receive: Any, send: Any) -> None:
+async def _lifespan(receive: Any, send: Any, app: ServingApp) -> None:
+    """Stream triggers run with the server: started at startup, drained at shutdown."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            app.start_triggers()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            app.stop_triggers()
             await send({"type": "lifespan.shutdown.complete"})
             return
 
 
-def build_app(fn: Any, verbose: bool = False) -> ServingApp:
-    """The ASGI app of a serving (graph) or nuclio (``handler(context, event)``) function."""
-    from fnrun.runtimes.serving import graph_server_for
+def build_app(fn: Any, verbose: bool = False, function: str = "") -> ServingApp:
+    """The ASGI app of a serving (graph) or nuclio (``handler(context, event)``) function, with
+    its Kafka triggers; queue steps and the error stream go to Kafka (``kafka://`` paths)."""
+    from fnrun.runtimes.serving import graph_server_for, serving_part
+    from fnrun.stream.kafka import KafkaPusher, KafkaTrigger, triggers_of
 
-    return ServingApp(graph_server_for(fn, verbose=verbose), fn.metadata.name or "function")
+    pusher = KafkaPusher()
+    error_stream = (
+        getattr(fn.spec, "error_stream", "") or getattr(fn.spec.graph, "error_stream", "")
+        if getattr(fn.spec, "graph", None) is not None
+        else ""
+    )
+    server = graph_server_for(
+        fn,
+        verbose=verbose,
+        current_function=serving_part(fn, function),
+        queue_push=_queue_pusher(pusher),
+        error_sink=(lambda record: pusher.push(error_stream, record)) if error_stream else None,
+    )
+    triggers = []
+    for name, trigger in triggers_of(getattr(fn.spec, "config", {}) or {}):
+        attrs = trigger.get("attributes", {})
+        triggers.append(
+            KafkaTrigger(
+                server,
+                list(attrs.get("brokers", [])),
+                list(attrs.get("topics", [])),
+                attrs.get("consumerGroup") or f"{fn.metadata.name}-{name}",
+                attrs.get("initialOffset", "earliest"),
+            )
+        )
+    return ServingApp(server, fn.metadata.name or "function", triggers, pusher.close)
+
+
+def _queue_pusher(pusher: Any) -> Any:
+    def push(path: str, event: Any) -> None:
+        if not path.startswith("kafka://"):
+            raise ValueError(f"queue path {path!r} can only be served in the mock; use kafka://")
+        pusher.push(path, event)
+
+    return push
 
 
 def app_from_env() -> ServingApp:
@@ -160,5 +217,7 @@ def app_from_env() -> ServingApp:
     from fnrun.runtimes.importer import import_function
 
     return build_app(
-        import_function(os.environ[SERVE_ENV]), verbose=os.environ.get("FNRUN_SERVE_VERBOSE") == "1"
+        import_function(os.environ[SERVE_ENV]),
+        verbose=os.environ.get("FNRUN_SERVE_VERBOSE") == "1",
+        function=os.environ.get("FNRUN_SERVE_PART", ""),
     )

@@ -1,0 +1,1 @@
+"""Stream transports for triggers and queue steps (Kafka through kafka-python, imported lazily)."""
