@@ -217,9 +217,14 @@ def serve(
     port: Annotated[int, typer.Option(help="port")] = 8080,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
     verbose: Annotated[bool, typer.Option(help="tracebacks in error answers")] = False,
-    function: Annotated[str, typer.Option(help="child function whose steps to run ('root' "
-                                          "for the root's; default: all, or the root's when "
-                                          "the graph has child functions)")] = "",
+    function: Annotated[
+        str,
+        typer.Option(
+            help="child function whose steps to run ('root' "
+            "for the root's; default: all, or the root's when "
+            "the graph has child functions)"
+        ),
+    ] = "",
 ) -> None:
     """Serve a serving (graph) or nuclio function over HTTP (uvicorn) and its Kafka triggers."""
     import os

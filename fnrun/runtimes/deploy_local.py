@@ -30,6 +30,8 @@ def free_port() -> int:
 
 
 def deploy_local(fn: Any, port: int = 0, workers: int = 0, timeout: float = 60.0) -> str:
+    """Start the function's server(s); a graph over child functions gets one process per child,
+    each consuming the Kafka topic of the queue in front of it."""
     from fnrun.config import get_settings
 
     settings = get_settings()
@@ -37,9 +39,26 @@ def deploy_local(fn: Any, port: int = 0, workers: int = 0, timeout: float = 60.0
     stop_local(fn)
     folder = Path(settings.home) / "deploy" / fn.metadata.project / fn.metadata.name
     folder.mkdir(parents=True, exist_ok=True)
+    children = {}
+    for child, child_fn in child_functions(fn).items():
+        child_folder = folder / f"child-{child}"
+        child_folder.mkdir(exist_ok=True)
+        children[child] = _start(child_fn, child_folder, 0, 1, child, settings.home, timeout)
+    workers = workers or fn.spec.replicas or fn.spec.min_replicas or 1
+    root = _start(fn, folder, port, workers, "root" if children else "", settings.home, timeout)
+    fn.status.state = "ready"
+    fn.status.address = root["address"]
+    fn.status.external_invocation_urls = [root["address"]]
+    fn.status.extra = {**root, "workers": workers, "children": children}
+    fn.save()
+    return str(root["address"])
+
+
+def _start(
+    fn: Any, folder: Path, port: int, workers: int, part: str, home: Path, timeout: float
+) -> dict[str, Any]:
     fn.export(str(folder / "function.yaml"))
     port = port or free_port()
-    workers = workers or fn.spec.replicas or fn.spec.min_replicas or 1
     log = open(folder / "server.log", "ab")  # noqa: SIM115 - handed to the child process
     cmd = [
         sys.executable,
@@ -51,27 +70,56 @@ def deploy_local(fn: Any, port: int = 0, workers: int = 0, timeout: float = 60.0
         str(port),
         "--workers",
         str(workers),
+        *(["--function", part] if part else []),
     ]
     proc = subprocess.Popen(
         cmd,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        env={**os.environ, "FNRUN_HOME": str(settings.home)},
+        env={**os.environ, "FNRUN_HOME": str(home)},
     )
     address = f"http://127.0.0.1:{port}"
     _wait_healthy(address, proc, folder / "server.log", timeout)
-    fn.status.state = "ready"
-    fn.status.address = address
-    fn.status.external_invocation_urls = [address]
-    fn.status.extra = {
-        "pid": proc.pid,
-        "port": port,
-        "workers": workers,
-        "log": str(folder / "server.log"),
-    }
-    fn.save()
-    return address
+    return {"pid": proc.pid, "port": port, "address": address, "log": str(folder / "server.log")}
+
+
+def child_functions(fn: Any) -> dict[str, Any]:
+    """For each child function of a graph: a copy of ``fn`` with a Kafka trigger on the topics
+    of the queues its steps follow."""
+    from fnrun.model.graph import QueueStep
+    from fnrun.stream.kafka import parse_kafka_url
+
+    graph = getattr(fn.spec, "graph", None)
+    steps = getattr(graph, "steps", None) or {}
+    out: dict[str, Any] = {}
+    for step in steps.values():
+        if not step.function or step.function in out:
+            continue
+        queues = [
+            steps[p]
+            for s in steps.values()
+            if s.function == step.function
+            for p in s.after
+            if isinstance(steps.get(p), QueueStep)
+        ]
+        if not queues:
+            raise InvalidArgumentError(
+                f"child function {step.function!r} follows no queue",
+                field=f"graph.{step.name}.function",
+                hint="put a queue step (kafka://...) in front of it",
+            )
+        child = fn.copy()
+        for queue in queues:
+            brokers, topic = parse_kafka_url(queue.path)
+            child.add_kafka_trigger(
+                brokers,
+                topic,
+                name=f"q-{queue.name}",
+                consumer_group=f"{fn.metadata.name}-{step.function}",
+            )
+        out[step.function] = child
+    return out
 
 
 def _wait_healthy(address: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
@@ -105,9 +153,19 @@ def _tail(path: Path, lines: int = 15) -> str:
 
 
 def stop_local(fn: Any, timeout: float = 15.0) -> bool:
-    """Stop the function's local server (graceful SIGTERM, then SIGKILL); True if one ran."""
-    pid = (fn.status.extra or {}).get("pid")
-    if not pid or not _alive(pid):
+    """Stop the function's local server(s) (graceful SIGTERM, then SIGKILL); True if one ran."""
+    extra = fn.status.extra or {}
+    stopped = False
+    for child in (extra.get("children") or {}).values():
+        stopped = _stop_pid(child.get("pid"), timeout) or stopped
+    stopped = _stop_pid(extra.get("pid"), timeout) or stopped
+    if stopped:
+        fn.status.state = "stopped"
+    return stopped
+
+
+def _stop_pid(pid: Any, timeout: float) -> bool:
+    if not isinstance(pid, int) or not _alive(pid):
         return False
     os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
@@ -115,7 +173,6 @@ def stop_local(fn: Any, timeout: float = 15.0) -> bool:
         time.sleep(0.05)
     if _alive(pid):
         os.killpg(pid, signal.SIGKILL)
-    fn.status.state = "stopped"
     return True
 
 
