@@ -152,31 +152,33 @@ def as_event(event: Any) -> Event:
 
 
 def decode_body(body: Any, content_type: str | None = None) -> Any:
-    """JSON text/bytes become objects (twice, when a JSON string holds JSON, as MLRun clients
-    send it); other content types are left as they are."""
+    """Decode JSON bodies: any JSON when the content type says so; without a content type, text
+    that looks like an object, array or string. A JSON string that holds JSON is decoded again
+    (MLRun clients send that). Other content types are left as they are."""
+    is_json = bool(content_type) and "json" in str(content_type)
     if isinstance(body, bytes | bytearray):
-        if content_type and "json" not in content_type:
+        if content_type and not is_json:
             return bytes(body)
         try:
             body = body.decode("utf-8")
         except UnicodeDecodeError:
             return bytes(body)
-    if isinstance(body, str) and (not content_type or "json" in content_type):
-        text = body.strip()
-        if text[:1] in ("{", "[", '"'):
-            try:
-                body = json.loads(text)
-            except json.JSONDecodeError:
-                if content_type and "json" in content_type:
-                    raise InvalidArgumentError(
-                        "the request body is not valid JSON",
-                        field="body",
-                        hint="send a JSON document",
-                    ) from None
-                return body
-            if isinstance(body, str) and body.strip()[:1] in ("{", "["):
-                return decode_body(body, content_type)
-    return body
+    if not isinstance(body, str) or (content_type and not is_json):
+        return body
+    text = body.strip()
+    if not is_json and text[:1] not in ("{", "[", '"'):
+        return body
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        if is_json:
+            raise InvalidArgumentError(
+                "the request body is not valid JSON", field="body", hint="send a JSON document"
+            ) from None
+        return body
+    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
+        return decode_body(value, content_type)
+    return value
 
 
 def _answer(out: Any, get_body: bool) -> Any:

@@ -20,19 +20,56 @@ class DeployMixin:
     status: Any
 
     def deploy(
-        self, port: int = 0, workers: int = 0, platform: str = "local", timeout: float = 60.0
+        self,
+        port: int = 0,
+        workers: int = 0,
+        platform: str = "local",
+        timeout: float = 60.0,
+        dashboard_url: str = "",
     ) -> str:
-        """Start the function's HTTP server and return its URL (``platform="local"``: a
-        background process on this machine)."""
+        """Start the function's server and return its URL. ``platform="local"``: a background
+        process here; ``"nuclio"``: deploy through the Nuclio dashboard at ``dashboard_url``."""
+        if platform == "nuclio":
+            return self._deploy_nuclio(dashboard_url, timeout)
         if platform != "local":
             raise InvalidArgumentError(
-                f"platform {platform!r} is not available yet",
-                field="platform",
-                hint="use platform='local'",
+                f"unknown platform {platform!r}", field="platform", hint="use 'local' or 'nuclio'"
             )
         from fnrun.runtimes.deploy_local import deploy_local
 
         return deploy_local(self, port=port, workers=workers, timeout=timeout)
+
+    def _deploy_nuclio(self, dashboard_url: str, timeout: float) -> str:
+        import os
+
+        from fnrun.runtimes.nuclio_client import NuclioDashboard
+        from fnrun.runtimes.nuclio_config import nuclio_config
+
+        url = dashboard_url or os.environ.get("FNRUN_NUCLIO_DASHBOARD", "")
+        if not url:
+            raise InvalidArgumentError(
+                "no nuclio dashboard URL",
+                field="dashboard_url",
+                hint="pass dashboard_url= or set FNRUN_NUCLIO_DASHBOARD",
+            )
+        project = self.metadata.project or "default"
+        status = NuclioDashboard(url).deploy(nuclio_config(self), project, wait=max(timeout, 60))
+        urls = status.get("externalInvocationUrls") or status.get("internalInvocationUrls") or []
+        address = urls[0] if urls else ""
+        address = address if not address or address.startswith("http") else f"http://{address}"
+        self.status.state = "ready"
+        self.status.address = address
+        self.status.nuclio_name = self.metadata.name
+        self.status.external_invocation_urls = list(urls)
+        return str(address)
+
+    def add_trigger(self, name: str, spec: Any) -> Any:
+        """Add a Nuclio trigger (a dict, or nuclio-jupyter's ``HttpTrigger``/``CronTrigger``...)."""
+        trigger = spec.to_dict() if hasattr(spec, "to_dict") else dict(spec)
+        if "kind" not in trigger:
+            raise InvalidArgumentError("a trigger needs a 'kind'", field=f"spec.triggers.{name}")
+        self.spec.config = {**self.spec.config, f"spec.triggers.{name}": trigger}
+        return self
 
     def add_kafka_trigger(
         self,
