@@ -1,7 +1,8 @@
 """Kafka for serving graphs: a consumer-group trigger and a producer for queue steps.
 
-The trigger commits a message's offset only after the graph has processed it (at-least-once):
-a crash or stop before the commit means the message is read again. A message whose graph run
+The trigger commits offsets only after the graph has processed the messages (at-least-once),
+once per polled batch and on stop: a crash before the commit means those messages are read
+again. A message whose graph run
 fails goes to the error stream (through the GraphServer's error sink) and the consumer moves on.
 URLs look like ``kafka://host:9092[,host2:9092]/topic``.
 """
@@ -134,18 +135,19 @@ class KafkaTrigger(threading.Thread):
         try:
             while not self._halt.is_set():
                 batches = consumer.poll(timeout_ms=self.poll_ms)
-                for partition, messages in batches.items():
-                    for message in messages:
-                        self._process(message)
-                        consumer.commit(
-                            {
-                                partition: kafka.structs.OffsetAndMetadata(
-                                    message.offset + 1, None, -1
-                                )
-                            }
-                        )
-                        if self._halt.is_set():
-                            return
+                done = {}
+                try:
+                    for partition, messages in batches.items():
+                        for message in messages:
+                            self._process(message)
+                            done[partition] = kafka.structs.OffsetAndMetadata(
+                                message.offset + 1, None, -1
+                            )
+                            if self._halt.is_set():
+                                return
+                finally:
+                    if done:  # only what was processed; a crash before this re-delivers
+                        consumer.commit(done)
         except Exception:
             log.exception("kafka trigger %s stopped by an error", self.group)
             raise
