@@ -7,6 +7,7 @@ children, its error handler, and whether it is a queue or belongs to another fun
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,7 @@ class Env:
     queue_push: Callable[[str, Event], None] | None = None
     current_function: str = "*"
     objects: list[Any] = field(default_factory=list)
+    observe: Callable[[str, float], None] | None = None  # per-step latency (metrics), when set
 
 
 def compile_graph(graph: FlowStep | RouterStep, env: Env) -> CompiledGraph:
@@ -81,7 +83,9 @@ def _compile_flow(flow: FlowStep, env: Env) -> CompiledGraph:
     for name in selected:
         step = flow.steps[name]
         check_step(step)
-        node = Node(name, compile_step(step, env), scheduled=name not in handlers)
+        node = Node(
+            name, timed(compile_step(step, env), name, env.observe), scheduled=name not in handlers
+        )
         node.is_async = _is_async(node.run)
         node.is_queue = isinstance(step, QueueStep)
         nodes.append(node)
@@ -220,6 +224,33 @@ def wrap(
         return event
 
     return run_paths
+
+
+def timed(run: Runner, name: str, observe: Callable[[str, float], None] | None) -> Runner:
+    """``run`` reporting its duration to ``observe`` (only when metrics are wanted)."""
+    if observe is None:
+        return run
+    clock = time.perf_counter
+    if getattr(run, "is_async", False):
+
+        async def timed_async(event: Event) -> Any:
+            start = clock()
+            try:
+                return await run(event)
+            finally:
+                observe(name, clock() - start)
+
+        timed_async.is_async = True  # type: ignore[attr-defined]
+        return timed_async
+
+    def timed_sync(event: Event) -> Any:
+        start = clock()
+        try:
+            return run(event)
+        finally:
+            observe(name, clock() - start)
+
+    return timed_sync
 
 
 def _is_event(value: Any) -> bool:

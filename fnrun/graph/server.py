@@ -39,6 +39,7 @@ class GraphServer:
         error_sink: ErrorSink | None = None,
         queue_push: Any = None,
         context: GraphContext | None = None,
+        observe_step: Callable[[str, float], None] | None = None,
     ) -> None:
         if graph is None:
             raise InvalidArgumentError(
@@ -53,7 +54,9 @@ class GraphServer:
         self.context.server = self
         self.context.verbose = verbose
         self.error_sink = error_sink
-        env = Env(self.context, list(namespaces or []), queue_push, current_function)
+        env = Env(
+            self.context, list(namespaces or []), queue_push, current_function, observe=observe_step
+        )
         self.compiled: CompiledGraph = compile_graph(graph, env)
         if self.engine == "sync" and self.compiled.has_async:
             names = [n.name for n in self.compiled.nodes if n.is_async]

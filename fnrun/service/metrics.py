@@ -17,6 +17,12 @@ class Metrics:
         self.buckets = [0] * len(_BUCKETS)
         self.latency_sum = 0.0
         self.latency_count = 0
+        self.steps: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])  # count, seconds
+
+    def observe_step(self, step: str, seconds: float) -> None:
+        entry = self.steps[step]
+        entry[0] += 1
+        entry[1] += seconds
 
     def observe(self, status: int, seconds: float, step: str = "") -> None:
         with self._lock:
@@ -49,4 +55,8 @@ class Metrics:
         )
         lines.append(f'fnrun_request_seconds_sum{{function="{fn}"}} {self.latency_sum:.6f}')
         lines.append(f'fnrun_request_seconds_count{{function="{fn}"}} {self.latency_count}')
+        lines.append("# TYPE fnrun_step_seconds summary")
+        for step, (calls, total) in sorted(self.steps.items()):
+            lines.append(f'fnrun_step_seconds_count{{function="{fn}",step="{step}"}} {calls:.0f}')
+            lines.append(f'fnrun_step_seconds_sum{{function="{fn}",step="{step}"}} {total:.6f}')
         return "\n".join(lines) + "\n"

@@ -31,10 +31,11 @@ class ServingApp:
         name: str,
         triggers: list[Any] | None = None,
         on_shutdown: Any = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.server = server
         self.name = name
-        self.metrics = Metrics(name)
+        self.metrics = metrics or Metrics(name)
         self._ids = itertools.count(1)
         self._async = server.engine == "async"
         self.triggers = list(triggers or [])
@@ -181,11 +182,13 @@ def build_app(fn: Any, verbose: bool = False, function: str = "") -> ServingApp:
         if getattr(fn.spec, "graph", None) is not None
         else ""
     )
+    metrics = Metrics(fn.metadata.name or "function")
     server = graph_server_for(
         fn,
         verbose=verbose,
         current_function=serving_part(fn, function),
         queue_push=_queue_pusher(pusher),
+        observe_step=metrics.observe_step,
         error_sink=(lambda record: pusher.push(error_stream, record)) if error_stream else None,
     )
     triggers = []
@@ -200,7 +203,7 @@ def build_app(fn: Any, verbose: bool = False, function: str = "") -> ServingApp:
                 attrs.get("initialOffset", "earliest"),
             )
         )
-    return ServingApp(server, fn.metadata.name or "function", triggers, pusher.close)
+    return ServingApp(server, fn.metadata.name or "function", triggers, pusher.close, metrics)
 
 
 def _queue_pusher(pusher: Any) -> Any:

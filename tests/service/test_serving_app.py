@@ -10,7 +10,7 @@ import pytest
 
 import fnrun
 from fnrun.runtimes.serving import graph_server_for
-from fnrun.service.serving_app import ServingApp
+from fnrun.service.serving_app import ServingApp, build_app
 
 
 class Echo:
@@ -76,13 +76,19 @@ def test_paths_methods_query_headers_json_and_binary(engine: str) -> None:
     assert r.json()["body"] is None and r.headers["x-fnrun-event-id"] == "req-9"
 
 
-def test_health_and_metrics() -> None:
-    app = _app("sync")
+def test_health_and_metrics_with_per_step_latency() -> None:
+    fn = fnrun.new_function("web", kind="serving")
+    fn.set_topology("flow").to("Echo", name="echo")  # type: ignore[attr-defined]
+    with_module_code = fnrun.new_function(runtime=fn.to_dict())
+    with_module_code.spec.graph["echo"].class_name = f"{__name__}.Echo"
+    app = build_app(with_module_code)
     assert _call(app, "GET", "/v2/health").json() == {"status": "ok", "function": "web"}
     _call(app, "POST", "/", json={})
+    _call(app, "POST", "/", json={})
     text = _call(app, "GET", "/metrics").text
-    assert 'fnrun_requests_total{function="web",status="200"} 1' in text
-    assert 'fnrun_request_seconds_count{function="web"} 1' in text
+    assert 'fnrun_requests_total{function="web",status="200"} 2' in text
+    assert 'fnrun_request_seconds_count{function="web"} 2' in text
+    assert 'fnrun_step_seconds_count{function="web",step="echo"} 2' in text
 
 
 def test_bad_input_is_4xx_json_and_step_failure_is_5xx_with_step() -> None:
