@@ -97,3 +97,34 @@ def test_deploy_of_a_broken_graph_reports_the_server_output(tmp_path: Path) -> N
     with pytest.raises(FnrunError, match="exited with status") as err:
         fn.deploy(timeout=30)  # type: ignore[attr-defined]
     assert "NoSuchClass" in err.value.hint
+
+
+SLOW = """
+import time
+
+def slow(body):
+    time.sleep(1.0)
+    return {"done": body}
+"""
+
+
+def test_stop_drains_requests_in_flight(tmp_path: Path) -> None:
+    import threading
+
+    code = tmp_path / "slow.py"
+    code.write_text(SLOW)
+    fn = fnrun.code_to_function("slow", filename=str(code), kind="serving", project="dep")
+    fn.set_topology("flow").to(handler="slow", name="slow")  # type: ignore[attr-defined]
+    fn.deploy()  # type: ignore[attr-defined]
+    answers: list[object] = []
+    caller = threading.Thread(target=lambda: answers.append(fn.invoke("/", 7)))  # type: ignore[attr-defined]
+    try:
+        caller.start()
+        import time
+
+        time.sleep(0.4)  # the request is inside the slow step now
+        assert fn.stop()  # type: ignore[attr-defined]
+        caller.join(30)
+    finally:
+        fn.stop()  # type: ignore[attr-defined]
+    assert answers == [{"done": 7}]
