@@ -6,7 +6,8 @@
 
 Each case starts a uvicorn server (1 and 2 worker processes), drives it with wrk (POST JSON),
 and reports requests/s and p50/p99 latency. The ceiling is a bare ASGI app calling the same
-step functions directly; fnrun serves a 1-step and a 5-step graph through ``fnrun serve``.
+step functions directly; fnrun serves a 1-step graph, a 5-step graph and a router with one
+model class through ``fnrun serve``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ STEPS = """
 def inc(body):
     body["n"] = body.get("n", 0) + 1
     return body
+
+
+class Model:
+    def __init__(self, context=None, name=None):
+        pass
+
+    def do(self, body):
+        return inc(body)
 """
 
 RAW_APP = (
@@ -82,7 +91,9 @@ def _wait(port: int) -> None:
     raise RuntimeError(f"server on {port} did not start")
 
 
-def _wrk(port: int, seconds: int, connections: int, script: Path) -> tuple[float, float, float]:
+def _wrk(
+    port: int, seconds: int, connections: int, script: Path, path: str = "/"
+) -> tuple[float, float, float]:
     out = subprocess.run(
         [
             "wrk",
@@ -92,7 +103,7 @@ def _wrk(port: int, seconds: int, connections: int, script: Path) -> tuple[float
             "--latency",
             "-s",
             str(script),
-            f"http://127.0.0.1:{port}/",
+            f"http://127.0.0.1:{port}{path}",
         ],
         capture_output=True,
         text=True,
@@ -108,15 +119,25 @@ def _wrk(port: int, seconds: int, connections: int, script: Path) -> tuple[float
 
 
 def _run_case(
-    cmd: list[str], port: int, env: dict[str, str], args: argparse.Namespace, script: Path
+    cmd: list[str],
+    port: int,
+    env: dict[str, str],
+    args: argparse.Namespace,
+    script: Path,
+    path: str = "/",
 ) -> tuple[float, float, float]:
-    proc = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
+    log = script.parent / f"server-{port}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
-        _wait(port)
-        _wrk(port, 2, args.connections, script)  # warm-up
-        return _wrk(port, args.seconds, args.connections, script)
+        try:
+            _wait(port)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}: {log.read_text()[-2000:]}") from exc
+        _wrk(port, 2, args.connections, script, path)  # warm-up
+        return _wrk(port, args.seconds, args.connections, script, path)
     finally:
         proc.terminate()
         proc.wait(30)
@@ -137,13 +158,21 @@ def main() -> None:
     import fnrun
 
     rows = []
-    for steps in (1, 5):
+    for label, steps, path in (
+        ("1 step", 1, "/"),
+        ("5 steps", 5, "/"),
+        ("router+model", 1, "/v2/models/m1/infer"),
+    ):
         (work / f"raw{steps}.py").write_text(RAW_APP.replace("{steps}", str(steps)))
         fn = fnrun.code_to_function(f"g{steps}", filename=str(work / "steps.py"), kind="serving")
-        graph = fn.set_topology("flow")  # type: ignore[attr-defined]
-        for i in range(steps):
-            graph.to(handler="inc", name=f"s{i}")
-        fn.export(str(work / f"g{steps}.yaml"))
+        if label == "router+model":
+            fn.set_topology("router").add_route("m1", class_name="Model")  # type: ignore[attr-defined]
+        else:
+            graph = fn.set_topology("flow")  # type: ignore[attr-defined]
+            for i in range(steps):
+                graph.to(handler="inc", name=f"s{i}")
+        yaml = work / f"{label.replace('+', '-').replace(' ', '-')}.yaml"
+        fn.export(str(yaml))
         for workers in (1, 2):
             port = _free_port()
             raw = [
@@ -159,28 +188,28 @@ def main() -> None:
                 "warning",
                 "--no-access-log",
             ]
-            ceiling = _run_case(raw, port, env, args, script)
+            ceiling = _run_case(raw, port, env, args, script, path)
             port = _free_port()
             ours = [
                 sys.executable,
                 "-m",
                 "fnrun",
                 "serve",
-                str(work / f"g{steps}.yaml"),
+                str(yaml),
                 "--port",
                 str(port),
                 "--workers",
                 str(workers),
             ]
-            served = _run_case(ours, port, env, args, script)
-            rows.append((steps, workers, ceiling, served))
+            served = _run_case(ours, port, env, args, script, path)
+            rows.append((label, workers, ceiling, served))
     print(
         f"{'graph':<10} {'workers':>7} {'raw req/s':>10} {'fnrun req/s':>12} {'ratio':>6} "
         f"{'raw p50/p99 ms':>15} {'fnrun p50/p99 ms':>17}"
     )
-    for steps, workers, (r_rps, r50, r99), (f_rps, f50, f99) in rows:
+    for label, workers, (r_rps, r50, r99), (f_rps, f50, f99) in rows:
         print(
-            f"{steps} step(s)  {workers:>7} {r_rps:>10.0f} {f_rps:>12.0f} {f_rps / r_rps:>6.2f} "
+            f"{label:<12} {workers:>5} {r_rps:>10.0f} {f_rps:>12.0f} {f_rps / r_rps:>6.2f} "
             f"{r50:>7.2f}/{r99:<7.2f} {f50:>8.2f}/{f99:<8.2f}"
         )
 

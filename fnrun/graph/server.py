@@ -192,9 +192,15 @@ def _answer(out: Any, get_body: bool) -> Any:
         return body
     if isinstance(body, str | bytes) or body is None:
         return Response(body=body, status_code=200)
-    return Response(
-        body=json.dumps(body, default=str), content_type="application/json", status_code=200
-    )
+    return Response(body=to_json(body), content_type="application/json", status_code=200)
+
+
+def to_json(body: Any) -> str:
+    """JSON text; values JSON does not know (dates, numpy scalars) become strings."""
+    try:
+        return json.dumps(body)
+    except TypeError:
+        return json.dumps(body, default=str)
 
 
 def _safe(body: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fnrun.graph.event import Event
-from fnrun.graph.server import GraphServer
+from fnrun.graph.server import GraphServer, to_json
 from fnrun.service.metrics import Metrics
 
 MAX_BODY = 64 * 1024 * 1024
@@ -125,7 +125,7 @@ def _encode(result: Any, event_id: Any) -> tuple[int, bytes, str, str, Any]:
 
 
 def _json(body: Any) -> bytes:
-    return json.dumps(body, default=str).encode()
+    return to_json(body).encode()
 
 
 async def _read_body(receive: Any) -> bytes:
