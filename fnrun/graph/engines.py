@@ -40,17 +40,22 @@ def run_sync(graph: CompiledGraph, event: Event) -> Any:
         return event
     outputs: list[Any] = [None] * len(graph.nodes)
     handled: Any = None
-    for i, node in enumerate(graph.nodes):
-        if not node.scheduled:
-            continue
-        inp = _input(node, outputs, event)
-        if inp is None:
-            continue
+    for i, node, inp in _schedule(graph, event, outputs):
         try:
             outputs[i] = node.run(inp)
         except Exception as exc:
             handled = _on_error(graph, node, inp, exc, outputs)
     return _response(graph, outputs, handled)
+
+
+def _schedule(graph: CompiledGraph, event: Event, outputs: list[Any]) -> Any:
+    """(index, node, input) of each step that runs for this event, in topological order; the
+    caller stores each output before the next item is asked for."""
+    for i, node in enumerate(graph.nodes):
+        if node.scheduled:
+            inp = _input(node, outputs, event)
+            if inp is not None:
+                yield i, node, inp
 
 
 def _input(node: Node, outputs: list[Any], event: Event) -> Any:
@@ -97,12 +102,7 @@ async def run_async(graph: CompiledGraph, event: Event) -> Any:
     """Like :func:`run_sync`, awaiting coroutine steps."""
     outputs: list[Any] = [None] * len(graph.nodes)
     handled: Any = None
-    for i, node in enumerate(graph.nodes):
-        if not node.scheduled:
-            continue
-        inp = _input(node, outputs, event)
-        if inp is None:
-            continue
+    for i, node, inp in _schedule(graph, event, outputs):
         try:
             result = node.run(inp)
             outputs[i] = await result if node.is_async else result
