@@ -29,12 +29,13 @@ def _topic(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def _produce(broker: str, topic: str, bodies: list[Any]) -> None:
+def _produce(broker: str, topic: str, bodies: list[Any], key: bytes | None = None) -> None:
     from kafka import KafkaProducer
 
     producer = KafkaProducer(bootstrap_servers=broker)
     for body in bodies:
-        producer.send(topic, json.dumps(body).encode() if not isinstance(body, bytes) else body)
+        value = json.dumps(body).encode() if not isinstance(body, bytes) else body
+        producer.send(topic, value, key=key)  # one key: one partition, so order holds
     producer.flush()
     producer.close()
 
@@ -111,13 +112,13 @@ class Recorder:
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_offsets_commit_after_processing_and_restart_loses_nothing(broker: str) -> None:
     topic, group = _topic("alo"), _topic("g")
-    _produce(broker, topic, [{"i": 0}, {"i": 1}])
+    _produce(broker, topic, [{"i": 0}, {"i": 1}], key=b"one")
     first = Recorder(crash_on={"i": 1})
     trigger = KafkaTrigger(first, [broker], [topic], group)
     trigger.start()
     trigger.join(60)  # dies on {"i": 1}: its offset is not committed
     assert first.seen == [{"i": 0}]
-    _produce(broker, topic, [{"i": 2}])
+    _produce(broker, topic, [{"i": 2}], key=b"one")
     second = Recorder()
     trigger = KafkaTrigger(second, [broker], [topic], group)
     trigger.start()
