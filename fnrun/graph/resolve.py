@@ -10,8 +10,36 @@ from typing import Any
 
 from fnrun.errors import InvalidArgumentError
 
-# Built-in step classes by short name and by their MLRun names; filled by fnrun.serving.
-BUILTINS: dict[str, Callable[[], Any]] = {}
+
+def _model_router() -> Any:
+    from fnrun.serving.routers import ModelRouter
+
+    return ModelRouter
+
+
+def _v2_model_server() -> Any:
+    from fnrun.serving.v2_serving import V2ModelServer
+
+    return V2ModelServer
+
+
+# Built-in step classes by short name and by their MLRun names (imported when first used).
+BUILTINS: dict[str, Callable[[], Any]] = {
+    name: factory
+    for factory, names in (
+        (
+            _model_router,
+            (
+                "ModelRouter",
+                "mlrun.serving.ModelRouter",
+                "mlrun.serving.routers.ModelRouter",
+                "fnrun.serving.ModelRouter",
+            ),
+        ),
+        (_v2_model_server, ("V2ModelServer", "mlrun.serving.V2ModelServer")),
+    )
+    for name in names
+}
 
 
 class StepError(InvalidArgumentError):

@@ -132,6 +132,9 @@ class GraphServer:
 
 
 def status_of(exc: BaseException) -> int:
+    explicit = getattr(exc, "http_status", None)
+    if isinstance(explicit, int):
+        return explicit
     if isinstance(exc, NotFoundError):
         return 404
     if isinstance(exc, InvalidArgumentError):

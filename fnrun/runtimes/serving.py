@@ -162,6 +162,48 @@ class ServingMixin:
         self.spec.graph = graph
         return graph
 
+    def add_model(
+        self,
+        key: str,
+        model_path: str | None = None,
+        class_name: str = "",
+        model_url: str | None = None,
+        handler: str | None = None,
+        router_step: str | None = None,
+        child_function: str | None = None,
+        **class_args: Any,
+    ) -> Any:
+        """Add a model route (``key`` may be ``name:version``) to the router topology, or to the
+        router step ``router_step`` inside a flow."""
+        if model_url:
+            raise InvalidArgumentError(
+                "remote models (model_url=) are not supported yet",
+                field="model_url",
+                hint="serve the model class locally",
+            )
+        graph = self.spec.graph
+        if graph is None:
+            graph = self.set_topology("router")
+        router = graph
+        if router_step:
+            router = graph[router_step] if isinstance(graph, FlowStep) else None
+        if not isinstance(router, RouterStep):
+            raise InvalidArgumentError(
+                "add_model needs a router",
+                field="router_step",
+                hint="set_topology('router') or pass router_step= of a router step in the flow",
+            )
+        class_name = class_name or self.spec.default_class
+        if not class_name and not handler:
+            raise InvalidArgumentError(
+                f"model {key!r} needs class_name (or spec.default_class)", field="class_name"
+            )
+        args = {**class_args, **({"model_path": model_path} if model_path else {})}
+        route = router.add_route(key, class_name=class_name, handler=handler or "", **args)
+        if child_function:
+            route.function = child_function
+        return route
+
     def add_child_function(
         self,
         name: str,

@@ -8,15 +8,19 @@ from fnrun.graph.context import GraphContext, Response
 from fnrun.graph.event import Event
 from fnrun.graph.server import GraphServer
 from fnrun.model.graph import FlowStep, QueueStep, RouterStep, TaskStep, register_step_kind
+from fnrun.serving.routers import ModelRouter
+from fnrun.serving.v2_serving import V2ModelServer
 
 __all__ = [
     "Event",
     "FlowStep",
     "GraphContext",
     "GraphServer",
+    "ModelRouter",
     "QueueStep",
     "Response",
     "RouterStep",
     "TaskStep",
+    "V2ModelServer",
     "register_step_kind",
 ]

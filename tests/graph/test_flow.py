@@ -164,11 +164,12 @@ def test_router_topology_routes_by_path_and_lists_routes(engine: str) -> None:
     server = mock(fn)
     assert server.test("/v2/models/double/infer", body=4) == 8
     assert server.test("/inc", body=4) == 5
-    with pytest.raises(MockRequestError, match=r"status 404: no route 'nope'"):
+    with pytest.raises(MockRequestError, match=r"status 404: no model 'nope'"):
         server.test("/v2/models/nope/infer", body=1)
+    assert server.test("/", method="GET") == {"models": ["double", "inc"]}
     assert (
         server.test("/v2/models/nope/infer", body=1, silent=True).body["hint"]
-        == "routes: inc, double"
+        == "models: double, inc"
     )
 
 

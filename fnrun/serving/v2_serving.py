@@ -1,0 +1,218 @@
+"""V2ModelServer: the base class of model steps (MLRun's model-server contract).
+
+Subclass it, set ``self.model`` in ``load()`` and answer rows in ``predict(request)``::
+
+    class MyModel(V2ModelServer):
+        def load(self):
+            path, _ = self.get_model(".pkl")
+            self.model = pickle.load(open(path, "rb"))
+
+        def predict(self, request):
+            return self.model.predict(request["inputs"]).tolist()
+
+Operations come from the path (``/v2/models/<name>[/versions/<v>]/<op>``) or, for stream
+events, from ``body["operation"]``: ``infer``/``predict``, ``explain``, ``ready``, metadata
+(``GET`` with no operation), and any ``op_<name>`` method.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fnrun.errors import InvalidArgumentError, NotFoundError
+from fnrun.serving import protocol
+
+_BUILTIN_OPS = ("infer", "predict", "explain", "ready", "")
+
+
+class ModelNotReady(InvalidArgumentError):
+    """The model is still loading (HTTP 408 at the edge)."""
+
+    http_status = 408
+
+
+class V2ModelServer:
+    def __init__(
+        self,
+        context: Any = None,
+        name: str | None = None,
+        model_path: str | None = None,
+        model: Any = None,
+        protocol: str = "",
+        input_path: str = "",
+        result_path: str = "",
+        **class_args: Any,
+    ) -> None:
+        self.context = context
+        key = name or "model"
+        self.name, _, self.version = key.partition(":")
+        self.model_path = model_path
+        self.model = model
+        self.protocol = protocol or "v2"
+        self.class_args = class_args
+        self.ready = model is not None
+        self.metrics: dict[str, Any] = {}
+        self.labels: dict[str, str] = {}
+        self.inputs: list[dict[str, Any]] = []
+        self.outputs: list[dict[str, Any]] = []
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def post_init(self, mode: str = "sync") -> None:
+        if not self.ready:
+            self.load()
+            self.ready = True
+
+    def load(self) -> None:
+        """Load ``self.model`` (override); ``get_model()`` finds the file."""
+
+    def get_param(self, key: str, default: Any = None) -> Any:
+        """A ``class_args`` value, else the server parameter, else ``default``."""
+        if key in self.class_args:
+            return self.class_args[key]
+        getter = getattr(self.context, "get_param", None)
+        return getter(key, default) if getter else default
+
+    def get_model(self, suffix: str = "") -> tuple[str, dict[str, Any]]:
+        """(local model file, extra files by name). ``model_path`` may be a file, a folder (with
+        ``model_spec.yaml``), a URL, or a ``store://models/...`` artifact."""
+        if not self.model_path:
+            raise InvalidArgumentError(
+                f"model {self.name!r} has no model_path",
+                field="model_path",
+                hint="fn.add_model(key, model_path=...)",
+            )
+        from fnrun.datastore.dataitem import get_dataitem
+
+        item = get_dataitem(self.model_path)
+        spec = (item.meta or {}).get("spec", {})
+        target = Path(item.local()) if item.kind == "file" else None
+        if target is not None and target.is_dir():
+            return self._from_folder(target, suffix)
+        if spec.get("model_file"):
+            return self._from_folder(Path(item.local()), suffix, spec["model_file"])
+        return item.local(), {}
+
+    def _from_folder(
+        self, folder: Path, suffix: str, model_file: str = ""
+    ) -> tuple[str, dict[str, Any]]:
+        spec_file = folder / "model_spec.yaml"
+        if spec_file.is_file():
+            from fnrun.model.serialize import from_yaml
+
+            spec = from_yaml(spec_file.read_text()) or {}
+            model_file = model_file or spec.get("model_file", "")
+            self.metrics = dict(spec.get("metrics") or {})
+            self.inputs, self.outputs = (
+                list(spec.get("inputs") or []),
+                list(spec.get("outputs") or []),
+            )
+        candidates = [folder / model_file] if model_file else sorted(folder.glob(f"*{suffix}"))
+        files = [p for p in candidates if p.is_file() and p.name != "model_spec.yaml"]
+        if not files:
+            raise NotFoundError(
+                f"no model file{' *' + suffix if suffix else ''} in {folder}", field="model_path"
+            )
+        extra = {p.name: str(p) for p in folder.iterdir() if p.is_file() and p != files[0]}
+        return str(files[0]), extra
+
+    # -- the request path --------------------------------------------------------------------
+    def do_event(self, event: Any, *args: Any) -> Any:
+        operation = operation_of(event)
+        if operation == "ready":
+            if not self.ready:
+                raise ModelNotReady(f"model {self.name!r} is not ready yet", field="ready")
+            event.body = {"name": self.name, "ready": True}
+            return event
+        if operation == "" and (event.method or "GET") == "GET":
+            event.body = self.metadata()
+            return event
+        if not self.ready:
+            raise ModelNotReady(f"model {self.name!r} is still loading", field="ready")
+        if operation in ("infer", "predict", ""):
+            event.body = self._infer(event, "infer")
+            return event
+        if operation == "explain":
+            event.body = self._infer(event, "explain")
+            return event
+        handler = getattr(self, f"op_{operation}", None)
+        if not callable(handler):
+            ops = [o for o in ("infer", "predict", "explain", "ready")] + [
+                m[3:] for m in dir(self) if m.startswith("op_")
+            ]
+            raise InvalidArgumentError(
+                f"model {self.name!r} has no operation {operation!r}",
+                field="path",
+                hint=f"operations: {', '.join(ops)}",
+            )
+        result = handler(event)
+        if result is not None and not hasattr(result, "body"):
+            event.body = result
+        return event
+
+    def _infer(self, event: Any, operation: str) -> Any:
+        body = event.body if isinstance(event.body, dict) else {"inputs": event.body}
+        tensor = protocol.is_tensor_request(body)
+        request = (
+            {**body, "inputs": protocol.rows_from_tensor(body["inputs"][0])} if tensor else body
+        )
+        request = self.preprocess(request, operation)
+        self.validate(request, operation)
+        outputs = self.predict(request) if operation == "infer" else self.explain(request)
+        result = protocol.response(event.id, self.name, self.version, _plain(outputs), tensor)
+        return self.postprocess(result)
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "inputs": self.inputs,
+            "outputs": self.outputs,
+            "metrics": self.metrics,
+        }
+
+    # -- hooks ---------------------------------------------------------------------------------
+    def preprocess(self, request: dict[str, Any], operation: str) -> dict[str, Any]:
+        return request
+
+    def validate(self, request: dict[str, Any], operation: str) -> None:
+        inputs = request.get("inputs")
+        if not isinstance(inputs, list):
+            raise InvalidArgumentError(
+                "the request needs an 'inputs' list",
+                field="inputs",
+                hint='send {"inputs": [[...], ...]} or OIP tensors',
+            )
+
+    def predict(self, request: dict[str, Any]) -> Any:
+        raise NotImplementedError(f"{type(self).__name__}.predict() is not implemented")
+
+    def explain(self, request: dict[str, Any]) -> Any:
+        raise InvalidArgumentError(
+            f"model {self.name!r} does not explain",
+            field="path",
+            hint="implement explain() in the model class",
+        )
+
+    def postprocess(self, response: dict[str, Any]) -> dict[str, Any]:
+        return response
+
+
+def operation_of(event: Any) -> str:
+    """``infer`` from ``/v2/models/m/infer`` or ``/v2/models/m/versions/1/infer``; stream events
+    may name it in ``body["operation"]``."""
+    parts = [p for p in (event.path or "/").split("/") if p]
+    if len(parts) >= 3 and parts[0] == "v2" and parts[1] == "models":
+        rest = parts[3:]
+        if len(rest) >= 2 and rest[0] == "versions":
+            rest = rest[2:]
+        return rest[0] if rest else ""
+    if isinstance(event.body, dict) and "operation" in event.body:
+        return str(event.body["operation"])
+    return parts[-1] if parts and parts[-1] in _BUILTIN_OPS else ("infer" if event.body else "")
+
+
+def _plain(value: Any) -> Any:
+    from fnrun.execution.values import to_plain
+
+    return to_plain(value)
