@@ -20,9 +20,13 @@ class RouteNotFound(NotFoundError):
 
 def router_runner(step: RouterStep, env: Env) -> Runner:
     """Compile the routes; route with the step's class (default: the v2 ``ModelRouter``)."""
-    from fnrun.graph.compile import compile_step
+    from fnrun.graph.compile import compile_step, timed
 
-    routes = {name: compile_step(route, env) for name, route in step.routes.items()}
+    prefix = f"{step.name}." if step.name else ""
+    routes = {
+        name: timed(compile_step(route, env), f"{prefix}{name}", env.observe)
+        for name, route in step.routes.items()
+    }
     class_name = step.class_name or "ModelRouter"
     cls = lookup(class_name, env.namespaces, step.name or "router", "router class")
     router = build_instance(

@@ -104,3 +104,17 @@ def test_bad_input_is_4xx_json_and_step_failure_is_5xx_with_step() -> None:
         'fnrun_step_errors_total{function="web",step="boom"} 1'
         in _call(failing, "GET", "/metrics").text
     )
+
+
+def test_per_model_latency_in_metrics() -> None:
+    fn = fnrun.new_function("models", kind="serving")
+    router = fn.set_topology("router")  # type: ignore[attr-defined]
+    router.add_route("a", class_name=f"{__name__}.Echo")
+    router.add_route("b", class_name=f"{__name__}.Echo")
+    app = build_app(fn)
+    _call(app, "POST", "/v2/models/a/infer", json={})
+    _call(app, "POST", "/v2/models/b/infer", json={})
+    _call(app, "POST", "/v2/models/b/infer", json={})
+    text = _call(app, "GET", "/metrics").text
+    assert 'fnrun_step_seconds_count{function="models",step="a"} 1' in text
+    assert 'fnrun_step_seconds_count{function="models",step="b"} 2' in text
