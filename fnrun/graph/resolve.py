@@ -17,6 +17,12 @@ def _model_router() -> Any:
     return ModelRouter
 
 
+def _voting_ensemble() -> Any:
+    from fnrun.serving.routers import VotingEnsemble
+
+    return VotingEnsemble
+
+
 def _v2_model_server() -> Any:
     from fnrun.serving.v2_serving import V2ModelServer
 
@@ -37,6 +43,15 @@ BUILTINS: dict[str, Callable[[], Any]] = {
             ),
         ),
         (_v2_model_server, ("V2ModelServer", "mlrun.serving.V2ModelServer")),
+        (
+            _voting_ensemble,
+            (
+                "VotingEnsemble",
+                "mlrun.serving.VotingEnsemble",
+                "mlrun.serving.routers.VotingEnsemble",
+                "fnrun.serving.VotingEnsemble",
+            ),
+        ),
     )
     for name in names
 }

@@ -8,7 +8,7 @@ from fnrun.graph.context import GraphContext, Response
 from fnrun.graph.event import Event
 from fnrun.graph.server import GraphServer
 from fnrun.model.graph import FlowStep, QueueStep, RouterStep, TaskStep, register_step_kind
-from fnrun.serving.routers import ModelRouter
+from fnrun.serving.routers import ModelRouter, VotingEnsemble
 from fnrun.serving.v2_serving import V2ModelServer
 
 __all__ = [
@@ -22,5 +22,6 @@ __all__ = [
     "RouterStep",
     "TaskStep",
     "V2ModelServer",
+    "VotingEnsemble",
     "register_step_kind",
 ]

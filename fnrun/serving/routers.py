@@ -54,3 +54,70 @@ class ModelRouter:
             field="path",
             hint=f"models: {', '.join(sorted(self.routes)) or 'none'}",
         )
+
+
+class VotingEnsemble(ModelRouter):
+    """Asks every model and combines their outputs row by row: a weighted majority vote
+    (classification) or a weighted mean (regression); ``vote_type`` is detected from the
+    outputs when not given (ints, strings and bools vote; floats average). A path that
+    names one model (``/v2/models/<model>/...``) still reaches only that model."""
+
+    def __init__(
+        self,
+        context: Any = None,
+        name: str | None = None,
+        routes: dict[str, Callable[[Any], Any]] | None = None,
+        vote_type: str = "",
+        weights: dict[str, float] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(context, name, routes, **kwargs)
+        if vote_type not in ("", "classification", "regression"):
+            from fnrun.errors import InvalidArgumentError
+
+            raise InvalidArgumentError(
+                f"unknown vote_type {vote_type!r}",
+                field="vote_type",
+                hint="use classification or regression",
+            )
+        self.vote_type = vote_type
+        self.weights = dict(weights or {})
+
+    def do_event(self, event: Any) -> Any:
+        parts = [p for p in (event.path or "/").split("/") if p]
+        if len(parts) >= 3 and parts[:2] == ["v2", "models"] and parts[2] in self.routes:
+            return self.routes[parts[2]](event)
+        if (event.method or "GET") == "GET" and not event.body:
+            return super().do_event(event)
+        results = {}
+        for name, route in self.routes.items():
+            out = route(event.copy())
+            results[name] = list(getattr(out, "body", {}).get("outputs", []))
+        from fnrun.serving.protocol import response
+
+        combined = self.combine(results)
+        event.body = response(event.id, self.name or "ensemble", "", combined, tensor=False)
+        return event
+
+    def combine(self, results: dict[str, list[Any]]) -> list[Any]:
+        names = list(results)
+        rows = list(zip(*(results[n] for n in names), strict=True))
+        kind = self.vote_type or _detect(rows)
+        weights = [float(self.weights.get(n, 1.0)) for n in names]
+        if kind == "regression":
+            total = sum(weights)
+            return [
+                sum(w * float(v) for w, v in zip(weights, row, strict=True)) / total for row in rows
+            ]
+        out = []
+        for row in rows:
+            score: dict[Any, float] = {}
+            for weight, value in zip(weights, row, strict=True):
+                score[value] = score.get(value, 0.0) + weight
+            out.append(max(score, key=lambda v: (score[v], -row.index(v))))
+        return out
+
+
+def _detect(rows: list[tuple[Any, ...]]) -> str:
+    labels = all(isinstance(v, str | bool | int) for row in rows for v in row)
+    return "classification" if labels else "regression"

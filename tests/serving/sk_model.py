@@ -36,3 +36,10 @@ class SKModel(V2ModelServer):
 
     def op_classes(self, event: Any) -> Any:
         return {"classes": [int(c) for c in self.model.classes_]}
+
+
+class Fixed(V2ModelServer):
+    """Answers the same outputs for any request (to check how votes combine)."""
+
+    def predict(self, request: dict[str, Any]) -> Any:
+        return list(self.get_param("answers"))[: len(request["inputs"])]
