@@ -74,6 +74,27 @@ def _fnrun_server(steps: int, engine: str, handler: str) -> Any:
     return fn.to_mock_server(namespace=globals())  # type: ignore[attr-defined]
 
 
+def _model_servers() -> tuple[Any, Any]:
+    import fnrun
+    from fnrun.serving import V2ModelServer
+
+    class Model(V2ModelServer):
+        def predict(self, request: dict[str, Any]) -> Any:
+            return [sum(row) for row in request["inputs"]]
+
+    namespace = {"Model": Model}
+    single = fnrun.new_function("router", kind="serving")
+    single.add_model("m1", class_name="Model", model=True)  # type: ignore[attr-defined]
+    ensemble = fnrun.new_function("ensemble", kind="serving")
+    ensemble.set_topology("router", class_name="VotingEnsemble")  # type: ignore[attr-defined]
+    for i in range(3):
+        ensemble.add_model(f"m{i}", class_name="Model", model=True)  # type: ignore[attr-defined]
+    return (
+        single.to_mock_server(namespace=namespace),  # type: ignore[attr-defined]
+        ensemble.to_mock_server(namespace=namespace),
+    )  # type: ignore[attr-defined]
+
+
 def _mlrun_server(steps: int, engine: str) -> Any | None:
     try:
         import mlrun
@@ -111,6 +132,21 @@ def main() -> None:
     )
     rows.append(
         (f"fnrun async, 5 steps, {args.inflight} in flight", _rate_async(server, n, args.inflight))
+    )
+    router, ensemble = _model_servers()
+    body = {"inputs": [[1, 2, 3]]}
+    assert router.test("/v2/models/m1/infer", body=body)["outputs"] == [6]
+    rows.append(
+        (
+            "fnrun router + 1 model, infer",
+            _rate(lambda: router.test("/v2/models/m1/infer", body={"inputs": [[1, 2, 3]]}), n),
+        )
+    )
+    rows.append(
+        (
+            "fnrun VotingEnsemble of 3 models",
+            _rate(lambda: ensemble.test("/", body={"inputs": [[1, 2, 3]]}), n // 2),
+        )
     )
     for steps, engine in ((1, "sync"), (5, "sync"), (5, "async")):
         other = _mlrun_server(steps, engine)
