@@ -113,14 +113,7 @@ class StepBuilder:
     ) -> BaseStep:
         """Run a step when this one fails (it gets the failed step's input, ``event.error``
         and ``event.origin_state``); ``before`` names the step to continue with after it."""
-        flow = self._flow()
-        step = flow.add_step(class_name, name, handler, after=[], **kwargs)
-        step.after = []
-        flow._last_added = flow.steps.get(self.name, flow._last_added)
-        self.on_error = step.name
-        if before:
-            flow[before].after.append(step.name)
-        return step
+        return self._flow().add_error_step(self, class_name, name, handler, before, kwargs)
 
 
 class FlowBuilder:
@@ -195,10 +188,24 @@ class FlowBuilder:
         **kwargs: Any,
     ) -> BaseStep:
         """A graph-wide error handler: runs when any step without its own handler fails."""
+        return self.add_error_step(self, class_name, name, handler, before, kwargs)
+
+    def add_error_step(
+        self,
+        owner: Any,
+        class_name: Any,
+        name: str | None,
+        handler: Any,
+        before: str | None,
+        kwargs: dict[str, Any],
+    ) -> BaseStep:
+        """Add an error-handler step for ``owner`` (a step, or this flow): it is off the normal
+        path (no ``after``), ``$prev`` keeps pointing at the last normal step, and ``before``
+        names the step that continues after it."""
         last = self._last_added
         step = self.add_step(class_name, name, handler, after=[], **kwargs)
         self._last_added = last
-        self.on_error = step.name
+        owner.on_error = step.name
         if before:
             self.steps[before].after.append(step.name)
         return step

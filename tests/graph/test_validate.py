@@ -133,3 +133,14 @@ def test_mlrun_style_after_string_is_accepted() -> None:
         {"kind": "flow", "steps": {"a": {"handler": "inc"}, "b": {"handler": "inc", "after": "a"}}}
     )
     assert graph is not None and graph["b"].after == ["a"]
+
+
+def test_error_handlers_do_not_move_prev() -> None:
+    _, graph = serving()
+    graph.to(handler="inc", name="a").to(handler="inc", name="b")
+    graph["a"].error_handler("catch_a", handler="inc")
+    graph.error_handler("catch_all", handler="inc")
+    graph.to(handler="inc", name="c")
+    assert graph["c"].after == ["b"]
+    assert graph["a"].on_error == "catch_a" and graph.on_error == "catch_all"
+    assert graph["catch_a"].after == [] and graph["catch_all"].after == []
