@@ -58,6 +58,8 @@ class Env:
     current_function: str = "*"
     objects: list[Any] = field(default_factory=list)
     observe: Callable[[str, float], None] | None = None  # per-step latency (metrics), when set
+    engine: str = "sync"
+    load_mode: str = "sync"  # passed to each step object's post_init(mode)
 
 
 def compile_graph(graph: FlowStep | RouterStep, env: Env) -> CompiledGraph:
@@ -68,9 +70,8 @@ def compile_graph(graph: FlowStep | RouterStep, env: Env) -> CompiledGraph:
         compiled = CompiledGraph([node], 0, None if node.is_async else [node.run], env.objects)
     else:
         compiled = _compile_flow(graph, env)
-    mode = "async" if getattr(graph, "engine", "") == "async" else "sync"
     for obj in env.objects:
-        call_post_init(obj, mode)
+        call_post_init(obj, env.load_mode or "sync")
     return compiled
 
 
@@ -164,7 +165,8 @@ def task_runner(step: TaskStep, env: Env) -> Runner:
         cls = lookup(step.class_name, env.namespaces, step.name, "class")
         obj = build_instance(cls, step.name, env.context, step.class_args)
         env.objects.append(obj)
-        target = getattr(obj, "do_event", None)
+        target = getattr(obj, "async_do_event", None) if env.engine == "async" else None
+        target = target if callable(target) else getattr(obj, "do_event", None)
         if callable(target):
             full = True
         else:
@@ -290,7 +292,18 @@ def _nested_runner(flow: FlowStep, env: Env) -> Runner:
     """A flow inside a flow runs as one step: its answer is the step's output."""
     from fnrun.graph.engines import run_async, run_sync
 
-    inner = _compile_flow(flow, Env(env.context, env.namespaces, env.queue_push, "*", env.objects))
+    inner = _compile_flow(
+        flow,
+        Env(
+            env.context,
+            env.namespaces,
+            env.queue_push,
+            "*",
+            env.objects,
+            engine=env.engine,
+            load_mode=env.load_mode,
+        ),
+    )
     if inner.has_async:
 
         async def run_nested_async(event: Event) -> Any:

@@ -58,6 +58,7 @@ class GraphContext:
         self.is_mock = is_mock
         self.server: Any = None
         self.verbose = False
+        self.stream_push: Any = None  # push(path, record): queues, tracking (set by the server)
 
     def get_param(self, key: str, default: Any = None) -> Any:
         """A server parameter (``fn.spec.parameters`` or ``to_mock_server(parameters=)``)."""

@@ -4,13 +4,15 @@ several, for ensembles) in its ``do_event(event)``; the default is the v2 ``Mode
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import inspect
+from typing import TYPE_CHECKING, Any
 
 from fnrun.errors import InvalidArgumentError, NotFoundError
 from fnrun.graph.resolve import build_instance, lookup
 
 if TYPE_CHECKING:
     from fnrun.graph.compile import Env, Runner
+    from fnrun.graph.event import Event
     from fnrun.model.graph import RouterStep
 
 
@@ -38,4 +40,19 @@ def router_runner(step: RouterStep, env: Env) -> Runner:
             f"router {step.name!r}: {cls.__name__} has no do_event()",
             field=f"graph.{step.name}.class_name",
         )
-    return router.do_event  # type: ignore[no-any-return]
+    if not any(getattr(r, "is_async", False) for r in routes.values()):
+        return router.do_event  # type: ignore[no-any-return]
+    return _async_router(router)
+
+
+def _async_router(router: Any) -> Runner:
+    """A router with async routes: its ``do_event_async`` (ensembles gather their routes), or
+    its ``do_event`` with the chosen route's coroutine awaited."""
+    own = getattr(router, "do_event_async", None)
+
+    async def run(event: Event) -> Any:
+        out = await own(event) if own is not None else router.do_event(event)
+        return await out if inspect.isawaitable(out) else out
+
+    run.is_async = True  # type: ignore[attr-defined]
+    return run

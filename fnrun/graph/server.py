@@ -40,6 +40,7 @@ class GraphServer:
         queue_push: Any = None,
         context: GraphContext | None = None,
         observe_step: Callable[[str, float], None] | None = None,
+        load_mode: str = "",
     ) -> None:
         if graph is None:
             raise InvalidArgumentError(
@@ -48,14 +49,21 @@ class GraphServer:
                 hint="call fn.set_topology('flow') or ('router') first",
             )
         self.graph = graph
-        self.engine = engine or (graph.engine if isinstance(graph, FlowStep) else "") or "sync"
+        self.engine = engine or graph.engine or "sync"
         self.verbose = verbose
         self.context = context or GraphContext(parameters=parameters, secrets=secrets)
         self.context.server = self
         self.context.verbose = verbose
         self.error_sink = error_sink
+        self.context.stream_push = queue_push
         env = Env(
-            self.context, list(namespaces or []), queue_push, current_function, observe=observe_step
+            self.context,
+            list(namespaces or []),
+            queue_push,
+            current_function,
+            observe=observe_step,
+            engine=self.engine,
+            load_mode=load_mode or "sync",
         )
         self.compiled: CompiledGraph = compile_graph(graph, env)
         if self.engine == "sync" and self.compiled.has_async:
@@ -126,6 +134,15 @@ class GraphServer:
         return Response(body=body, content_type="application/json", status_code=status)
 
     def close(self) -> None:
+        """Close the step objects that have ``close()`` (flushes tracking batches), then the
+        loop."""
+        for obj in self.compiled.objects:
+            closer = getattr(obj, "close", None)
+            if callable(closer):
+                try:
+                    closer()
+                except Exception as exc:
+                    self.context.logger.warning(f"closing {type(obj).__name__}: {exc}")
         if self._loop is not None:
             self._loop.close()
             self._loop = None

@@ -88,6 +88,7 @@ class RouterStep(TaskStep):
     kind_name: ClassVar[str] = "router"
     _schema_name = "router step"
     routes: dict[str, Any] = field(default_factory=dict)
+    engine: str = ""  # only for a router at the root (the router topology)
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -158,7 +158,7 @@ class ServingMixin:
         if topology == "flow":
             graph = FlowStep(engine=engine or "sync")
         else:
-            graph = RouterStep(class_name=class_name, class_args=class_args)
+            graph = RouterStep(class_name=class_name, class_args=class_args, engine=engine)
         self.spec.graph = graph
         return graph
 
@@ -203,6 +203,39 @@ class ServingMixin:
         if child_function:
             route.function = child_function
         return route
+
+    def set_tracking(
+        self,
+        stream_path: str,
+        batch: int | None = None,
+        sample: int | None = None,
+        enable_tracking: bool = True,
+    ) -> None:
+        """Push each model's requests, responses and latency to ``stream_path`` (in-memory in
+        the mock; ``kafka://host:port/topic`` when served): every ``sample``-th request, in
+        messages of ``batch`` records. ``enable_tracking=False`` turns it off."""
+        params = self.spec.parameters
+        for key in ("log_stream", "log_stream_batch", "log_stream_sample"):
+            params.pop(key, None)
+        self.spec.track_models = bool(enable_tracking)
+        if not enable_tracking:
+            return
+        if not stream_path:
+            raise InvalidArgumentError(
+                "set_tracking needs a stream_path",
+                field="stream_path",
+                hint="e.g. kafka://localhost:9092/model-monitoring",
+            )
+        for key, value in (("batch", batch), ("sample", sample)):
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise InvalidArgumentError(
+                    f"{key} must be a positive int, got {value!r}", field=key
+                )
+        params["log_stream"] = stream_path
+        if batch:
+            params["log_stream_batch"] = batch
+        if sample:
+            params["log_stream_sample"] = sample
 
     def add_child_function(
         self,
@@ -287,6 +320,7 @@ def graph_server_for(
         namespaces.append(vars(_code_module(fn.code, fn.spec.build.origin_filename)))
     graph = getattr(fn.spec, "graph", None) or _handler_graph(fn)
     params = {**getattr(fn.spec, "parameters", {}), **(parameters or {})}
+    kwargs.setdefault("load_mode", getattr(fn.spec, "load_mode", "") or "")
     return GraphServer(graph, namespaces, parameters=params, **kwargs)
 
 

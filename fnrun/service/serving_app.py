@@ -176,6 +176,7 @@ def build_app(fn: Any, verbose: bool = False, function: str = "") -> ServingApp:
     from fnrun.runtimes.serving import graph_server_for, serving_part
     from fnrun.stream.kafka import KafkaPusher, KafkaTrigger, triggers_of
 
+    _check_streams(fn)
     pusher = KafkaPusher()
     error_stream = (
         getattr(fn.spec, "error_stream", "") or getattr(fn.spec.graph, "error_stream", "")
@@ -203,7 +204,26 @@ def build_app(fn: Any, verbose: bool = False, function: str = "") -> ServingApp:
                 attrs.get("initialOffset", "earliest"),
             )
         )
-    return ServingApp(server, fn.metadata.name or "function", triggers, pusher.close, metrics)
+
+    def shutdown() -> None:
+        server.close()  # step objects first: they may still push (tracking batches)
+        pusher.close()
+
+    return ServingApp(server, fn.metadata.name or "function", triggers, shutdown, metrics)
+
+
+def _check_streams(fn: Any) -> None:
+    """Streams a served function writes to must be Kafka topics (the mock keeps them in
+    memory); fail at start rather than on every request."""
+    from fnrun.errors import InvalidArgumentError
+
+    tracking = (getattr(fn.spec, "parameters", None) or {}).get("log_stream", "")
+    if tracking and not str(tracking).startswith("kafka://"):
+        raise InvalidArgumentError(
+            f"tracking stream {tracking!r} is not a Kafka topic",
+            field="spec.parameters.log_stream",
+            hint="fn.set_tracking('kafka://host:port/topic') for a served function",
+        )
 
 
 def _queue_pusher(pusher: Any) -> Any:

@@ -7,6 +7,8 @@ An unknown model is a 404 that lists the models.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -84,15 +86,31 @@ class VotingEnsemble(ModelRouter):
         self.weights = dict(weights or {})
 
     def do_event(self, event: Any) -> Any:
+        single = self._single(event)
+        if single is not None:
+            return single
+        results = {name: _outputs(route(_branch(event))) for name, route in self.routes.items()}
+        return self._combined(event, results)
+
+    async def do_event_async(self, event: Any) -> Any:
+        """The same, with the models asked concurrently (some routes are async)."""
+        single = self._single(event)
+        if single is not None:
+            return await single if inspect.isawaitable(single) else single
+        names = list(self.routes)
+        outs = await asyncio.gather(*(_awaited(self.routes[n](_branch(event))) for n in names))
+        return self._combined(event, {n: _outputs(o) for n, o in zip(names, outs, strict=True)})
+
+    def _single(self, event: Any) -> Any:
+        """The answer when the request does not go to every model (one model, a listing)."""
         parts = [p for p in (event.path or "/").split("/") if p]
         if len(parts) >= 3 and parts[:2] == ["v2", "models"] and parts[2] in self.routes:
             return self.routes[parts[2]](event)
         if (event.method or "GET") == "GET" and not event.body:
             return super().do_event(event)
-        results = {}
-        for name, route in self.routes.items():
-            out = route(event.copy())
-            results[name] = list(getattr(out, "body", {}).get("outputs", []))
+        return None
+
+    def _combined(self, event: Any, results: dict[str, list[Any]]) -> Any:
         from fnrun.serving.protocol import response
 
         combined = self.combine(results)
@@ -116,6 +134,24 @@ class VotingEnsemble(ModelRouter):
                 score[value] = score.get(value, 0.0) + weight
             out.append(max(score, key=lambda v: (score[v], -row.index(v))))
         return out
+
+
+def _branch(event: Any) -> Any:
+    """A copy for one model: the event and its body dict are copied, their values shared
+    (models replace the body; they do not change the request in place)."""
+    new = event.copy(deep_body=False)
+    if type(new.body) is dict:
+        new.body = dict(new.body)
+    return new
+
+
+def _outputs(out: Any) -> list[Any]:
+    body = getattr(out, "body", None)
+    return list(body.get("outputs", [])) if isinstance(body, dict) else []
+
+
+async def _awaited(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
 
 
 def _detect(rows: list[tuple[Any, ...]]) -> str:

@@ -17,6 +17,8 @@ events, from ``body["operation"]``: ``infer``/``predict``, ``explain``, ``ready`
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,12 @@ class ModelNotReady(InvalidArgumentError):
     http_status = 408
 
 
+class ModelLoadError(InvalidArgumentError):
+    """``load()`` failed (HTTP 503 at the edge): the model cannot answer."""
+
+    http_status = 503
+
+
 class V2ModelServer:
     def __init__(
         self,
@@ -42,6 +50,10 @@ class V2ModelServer:
         protocol: str = "",
         input_path: str = "",
         result_path: str = "",
+        load_mode: str = "",
+        load_timeout: float = 600.0,
+        max_batch_size: int = 0,
+        max_wait_ms: float = 5.0,
         **class_args: Any,
     ) -> None:
         self.context = context
@@ -56,12 +68,69 @@ class V2ModelServer:
         self.labels: dict[str, str] = {}
         self.inputs: list[dict[str, Any]] = []
         self.outputs: list[dict[str, Any]] = []
+        if load_mode not in ("", "sync", "async"):
+            raise InvalidArgumentError(
+                f"unknown load_mode {load_mode!r}", field="load_mode", hint="use sync or async"
+            )
+        self.load_mode = load_mode
+        self.load_timeout = load_timeout
+        self._loaded = threading.Event()
+        self._load_error: BaseException | None = None
+        self.tracker: Any = None
+        self.max_batch_size = int(max_batch_size or 0)
+        self.max_wait_ms = float(max_wait_ms)
+        # The async engine calls this instead of do_event (None: do_event serves every engine).
+        self.async_do_event: Any = self._batched_event if self.max_batch_size > 1 else None
+        self._batcher: Any = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def post_init(self, mode: str = "sync") -> None:
-        if not self.ready:
+        """Load the model: now, or in a background thread when the load mode is async (the
+        model's own ``load_mode``, else the server's)."""
+        from fnrun.serving.tracking import tracker_for
+
+        self.tracker = tracker_for(self)
+        if self.ready:
+            self._loaded.set()
+            return
+        if (self.load_mode or mode) == "async":
+            threading.Thread(target=self._load, name=f"load-{self.name}", daemon=True).start()
+        else:
+            self._load()
+            if self._load_error is not None:
+                raise self._load_error
+
+    def close(self) -> None:
+        """At shutdown: send what tracking still holds."""
+        if self.tracker is not None:
+            self.tracker.flush()
+
+    def _load(self) -> None:
+        try:
             self.load()
             self.ready = True
+        except Exception as exc:
+            self._load_error = exc
+            logger = getattr(self.context, "logger", None)
+            if logger is not None:
+                logger.error(f"model {self.name!r} failed to load: {exc}")
+        finally:
+            self._loaded.set()
+
+    def _check_ready(self, event: Any, wait: bool) -> None:
+        """Raise while the model cannot answer; stream events wait for a background load."""
+        if self.ready:
+            return
+        if wait and _is_stream(event):
+            self._loaded.wait(self.load_timeout)
+        if self._load_error is not None:
+            raise ModelLoadError(
+                f"model {self.name!r} failed to load: {self._load_error}",
+                field="model_path",
+                hint="fix the model or its load(); the server log has the details",
+            )
+        if not self.ready:
+            raise ModelNotReady(f"model {self.name!r} is still loading", field="ready")
 
     def load(self) -> None:
         """Load ``self.model`` (override); ``get_model()`` finds the file."""
@@ -120,15 +189,14 @@ class V2ModelServer:
     def do_event(self, event: Any, *args: Any) -> Any:
         operation = operation_of(event)
         if operation == "ready":
-            if not self.ready:
-                raise ModelNotReady(f"model {self.name!r} is not ready yet", field="ready")
+            self._check_ready(event, wait=False)
             event.body = {"name": self.name, "ready": True}
             return event
         if operation == "" and (event.method or "GET") == "GET":
             event.body = self.metadata()
             return event
         if not self.ready:
-            raise ModelNotReady(f"model {self.name!r} is still loading", field="ready")
+            self._check_ready(event, wait=True)
         if operation in ("infer", "predict", ""):
             event.body = self._infer(event, "infer")
             return event
@@ -151,16 +219,65 @@ class V2ModelServer:
         return event
 
     def _infer(self, event: Any, operation: str) -> Any:
-        body = event.body if isinstance(event.body, dict) else {"inputs": event.body}
+        start = time.perf_counter()
+        request, tensor = self._request(event, operation)
+        try:
+            outputs = self.predict(request) if operation == "infer" else self.explain(request)
+        except Exception as exc:
+            if self.tracker is not None:
+                self.tracker.error(request, operation, exc)
+            raise
+        return self._respond(event, request, operation, _plain(outputs), tensor, start)
+
+    def _request(self, event: Any, operation: str) -> tuple[dict[str, Any], bool]:
+        body = event.body if type(event.body) is dict else {"inputs": event.body}
         tensor = protocol.is_tensor_request(body)
         request = (
             {**body, "inputs": protocol.rows_from_tensor(body["inputs"][0])} if tensor else body
         )
         request = self.preprocess(request, operation)
         self.validate(request, operation)
-        outputs = self.predict(request) if operation == "infer" else self.explain(request)
-        result = protocol.response(event.id, self.name, self.version, _plain(outputs), tensor)
-        return self.postprocess(result)
+        return request, tensor
+
+    def _respond(
+        self,
+        event: Any,
+        request: dict[str, Any],
+        operation: str,
+        outputs: Any,
+        tensor: bool,
+        start: float,
+    ) -> Any:
+        result = self.postprocess(
+            protocol.response(event.id, self.name, self.version, outputs, tensor)
+        )
+        if self.tracker is not None:
+            self.tracker.record(request, operation, result, time.perf_counter() - start)
+        return result
+
+    async def _batched_event(self, event: Any) -> Any:
+        """``do_event`` on the async engine: infer requests join a batch; the rest pass."""
+        operation = operation_of(event)
+        if operation not in ("infer", "predict", "") or (
+            operation == "" and (event.method or "GET") == "GET"
+        ):
+            return self.do_event(event)
+        if not self.ready:
+            self._check_ready(event, wait=True)
+        start = time.perf_counter()
+        request, tensor = self._request(event, "infer")
+        if self._batcher is None:
+            from fnrun.serving.batching import Batcher
+
+            self._batcher = Batcher(self.predict, self.max_batch_size, self.max_wait_ms, self.name)
+        try:
+            outputs = await self._batcher.submit(request)
+        except Exception as exc:
+            if self.tracker is not None:
+                self.tracker.error(request, "infer", exc)
+            raise
+        event.body = self._respond(event, request, "infer", outputs, tensor, start)
+        return event
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -210,6 +327,13 @@ def operation_of(event: Any) -> str:
     if isinstance(event.body, dict) and "operation" in event.body:
         return str(event.body["operation"])
     return parts[-1] if parts and parts[-1] in _BUILTIN_OPS else ("infer" if event.body else "")
+
+
+def _is_stream(event: Any) -> bool:
+    """An event from a stream trigger (Kafka, a queue) rather than an HTTP request."""
+    trigger = getattr(event, "trigger", None)
+    kind = trigger.get("kind", "") if isinstance(trigger, dict) else getattr(trigger, "kind", "")
+    return bool(kind) and kind != "http"
 
 
 def _plain(value: Any) -> Any:
