@@ -200,6 +200,19 @@ def wrap(
     """Adapt ``target`` to ``run(event) -> event | None``."""
     if is_async:
         return _async_wrap(target, full, input_path, result_path)
+    if full and (input_path or result_path):
+
+        def run_event_paths(event: Event) -> Any:
+            whole = event.body
+            event.body = get_path(whole, input_path) if input_path else whole
+            result = target(event)
+            if result is None:
+                return None
+            out = result.body if _is_event(result) else result
+            event.body = set_path(whole, result_path, out) if result_path else out
+            return event
+
+        return run_event_paths
     if full:
 
         def run_event(event: Event) -> Any:
@@ -268,13 +281,18 @@ def _async_wrap(
     target: Callable[..., Any], full: bool, input_path: str, result_path: str
 ) -> Runner:
     async def run(event: Event) -> Any:
-        value = event if full else (get_path(event.body, input_path) if input_path else event.body)
-        result = await target(value)
+        whole = event.body
+        value = get_path(whole, input_path) if input_path else whole
+        if full:
+            event.body = value
+        result = await target(event if full else value)
         if result is None:
             return None
         if full and _is_event(result):
-            return result
-        event.body = set_path(event.body, result_path, result) if result_path else result
+            if not input_path and not result_path:
+                return result
+            result = result.body
+        event.body = set_path(whole, result_path, result) if result_path else result
         return event
 
     run.is_async = True  # type: ignore[attr-defined]

@@ -29,6 +29,24 @@ def _v2_model_server() -> Any:
     return V2ModelServer
 
 
+def _remote_step() -> Any:
+    from fnrun.serving.remote import RemoteStep
+
+    return RemoteStep
+
+
+def _batch_http() -> Any:
+    from fnrun.serving.remote import BatchHttpRequests
+
+    return BatchHttpRequests
+
+
+def _parallel_run() -> Any:
+    from fnrun.serving.parallel import ParallelRun
+
+    return ParallelRun
+
+
 # Built-in step classes by short name and by their MLRun names (imported when first used).
 BUILTINS: dict[str, Callable[[], Any]] = {
     name: factory
@@ -43,6 +61,22 @@ BUILTINS: dict[str, Callable[[], Any]] = {
             ),
         ),
         (_v2_model_server, ("V2ModelServer", "mlrun.serving.V2ModelServer")),
+        (
+            _remote_step,
+            ("RemoteStep", "mlrun.serving.remote.RemoteStep", "fnrun.serving.RemoteStep"),
+        ),
+        (
+            _batch_http,
+            (
+                "BatchHttpRequests",
+                "mlrun.serving.remote.BatchHttpRequests",
+                "fnrun.serving.BatchHttpRequests",
+            ),
+        ),
+        (
+            _parallel_run,
+            ("ParallelRun", "mlrun.serving.routers.ParallelRun", "fnrun.serving.ParallelRun"),
+        ),
         (
             _voting_ensemble,
             (

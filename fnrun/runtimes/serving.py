@@ -174,13 +174,8 @@ class ServingMixin:
         **class_args: Any,
     ) -> Any:
         """Add a model route (``key`` may be ``name:version``) to the router topology, or to the
-        router step ``router_step`` inside a flow."""
-        if model_url:
-            raise InvalidArgumentError(
-                "remote models (model_url=) are not supported yet",
-                field="model_url",
-                hint="serve the model class locally",
-            )
+        router step ``router_step`` inside a flow. ``model_url`` routes to a model served
+        elsewhere (a ``RemoteStep`` posting to ``<model_url>/<operation>``)."""
         graph = self.spec.graph
         if graph is None:
             graph = self.set_topology("router")
@@ -192,6 +187,15 @@ class ServingMixin:
                 "add_model needs a router",
                 field="router_step",
                 hint="set_topology('router') or pass router_step= of a router step in the flow",
+            )
+        if model_url:  # a model served elsewhere: forward the operation to its URL
+            class_name, class_args = (
+                "RemoteStep",
+                {
+                    **class_args,
+                    "url": model_url,
+                    "operation_path": True,
+                },
             )
         class_name = class_name or self.spec.default_class
         if not class_name and not handler:

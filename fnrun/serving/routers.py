@@ -89,7 +89,7 @@ class VotingEnsemble(ModelRouter):
         single = self._single(event)
         if single is not None:
             return single
-        results = {name: _outputs(route(_branch(event))) for name, route in self.routes.items()}
+        results = {name: _outputs(route(branch(event))) for name, route in self.routes.items()}
         return self._combined(event, results)
 
     async def do_event_async(self, event: Any) -> Any:
@@ -98,7 +98,7 @@ class VotingEnsemble(ModelRouter):
         if single is not None:
             return await single if inspect.isawaitable(single) else single
         names = list(self.routes)
-        outs = await asyncio.gather(*(_awaited(self.routes[n](_branch(event))) for n in names))
+        outs = await asyncio.gather(*(_awaited(self.routes[n](branch(event))) for n in names))
         return self._combined(event, {n: _outputs(o) for n, o in zip(names, outs, strict=True)})
 
     def _single(self, event: Any) -> Any:
@@ -136,7 +136,7 @@ class VotingEnsemble(ModelRouter):
         return out
 
 
-def _branch(event: Any) -> Any:
+def branch(event: Any) -> Any:
     """A copy for one model: the event and its body dict are copied, their values shared
     (models replace the body; they do not change the request in place)."""
     new = event.copy(deep_body=False)
