@@ -188,6 +188,13 @@ class ServingMixin:
                 field="router_step",
                 hint="set_topology('router') or pass router_step= of a router step in the flow",
             )
+        if model_url and (class_name or handler or model_path):
+            raise InvalidArgumentError(
+                f"model {key!r}: model_url= serves the model elsewhere; it takes no "
+                "class_name, handler or model_path",
+                field="model_url",
+                hint="pass either model_url= or a local model class",
+            )
         if model_url:  # a model served elsewhere: forward the operation to its URL
             class_name, class_args = (
                 "RemoteStep",

@@ -84,7 +84,7 @@ def test_add_model_errors() -> None:
     fn = fnrun.new_function("s", kind="serving")
     with pytest.raises(fnrun.InvalidArgumentError, match="needs class_name"):
         fn.add_model("m", model_path="x")  # type: ignore[attr-defined]
-    with pytest.raises(fnrun.InvalidArgumentError, match="model_url"):
+    with pytest.raises(fnrun.InvalidArgumentError, match="model_url= serves the model elsewhere"):
         fn.add_model("m", class_name="A", model_url="http://x")  # type: ignore[attr-defined]
     flow = fnrun.new_function("f", kind="serving")
     flow.set_topology("flow")  # type: ignore[attr-defined]
