@@ -1,67 +1,31 @@
-"""Serving-graph throughput and latency through the mock server, next to plain Python.
+"""Serving-graph throughput and latency through the mock server, next to plain Python and,
+when available, MLRun's mock server running the same graphs.
 
-    python benchmarks/graph.py [--events 20000] [--inflight 200]
+    python benchmarks/graph.py [--events 20000] [--inflight 200] [--mlrun-python PATH]
 
 Rows: plain calls of the same functions (the floor); ``server.test`` through a 1-step and a
-5-step sync flow; a 5-step async flow (sequential, and with many requests in flight through
-``test_async``). Events/s are medians over 5 rounds; latencies are per-event percentiles.
-When ``mlrun`` is importable, its mock server runs the same graphs side by side.
+5-step sync flow; a 5-step async flow (one request at a time, and many in flight through
+``test_async``); a router with one V2ModelServer (``infer``); a VotingEnsemble of 3 models.
+Events/s are medians over 5 rounds; latencies are per-event percentiles.
+
+MLRun pins its own dependencies, so it runs in a virtualenv of its own: ``--mlrun-python``
+(or ``FNRUN_BENCH_MLRUN_PYTHON``) names that virtualenv's python, which runs
+``mlrun_graph.py`` for the same rows; with neither, MLRun is measured only when ``mlrun`` is
+importable here. The ``x mlrun`` column is fnrun's events/s over MLRun's.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import statistics
-import time
-from collections.abc import Callable
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
-
-def inc(x: dict[str, Any]) -> dict[str, Any]:
-    x["n"] = x.get("n", 0) + 1
-    return x
-
-
-async def ainc(x: dict[str, Any]) -> dict[str, Any]:
-    x["n"] = x.get("n", 0) + 1
-    return x
-
-
-def _rate(work: Callable[[], Any], events: int, rounds: int = 5) -> tuple[float, float, float]:
-    """(median events/s, p50 us, p99 us), after a warm-up."""
-    for _ in range(min(events, 2000)):
-        work()
-    rates, lat = [], []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(events):
-            t0 = time.perf_counter()
-            work()
-            lat.append(time.perf_counter() - t0)
-        rates.append(events / (time.perf_counter() - start))
-    lat.sort()
-    return statistics.median(rates), lat[len(lat) // 2] * 1e6, lat[int(len(lat) * 0.99)] * 1e6
-
-
-def _rate_async(
-    server: Any, events: int, inflight: int, rounds: int = 5
-) -> tuple[float, float, float]:
-    async def one(lat: list[float]) -> None:
-        t0 = time.perf_counter()
-        await server.test_async(body={"n": 0})
-        lat.append(time.perf_counter() - t0)
-
-    async def round_(lat: list[float]) -> float:
-        start = time.perf_counter()
-        for offset in range(0, events, inflight):
-            await asyncio.gather(*(one(lat) for _ in range(min(inflight, events - offset))))
-        return events / (time.perf_counter() - start)
-
-    lat: list[float] = []
-    rates = [asyncio.run(round_(lat)) for _ in range(rounds)]
-    lat.sort()
-    return statistics.median(rates), lat[len(lat) // 2] * 1e6, lat[int(len(lat) * 0.99)] * 1e6
+from _timing import Row, ainc, inc, rate, rate_async, total  # noqa: F401 - ainc is found by name
 
 
 def _fnrun_server(steps: int, engine: str, handler: str) -> Any:
@@ -80,7 +44,7 @@ def _model_servers() -> tuple[Any, Any]:
 
     class Model(V2ModelServer):
         def predict(self, request: dict[str, Any]) -> Any:
-            return [sum(row) for row in request["inputs"]]
+            return total(request)
 
     namespace = {"Model": Model}
     single = fnrun.new_function("router", kind="serving")
@@ -91,75 +55,80 @@ def _model_servers() -> tuple[Any, Any]:
         ensemble.add_model(f"m{i}", class_name="Model", model=True)  # type: ignore[attr-defined]
     return (
         single.to_mock_server(namespace=namespace),  # type: ignore[attr-defined]
-        ensemble.to_mock_server(namespace=namespace),
-    )  # type: ignore[attr-defined]
+        ensemble.to_mock_server(namespace=namespace),  # type: ignore[attr-defined]
+    )
 
 
-def _mlrun_server(steps: int, engine: str) -> Any | None:
-    try:
-        import mlrun
-    except ImportError:
-        return None
-    fn = mlrun.new_function("bench", kind="serving")
-    graph = fn.set_topology("flow", engine=engine)
-    for i in range(steps):
-        graph.to(handler="inc", name=f"s{i}")
-    return fn.to_mock_server(namespace=globals())
+def _fnrun_rows(n: int, inflight: int) -> dict[str, Row]:
+    rows: dict[str, Row] = {}
+    for steps in (1, 5):
+        server = _fnrun_server(steps, "sync", "inc")
+        assert server.test(body={"n": 0}) == {"n": steps}
+        rows[f"sync, {steps} step(s)"] = rate(lambda s=server: s.test(body={"n": 0}), n)
+    server = _fnrun_server(5, "async", "ainc")
+    rows["async, 5 steps, 1 in flight"] = rate(lambda: server.test(body={"n": 0}), n // 4)
+    rows[f"async, 5 steps, {inflight} in flight"] = rate_async(
+        lambda: server.test_async(body={"n": 0}), n, inflight
+    )
+    router, ensemble = _model_servers()
+    assert router.test("/v2/models/m1/infer", body={"inputs": [[1, 2, 3]]})["outputs"] == [6]
+    rows["router + 1 model, infer"] = rate(
+        lambda: router.test("/v2/models/m1/infer", body={"inputs": [[1, 2, 3]]}), n
+    )
+    assert ensemble.test("/", body={"inputs": [[1, 2, 3]]})["outputs"] == [6]
+    rows["VotingEnsemble of 3 models"] = rate(
+        lambda: ensemble.test("/", body={"inputs": [[1, 2, 3]]}), n // 2
+    )
+    return rows
+
+
+def _mlrun_rows(python: str, n: int) -> tuple[str, dict[str, Row]]:
+    script = Path(__file__).with_name("mlrun_graph.py")
+    out = subprocess.run(
+        [python, str(script), "--events", str(max(n // 4, 1000))],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode != 0 or not lines:
+        print(f"MLRun rows skipped: {python} failed:\n{out.stderr[-2000:]}", file=sys.stderr)
+        return "", {}
+    data = json.loads(lines[-1])
+    return str(data["version"]), {k: tuple(v) for k, v in data["rows"].items()}  # type: ignore[misc]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--inflight", type=int, default=200)
+    parser.add_argument("--mlrun-python", default=os.environ.get("FNRUN_BENCH_MLRUN_PYTHON", ""))
     args = parser.parse_args()
     n = args.events
-    rows: list[tuple[str, tuple[float, float, float]]] = [
-        ("plain call, 1 function", _rate(lambda: inc({"n": 0}), n)),
-        ("plain call, 5 functions", _rate(lambda: inc(inc(inc(inc(inc({"n": 0}))))), n)),
-    ]
-    for steps in (1, 5):
-        server = _fnrun_server(steps, "sync", "inc")
-        assert server.test(body={"n": 0}) == {"n": steps}
-        rows.append(
-            (f"fnrun sync, {steps} step(s)", _rate(lambda s=server: s.test(body={"n": 0}), n))
-        )
-    server = _fnrun_server(5, "async", "ainc")
-    rows.append(
-        (
-            "fnrun async, 5 steps, 1 in flight",
-            _rate(lambda: server.test(body={"n": 0}), max(n // 4, 1000)),
-        )
+    floor = {
+        "plain call, 1 function": rate(lambda: inc({"n": 0}), n),
+        "plain call, 5 functions": rate(lambda: inc(inc(inc(inc(inc({"n": 0}))))), n),
+        "plain call, model predict": rate(lambda: total({"inputs": [[1, 2, 3]]}), n),
+    }
+    ours = _fnrun_rows(n, args.inflight)
+    python = args.mlrun_python or (
+        sys.executable if importlib.util.find_spec("mlrun") is not None else ""
     )
-    rows.append(
-        (f"fnrun async, 5 steps, {args.inflight} in flight", _rate_async(server, n, args.inflight))
+    version, theirs = _mlrun_rows(python, n) if python else ("", {})
+    mlrun_label = f"mlrun {version}" if version else "mlrun (not run)"
+    print(
+        f"{'case':<36} {'fnrun ev/s':>11} {'p50 us':>7} {'p99 us':>7}"
+        f" {mlrun_label + ' ev/s':>18} {'p50 us':>7} {'x mlrun':>8}"
     )
-    router, ensemble = _model_servers()
-    body = {"inputs": [[1, 2, 3]]}
-    assert router.test("/v2/models/m1/infer", body=body)["outputs"] == [6]
-    rows.append(
-        (
-            "fnrun router + 1 model, infer",
-            _rate(lambda: router.test("/v2/models/m1/infer", body={"inputs": [[1, 2, 3]]}), n),
-        )
-    )
-    rows.append(
-        (
-            "fnrun VotingEnsemble of 3 models",
-            _rate(lambda: ensemble.test("/", body={"inputs": [[1, 2, 3]]}), n // 2),
-        )
-    )
-    for steps, engine in ((1, "sync"), (5, "sync"), (5, "async")):
-        other = _mlrun_server(steps, engine)
-        if other is not None:
-            rows.append(
-                (
-                    f"mlrun {engine}, {steps} step(s)",
-                    _rate(lambda s=other: s.test(body={"n": 0}), max(n // 10, 1000)),
-                )
-            )
-    print(f"{'case':<38} {'events/s':>10} {'p50 us':>8} {'p99 us':>8}")
-    for label, (rate, p50, p99) in rows:
-        print(f"{label:<38} {rate:>10.0f} {p50:>8.1f} {p99:>8.1f}")
+    for label, (r, p50, p99) in floor.items():
+        print(f"{label:<36} {r:>11.0f} {p50:>7.1f} {p99:>7.1f}")
+    for label, (r, p50, p99) in ours.items():
+        line = f"{label:<36} {r:>11.0f} {p50:>7.1f} {p99:>7.1f}"
+        if label in theirs:
+            other, other_p50, _ = theirs[label]
+            line += f" {other:>18.0f} {other_p50:>7.1f} {r / other:>7.1f}x"
+        print(line)
 
 
 if __name__ == "__main__":

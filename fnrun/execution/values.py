@@ -10,8 +10,17 @@ from fnrun.errors import InvalidArgumentError
 _SCALARS = (int, float, str, bool, type(None))
 
 
+_PLAIN_TYPES = frozenset({int, float, str, bool, type(None)})
+
+
 def to_plain(value: Any) -> Any:
     """Plain JSON-ready form: numpy scalars -> ``.item()``, arrays -> lists, tuples -> lists."""
+    if type(value) is list:
+        for item in value:
+            if type(item) not in _PLAIN_TYPES:
+                break
+        else:
+            return value  # the common case (a list of numbers or labels) is already plain
     module = type(value).__module__
     if (module == "numpy" or module.startswith("numpy.")) and hasattr(value, "tolist"):
         return value.tolist()

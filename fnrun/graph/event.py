@@ -57,19 +57,20 @@ class Event:
     def copy(self, deep_body: bool = True) -> Event:
         """An independent copy (the body deep-copied) for another branch."""
         new = Event.__new__(Event)
-        for slot in _COPIED:
-            setattr(new, slot, getattr(self, slot))
-        new.__dict__.update({k: copy.copy(v) for k, v in self.__dict__.items()})
+        new.body = copy.deepcopy(self.body) if deep_body else self.body
+        new.content_type = self.content_type
         new.headers = dict(self.headers)
-        if deep_body:
-            new.body = copy.deepcopy(self.body)
+        new.id = self.id
+        new.method = self.method
+        new.path = self.path
+        new.trigger = self.trigger
+        extra = self.__dict__
+        if extra:
+            new.__dict__.update({k: copy.copy(v) for k, v in extra.items()})
         return new
 
     def __repr__(self) -> str:
         return f"Event(id={self.id!r}, path={self.path!r}, body={self.body!r})"
-
-
-_COPIED = [s for s in Event.__slots__ if s != "__dict__"]
 
 
 def get_path(body: Any, path: str) -> Any:

@@ -8,6 +8,7 @@ Row lists: ``{"inputs": [[...], ...]}`` -> ``{"id", "model_name", "model_version
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,5 +71,20 @@ def response(event_id: Any, model: str, version: str, outputs: Any, tensor: bool
         body["outputs"] = [tensor_output("output-0", outputs)]
     else:
         body["outputs"] = outputs
-        body["timestamp"] = datetime.now(UTC).isoformat()
+        body["timestamp"] = timestamp()
     return body
+
+
+_second = -1  # the last whole second seen
+_prefix = ""  # its ISO text up to the microseconds
+
+
+def timestamp() -> str:
+    """Now in ISO 8601 UTC with microseconds (``datetime.isoformat`` form), formatting the
+    date part once per second: this runs for every inference response."""
+    global _second, _prefix
+    second, micros = divmod(time.time_ns() // 1000, 1_000_000)
+    if second != _second:
+        _prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        _second = second
+    return _prefix + "%06d+00:00" % micros  # noqa: UP031 - %-format is the fastest here

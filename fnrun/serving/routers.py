@@ -26,13 +26,22 @@ class ModelRouter:
         self.context = context
         self.name = name
         self.routes = dict(routes or {})
+        self._by_path: dict[str, Callable[[Any], Any]] = {}  # v2 paths seen -> their route
 
     def do_event(self, event: Any) -> Any:
-        parts = [p for p in (event.path or "/").split("/") if p]
+        path = event.path or "/"
+        route = self._by_path.get(path)
+        if route is not None:
+            return route(event)
+        parts = [p for p in path.split("/") if p]
         if (event.method or "GET") == "GET" and parts in ([], ["v2", "models"]) and not event.body:
             event.body = {"models": sorted(self.routes)}
             return event
-        return self.routes[self.select(parts, event)](event)
+        name = self.select(parts, event)
+        route = self.routes[name]
+        if len(parts) >= 3 and parts[:2] == ["v2", "models"] and len(self._by_path) < 4096:
+            self._by_path[path] = route  # the path alone decided: remember it
+        return route(event)
 
     def select(self, parts: list[str], event: Any) -> str:
         name = ""
@@ -119,20 +128,31 @@ class VotingEnsemble(ModelRouter):
 
     def combine(self, results: dict[str, list[Any]]) -> list[Any]:
         names = list(results)
-        rows = list(zip(*(results[n] for n in names), strict=True))
-        kind = self.vote_type or _detect(rows)
+        columns = [results[n] for n in names]
+        if len({len(c) for c in columns}) > 1:
+            raise ValueError(
+                f"models answered different numbers of rows: "
+                f"{ {n: len(results[n]) for n in names} }"
+            )
+        kind = self.vote_type or _detect(columns)
         weights = [float(self.weights.get(n, 1.0)) for n in names]
         if kind == "regression":
             total = sum(weights)
             return [
-                sum(w * float(v) for w, v in zip(weights, row, strict=True)) / total for row in rows
+                sum(w * float(v) for w, v in zip(weights, row, strict=True)) / total
+                for row in zip(*columns, strict=True)
             ]
         out = []
-        for row in rows:
+        for row in zip(*columns, strict=True):
+            first = row[0]
+            if row.count(first) == len(row):  # every model agrees
+                out.append(first)
+                continue
             score: dict[Any, float] = {}
             for weight, value in zip(weights, row, strict=True):
                 score[value] = score.get(value, 0.0) + weight
-            out.append(max(score, key=lambda v: (score[v], -row.index(v))))
+            best = max(score.values())
+            out.append(next(v for v in row if score[v] == best))  # ties: the first route's
         return out
 
 
@@ -154,6 +174,7 @@ async def _awaited(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
-def _detect(rows: list[tuple[Any, ...]]) -> str:
-    labels = all(isinstance(v, str | bool | int) for row in rows for v in row)
-    return "classification" if labels else "regression"
+def _detect(columns: list[list[Any]]) -> str:
+    """Labels (ints, strings, bools) vote; anything else (floats) is averaged."""
+    types = {type(v) for column in columns for v in column}
+    return "classification" if types <= {str, bool, int} else "regression"

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fnrun.errors import InvalidArgumentError, NotFoundError
+from fnrun.execution.values import to_plain
 from fnrun.serving import protocol
 
 _BUILTIN_OPS = ("infer", "predict", "explain", "ready", "")
@@ -231,7 +232,8 @@ class V2ModelServer:
 
     def _request(self, event: Any, operation: str) -> tuple[dict[str, Any], bool]:
         body = event.body if type(event.body) is dict else {"inputs": event.body}
-        tensor = protocol.is_tensor_request(body)
+        inputs = body.get("inputs")
+        tensor = type(inputs) is list and bool(inputs) and protocol.is_tensor_request(body)
         request = (
             {**body, "inputs": protocol.rows_from_tensor(body["inputs"][0])} if tensor else body
         )
@@ -318,15 +320,26 @@ class V2ModelServer:
 def operation_of(event: Any) -> str:
     """``infer`` from ``/v2/models/m/infer`` or ``/v2/models/m/versions/1/infer``; stream events
     may name it in ``body["operation"]``."""
-    parts = [p for p in (event.path or "/").split("/") if p]
+    path = event.path or "/"
+    known = _PATH_OPS.get(path)
+    if known is not None:
+        return known
+    parts = [p for p in path.split("/") if p]
     if len(parts) >= 3 and parts[0] == "v2" and parts[1] == "models":
         rest = parts[3:]
         if len(rest) >= 2 and rest[0] == "versions":
             rest = rest[2:]
-        return rest[0] if rest else ""
+        operation = rest[0] if rest else ""
+        if len(_PATH_OPS) < _PATH_CACHE_SIZE:
+            _PATH_OPS[path] = operation  # the path alone decides: remember it
+        return operation
     if isinstance(event.body, dict) and "operation" in event.body:
         return str(event.body["operation"])
     return parts[-1] if parts and parts[-1] in _BUILTIN_OPS else ("infer" if event.body else "")
+
+
+_PATH_CACHE_SIZE = 4096
+_PATH_OPS: dict[str, str] = {}
 
 
 def _is_stream(event: Any) -> bool:
@@ -336,7 +349,4 @@ def _is_stream(event: Any) -> bool:
     return bool(kind) and kind != "http"
 
 
-def _plain(value: Any) -> Any:
-    from fnrun.execution.values import to_plain
-
-    return to_plain(value)
+_plain = to_plain

@@ -90,3 +90,16 @@ def test_add_model_errors() -> None:
     flow.set_topology("flow")  # type: ignore[attr-defined]
     with pytest.raises(fnrun.InvalidArgumentError, match="add_model needs a router"):
         flow.add_model("m", class_name="A")  # type: ignore[attr-defined]
+
+
+def test_response_timestamps_are_iso_utc_and_current() -> None:
+    from datetime import UTC, datetime
+
+    from fnrun.serving.protocol import timestamp
+
+    before = datetime.now(UTC)
+    stamps = [timestamp() for _ in range(3)]
+    after = datetime.now(UTC)
+    for stamp in stamps:
+        when = datetime.fromisoformat(stamp)
+        assert before <= when <= after and stamp.endswith("+00:00") and len(stamp) == 32
