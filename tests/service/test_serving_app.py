@@ -118,3 +118,37 @@ def test_per_model_latency_in_metrics() -> None:
     text = _call(app, "GET", "/metrics").text
     assert 'fnrun_step_seconds_count{function="models",step="a"} 1' in text
     assert 'fnrun_step_seconds_count{function="models",step="b"} 2' in text
+
+
+def test_concurrent_http_requests_are_batched_on_the_async_engine() -> None:
+    from tests.serving.test_model_features import CountingModel
+
+    fn = fnrun.new_function("batched", kind="serving")
+    fn.set_topology("router", engine="async")  # type: ignore[attr-defined]
+    fn.add_model(  # type: ignore[attr-defined]
+        "m",
+        class_name="tests.serving.test_model_features.CountingModel",
+        max_batch_size=5,
+        max_wait_ms=200,
+    )
+    app = build_app(fn)
+
+    async def go() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await asyncio.gather(
+                *(client.post("/v2/models/m/infer", json={"inputs": [[i]]}) for i in range(10))
+            )
+
+    answers = asyncio.run(go())
+    assert [r.json()["outputs"] for r in answers] == [[i * 10] for i in range(10)]
+    model = next(o for o in app.server.compiled.objects if isinstance(o, CountingModel))
+    assert model.calls == [5, 5]
+
+
+def test_a_served_function_needs_a_kafka_tracking_stream() -> None:
+    fn = fnrun.new_function("tracked", kind="serving")
+    fn.add_model("m", class_name=f"{__name__}.Echo")  # type: ignore[attr-defined]
+    fn.set_tracking("monitoring")  # type: ignore[attr-defined]
+    with pytest.raises(fnrun.InvalidArgumentError, match="'monitoring' is not a Kafka topic"):
+        build_app(fn)

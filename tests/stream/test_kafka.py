@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import fnrun
+import fnrun.serving
 from fnrun.service.serving_app import build_app
 from fnrun.stream.kafka import CONSUMER_DEFAULTS, KafkaTrigger, parse_kafka_url
 from tests.conftest import require_service
@@ -142,3 +143,35 @@ def test_kafka_urls_and_trigger_spec() -> None:
             "initialOffset": "earliest",
         },
     }
+
+
+class SlowLoading(fnrun.serving.V2ModelServer):
+    def load(self) -> None:
+        time.sleep(1.5)
+        self.model = 10
+
+    def predict(self, request: dict[str, Any]) -> Any:
+        return [row[0] * self.model for row in request["inputs"]]
+
+
+def test_stream_events_wait_for_a_background_load_and_tracking_goes_to_kafka(
+    broker: str,
+) -> None:
+    source, tracking = _topic("requests"), _topic("tracking")
+    fn = fnrun.new_function("monitored", kind="serving")
+    fn.add_model("m", class_name=f"{__name__}.SlowLoading", load_mode="async")  # type: ignore[attr-defined]
+    fn.set_tracking(f"kafka://{broker}/{tracking}", batch=2)  # type: ignore[attr-defined]
+    fn.add_kafka_trigger(broker, source, consumer_group=_topic("g"))  # type: ignore[attr-defined]
+    app = build_app(fn)
+    app.start_triggers()
+    try:
+        _produce(broker, source, [{"inputs": [[i]]} for i in range(3)], key=b"k")
+        trigger = app.triggers[0]
+        _wait(lambda: trigger.processed == 3)
+    finally:
+        app.stop_triggers()  # shutdown sends the partial tracking batch
+    assert trigger.failed == 0  # nothing was refused while the model loaded
+    messages = _consume(broker, tracking, 2)
+    rows = [row for message in messages for row in message["values"]]
+    assert sorted(row[2]["outputs"][0] for row in rows) == [0, 10, 20]
+    assert {m["model"] for m in messages} == {"m"}
