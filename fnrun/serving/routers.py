@@ -1,6 +1,6 @@
 """ModelRouter: the v2 protocol paths over a set of model routes.
 
-``GET /`` or ``GET /v2/models/`` lists the models; ``/v2/models/<m>[/versions/<v>]/<op>`` goes
+``GET /`` or ``GET /v2/models/`` lists the models, ``GET /v2/health`` answers ok; ``/v2/models/<m>[/versions/<v>]/<op>`` goes
 to route ``m:v`` (or ``m``); stream events name ``body["model"]``; a single route takes all.
 An unknown model is a 404 that lists the models.
 """
@@ -34,9 +34,13 @@ class ModelRouter:
         if route is not None:
             return route(event)
         parts = [p for p in path.split("/") if p]
-        if (event.method or "GET") == "GET" and parts in ([], ["v2", "models"]) and not event.body:
-            event.body = {"models": sorted(self.routes)}
-            return event
+        if (event.method or "GET") == "GET" and not event.body:
+            if parts in ([], ["v2", "models"]):
+                event.body = {"models": sorted(self.routes)}
+                return event
+            if parts == ["v2", "health"]:
+                event.body = {"status": "ok", "models": sorted(self.routes)}
+                return event
         name = self.select(parts, event)
         route = self.routes[name]
         if len(parts) >= 3 and parts[:2] == ["v2", "models"] and len(self._by_path) < 4096:

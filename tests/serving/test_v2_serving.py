@@ -65,6 +65,7 @@ def test_versions_metadata_ready_list_and_custom_ops(model_uri: str) -> None:
     assert meta["name"] == "iris" and meta["metrics"]["accuracy"] > 0.9 and len(meta["inputs"]) == 4
     assert server.test("/v2/models/iris/ready", method="GET") == {"name": "iris", "ready": True}
     assert server.test("/v2/models/", method="GET") == {"models": ["iris", "iris:v2"]}
+    assert server.test("/v2/health", method="GET")["status"] == "ok"
     assert server.test("/v2/models/iris/classes", body={}) == {"classes": [0, 1, 2]}
     with pytest.raises(MockRequestError, match=r"status 400: model 'iris' has no operation 'nope'"):
         server.test("/v2/models/iris/nope", body={})
