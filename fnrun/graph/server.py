@@ -77,8 +77,12 @@ class GraphServer:
         self._sync = self.engine == "sync"
 
     # -- entry points ------------------------------------------------------------------------
-    def run(self, event: Any, context: Any = None, get_body: bool = False) -> Any:
-        """Serve one event (ours or a ``nuclio_sdk.Event``); the body or a Response."""
+    def run(
+        self, event: Any, context: Any = None, get_body: bool = False, as_data: bool = False
+    ) -> Any:
+        """Serve one event (ours or a ``nuclio_sdk.Event``): a Response, or with ``get_body``
+        the body; ``as_data`` answers a dict or list body as it is (the HTTP front-end encodes
+        it) and anything else as a Response."""
         ev = event if type(event) is Event else as_event(event)
         try:
             body = ev.body
@@ -90,13 +94,9 @@ class GraphServer:
                 out = self._event_loop().run_until_complete(run_async(self.compiled, ev))
         except Exception as exc:
             return self._failure(ev, exc, get_body)
-        if get_body and out is not None:
-            body = out.body
-            if type(body) is dict or type(body) is list:
-                return body
-        return _answer(out, get_body)
+        return _finish(out, get_body, as_data)
 
-    async def run_async(self, event: Any, get_body: bool = False) -> Any:
+    async def run_async(self, event: Any, get_body: bool = False, as_data: bool = False) -> Any:
         """Serve one event on the running loop (many may be in flight at once)."""
         ev = as_event(event)
         try:
@@ -104,7 +104,7 @@ class GraphServer:
             out = await run_async(self.compiled, ev)
         except Exception as exc:
             return self._failure(ev, exc, get_body)
-        return _answer(out, get_body)
+        return _finish(out, get_body, as_data)
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
@@ -179,6 +179,11 @@ def decode_body(body: Any, content_type: str | None = None) -> Any:
     that looks like an object, array or string. A JSON string that holds JSON is decoded again
     (MLRun clients send that). Other content types are left as they are."""
     is_json = bool(content_type) and "json" in str(content_type)
+    if is_json and type(body) is bytes and body[:1] in (b"{", b"["):
+        try:  # the common case: a JSON object or array, parsed straight from bytes
+            return json.loads(body.decode())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            pass  # fall through for the exact error
     if isinstance(body, bytes | bytearray):
         if content_type and not is_json:
             return bytes(body)
@@ -202,6 +207,14 @@ def decode_body(body: Any, content_type: str | None = None) -> Any:
     if isinstance(value, str) and value.strip()[:1] in ("{", "["):
         return decode_body(value, content_type)
     return value
+
+
+def _finish(out: Any, get_body: bool, as_data: bool) -> Any:
+    if (get_body or as_data) and out is not None:
+        body = out.body
+        if type(body) is dict or type(body) is list:
+            return body
+    return _answer(out, get_body)
 
 
 def _answer(out: Any, get_body: bool) -> Any:

@@ -3,7 +3,9 @@
 The function document goes to ``$FNRUN_HOME/deploy/<project>/<name>/function.yaml``; the
 server's output to ``server.log`` beside it. ``deploy`` waits until ``/v2/health`` answers,
 records the address (and pid, port) in the function status and the run DB, and returns the URL.
-Replicas are uvicorn worker processes. Deploying again stops the previous server first.
+Replicas are uvicorn worker processes; a child function's replicas (``add_child_function(name,
+replicas=N)``) each run its Kafka trigger in one consumer group, so they share the topic's
+partitions. Deploying again stops the previous server first.
 """
 
 from __future__ import annotations
@@ -43,7 +45,11 @@ def deploy_local(fn: Any, port: int = 0, workers: int = 0, timeout: float = 60.0
     for child, child_fn in child_functions(fn).items():
         child_folder = folder / f"child-{child}"
         child_folder.mkdir(exist_ok=True)
-        children[child] = _start(child_fn, child_folder, 0, 1, child, settings.home, timeout)
+        replicas = _child_replicas(fn, child)
+        children[child] = {
+            **_start(child_fn, child_folder, 0, replicas, child, settings.home, timeout),
+            "replicas": replicas,
+        }
     workers = workers or fn.spec.replicas or fn.spec.min_replicas or 1
     root = _start(fn, folder, port, workers, "root" if children else "", settings.home, timeout)
     fn.status.state = "ready"
@@ -82,6 +88,11 @@ def _start(
     address = f"http://127.0.0.1:{port}"
     _wait_healthy(address, proc, folder / "server.log", timeout)
     return {"pid": proc.pid, "port": port, "address": address, "log": str(folder / "server.log")}
+
+
+def _child_replicas(fn: Any, child: str) -> int:
+    refs = [r for r in fn.spec.function_refs if r.get("name") == child]
+    return int(refs[0].get("replicas") or 1) if refs else 1
 
 
 def child_functions(fn: Any) -> dict[str, Any]:

@@ -255,8 +255,14 @@ class ServingMixin:
         image: str = "",
         requirements: list[str] | None = None,
         kind: str = "",
+        replicas: int = 0,
     ) -> None:
-        """Declare a child function that runs the steps whose ``function=`` is ``name``."""
+        """Declare a child function that runs the steps whose ``function=`` is ``name``;
+        ``replicas`` processes consume its queue together (one consumer group)."""
+        if not isinstance(replicas, int) or replicas < 0:
+            raise InvalidArgumentError(
+                f"replicas must be a positive int, got {replicas!r}", field="replicas"
+            )
         refs = [r for r in self.spec.function_refs if r.get("name") != name]
         ref = {
             "name": name,
@@ -264,6 +270,7 @@ class ServingMixin:
             "image": image,
             "requirements": list(requirements or []),
             "kind": kind,
+            "replicas": replicas,
         }
         self.spec.function_refs = [*refs, {k: v for k, v in ref.items() if v}]
 

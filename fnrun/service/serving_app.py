@@ -72,7 +72,8 @@ class ServingApp:
     async def _serve(
         self, scope: Message, receive: Any, path: str, method: str
     ) -> tuple[int, bytes, str, str, Any]:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        # ASGI servers send header names lower-cased
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         event_id = headers.get("x-request-id") or next(self._ids)
         try:
             data = await _read_body(receive)
@@ -98,7 +99,11 @@ class ServingApp:
                 k: v[0] if len(v) == 1 else v for k, v in parse_qs(query.decode("latin-1")).items()
             }
         try:
-            result = await self.server.run_async(event) if self._async else self.server.run(event)
+            result = (
+                await self.server.run_async(event, as_data=True)
+                if self._async
+                else self.server.run(event, as_data=True)
+            )
         except Exception as exc:  # a bug of ours must not take the server down
             return (
                 500,
@@ -111,6 +116,8 @@ class ServingApp:
 
 
 def _encode(result: Any, event_id: Any) -> tuple[int, bytes, str, str, Any]:
+    if type(result) is dict or type(result) is list:
+        return 200, _json(result), "application/json", "", event_id
     status = getattr(result, "status_code", 200)
     body = getattr(result, "body", result)
     ctype = getattr(result, "content_type", None) or ""

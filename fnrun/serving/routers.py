@@ -1,7 +1,8 @@
 """ModelRouter: the v2 protocol paths over a set of model routes.
 
-``GET /`` or ``GET /v2/models/`` lists the models, ``GET /v2/health`` answers ok; ``/v2/models/<m>[/versions/<v>]/<op>`` goes
-to route ``m:v`` (or ``m``); stream events name ``body["model"]``; a single route takes all.
+``GET /`` or ``GET /v2/models/`` lists the models, ``GET /v2/health`` answers ok;
+``/v2/models/<m>[/versions/<v>]/<op>`` goes to route ``m:v`` (or ``m``); stream events name
+``body["model"]``; a single route takes all.
 An unknown model is a 404 that lists the models.
 """
 

@@ -1,28 +1,35 @@
 """HTTP serving throughput: fnrun's front-end against a raw uvicorn endpoint doing the same work.
 
-    python benchmarks/serving_http.py [--seconds 8] [--connections 32]   # needs wrk (apt)
-
-(Not ``http.py``: a script of that name would shadow the standard library's ``http``.)
+    python benchmarks/http.py [--seconds 4] [--rounds 3] [--connections 32]   # needs wrk (apt)
 
 Each case starts a uvicorn server (1 and 2 worker processes), drives it with wrk (POST JSON),
-and reports requests/s and p50/p99 latency. The ceiling is a bare ASGI app calling the same
-step functions directly; fnrun serves a 1-step graph, a 5-step graph and a router with one
-model class through ``fnrun serve``.
+and reports requests/s and p50/p99 latency: both servers run at once and are measured in
+turns (raw, fnrun, raw, fnrun, ...), medians of the rounds, so drift of this shared machine
+hits both alike. The ceiling is a bare ASGI app doing the same work
+directly; fnrun serves a 1-step graph, a 5-step graph and a router with one V2ModelServer
+(``/v2/models/m1/infer``, row-list protocol) through ``fnrun serve``.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+# This script is named http.py: keep its folder behind the standard library on the path, or
+# ``import http`` (urllib, uvicorn) would find this file.
+_HERE = str(Path(__file__).resolve().parent)
+sys.path[:] = [p for p in sys.path if p not in ("", _HERE)] + [_HERE]
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import urllib.error  # noqa: E402
+import urllib.request  # noqa: E402
 
 STEPS = """
 def inc(body):
@@ -30,20 +37,26 @@ def inc(body):
     return body
 
 
-class Model:
-    def __init__(self, context=None, name=None):
-        pass
+from fnrun.serving import V2ModelServer
 
-    def do(self, body):
-        return inc(body)
+
+class SumModel(V2ModelServer):
+    def predict(self, request):
+        return [sum(row) for row in request["inputs"]]
 """
 
-RAW_APP = (
-    STEPS
-    + """
+RAW_APP = """
 import json
+from datetime import UTC, datetime
+
+
+def inc(body):
+    body["n"] = body.get("n", 0) + 1
+    return body
+
 
 STEPS = {steps}
+MODEL = {model}
 
 
 async def app(scope, receive, send):
@@ -56,19 +69,29 @@ async def app(scope, receive, send):
         if not message.get("more_body"):
             break
     data = json.loads(body)
-    for _ in range(STEPS):
-        data = inc(data)
+    if MODEL:
+        data = {
+            "id": 1,
+            "model_name": "m1",
+            "model_version": "",
+            "outputs": [sum(row) for row in data["inputs"]],
+            "timestamp": datetime.now(UTC).isoformat(),
+        }
+    else:
+        for _ in range(STEPS):
+            data = inc(data)
     out = json.dumps(data).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(out)).encode())]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": out})
 """
-)
 
 LUA = (
-    'wrk.method = "POST"\nwrk.body = \'{"n": 0}\'\n'
-    'wrk.headers["Content-Type"] = "application/json"\n'
+    'wrk.method = "POST"\nwrk.body = \'{body}\'\nwrk.headers["Content-Type"] = "application/json"\n'
 )
+
+
+MODEL_BODY = '{"inputs": [[1, 2, 3], [4, 5, 6]]}'
 
 
 def _free_port() -> int:
@@ -118,41 +141,61 @@ def _wrk(
     return rps, pct("50"), pct("99")
 
 
-def _run_case(
-    cmd: list[str],
-    port: int,
-    env: dict[str, str],
-    args: argparse.Namespace,
-    script: Path,
-    path: str = "/",
-) -> tuple[float, float, float]:
-    log = script.parent / f"server-{port}.log"
+def _start(cmd: list[str], port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         proc = subprocess.Popen(
             cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        try:
-            _wait(port)
-        except RuntimeError as exc:
-            raise RuntimeError(f"{exc}: {log.read_text()[-2000:]}") from exc
-        _wrk(port, 2, args.connections, script, path)  # warm-up
-        return _wrk(port, args.seconds, args.connections, script, path)
-    finally:
+        _wait(port)
+    except RuntimeError as exc:
         proc.terminate()
-        proc.wait(30)
+        raise RuntimeError(f"{exc}: {log.read_text()[-2000:]}") from exc
+    return proc
+
+
+def _compare(
+    servers: list[tuple[list[str], int]],
+    env: dict[str, str],
+    args: argparse.Namespace,
+    script: Path,
+    path: str,
+) -> list[tuple[float, float, float]]:
+    """Both servers up at once, measured in turn ``--rounds`` times (raw, fnrun, raw, ...):
+    the machine's drift hits both alike. Medians per server."""
+    procs = [_start(cmd, port, env, script.parent / f"server-{port}.log") for cmd, port in servers]
+    try:
+        for _, port in servers:
+            _wrk(port, 2, args.connections, script, path)  # warm-up
+        runs: list[list[tuple[float, float, float]]] = [[] for _ in servers]
+        for _ in range(args.rounds):
+            for i, (_, port) in enumerate(servers):
+                runs[i].append(_wrk(port, args.seconds, args.connections, script, path))
+        return [
+            (
+                statistics.median(r[0] for r in server_runs),
+                statistics.median(r[1] for r in server_runs),
+                statistics.median(r[2] for r in server_runs),
+            )
+            for server_runs in runs
+        ]
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(30)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=4)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="turns of raw then fnrun")
+    parser.add_argument("--cases", default="", help="e.g. 1-step,5-steps,router+model")
+    parser.add_argument("--workers", default="1,2", help="worker counts to run")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
     work = Path(tempfile.mkdtemp(prefix="fnrun-http-"))
-    script = work / "post.lua"
-    script.write_text(LUA)
     (work / "steps.py").write_text(STEPS)
     env = {**os.environ, "FNRUN_HOME": str(work / "home"), "PYTHONPATH": str(work)}
     import fnrun
@@ -163,23 +206,31 @@ def main() -> None:
         ("5 steps", 5, "/"),
         ("router+model", 1, "/v2/models/m1/infer"),
     ):
-        (work / f"raw{steps}.py").write_text(RAW_APP.replace("{steps}", str(steps)))
+        if args.cases and label.replace(" ", "-") not in args.cases.split(","):
+            continue
+        model = label == "router+model"
+        raw_name = f"raw_{label.replace('+', '_').replace(' ', '_')}"
+        (work / f"{raw_name}.py").write_text(
+            RAW_APP.replace("{steps}", str(steps)).replace("{model}", str(model))
+        )
+        script = work / f"{raw_name}.lua"
+        script.write_text(LUA.replace("{body}", MODEL_BODY if model else '{"n": 0}'))
         fn = fnrun.code_to_function(f"g{steps}", filename=str(work / "steps.py"), kind="serving")
-        if label == "router+model":
-            fn.set_topology("router").add_route("m1", class_name="Model")  # type: ignore[attr-defined]
+        if model:
+            fn.add_model("m1", class_name="SumModel", model=True)  # type: ignore[attr-defined]
         else:
             graph = fn.set_topology("flow")  # type: ignore[attr-defined]
             for i in range(steps):
                 graph.to(handler="inc", name=f"s{i}")
         yaml = work / f"{label.replace('+', '-').replace(' ', '-')}.yaml"
         fn.export(str(yaml))
-        for workers in (1, 2):
+        for workers in [int(w) for w in args.workers.split(",")]:
             port = _free_port()
             raw = [
                 sys.executable,
                 "-m",
                 "uvicorn",
-                f"raw{steps}:app",
+                f"{raw_name}:app",
                 "--port",
                 str(port),
                 "--workers",
@@ -188,8 +239,7 @@ def main() -> None:
                 "warning",
                 "--no-access-log",
             ]
-            ceiling = _run_case(raw, port, env, args, script, path)
-            port = _free_port()
+            fnrun_port = _free_port()
             ours = [
                 sys.executable,
                 "-m",
@@ -197,11 +247,11 @@ def main() -> None:
                 "serve",
                 str(yaml),
                 "--port",
-                str(port),
+                str(fnrun_port),
                 "--workers",
                 str(workers),
             ]
-            served = _run_case(ours, port, env, args, script, path)
+            ceiling, served = _compare([(raw, port), (ours, fnrun_port)], env, args, script, path)
             rows.append((label, workers, ceiling, served))
     print(
         f"{'graph':<10} {'workers':>7} {'raw req/s':>10} {'fnrun req/s':>12} {'ratio':>6} "
