@@ -1,5 +1,6 @@
-"""What steps see as ``context``: nuclio's Context attributes plus the server's parameters,
-secrets and streams.
+"""What steps see as ``context``: a ``nuclio_sdk.Context`` (subclass, when nuclio-sdk is
+installed) with nuclio's logger interface (``info_with(message, **fields)``...), plus the
+server's parameters, secrets and streams.
 """
 
 from __future__ import annotations
@@ -8,6 +9,54 @@ import logging
 import os
 from types import SimpleNamespace
 from typing import Any
+
+try:  # nuclio's type when it is there, so a handler written for Nuclio runs unchanged
+    from nuclio_sdk import Context as _Base
+except ImportError:  # pragma: no cover - nuclio-sdk is in the serve and dev extras
+
+    class _Base:  # type: ignore[no-redef]
+        pass
+
+
+class GraphLogger:
+    """nuclio's logger interface (``debug``/``info``/``warn``/``error`` and their ``*_with``
+    forms taking structured fields) over a standard ``logging`` logger."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self.logger = logger
+
+    def _log(self, level: int, message: Any, args: tuple[Any, ...], fields: dict[str, Any]) -> None:
+        if self.logger.isEnabledFor(level):
+            text = str(message) % args if args else str(message)
+            if fields:
+                text += " " + " ".join(f"{k}={v!r}" for k, v in fields.items())
+            self.logger.log(level, text)
+
+    def debug(self, message: Any, *args: Any) -> None:
+        self._log(logging.DEBUG, message, args, {})
+
+    def info(self, message: Any, *args: Any) -> None:
+        self._log(logging.INFO, message, args, {})
+
+    def warn(self, message: Any, *args: Any) -> None:
+        self._log(logging.WARNING, message, args, {})
+
+    warning = warn
+
+    def error(self, message: Any, *args: Any) -> None:
+        self._log(logging.ERROR, message, args, {})
+
+    def debug_with(self, message: Any, *args: Any, **fields: Any) -> None:
+        self._log(logging.DEBUG, message, args, fields)
+
+    def info_with(self, message: Any, *args: Any, **fields: Any) -> None:
+        self._log(logging.INFO, message, args, fields)
+
+    def warn_with(self, message: Any, *args: Any, **fields: Any) -> None:
+        self._log(logging.WARNING, message, args, fields)
+
+    def error_with(self, message: Any, *args: Any, **fields: Any) -> None:
+        self._log(logging.ERROR, message, args, fields)
 
 
 class Response:
@@ -31,7 +80,7 @@ class Response:
         return f"Response(status_code={self.status_code}, body={self.body!r})"
 
 
-class GraphContext:
+class GraphContext(_Base):  # type: ignore[misc]
     """The ``context`` of graph steps: ``logger``, ``user_data``, ``Response``, ``get_param``,
     ``get_secret``, ``server`` (the GraphServer), ``is_mock``."""
 
@@ -45,9 +94,10 @@ class GraphContext:
         is_mock: bool = False,
         nuclio_context: Any = None,
     ) -> None:
-        self.logger = (
-            logger or getattr(nuclio_context, "logger", None) or logging.getLogger("fnrun.graph")
-        )
+        chosen = logger or getattr(nuclio_context, "logger", None)
+        self._logger_per_async_tasks = False  # what nuclio's ``logger`` property reads
+        self._shared_logger = chosen
+        self.logger = chosen or GraphLogger(logging.getLogger("fnrun.graph"))
         self.user_data = getattr(nuclio_context, "user_data", None) or SimpleNamespace()
         self.worker_id = getattr(nuclio_context, "worker_id", 0)
         self.platform = getattr(nuclio_context, "platform", None)

@@ -142,7 +142,7 @@ class GraphServer:
                 try:
                     closer()
                 except Exception as exc:
-                    self.context.logger.warning(f"closing {type(obj).__name__}: {exc}")
+                    self.context.logger.warn(f"closing {type(obj).__name__}: {exc}")
         if self._loop is not None:
             self._loop.close()
             self._loop = None

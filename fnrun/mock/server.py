@@ -10,7 +10,7 @@ import itertools
 from typing import Any
 
 from fnrun.errors import FnrunError
-from fnrun.graph.event import Event
+from fnrun.graph.event import HTTP_TRIGGER, Event, trigger_info
 from fnrun.graph.server import GraphServer
 from fnrun.mock.streams import MemoryStreams
 
@@ -60,7 +60,7 @@ class MockServer:
             method=method or ("POST" if body is not None else "GET"),
             path=path,
             id=event_id if event_id is not None else next(self._ids),
-            trigger=trigger,
+            trigger=trigger_info(trigger) if trigger is not None else HTTP_TRIGGER,
         )
         result = self.server.run(event, get_body=get_body)
         status = getattr(result, "status_code", 200)

@@ -72,6 +72,16 @@ def new_step(
     )
 
 
+def _chain(start: Any, steps: list[Any]) -> BaseStep:
+    if not steps:
+        raise InvalidArgumentError("set_flow needs at least one step", field="steps")
+    step = start
+    for item in steps:
+        step = step.to(**item) if isinstance(item, dict) else step.to(item)
+    last: BaseStep = step
+    return last
+
+
 class StepBuilder:
     """Verbs on any step: chain the next step, respond, attach an error handler."""
 
@@ -97,6 +107,22 @@ class StepBuilder:
     ) -> BaseStep:
         """Add a step after this one and return it (``.to().to()`` reads as a chain)."""
         return self._flow().add_step(class_name, name, handler, after=self.name, **kwargs)
+
+    def set_flow(self, steps: list[Any], force: bool = False) -> BaseStep:
+        """Make ``steps`` (class names, dicts of ``to()`` arguments, or step objects) the chain
+        after this step, replacing what followed it (``force=True`` when something did).
+        Returns the last step, so ``.set_flow([...]).to(...)`` goes on."""
+        flow = self._flow()
+        downstream = flow.downstream_of(self.name)
+        if downstream and not force:
+            raise InvalidArgumentError(
+                f"step {self.name!r} already has downstream steps: {', '.join(downstream)}",
+                field="steps",
+                hint="pass force=True to replace them, or use .to() to add a branch",
+            )
+        for name in downstream:
+            del flow.steps[name]
+        return _chain(self, steps)
 
     def respond(self) -> StepBuilder:
         """This step's output is the response (one responder per graph)."""
@@ -164,6 +190,30 @@ class FlowBuilder:
         self.steps[key] = step
         self._last_added = step
         return step
+
+    def set_flow(self, steps: list[Any], force: bool = False) -> BaseStep:
+        """Replace the flow's steps with the chain ``steps`` (``force=True`` when it has any)."""
+        if self.steps and not force:
+            raise InvalidArgumentError(
+                f"the flow already has steps: {', '.join(self.steps)}",
+                field="steps",
+                hint="pass force=True to replace them",
+            )
+        self.steps = {}
+        self._last_added = None
+        return _chain(self, steps)
+
+    def downstream_of(self, name: str) -> list[str]:
+        """The steps that follow ``name``, directly or through others, in graph order."""
+        found: set[str] = set()
+        frontier = [name]
+        while frontier:
+            current = frontier.pop()
+            for key, step in self.steps.items():
+                if current in step.after and key not in found:
+                    found.add(key)
+                    frontier.append(key)
+        return [key for key in self.steps if key in found]
 
     def _resolve_after(self, after: str | list[str] | None) -> list[str]:
         names = [after] if isinstance(after, str) else list(after or [])

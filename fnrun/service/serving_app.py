@@ -15,7 +15,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
-from fnrun.graph.event import Event
+from fnrun.graph.event import HTTP_TRIGGER, Event
 from fnrun.graph.server import GraphServer, to_json
 from fnrun.service.metrics import Metrics
 
@@ -92,6 +92,7 @@ class ServingApp:
             method=method,
             path=path,
             id=event_id,
+            trigger=HTTP_TRIGGER,
         )
         query = scope.get("query_string") or b""
         if query:

@@ -96,7 +96,7 @@ class ModelTracker:
         except Exception as exc:  # monitoring must never fail a request
             logger = getattr(self.model.context, "logger", None)
             if logger is not None:
-                logger.warning(f"tracking stream {self.path!r}: {exc}")
+                logger.warn(f"tracking stream {self.path!r}: {exc}")
 
 
 def _now() -> str:

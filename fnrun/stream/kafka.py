@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from fnrun.errors import InvalidArgumentError
-from fnrun.graph.event import Event
+from fnrun.graph.event import Event, TriggerInfo
 
 log = logging.getLogger("fnrun.stream.kafka")
 # Short group timeouts: the first message arrives in ~3 s instead of ~23 s with the defaults.
@@ -161,7 +161,7 @@ class KafkaTrigger(threading.Thread):
             id=f"{message.topic}/{message.partition}/{message.offset}",
             headers={k: v.decode("utf-8", "replace") for k, v in (message.headers or [])},
             method="POST",
-            trigger={"kind": "kafka", "name": self.group},
+            trigger=TriggerInfo("kafka-cluster", self.group),
         )
         event.fields.update(
             topic=message.topic, partition=message.partition, offset=message.offset, key=message.key

@@ -232,3 +232,23 @@ def test_nested_flow_runs_as_one_step(engine: str) -> None:
     assert mock(fn).test(body=1) == [6]
     loaded = fnrun.new_function(runtime=fn.to_dict())
     assert mock(loaded).test(body=1) == [6]
+
+
+def test_set_flow_chains_steps_and_replaces_downstream_only_with_force() -> None:
+    from fnrun.errors import InvalidArgumentError
+    from fnrun.model.graph import FlowStep
+
+    flow = FlowStep()
+    first = flow.to(handler="a", name="a")
+    first.to(handler="old", name="old").to(handler="older", name="older")
+    with pytest.raises(InvalidArgumentError, match="already has downstream steps: old, older"):
+        first.set_flow([{"handler": "b", "name": "b"}])
+    chain = [{"handler": "b", "name": "b"}, {"class_name": "C", "name": "c"}]
+    last = first.set_flow(chain, force=True)
+    last.to(handler="d", name="d")
+    assert list(flow.steps) == ["a", "b", "c", "d"]
+    assert [flow[n].after for n in ("b", "c", "d")] == [["a"], ["b"], ["c"]]
+    with pytest.raises(InvalidArgumentError, match="the flow already has steps"):
+        flow.set_flow(["X"])
+    flow.set_flow([{"handler": "x", "name": "x"}, {"handler": "y", "name": "y"}], force=True)
+    assert list(flow.steps) == ["x", "y"] and flow["x"].after == [] and flow["y"].after == ["x"]
