@@ -59,6 +59,25 @@ def _model_servers() -> tuple[Any, Any]:
     )
 
 
+_ONE_ASYNC: Any = None
+
+
+def _storey_server() -> Any:
+    """1 step, then storey's Batch of 100 and a step per batch (None without storey)."""
+    global _ONE_ASYNC
+    if importlib.util.find_spec("storey") is None:
+        return None
+    import fnrun
+
+    fn = fnrun.new_function("bench-storey", kind="serving")
+    graph = fn.set_topology("flow", engine="async")  # type: ignore[attr-defined]
+    graph.to(handler="ainc", name="s0").respond().to(
+        "storey.Batch", name="batch", max_events=100
+    ).to(handler="len", name="count")
+    _ONE_ASYNC = _fnrun_server(1, "async", "ainc")
+    return fn.to_mock_server(namespace={**globals(), "len": len})  # type: ignore[attr-defined]
+
+
 def _fnrun_rows(n: int, inflight: int) -> dict[str, Row]:
     rows: dict[str, Row] = {}
     for steps in (1, 5):
@@ -70,6 +89,15 @@ def _fnrun_rows(n: int, inflight: int) -> dict[str, Row]:
     rows[f"async, 5 steps, {inflight} in flight"] = rate_async(
         lambda: server.test_async(body={"n": 0}), n, inflight
     )
+    storey_server = _storey_server()
+    if storey_server is not None:
+        rows["async, 1 step + storey.Batch(100)"] = rate(
+            lambda: storey_server.test(body={"n": 0}), n // 4
+        )
+        rows["async, 1 step (no storey), 1 in flight"] = rate(
+            lambda: _ONE_ASYNC.test(body={"n": 0}), n // 4
+        )
+        storey_server.wait_for_completion()
     router, ensemble = _model_servers()
     assert router.test("/v2/models/m1/infer", body={"inputs": [[1, 2, 3]]})["outputs"] == [6]
     rows["router + 1 model, infer"] = rate(

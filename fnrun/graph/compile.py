@@ -14,6 +14,7 @@ from typing import Any
 
 from fnrun.graph.event import Event, get_path, set_path
 from fnrun.graph.resolve import StepError, build_instance, call_post_init, lookup, takes_context
+from fnrun.graph.storey_step import is_storey_class
 from fnrun.graph.validate import check_step, error_handlers, response_step, validate_flow
 from fnrun.model.graph import BaseStep, FlowStep, QueueStep, RouterStep, TaskStep
 
@@ -60,6 +61,7 @@ class Env:
     observe: Callable[[str, float], None] | None = None  # per-step latency (metrics), when set
     engine: str = "sync"
     load_mode: str = "sync"  # passed to each step object's post_init(mode)
+    storey_steps: list[Any] = field(default_factory=list)  # storey operators built so far
 
 
 def compile_graph(graph: FlowStep | RouterStep, env: Env) -> CompiledGraph:
@@ -80,13 +82,16 @@ def _compile_flow(flow: FlowStep, env: Env) -> CompiledGraph:
     handlers = error_handlers(flow)
     selected = [n for n in order if _selected(flow.steps[n], flow, env.current_function)]
     index = {name: i for i, name in enumerate(selected)}
-    nodes = []
+    nodes: list[Node] = []
+    storey_nodes: list[tuple[int, Any]] = []
     for name in selected:
         step = flow.steps[name]
         check_step(step)
-        node = Node(
-            name, timed(compile_step(step, env), name, env.observe), scheduled=name not in handlers
-        )
+        built = len(env.storey_steps)
+        run = compile_step(step, env)
+        if len(env.storey_steps) > built and isinstance(step, TaskStep):
+            storey_nodes.append((len(nodes), env.storey_steps[-1]))
+        node = Node(name, timed(run, name, env.observe), scheduled=name not in handlers)
         node.is_async = _is_async(node.run)
         node.is_queue = isinstance(step, QueueStep)
         nodes.append(node)
@@ -103,7 +108,40 @@ def _compile_flow(flow: FlowStep, env: Env) -> CompiledGraph:
     answer = response_step(flow, order, handlers)
     response = index[answer] if answer in index else _last_leaf(nodes)
     _mark_copies(nodes, response)
-    return CompiledGraph(nodes, response, _chain(nodes, response), env.objects)
+    compiled = CompiledGraph(nodes, response, _chain(nodes, response), env.objects)
+    for i, adapter in storey_nodes:
+        _check_storey(compiled, i, env, answer in index and flow.steps[answer].responder)
+        adapter.bind(compiled, i)
+    return compiled
+
+
+def _check_storey(graph: CompiledGraph, i: int, env: Env, explicit_answer: bool) -> None:
+    name = graph.nodes[i].name
+    if env.engine != "async":
+        raise StepError(
+            f"step {name!r} is a storey operator and the engine is sync",
+            field="graph.engine",
+            hint="use set_topology('flow', engine='async')",
+        )
+    if explicit_answer and graph.response in descendants(graph, i):
+        raise StepError(
+            f"the responding step {graph.nodes[graph.response].name!r} comes after the storey "
+            f"step {name!r}, whose output goes on later, not in the request",
+            field=f"graph.{graph.nodes[graph.response].name}.responder",
+            hint="respond from a step before the storey step",
+        )
+
+
+def descendants(graph: CompiledGraph, i: int) -> set[int]:
+    """The nodes after node ``i``, directly or through others."""
+    found: set[int] = set()
+    frontier = [i]
+    while frontier:
+        for child in graph.nodes[frontier.pop()].children:
+            if child not in found:
+                found.add(child)
+                frontier.append(child)
+    return found
 
 
 def _last_leaf(nodes: list[Node]) -> int:
@@ -163,6 +201,8 @@ def task_runner(step: TaskStep, env: Env) -> Runner:
     full = bool(step.full_event)
     if step.class_name:
         cls = lookup(step.class_name, env.namespaces, step.name, "class")
+        if is_storey_class(cls):
+            return _storey_runner(cls, step, env)
         obj = build_instance(cls, step.name, env.context, step.class_args)
         env.objects.append(obj)
         target = getattr(obj, "async_do_event", None) if env.engine == "async" else None
@@ -192,6 +232,20 @@ def task_runner(step: TaskStep, env: Env) -> Runner:
     return wrap(
         target, full, step.input_path, step.result_path, inspect.iscoroutinefunction(target)
     )
+
+
+def _storey_runner(cls: type, step: TaskStep, env: Env) -> Runner:
+    from fnrun.graph.storey_step import StoreyStep
+
+    adapter = StoreyStep(cls, step.name, step.class_args, env.context, step.full_event)
+    env.storey_steps.append(adapter)
+    env.objects.append(adapter)
+
+    async def run(event: Event) -> Any:
+        return await adapter.run(event)
+
+    run.is_async = True  # type: ignore[attr-defined]
+    return run
 
 
 def wrap(
@@ -320,6 +374,7 @@ def _nested_runner(flow: FlowStep, env: Env) -> Runner:
             env.objects,
             engine=env.engine,
             load_mode=env.load_mode,
+            storey_steps=env.storey_steps,
         ),
     )
     if inner.has_async:

@@ -48,10 +48,15 @@ def run_sync(graph: CompiledGraph, event: Event) -> Any:
     return _response(graph, outputs, handled)
 
 
-def _schedule(graph: CompiledGraph, event: Event, outputs: list[Any]) -> Any:
+def _schedule(
+    graph: CompiledGraph, event: Event, outputs: list[Any], only: set[int] | None = None
+) -> Any:
     """(index, node, input) of each step that runs for this event, in topological order; the
-    caller stores each output before the next item is asked for."""
+    caller stores each output before the next item is asked for. ``only``: just these nodes
+    (the steps after a storey step, continuing with its output)."""
     for i, node in enumerate(graph.nodes):
+        if only is not None and i not in only:
+            continue
         if node.scheduled:
             inp = _input(node, outputs, event)
             if inp is not None:
@@ -98,11 +103,16 @@ def _response(graph: CompiledGraph, outputs: list[Any], handled: Any) -> Any:
     return handled
 
 
-async def run_async(graph: CompiledGraph, event: Event) -> Any:
-    """Like :func:`run_sync`, awaiting coroutine steps."""
+async def run_async(
+    graph: CompiledGraph, event: Event, start: int = -1, only: set[int] | None = None
+) -> Any:
+    """Like :func:`run_sync`, awaiting coroutine steps. ``start``: continue after that node
+    (``only`` its descendants), whose output is ``event`` (a storey step emitting later)."""
     outputs: list[Any] = [None] * len(graph.nodes)
     handled: Any = None
-    for i, node, inp in _schedule(graph, event, outputs):
+    if start >= 0:
+        outputs[start] = event
+    for i, node, inp in _schedule(graph, event, outputs, only):
         try:
             result = node.run(inp)
             outputs[i] = await result if node.is_async else result

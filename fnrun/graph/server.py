@@ -133,9 +133,26 @@ class GraphServer:
         self.context.logger.error(f"request {event.id} failed in step {step!r}: {cause}")
         return Response(body=body, content_type="application/json", status_code=status)
 
+    async def drain_async(self) -> None:
+        """Flush storey steps (batches, windows) so their output goes on through the graph."""
+        from fnrun.graph.storey_step import StoreyStep
+
+        for obj in self.compiled.objects:
+            if isinstance(obj, StoreyStep):
+                await obj.drain()
+
+    def drain(self) -> None:
+        """``drain_async`` from synchronous code (the mock's ``wait_for_completion``)."""
+        if any(type(obj).__name__ == "StoreyStep" for obj in self.compiled.objects):
+            self._event_loop().run_until_complete(self.drain_async())
+
     def close(self) -> None:
-        """Close the step objects that have ``close()`` (flushes tracking batches), then the
-        loop."""
+        """Flush storey steps, close the step objects that have ``close()`` (flushes tracking
+        batches), then the loop."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self.drain()  # not inside a loop: flush here (the HTTP server drains before)
         for obj in self.compiled.objects:
             closer = getattr(obj, "close", None)
             if callable(closer):

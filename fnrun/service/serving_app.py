@@ -46,8 +46,15 @@ class ServingApp:
             trigger.start()
 
     def stop_triggers(self) -> None:
+        """Stop consuming, then flush and close (from synchronous code)."""
+        self.halt_triggers()
+        self.shut_down()
+
+    def halt_triggers(self) -> None:
         for trigger in self.triggers:
             trigger.stop()
+
+    def shut_down(self) -> None:
         if self._on_shutdown is not None:
             self._on_shutdown()
 
@@ -173,7 +180,9 @@ async def _lifespan(receive: Any, send: Any, app: ServingApp) -> None:
             app.start_triggers()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
-            app.stop_triggers()
+            app.halt_triggers()
+            await app.server.drain_async()  # storey steps flush before the streams close
+            app.shut_down()
             await send({"type": "lifespan.shutdown.complete"})
             return
 
