@@ -12,37 +12,37 @@ from fnrun.errors import InvalidArgumentError
 
 
 def _model_router() -> Any:
-    from fnrun.serving.routers import ModelRouter
+    from fnrun.graph.model_routers import ModelRouter
 
     return ModelRouter
 
 
 def _voting_ensemble() -> Any:
-    from fnrun.serving.routers import VotingEnsemble
+    from fnrun.graph.model_routers import VotingEnsemble
 
     return VotingEnsemble
 
 
 def _v2_model_server() -> Any:
-    from fnrun.serving.v2_serving import V2ModelServer
+    from fnrun.graph.v2_serving import V2ModelServer
 
     return V2ModelServer
 
 
 def _remote_step() -> Any:
-    from fnrun.serving.remote import RemoteStep
+    from fnrun.graph.remote import RemoteStep
 
     return RemoteStep
 
 
 def _batch_http() -> Any:
-    from fnrun.serving.remote import BatchHttpRequests
+    from fnrun.graph.remote import BatchHttpRequests
 
     return BatchHttpRequests
 
 
 def _parallel_run() -> Any:
-    from fnrun.serving.parallel import ParallelRun
+    from fnrun.graph.parallel import ParallelRun
 
     return ParallelRun
 

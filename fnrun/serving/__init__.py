@@ -1,17 +1,17 @@
-"""The serving surface: ``from fnrun.serving import GraphServer, Response, Event``.
-
-Model servers and routers: ``V2ModelServer``, ``ModelRouter``, ``VotingEnsemble``,
-``ParallelRun``; remote calls: ``RemoteStep``, ``BatchHttpRequests``.
+"""The serving surface (MLRun's ``mlrun.serving``): ``from fnrun.serving import GraphServer,
+Response, Event``; model servers and routers: ``V2ModelServer``, ``ModelRouter``,
+``VotingEnsemble``, ``ParallelRun``; remote calls: ``RemoteStep``, ``BatchHttpRequests``.
+The code lives in ``fnrun.graph``; this module is the one import users need.
 """
 
 from fnrun.graph.context import GraphContext, Response
 from fnrun.graph.event import Event
+from fnrun.graph.model_routers import ModelRouter, VotingEnsemble
+from fnrun.graph.parallel import ParallelRun
+from fnrun.graph.remote import BatchHttpRequests, RemoteStep
 from fnrun.graph.server import GraphServer
+from fnrun.graph.v2_serving import V2ModelServer
 from fnrun.model.graph import FlowStep, QueueStep, RouterStep, TaskStep, register_step_kind
-from fnrun.serving.parallel import ParallelRun
-from fnrun.serving.remote import BatchHttpRequests, RemoteStep
-from fnrun.serving.routers import ModelRouter, VotingEnsemble
-from fnrun.serving.v2_serving import V2ModelServer
 
 __all__ = [
     "BatchHttpRequests",

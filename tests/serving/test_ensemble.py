@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 import fnrun
-from fnrun.serving.routers import VotingEnsemble
+from fnrun.graph.model_routers import VotingEnsemble
 from tests.serving import sk_model
 
 

@@ -96,7 +96,7 @@ def test_add_model_errors() -> None:
 def test_response_timestamps_are_iso_utc_and_current() -> None:
     from datetime import UTC, datetime
 
-    from fnrun.serving.protocol import timestamp
+    from fnrun.graph.protocol import timestamp
 
     before = datetime.now(UTC)
     stamps = [timestamp() for _ in range(3)]

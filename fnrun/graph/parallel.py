@@ -23,7 +23,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 from fnrun.errors import InvalidArgumentError
-from fnrun.serving.routers import ModelRouter, branch
+from fnrun.graph.model_routers import ModelRouter, branch
 
 _EXECUTORS = ("thread", "process", "array")
 # Routers of this process by id, so forked workers find theirs (a compiled route cannot be

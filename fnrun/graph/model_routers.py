@@ -125,7 +125,7 @@ class VotingEnsemble(ModelRouter):
         return None
 
     def _combined(self, event: Any, results: dict[str, list[Any]]) -> Any:
-        from fnrun.serving.protocol import response
+        from fnrun.graph.protocol import response
 
         combined = self.combine(results)
         event.body = response(event.id, self.name or "ensemble", "", combined, tensor=False)

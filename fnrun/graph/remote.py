@@ -103,7 +103,7 @@ class RemoteStep:
     def _request(self, event: Any, body: Any) -> dict[str, Any]:
         url = self.url
         if self.operation_path:
-            from fnrun.serving.v2_serving import operation_of
+            from fnrun.graph.v2_serving import operation_of
 
             operation = operation_of(event) or ""
             url = f"{url}/{operation}" if operation else url

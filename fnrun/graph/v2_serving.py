@@ -24,7 +24,7 @@ from typing import Any
 
 from fnrun.errors import InvalidArgumentError, NotFoundError
 from fnrun.execution.values import to_plain
-from fnrun.serving import protocol
+from fnrun.graph import protocol
 
 _BUILTIN_OPS = ("infer", "predict", "explain", "ready", "")
 
@@ -88,7 +88,7 @@ class V2ModelServer:
     def post_init(self, mode: str = "sync") -> None:
         """Load the model: now, or in a background thread when the load mode is async (the
         model's own ``load_mode``, else the server's)."""
-        from fnrun.serving.tracking import tracker_for
+        from fnrun.graph.tracking import tracker_for
 
         self.tracker = tracker_for(self)
         if self.ready:
@@ -269,7 +269,7 @@ class V2ModelServer:
         start = time.perf_counter()
         request, tensor = self._request(event, "infer")
         if self._batcher is None:
-            from fnrun.serving.batching import Batcher
+            from fnrun.graph.batching import Batcher
 
             self._batcher = Batcher(self.predict, self.max_batch_size, self.max_wait_ms, self.name)
         try:
