@@ -114,3 +114,21 @@ def test_storey_steps_need_the_async_engine_and_cannot_precede_the_responder() -
     graph.to("storey.Batch", name="batch")  # neither max_events nor flush_after_seconds
     with pytest.raises(InvalidArgumentError, match=r"step 'batch': Batch\(.*\) failed"):
         fn.to_mock_server()  # type: ignore[attr-defined]
+
+
+def test_join_with_a_table_enriches_each_event() -> None:
+    table = storey.Table("users", storey.NoopDriver())
+    table._set_static_attrs("u1", {"name": "Ann", "tier": "gold"})
+    fn, graph = _flow()
+    graph.to(
+        "storey.JoinWithTable",
+        name="join",
+        table=table,
+        key_extractor="user",
+        attributes=["name", "tier"],
+    ).to(">>", "out", path="joined")
+    server = fn.to_mock_server()  # type: ignore[attr-defined]
+    server.test("/", body={"user": "u1", "amount": 3}, get_body=False)
+    server.wait_for_completion()
+    (joined,) = server.streams.read("joined")
+    assert joined.body == {"user": "u1", "amount": 3, "name": "Ann", "tier": "gold"}
