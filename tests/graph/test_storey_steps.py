@@ -46,6 +46,8 @@ def test_batches_go_on_through_the_graph_and_flush_on_completion() -> None:
     server.wait_for_completion()  # the last, partial batch
     assert server.streams.read("results")[-1].body == {"sum": 12, "count": 1}
     assert server.test("/", body={"n": 1}) == {"n": 2}  # a new flow starts after the flush
+    server.wait_for_completion()
+    assert server.streams.read("results")[-1].body == {"sum": 2, "count": 1}
 
 
 def test_windowed_aggregation_by_key() -> None:
