@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fnrun.errors import FnrunError, InvalidArgumentError
+from fnrun.extras import require
 
 
 class RemoteCallError(FnrunError):
@@ -32,13 +33,7 @@ class RemoteCallError(FnrunError):
 
 
 def _httpx() -> Any:
-    try:
-        import httpx
-    except ImportError as exc:
-        raise InvalidArgumentError(
-            "remote steps need httpx", field="class_name", hint="pip install 'fnrun[http]'"
-        ) from exc
-    return httpx
+    return require("httpx", "http", "remote steps", field="class_name")
 
 
 class RemoteStep:

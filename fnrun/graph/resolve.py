@@ -10,84 +10,25 @@ from typing import Any
 
 from fnrun.errors import InvalidArgumentError
 
-
-def _model_router() -> Any:
-    from fnrun.graph.model_routers import ModelRouter
-
-    return ModelRouter
-
-
-def _voting_ensemble() -> Any:
-    from fnrun.graph.model_routers import VotingEnsemble
-
-    return VotingEnsemble
-
-
-def _v2_model_server() -> Any:
-    from fnrun.graph.v2_serving import V2ModelServer
-
-    return V2ModelServer
-
-
-def _remote_step() -> Any:
-    from fnrun.graph.remote import RemoteStep
-
-    return RemoteStep
-
-
-def _batch_http() -> Any:
-    from fnrun.graph.remote import BatchHttpRequests
-
-    return BatchHttpRequests
-
-
-def _parallel_run() -> Any:
-    from fnrun.graph.parallel import ParallelRun
-
-    return ParallelRun
-
-
-# Built-in step classes by short name and by their MLRun names (imported when first used).
-BUILTINS: dict[str, Callable[[], Any]] = {
-    name: factory
-    for factory, names in (
-        (
-            _model_router,
-            (
-                "ModelRouter",
-                "mlrun.serving.ModelRouter",
-                "mlrun.serving.routers.ModelRouter",
-                "fnrun.serving.ModelRouter",
-            ),
-        ),
-        (_v2_model_server, ("V2ModelServer", "mlrun.serving.V2ModelServer")),
-        (
-            _remote_step,
-            ("RemoteStep", "mlrun.serving.remote.RemoteStep", "fnrun.serving.RemoteStep"),
-        ),
-        (
-            _batch_http,
-            (
-                "BatchHttpRequests",
-                "mlrun.serving.remote.BatchHttpRequests",
-                "fnrun.serving.BatchHttpRequests",
-            ),
-        ),
-        (
-            _parallel_run,
-            ("ParallelRun", "mlrun.serving.routers.ParallelRun", "fnrun.serving.ParallelRun"),
-        ),
-        (
-            _voting_ensemble,
-            (
-                "VotingEnsemble",
-                "mlrun.serving.VotingEnsemble",
-                "mlrun.serving.routers.VotingEnsemble",
-                "fnrun.serving.VotingEnsemble",
-            ),
-        ),
-    )
-    for name in names
+# Built-in step classes: where they live, by short name and by their MLRun and fnrun.serving
+# names (imported when first used).
+_BUILTIN_HOMES: dict[str, dict[str, tuple[str, ...]]] = {
+    "fnrun.graph.model_routers": {
+        "ModelRouter": ("mlrun.serving.ModelRouter", "mlrun.serving.routers.ModelRouter"),
+        "VotingEnsemble": ("mlrun.serving.VotingEnsemble", "mlrun.serving.routers.VotingEnsemble"),
+    },
+    "fnrun.graph.v2_serving": {"V2ModelServer": ("mlrun.serving.V2ModelServer",)},
+    "fnrun.graph.remote": {
+        "RemoteStep": ("mlrun.serving.remote.RemoteStep",),
+        "BatchHttpRequests": ("mlrun.serving.remote.BatchHttpRequests",),
+    },
+    "fnrun.graph.parallel": {"ParallelRun": ("mlrun.serving.routers.ParallelRun",)},
+}
+BUILTINS: dict[str, str] = {
+    alias: f"{module}.{cls}"
+    for module, classes in _BUILTIN_HOMES.items()
+    for cls, aliases in classes.items()
+    for alias in (cls, f"fnrun.serving.{cls}", *aliases)
 }
 
 
@@ -106,7 +47,9 @@ def lookup(name: str, namespaces: list[Mapping[str, Any]], step: str, what: str)
             if obj is not None:
                 return obj
     if name in BUILTINS:
-        return BUILTINS[name]()
+        from fnrun.execution.loader import import_dotted
+
+        return import_dotted(BUILTINS[name])
     if "." in name:
         from fnrun.execution.loader import import_dotted
 

@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 from fnrun.errors import InvalidArgumentError
+from fnrun.extras import require
 from fnrun.graph.event import Event, TriggerInfo
 
 log = logging.getLogger("fnrun.stream.kafka")
@@ -44,13 +45,7 @@ def parse_kafka_url(url: str) -> tuple[list[str], str]:
 
 
 def _kafka() -> Any:
-    try:
-        import kafka
-    except ImportError as exc:
-        raise InvalidArgumentError(
-            "Kafka needs kafka-python", field="trigger", hint="pip install 'fnrun[kafka]'"
-        ) from exc
-    return kafka
+    return require("kafka", "kafka", "Kafka", field="trigger", package="kafka-python")
 
 
 class KafkaPusher:
