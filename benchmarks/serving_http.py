@@ -1,6 +1,9 @@
 """HTTP serving throughput: fnrun's front-end against a raw uvicorn endpoint doing the same work.
 
-    python benchmarks/http.py [--seconds 4] [--rounds 3] [--connections 32]   # needs wrk (apt)
+    python benchmarks/serving_http.py [--seconds 4] [--rounds 3] [--connections 32]  # needs wrk
+
+(Not ``http.py``: a file of that name beside the other scripts shadows the standard library's
+``http`` package for every script run from this folder, e.g. MLRun's import in mlrun_graph.py.)
 
 Each case starts a uvicorn server (1 and 2 worker processes), drives it with wrk (POST JSON),
 and reports requests/s and p50/p99 latency: both servers run at once and are measured in
@@ -12,24 +15,18 @@ directly; fnrun serves a 1-step graph, a 5-step graph and a router with one V2Mo
 
 from __future__ import annotations
 
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
 import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
-
-# This script is named http.py: keep its folder behind the standard library on the path, or
-# ``import http`` (urllib, uvicorn) would find this file.
-_HERE = str(Path(__file__).resolve().parent)
-sys.path[:] = [p for p in sys.path if p not in ("", _HERE)] + [_HERE]
-
-import argparse  # noqa: E402
-import os  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import urllib.error  # noqa: E402
-import urllib.request  # noqa: E402
 
 STEPS = """
 def inc(body):
