@@ -48,6 +48,17 @@ def _kafka() -> Any:
     return require("kafka", "kafka", "Kafka", field="trigger", package="kafka-python")
 
 
+def _key_of(event: Any) -> bytes | None:
+    """The key the event came in with (a Kafka message's), so records of one key keep their
+    order through the pipeline; None lets the producer spread keyless records (an event id as
+    key would scatter them at a hashing cost and order nothing)."""
+    fields = getattr(event, "fields", None)
+    key = fields.get("key") if isinstance(fields, dict) else None
+    if key is None or isinstance(key, bytes):
+        return key
+    return str(key).encode()
+
+
 class KafkaPusher:
     """Produces JSON bodies to topics named by ``kafka://`` URLs (one producer per brokers)."""
 
@@ -60,8 +71,7 @@ class KafkaPusher:
         producer = self._producer(brokers)
         body = event.body if hasattr(event, "body") else event
         data = body if isinstance(body, bytes) else json.dumps(body, default=str).encode()
-        key = str(event.id).encode() if getattr(event, "id", None) is not None else None
-        producer.send(topic, value=data, key=key)
+        producer.send(topic, value=data, key=_key_of(event))
 
     def _producer(self, brokers: list[str]) -> Any:
         name = ",".join(brokers)

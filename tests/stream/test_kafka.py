@@ -175,3 +175,14 @@ def test_stream_events_wait_for_a_background_load_and_tracking_goes_to_kafka(
     rows = [row for message in messages for row in message["values"]]
     assert sorted(row[2]["outputs"][0] for row in rows) == [0, 10, 20]
     assert {m["model"] for m in messages} == {"m"}
+
+
+def test_produced_records_keep_the_incoming_key_and_nothing_else() -> None:
+    from fnrun.graph.event import Event
+    from fnrun.stream.kafka import _key_of
+
+    keyed = Event(body={})
+    keyed.fields["key"] = b"user-7"
+    assert _key_of(keyed) == b"user-7"
+    assert _key_of(Event(body={}, id="topic/0/12")) is None  # an event id is not a key
+    assert _key_of({"record": 1}) is None
