@@ -19,6 +19,7 @@ from fnrun.graph.compile import CompiledGraph, Env, compile_graph
 from fnrun.graph.context import GraphContext, Response
 from fnrun.graph.engines import StepFailed, run_async, run_sync
 from fnrun.graph.event import Event
+from fnrun.graph.storey_step import StoreyStep
 from fnrun.model.graph import FlowStep, RouterStep
 
 ErrorSink = Callable[[dict[str, Any]], None]
@@ -135,16 +136,16 @@ class GraphServer:
 
     async def drain_async(self) -> None:
         """Flush storey steps (batches, windows) so their output goes on through the graph."""
-        from fnrun.graph.storey_step import StoreyStep
-
-        for obj in self.compiled.objects:
-            if isinstance(obj, StoreyStep):
-                await obj.drain()
+        for step in self._storey_steps():
+            await step.drain()
 
     def drain(self) -> None:
         """``drain_async`` from synchronous code (the mock's ``wait_for_completion``)."""
-        if any(type(obj).__name__ == "StoreyStep" for obj in self.compiled.objects):
+        if self._storey_steps():
             self._event_loop().run_until_complete(self.drain_async())
+
+    def _storey_steps(self) -> list[StoreyStep]:
+        return [obj for obj in self.compiled.objects if isinstance(obj, StoreyStep)]
 
     def close(self) -> None:
         """Flush storey steps, close the step objects that have ``close()`` (flushes tracking
