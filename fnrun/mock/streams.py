@@ -6,6 +6,8 @@ import threading
 from collections import defaultdict
 from typing import Any
 
+from fnrun.graph.event import Event
+
 
 class MemoryStreams:
     """Named in-memory streams (``push``, ``read``); thread-safe."""
@@ -15,6 +17,9 @@ class MemoryStreams:
         self._lock = threading.Lock()
 
     def push(self, name: str, record: Any) -> None:
+        """Keep ``record``; an event is copied, so later steps cannot change what was sent."""
+        if isinstance(record, Event):
+            record = record.copy()
         with self._lock:
             self._data[name].append(record)
 

@@ -64,14 +64,18 @@ class KafkaPusher:
 
     def __init__(self) -> None:
         self._producers: dict[str, Any] = {}
+        self._targets: dict[str, tuple[Any, str]] = {}  # url -> (producer, topic)
         self._lock = threading.Lock()
 
     def push(self, url: str, event: Any) -> None:
-        brokers, topic = parse_kafka_url(url)
-        producer = self._producer(brokers)
+        """Send ``event``'s body now (serialised here, so the caller may change it after)."""
+        target = self._targets.get(url)
+        if target is None:
+            brokers, topic = parse_kafka_url(url)
+            target = self._targets[url] = (self._producer(brokers), topic)
         body = event.body if hasattr(event, "body") else event
         data = body if isinstance(body, bytes) else json.dumps(body, default=str).encode()
-        producer.send(topic, value=data, key=_key_of(event))
+        target[0].send(target[1], value=data, key=_key_of(event))
 
     def _producer(self, brokers: list[str]) -> Any:
         name = ",".join(brokers)
@@ -91,6 +95,7 @@ class KafkaPusher:
             producer.flush()
             producer.close()
         self._producers.clear()
+        self._targets.clear()
 
 
 class KafkaTrigger(threading.Thread):

@@ -136,6 +136,16 @@ def test_queue_runs_through_in_the_mock_and_one_function_at_a_time(engine: str) 
     assert worker.test(body=6) == 12
 
 
+def test_a_queued_event_is_kept_as_it_was_sent(engine: str) -> None:
+    fn, graph = serving(engine)
+    graph.to("Mutator", name="a", key="k").respond()
+    graph.add_step(">>", "q1", after="a", path="memory://q1")
+    graph.add_step("Mutator", name="child", after="q1", function="worker", key="x")
+    server = mock(fn)
+    server.test(body={"x": 1})
+    assert [e.body for e in server.streams.read("memory://q1")] == [{"x": 1, "k": 1}]
+
+
 def test_graph_round_trips_through_yaml_and_still_serves(engine: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     fn, graph = serving(engine)
     graph.to(handler="inc", name="a").to(handler="listify", name="c", result_path="")
