@@ -88,6 +88,7 @@ class MockServer:
             method=kwargs.get("method") or "POST",
             headers=kwargs.get("headers"),
             id=next(self._ids),
+            trigger=trigger_info(kwargs.get("trigger")) or HTTP_TRIGGER,
         )
         return await self.server.run_async(event, get_body=get_body)
 
