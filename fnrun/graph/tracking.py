@@ -63,6 +63,8 @@ class ModelTracker:
             "host": socket.gethostname(),
             "worker": getattr(model.context, "worker_id", 0),
         }
+        if model.labels:
+            self._base["labels"] = dict(model.labels)
 
     def record(self, request: Any, op: str, response: Any, seconds: float) -> None:
         with self._lock:

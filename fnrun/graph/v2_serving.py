@@ -66,7 +66,7 @@ class V2ModelServer:
         self.class_args = class_args
         self.ready = model is not None
         self.metrics: dict[str, Any] = {}
-        self.labels: dict[str, str] = {}
+        self.labels: dict[str, str] = dict(class_args.get("labels") or {})
         self.inputs: list[dict[str, Any]] = []
         self.outputs: list[dict[str, Any]] = []
         if load_mode not in ("", "sync", "async"):

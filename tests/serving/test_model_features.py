@@ -157,7 +157,7 @@ def test_batched_models_behind_a_voting_ensemble_are_asked_concurrently() -> Non
 
 def test_tracking_records_requests_in_batches_and_samples() -> None:
     fn = fnrun.new_function("tracked", kind="serving")
-    fn.add_model("m", class_name="CountingModel")  # type: ignore[attr-defined]
+    fn.add_model("m", class_name="CountingModel", labels={"team": "fraud"})  # type: ignore[attr-defined]
     fn.set_tracking("monitoring", batch=2)  # type: ignore[attr-defined]
     assert fn.spec.track_models is True
     assert "log_stream" in fn.to_dict()["spec"]["parameters"]
@@ -167,6 +167,7 @@ def test_tracking_records_requests_in_batches_and_samples() -> None:
     messages = server.streams.read("monitoring")
     assert len(messages) == 1  # the third record waits for its batch
     assert messages[0]["model"] == "m" and messages[0]["class"] == "CountingModel"
+    assert messages[0]["labels"] == {"team": "fraud"}
     assert messages[0]["headers"][:3] == ["request", "op", "resp"]
     rows = messages[0]["values"]
     assert [r[0]["inputs"] for r in rows] == [[[1]], [[2]]]
