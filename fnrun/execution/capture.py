@@ -12,7 +12,7 @@ import logging
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 
@@ -37,7 +37,7 @@ class LineSink:
 
 
 class Tee(io.TextIOBase):
-    """Writes to the original stream and to a sink."""
+    """Writes to a stream and to a sink (the run's logger: captured from any thread)."""
 
     def __init__(self, original: TextIO, sink: LineSink) -> None:
         self.original = original
@@ -51,8 +51,66 @@ class Tee(io.TextIOBase):
     def flush(self) -> None:
         self.original.flush()
 
+
+class _ThreadRouter(io.TextIOBase):
+    """Stands in for ``sys.stdout``/``sys.stderr`` while captures run: text written by a thread
+    that has a capture goes to that capture's sink (and to the original stream unless the capture
+    is quiet); other threads write to the original stream only. One router serves any number of
+    concurrent captures (in-process runs in several threads), so nothing is swapped per run."""
+
+    def __init__(self, original: TextIO) -> None:
+        self.original = original
+        self.sinks: dict[int, tuple[LineSink, bool]] = {}
+
+    def write(self, text: str) -> int:
+        entry = self.sinks.get(threading.get_ident())
+        if entry is not None:
+            entry[0].add(text)
+            if not entry[1]:
+                return len(text)
+        self.original.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.original.flush()
+
     def isatty(self) -> bool:
         return self.original.isatty()
+
+
+class _Routing:
+    """Installs the routers on the first capture and restores the streams after the last."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.active = 0
+        self.routers: dict[str, _ThreadRouter] = {}
+
+    def start(self, sink: LineSink, echo: bool) -> dict[str, _ThreadRouter]:
+        with self.lock:
+            if self.active == 0:
+                self.routers = {name: _ThreadRouter(getattr(sys, name)) for name in _STREAMS}
+                for name, router in self.routers.items():
+                    setattr(sys, name, router)
+            self.active += 1
+            for router in self.routers.values():
+                router.sinks[threading.get_ident()] = (sink, echo)
+            return self.routers
+
+    def stop(self) -> None:
+        with self.lock:
+            for router in self.routers.values():
+                router.sinks.pop(threading.get_ident(), None)
+            self.active -= 1
+            if self.active == 0:
+                for name, router in self.routers.items():
+                    if getattr(sys, name) is router:  # unless someone replaced it meanwhile
+                        setattr(sys, name, router.original)
+                self.routers = {}
+
+
+_STREAMS = ("stdout", "stderr")
+_ROUTING = _Routing()
 
 
 @contextmanager
@@ -62,12 +120,12 @@ def capture_output(
     echo: bool = True,
     interval: float = 1.0,
 ) -> Iterator[None]:
-    """Everything printed (and logged to ``logger``) inside the block goes to ``flush``."""
+    """Everything the calling thread prints (and logs to ``logger``) inside the block goes to
+    ``flush``; other threads' output is not mixed in, so runs may capture concurrently."""
     sink = LineSink()
+    routers = _ROUTING.start(sink, echo)
     quiet: Any = io.StringIO()
-    out = Tee(sys.stdout if echo else quiet, sink)
-    err = Tee(sys.stderr if echo else quiet, sink)
-    handler = _attach(logger, err)
+    handler = _attach(logger, Tee(routers["stderr"].original if echo else quiet, sink))
     stop = threading.Event()
 
     def pump() -> None:
@@ -79,13 +137,13 @@ def capture_output(
     thread = threading.Thread(target=pump, name="fnrun-log-flush", daemon=True)
     thread.start()
     try:
-        with redirect_stdout(out), redirect_stderr(err):
-            yield
+        yield
     finally:
         stop.set()
         thread.join()
         if logger is not None and handler is not None:
             logger.removeHandler(handler)
+        _ROUTING.stop()
         rest = sink.drain(partial=True)
         if rest:
             flush(rest)

@@ -76,3 +76,31 @@ def test_secret_falls_back_to_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FROM_ENV", "e")
     assert RunContext().get_secret("FROM_ENV") == "e"
     assert RunContext().get_secret("NOPE_NOT_SET") is None
+
+
+def test_concurrent_in_process_runs_capture_only_their_own_output() -> None:
+    import sys
+    import threading
+
+    from fnrun.execution.capture import capture_output
+
+    logs: dict[str, list[str]] = {"a": [], "b": []}
+    gate = threading.Barrier(2)
+    original = sys.stdout
+
+    def work(name: str) -> None:
+        with capture_output(logs[name].append, echo=False, interval=0.05):
+            gate.wait()
+            for i in range(50):
+                print(f"{name}{i}")
+            gate.wait()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for name in "ab":
+        lines = "".join(logs[name]).split()
+        assert lines == [f"{name}{i}" for i in range(50)]
+    assert sys.stdout is original  # the streams are restored after the last capture
