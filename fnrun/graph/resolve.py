@@ -23,6 +23,7 @@ _BUILTIN_HOMES: dict[str, dict[str, tuple[str, ...]]] = {
         "BatchHttpRequests": ("mlrun.serving.remote.BatchHttpRequests",),
     },
     "fnrun.graph.parallel": {"ParallelRun": ("mlrun.serving.routers.ParallelRun",)},
+    "fnrun.graph.run_step": {"RunStep": ("fnrun.graph.RunStep",)},
 }
 BUILTINS: dict[str, str] = {
     alias: f"{module}.{cls}"

@@ -1,6 +1,7 @@
 """The serving surface (MLRun's ``mlrun.serving``): ``from fnrun.serving import GraphServer,
 Response, Event``; model servers and routers: ``V2ModelServer``, ``ModelRouter``,
-``VotingEnsemble``, ``ParallelRun``; remote calls: ``RemoteStep``, ``BatchHttpRequests``.
+``VotingEnsemble``, ``ParallelRun``; remote calls: ``RemoteStep``, ``BatchHttpRequests``;
+batch functions as steps: ``RunStep``.
 The code lives in ``fnrun.graph``; this module is the one import users need.
 """
 
@@ -9,6 +10,7 @@ from fnrun.graph.event import Event
 from fnrun.graph.model_routers import ModelRouter, VotingEnsemble
 from fnrun.graph.parallel import ParallelRun
 from fnrun.graph.remote import BatchHttpRequests, RemoteStep
+from fnrun.graph.run_step import RunStep
 from fnrun.graph.server import GraphServer
 from fnrun.graph.v2_serving import V2ModelServer
 from fnrun.model.graph import FlowStep, QueueStep, RouterStep, TaskStep, register_step_kind
@@ -25,6 +27,7 @@ __all__ = [
     "RemoteStep",
     "Response",
     "RouterStep",
+    "RunStep",
     "TaskStep",
     "V2ModelServer",
     "VotingEnsemble",

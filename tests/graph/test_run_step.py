@@ -1,0 +1,76 @@
+"""RunStep: each event submits a tracked batch run of a stored function; the step answers with
+the run's outputs."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import fnrun
+from fnrun.db import get_run_db
+from fnrun.errors import InvalidArgumentError
+
+TRAINER = """
+def train(context, p1: int = 1, scale: float = 1.0):
+    if p1 < 0:
+        raise ValueError("p1 must be >= 0")
+    context.log_result("accuracy", p1 * scale)
+"""
+
+
+@pytest.fixture
+def trainer_url(tmp_path: Path) -> str:
+    code = tmp_path / "trainer.py"
+    code.write_text(TRAINER)
+    fn = fnrun.code_to_function(
+        "trainer", filename=str(code), kind="handler", project="rs", handler="train"
+    )
+    fn.save()
+    return "db://rs/trainer"
+
+
+def _server(url: str, engine: str = "sync", **args: Any) -> Any:
+    fn = fnrun.new_function("pipeline", kind="serving")
+    graph = fn.set_topology("flow", engine=engine)  # type: ignore[attr-defined]
+    graph.to("RunStep", name="train", function_url=url, params={"scale": 0.5}, **args).respond()
+    return fn.to_mock_server()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("engine", ["sync", "async"])
+def test_each_event_runs_the_function_and_answers_its_outputs(
+    trainer_url: str, engine: str
+) -> None:
+    server = _server(trainer_url, engine)
+    out = server.test("/", body={"p1": 4})
+    assert out["state"] == "completed" and out["outputs"] == {"accuracy": 2.0}
+    (run,) = [r for r in get_run_db().list_runs(project="rs") if r["metadata"]["uid"] == out["run"]]
+    assert run["spec"]["parameters"] == {"scale": 0.5, "p1": 4}
+
+
+def test_a_failed_run_fails_the_step_naming_the_run(trainer_url: str) -> None:
+    out = _server(trainer_url).test("/", body={"p1": -1}, silent=True)
+    assert out.status_code == 500 and out.body["step"] == "train"
+    assert "failed: ValueError: p1 must be >= 0" in out.body["message"]
+    assert out.body["hint"].startswith("see the logs: fnrun logs ")
+    bad = _server(trainer_url).test("/", body=[1, 2], silent=True)
+    assert bad.status_code == 400 and "must be an object" in bad.body["message"]
+
+
+def test_the_async_engine_keeps_serving_while_runs_go(trainer_url: str) -> None:
+    server = _server(trainer_url, "async")
+
+    async def many() -> list[Any]:
+        return await asyncio.gather(*(server.test_async("/", body={"p1": i}) for i in range(4)))
+
+    outs = asyncio.run(many())
+    assert sorted(o["outputs"]["accuracy"] for o in outs) == [0.0, 0.5, 1.0, 1.5]
+
+
+def test_a_missing_function_fails_when_the_graph_is_built() -> None:
+    with pytest.raises(InvalidArgumentError, match="needs function_url="):
+        _server("")
+    with pytest.raises(fnrun.errors.FnrunError, match="nope"):
+        _server("db://rs/nope")
