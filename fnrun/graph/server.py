@@ -75,6 +75,7 @@ class GraphServer:
                 hint="use engine='async'",
             )
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._helper: Any = None  # a thread for the loop when called inside a running loop
         self._sync = self.engine == "sync"
 
     # -- entry points ------------------------------------------------------------------------
@@ -92,7 +93,7 @@ class GraphServer:
             if self._sync:
                 out = run_sync(self.compiled, ev)
             else:
-                out = self._event_loop().run_until_complete(run_async(self.compiled, ev))
+                out = self._complete(run_async(self.compiled, ev))
         except Exception as exc:
             return self._failure(ev, exc, get_body)
         return _finish(out, get_body, as_data)
@@ -111,6 +112,20 @@ class GraphServer:
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
         return self._loop
+
+    def _complete(self, coro: Any) -> Any:
+        """Run ``coro`` to completion on the server's own loop. Called where a loop already
+        runs (a notebook cell, an async test), the loop runs in a helper thread instead of
+        failing with "this event loop is already running"."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return self._event_loop().run_until_complete(coro)
+        if self._helper is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._helper = ThreadPoolExecutor(1, thread_name_prefix="fnrun-graph-loop")
+        return self._helper.submit(self._event_loop().run_until_complete, coro).result()
 
     # -- errors --------------------------------------------------------------------------------
     def _failure(self, event: Event, exc: Exception, get_body: bool) -> Response:
@@ -142,7 +157,7 @@ class GraphServer:
     def drain(self) -> None:
         """``drain_async`` from synchronous code (the mock's ``wait_for_completion``)."""
         if self._storey_steps():
-            self._event_loop().run_until_complete(self.drain_async())
+            self._complete(self.drain_async())
 
     def _storey_steps(self) -> list[StoreyStep]:
         return [obj for obj in self.compiled.objects if isinstance(obj, StoreyStep)]
@@ -161,6 +176,9 @@ class GraphServer:
                     closer()
                 except Exception as exc:
                     self.context.logger.warn(f"closing {type(obj).__name__}: {exc}")
+        if self._helper is not None:
+            self._helper.shutdown(wait=True)
+            self._helper = None
         if self._loop is not None:
             self._loop.close()
             self._loop = None

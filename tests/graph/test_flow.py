@@ -262,3 +262,17 @@ def test_set_flow_chains_steps_and_replaces_downstream_only_with_force() -> None
         flow.set_flow(["X"])
     flow.set_flow([{"handler": "x", "name": "x"}, {"handler": "y", "name": "y"}], force=True)
     assert list(flow.steps) == ["x", "y"] and flow["x"].after == [] and flow["y"].after == ["x"]
+
+
+def test_the_mock_serves_an_async_graph_from_inside_a_running_loop() -> None:
+    import asyncio
+
+    fn, graph = serving("async")
+    graph.to(handler="slow_inc", name="a").to(handler="inc", name="b")
+    server = mock(fn)
+
+    async def notebook_cell() -> object:  # Jupyter runs cells inside an event loop
+        return server.test(body=1)
+
+    assert asyncio.run(notebook_cell()) == 3
+    assert server.test(body=5) == 7  # and still outside one
