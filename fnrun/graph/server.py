@@ -95,7 +95,7 @@ class GraphServer:
             else:
                 out = self._complete(run_async(self.compiled, ev))
         except Exception as exc:
-            return self._failure(ev, exc, get_body)
+            return self.failure(ev, exc, get_body)
         return _finish(out, get_body, as_data)
 
     async def run_async(self, event: Any, get_body: bool = False, as_data: bool = False) -> Any:
@@ -105,7 +105,7 @@ class GraphServer:
             ev.body = decode_body(ev.body, ev.content_type)
             out = await run_async(self.compiled, ev)
         except Exception as exc:
-            return self._failure(ev, exc, get_body)
+            return self.failure(ev, exc, get_body)
         return _finish(out, get_body, as_data)
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:
@@ -128,7 +128,9 @@ class GraphServer:
         return self._helper.submit(self._event_loop().run_until_complete, coro).result()
 
     # -- errors --------------------------------------------------------------------------------
-    def _failure(self, event: Event, exc: Exception, get_body: bool) -> Response:
+    def failure(self, event: Event, exc: Exception, get_body: bool = False) -> Response:
+        """The error answer for ``exc`` (status, message, failing step), also sent to the error
+        stream and the log; for failures outside a request too (a storey step's output)."""
         step = exc.step if isinstance(exc, StepFailed) else ""
         cause = exc.cause if isinstance(exc, StepFailed) else exc
         status = status_of(cause)

@@ -52,7 +52,6 @@ class StoreyStep:
         self.after: set[int] = set()
         self._controller: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._pending: set[asyncio.Task[Any]] = set()
         self.emitted = 0  # events handed on by the operator (for tests and metrics)
         # Built now, so bad class_args fail when the graph is built; used by the first flow
         # (operators such as AggregateByKey register themselves on the table they are given).
@@ -116,7 +115,7 @@ class StoreyStep:
         except StepFailed as exc:
             server = getattr(self.context, "server", None)
             if server is not None:
-                server._failure(event, exc, False)  # to the error stream and the log
+                server.failure(event, exc)  # to the error stream and the log
             else:  # pragma: no cover - a server always builds the graph
                 raise
         return out  # storey's Map passes its event on (nothing follows it)
