@@ -1,4 +1,5 @@
-"""The fnrun demo: create a function from a file, version it, run it, show the tracked runs.
+"""The fnrun demo: create a function from a file, version it, run it, show the tracked runs,
+then serve the model the run logged, in the in-process mock server.
 
 Runs on the embedded defaults: an SQLite run DB and artifacts under $FNRUN_HOME (~/.fnrun).
 """
@@ -6,10 +7,26 @@ Runs on the embedded defaults: an SQLite run DB and artifacts under $FNRUN_HOME 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import fnrun
+from fnrun.serving import V2ModelServer
 
 HERE = Path(__file__).resolve().parent
+
+
+class LineModel(V2ModelServer):
+    """Serves the fitted line that train() logged as the model "line"."""
+
+    def load(self) -> None:
+        path, _ = self.get_model()
+        with open(path) as f:
+            slope, intercept = (float(v) for v in f.read().split())
+        self.model = (slope, intercept)
+
+    def predict(self, request: dict[str, Any]) -> list[float]:
+        slope, intercept = self.model
+        return [round(slope * row[0] + intercept, 4) for row in request["inputs"]]
 
 
 def main() -> None:
@@ -58,6 +75,15 @@ def main() -> None:
     print(f"best iteration {hp.status['best_iteration']}: mse={hp.output('mse'):.6f}")
     for row in hp.status["iterations"][:4]:
         print("  ", row)
+
+    print("\n== serve the logged model: a V2ModelServer behind a router, in the mock server")
+    serving = fnrun.new_function("line-server", project="demo", kind="serving")
+    serving.add_model("line", model_path=run.outputs["line"], class_name="LineModel")  # type: ignore[attr-defined]
+    server = serving.to_mock_server(namespace=globals())  # type: ignore[attr-defined]
+    answer = server.test("/v2/models/line/infer", body={"inputs": [[0.0], [0.5], [1.0]]})
+    print(f"POST /v2/models/line/infer -> outputs {answer['outputs']}")
+    metadata = server.test("/v2/models/line", method="GET")
+    print(f"GET /v2/models/line -> metrics {metadata['metrics']}")
 
     print(f"\nrun DB: {fnrun.get_run_db()!r}")
     print("try: .venv/bin/fnrun get runs --project demo")

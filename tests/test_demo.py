@@ -20,6 +20,7 @@ def test_demo_runs_and_tracks(fnrun_home: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "best iteration" in proc.stdout and "completed" in proc.stdout
+    assert "POST /v2/models/line/infer -> outputs [" in proc.stdout  # the logged model, served
     db = fnrun.get_run_db()
     runs = {r["metadata"]["name"]: r for r in db.list_runs(project="demo")}
     assert runs["fit-line"]["status"]["state"] == "completed"
