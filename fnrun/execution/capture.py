@@ -60,11 +60,13 @@ class _ThreadRouter(io.TextIOBase):
 
     def __init__(self, original: TextIO) -> None:
         self.original = original
-        self.sinks: dict[int, tuple[LineSink, bool]] = {}
+        # per thread, a stack: a capture inside a capture (a nested run) takes over until it ends
+        self.sinks: dict[int, list[tuple[LineSink, bool]]] = {}
 
     def write(self, text: str) -> int:
-        entry = self.sinks.get(threading.get_ident())
-        if entry is not None:
+        stack = self.sinks.get(threading.get_ident())
+        if stack:
+            entry = stack[-1]
             entry[0].add(text)
             if not entry[1]:
                 return len(text)
@@ -94,13 +96,17 @@ class _Routing:
                     setattr(sys, name, router)
             self.active += 1
             for router in self.routers.values():
-                router.sinks[threading.get_ident()] = (sink, echo)
+                router.sinks.setdefault(threading.get_ident(), []).append((sink, echo))
             return self.routers
 
     def stop(self) -> None:
         with self.lock:
             for router in self.routers.values():
-                router.sinks.pop(threading.get_ident(), None)
+                stack = router.sinks.get(threading.get_ident(), [])
+                if stack:
+                    stack.pop()
+                if not stack:
+                    router.sinks.pop(threading.get_ident(), None)
             self.active -= 1
             if self.active == 0:
                 for name, router in self.routers.items():

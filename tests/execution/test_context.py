@@ -104,3 +104,17 @@ def test_concurrent_in_process_runs_capture_only_their_own_output() -> None:
         lines = "".join(logs[name]).split()
         assert lines == [f"{name}{i}" for i in range(50)]
     assert sys.stdout is original  # the streams are restored after the last capture
+
+
+def test_a_capture_inside_a_capture_hands_back_to_the_outer_one() -> None:
+    from fnrun.execution.capture import capture_output
+
+    outer: list[str] = []
+    inner: list[str] = []
+    with capture_output(outer.append, echo=False):
+        print("before")
+        with capture_output(inner.append, echo=False):
+            print("nested")
+        print("after")
+    assert "".join(outer).split() == ["before", "after"]
+    assert "".join(inner).split() == ["nested"]
