@@ -75,16 +75,16 @@ def response(event_id: Any, model: str, version: str, outputs: Any, tensor: bool
     return body
 
 
-_second = -1  # the last whole second seen
-_prefix = ""  # its ISO text up to the microseconds
+_cached: tuple[int, str] = (-1, "")  # (whole second, its ISO text): replaced in one assignment
 
 
 def timestamp() -> str:
     """Now in ISO 8601 UTC with microseconds (``datetime.isoformat`` form), formatting the
     date part once per second: this runs for every inference response."""
-    global _second, _prefix
+    global _cached
     second, micros = divmod(time.time_ns() // 1000, 1_000_000)
-    if second != _second:
-        _prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
-        _second = second
-    return _prefix + "%06d+00:00" % micros  # noqa: UP031 - %-format is the fastest here
+    cached_second, prefix = _cached
+    if second != cached_second:
+        prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        _cached = (second, prefix)  # threads never see a second paired with another's text
+    return prefix + "%06d+00:00" % micros  # noqa: UP031 - %-format is the fastest here

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fnrun.errors import InvalidArgumentError
+from fnrun.errors import InvalidArgumentError, RunError
 
 
 class RunFailed(InvalidArgumentError):
@@ -70,8 +70,6 @@ class RunStep:
                 field="body",
                 hint='send e.g. {"p1": 2}',
             )
-        from fnrun.errors import RunError
-
         try:
             run = self.function.run(
                 handler=self.handler or None,

@@ -24,9 +24,9 @@ def tracker_for(model: Any) -> ModelTracker | None:
     context = model.context
     getter = getattr(context, "get_param", None)
     push = getattr(context, "stream_push", None)
-    if getter is None or not getter("log_stream", ""):
+    path = getter("log_stream", "") if getter is not None else ""
+    if not path or getter is None:
         return None
-    path = getter("log_stream", "")
     if push is None:
         raise InvalidArgumentError(
             f"model {model.name!r}: tracking stream {path!r} has no stream to push to",
