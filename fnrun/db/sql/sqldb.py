@@ -13,11 +13,12 @@ from fnrun.db.sql.engine import make_engine
 from fnrun.db.sql.functions import FunctionsMixin
 from fnrun.db.sql.projects import LogsMixin, ProjectsMixin
 from fnrun.db.sql.runs import RunsMixin
-from fnrun.db.sql.tables import metadata
+from fnrun.db.sql.schema import ensure_schema
 
 
 class SQLRunDB(ProjectsMixin, FunctionsMixin, RunsMixin, ArtifactsMixin, LogsMixin):
-    """A :class:`~fnrun.db.base.RunDB` over SQLAlchemy; creates its tables on first use."""
+    """A :class:`~fnrun.db.base.RunDB` over SQLAlchemy; creates or migrates its schema on open
+    (safe when many processes open a fresh DB at once: :mod:`fnrun.db.sql.schema`)."""
 
     def __init__(self, url: str, default_project: str = "") -> None:
         if not default_project:
@@ -28,7 +29,7 @@ class SQLRunDB(ProjectsMixin, FunctionsMixin, RunsMixin, ArtifactsMixin, LogsMix
         self.default_project = default_project
         self.engine = make_engine(url)
         self.known_projects: set[str] = set()
-        metadata.create_all(self.engine)
+        self.schema_version = ensure_schema(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
