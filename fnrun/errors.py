@@ -53,3 +53,7 @@ class RunError(FnrunError):
     def __init__(self, message: str, run: object = None, **kwargs: str) -> None:
         super().__init__(message, **kwargs)
         self.run = run
+
+
+class IntegrityError(FnrunError):
+    """Stored data does not match the hash recorded when it was written (changed or replaced)."""

@@ -1,13 +1,18 @@
 """The one artifact-logging path: place the bytes, describe them, register the version.
 
-Target: ``<artifact_path>/<run name>/<iteration>/<key><suffix>`` (a folder for model and dir
-artifacts) unless the artifact names its own ``target_path``; registered in the run DB under
-the producing run's uid, addressable as ``store://<category>/<project>/<key>[#iter]@<uid>``.
+Target: ``<artifact_path>/<run name>/<run uid>/<iteration>/<key><suffix>`` (a folder for model
+and dir artifacts) unless the artifact names its own ``target_path``, so a later run never
+overwrites an earlier run's files. ``artifact_path`` may use MLRun's templates
+(``{{run.uid}}``, ``{{run.project}}``, ``{{run.name}}``, ``{{run.iteration}}``); when it places
+the uid itself the uid folder is not added again. Keys and file names are checked
+(:mod:`fnrun.model.names`) before anything is written. Registered in the run DB under the
+producing run's uid with the body's hash, addressable as
+``store://<category>/<project>/<key>[#iter]@<uid>``.
 """
 
 from __future__ import annotations
 
-import hashlib
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +20,9 @@ from fnrun.artifacts.base import Artifact
 from fnrun.artifacts.uri import build_store_uri
 from fnrun.clock import now_iso
 from fnrun.datastore.dataitem import DataItem
+from fnrun.datastore.integrity import digest, file_digest, manifest_digest
 from fnrun.errors import InvalidArgumentError, NotFoundError
+from fnrun.model.names import check_name, check_relative, join_under
 
 if TYPE_CHECKING:
     from fnrun.execution.context import RunContext
@@ -53,12 +60,11 @@ def log_artifact(
         item.labels.update(labels or {})
         item.src_path = item.src_path or local_path
         item.target_path = item.target_path or target_path
-    if not item.key or not isinstance(item.key, str):
-        raise InvalidArgumentError("an artifact needs a key", field="key")
+    check_name(item.key, "key")
     target = item.target_path or _default_target(ctx, item, artifact_path)
-    size, digest = _write(item, target, upload)
+    size, hashes = _write(item, target, upload)
     item.target_path = target
-    doc = _document(ctx, item, target, size, digest, tag)
+    doc = _document(ctx, item, target, size, hashes, tag)
     if ctx.db is not None:
         ctx.db.store_artifact(
             item.key, doc, uid=ctx.uid, iter=ctx.iteration, tag=tag, project=ctx.project
@@ -69,27 +75,59 @@ def log_artifact(
     return item
 
 
+_TEMPLATE = re.compile(r"\{\{\s*([\w.]+)\s*\}\}")
+
+
 def _default_target(ctx: RunContext, item: Artifact, artifact_path: str) -> str:
-    base = (artifact_path or ctx.artifact_path).rstrip("/")
-    if not base:
+    template = (artifact_path or ctx.artifact_path).rstrip("/")
+    if not template:
         raise InvalidArgumentError(
             "no artifact_path for the run",
             field="artifact_path",
             hint="set FNRUN_ARTIFACT_PATH or pass artifact_path=",
         )
-    return f"{base}/{ctx.name}/{ctx.iteration}/{item.key}{item.suffix()}"
+    base = fill_template(template, ctx)
+    uid_placed = any(m.group(1) == "run.uid" for m in _TEMPLATE.finditer(template))
+    parts = [check_name(ctx.name, "name"), *([] if uid_placed else [ctx.uid])]
+    return join_under(base, *parts, str(ctx.iteration), item.key + item.suffix(), field="key")
 
 
-def _write(item: Artifact, target: str, upload: bool) -> tuple[int | None, str]:
+def fill_template(path: str, ctx: RunContext) -> str:
+    """``path`` with MLRun's ``{{run.uid}}``-style placeholders filled from the run."""
+    values = {
+        "run.uid": ctx.uid,
+        "run.project": ctx.project,
+        "project": ctx.project,
+        "run.name": ctx.name,
+        "run.iteration": str(ctx.iteration),
+    }
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise InvalidArgumentError(
+                f"unknown placeholder {{{{{name}}}}} in artifact_path {path!r}",
+                field="artifact_path",
+                hint="use {{run.uid}}, {{run.project}}, {{run.name}} or {{run.iteration}}",
+            )
+        return check_name(values[name], f"artifact_path {{{{{name}}}}}")
+
+    return _TEMPLATE.sub(fill, path)
+
+
+def _write(item: Artifact, target: str, upload: bool) -> tuple[int | None, dict[str, Any]]:
+    """Place the artifact's bytes at ``target``; return its size and hash fields."""
     if item.is_dir:
-        files = item.get_files()
+        files = {check_relative(n, f"{item.key}: file"): d for n, d in item.get_files().items()}
         for name, data in files.items():
-            DataItem(name, f"{target.rstrip('/')}/{name}").put(data)
-        return sum(len(d) for d in files.values()), ""
+            DataItem(name, join_under(target, name, field=f"{item.key}: file")).put(data)
+        file_hashes = {name: digest(data) for name, data in files.items()}
+        hashes = {"hash": manifest_digest(file_hashes), "file_hashes": file_hashes}
+        return sum(len(d) for d in files.values()), hashes
     body = item.get_body()
     if body is not None:
         DataItem(item.key, target).put(body)
-        return len(body), hashlib.sha1(body).hexdigest()
+        return len(body), {"hash": digest(body)}
     if item.src_path:
         src = Path(item.src_path)
         if not src.is_file():
@@ -100,9 +138,9 @@ def _write(item: Artifact, target: str, upload: bool) -> tuple[int | None, str]:
             )
         if upload and str(src.resolve()) != str(Path(target).resolve()):
             DataItem(item.key, target).upload(str(src))
-        return src.stat().st_size, hashlib.sha1(src.read_bytes()).hexdigest()
+        return src.stat().st_size, {"hash": file_digest(src)}
     if item.target_path:
-        return None, ""  # registers existing data in place
+        return None, {}  # registers existing data in place
     raise InvalidArgumentError(
         f"artifact {item.key!r} has no body, local_path or target_path",
         field="body",
@@ -111,14 +149,19 @@ def _write(item: Artifact, target: str, upload: bool) -> tuple[int | None, str]:
 
 
 def _document(
-    ctx: RunContext, item: Artifact, target: str, size: int | None, digest: str, tag: str
+    ctx: RunContext,
+    item: Artifact,
+    target: str,
+    size: int | None,
+    hashes: dict[str, Any],
+    tag: str,
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "target_path": target,
         "src_path": item.src_path,
         "format": item.format or item.suffix().lstrip("."),
         "size": size,
-        "hash": digest,
+        **hashes,
         "viewer": item.viewer,
         "producer": {"kind": "run", "name": ctx.name, "uri": f"{ctx.project}/{ctx.uid}"},
     }

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from fnrun.artifacts.base import Artifact
 from fnrun.errors import InvalidArgumentError, NotFoundError
 from fnrun.execution.values import check_json
+from fnrun.model.names import check_relative
 
 MODEL_SPEC = "model_spec.yaml"
 
@@ -47,7 +48,9 @@ class ModelArtifact(Artifact):
         self.outputs = list(outputs or [])
         self.framework = framework
         self.algorithm = algorithm
-        self.extra_data = dict(extra_data or {})
+        self.extra_data = {
+            check_relative(k, f"extra_data.{k}"): v for k, v in (extra_data or {}).items()
+        }
 
     @property
     def is_dir(self) -> bool:

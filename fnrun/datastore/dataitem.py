@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from fnrun.datastore.integrity import check_bytes, check_local
 from fnrun.datastore.stores import store_for
 from fnrun.errors import InvalidArgumentError
 
@@ -33,7 +34,9 @@ def split_url(url: str) -> tuple[str, str]:
 class DataItem:
     """Data at ``url`` (a path, ``file://``, ``memory://``, ``http(s)://``, ``store://``, ``s3://``...).
 
-    ``meta`` is the artifact document when the item came from a ``store://`` URI.
+    ``meta`` is the artifact document when the item came from a ``store://`` URI; reads of
+    such an item check the data against the hashes the artifact recorded
+    (:mod:`fnrun.datastore.integrity`).
     """
 
     def __init__(
@@ -44,6 +47,7 @@ class DataItem:
         options: dict[str, Any] | None = None,
     ) -> None:
         self._local_copy: str | None = None
+        self._verified = meta is None
         self.key = key
         self._url = url
         self.meta = meta
@@ -74,12 +78,17 @@ class DataItem:
     def get(self, size: int | None = None, offset: int = 0, encoding: str | None = None) -> Any:
         """The bytes (or text, with ``encoding``)."""
         data = self._store.get(self._path, size=size, offset=offset)
+        if not self._verified and size is None and offset == 0:
+            check_bytes(self.meta or {}, data)
+            self._verified = True
         return data.decode(encoding) if encoding else data
 
     def put(self, data: bytes | str, append: bool = False) -> None:
         self._store.put(self._path, data.encode("utf-8") if isinstance(data, str) else data, append)
 
     def open(self, mode: str = "rb") -> IO[Any]:
+        if "r" in mode:
+            self._verify_local()
         return self._store.open(self._path, mode)  # type: ignore[no-any-return]
 
     def listdir(self) -> list[str]:
@@ -92,6 +101,7 @@ class DataItem:
         """A local file path with the data (downloaded to a temp file for remote stores)."""
         path = self._store.local(self._path)
         if path is not None:
+            self._verify_local()
             return str(path)
         if self._local_copy is None:
             fd, tmp = tempfile.mkstemp(suffix=self.suffix, prefix="fnrun-")
@@ -99,6 +109,17 @@ class DataItem:
                 f.write(self.get())
             self._local_copy = tmp
         return self._local_copy
+
+    def _verify_local(self) -> None:
+        """Check a local file (or folder) artifact once against its recorded hashes."""
+        if self._verified:
+            return
+        path = self._store.local(self._path)
+        if path is None:
+            return  # remote: checked when the whole body is read (get)
+        if Path(path).exists():
+            check_local(self.meta or {}, str(path))
+        self._verified = True
 
     def download(self, target_path: str) -> None:
         Path(target_path).parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Self
 from fnrun.clock import now_iso
 from fnrun.errors import InvalidArgumentError
 from fnrun.execution.values import check_json
+from fnrun.model.names import check_name, check_optional_name
 from fnrun.model.serialize import to_json, to_yaml
 
 if TYPE_CHECKING:
@@ -47,8 +48,8 @@ class RunContext:
         function_uri: str = "",
         db: RunDB | None = None,
     ) -> None:
-        self.name = name or "run"
-        self.project = project
+        self.name = check_name(name or "run", "name")
+        self.project = check_optional_name(project, "project")
         self.uid = uid or uuid.uuid4().hex
         self.iteration = iteration
         self._parameters = copy.deepcopy(parameters or {})
@@ -123,7 +124,7 @@ class RunContext:
         upload: bool = True,
         **kwargs: Any,
     ) -> Any:
-        """Store a file or Artifact at ``<artifact_path>/<run>/<iter>/<key><suffix>``."""
+        """Store a file or Artifact at ``<artifact_path>/<run>/<uid>/<iter>/<key><suffix>``."""
         from fnrun.artifacts.manager import log_artifact
 
         return log_artifact(

@@ -10,6 +10,7 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any
 
+from fnrun.model.names import check_optional_name
 from fnrun.model.schema import NOTSET, Model, alias
 
 
@@ -25,6 +26,11 @@ class FunctionMetadata(Model):
     categories: list[str] = field(default_factory=list)
     updated: str = ""
     credentials: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # name and project become folders (deploy, code cache): refuse "../x" at the door
+        check_optional_name(self.name, "metadata.name")
+        check_optional_name(self.project, "metadata.project")
 
 
 @dataclass

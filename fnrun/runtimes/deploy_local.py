@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fnrun.errors import FnrunError, InvalidArgumentError
+from fnrun.model.names import check_name, join_under
 
 
 def free_port() -> int:
@@ -39,11 +40,17 @@ def deploy_local(fn: Any, port: int = 0, workers: int = 0, timeout: float = 60.0
     settings = get_settings()
     fn.metadata.project = fn.metadata.project or settings.default_project
     stop_local(fn)
-    folder = Path(settings.home) / "deploy" / fn.metadata.project / fn.metadata.name
+    folder = Path(
+        join_under(
+            str(Path(settings.home) / "deploy"),
+            check_name(fn.metadata.project, "metadata.project"),
+            check_name(fn.metadata.name, "metadata.name"),
+        )
+    )
     folder.mkdir(parents=True, exist_ok=True)
     children = {}
     for child, child_fn in child_functions(fn).items():
-        child_folder = folder / f"child-{child}"
+        child_folder = Path(join_under(str(folder), f"child-{check_name(child, 'child')}"))
         child_folder.mkdir(exist_ok=True)
         replicas = _child_replicas(fn, child)
         children[child] = {

@@ -25,16 +25,14 @@ from fnrun.model.serialize import from_yaml
 @pytest.fixture
 def ctx(tmp_path: Path) -> RunContext:
     db = SQLRunDB("sqlite://", default_project="p")
-    return RunContext(
-        name="job", project="p", artifact_path=str(tmp_path / "art"), db=db, iteration=0
-    )
+    return RunContext(name="job", project="p", uid="u1", artifact_path=str(tmp_path / "art"), db=db)
 
 
 def test_target_path_db_record_and_store_uri(ctx: RunContext, tmp_path: Path) -> None:
     item = ctx.log_artifact(
         "report", body="<p>x</p>", format="html", tag="v1", labels={"team": "a"}
     )
-    target = tmp_path / "art" / "job" / "0" / "report.html"
+    target = tmp_path / "art" / "job" / "u1" / "0" / "report.html"
     assert item.target_path == str(target) and target.read_text() == "<p>x</p>"
     uri = ctx.artifact_uris["report"]
     assert uri == f"store://artifacts/p/report@{ctx.uid}"
@@ -50,7 +48,7 @@ def test_local_path_upload_and_errors(ctx: RunContext, tmp_path: Path) -> None:
     src = tmp_path / "weights.bin"
     src.write_bytes(b"\x00\x01")
     ctx.log_artifact("weights", local_path=str(src))
-    assert (tmp_path / "art" / "job" / "0" / "weights.bin").read_bytes() == b"\x00\x01"
+    assert (tmp_path / "art" / "job" / "u1" / "0" / "weights.bin").read_bytes() == b"\x00\x01"
     with pytest.raises(NotFoundError, match="local_path"):
         ctx.log_artifact("missing", local_path=str(tmp_path / "nope.bin"))
     with pytest.raises(InvalidArgumentError, match="no body, local_path or target_path"):
@@ -58,9 +56,9 @@ def test_local_path_upload_and_errors(ctx: RunContext, tmp_path: Path) -> None:
 
 
 def test_iteration_in_path_and_uri(tmp_path: Path) -> None:
-    ctx = RunContext(name="hp", project="p", iteration=3, artifact_path=str(tmp_path))
+    ctx = RunContext(name="hp", project="p", uid="u9", iteration=3, artifact_path=str(tmp_path))
     ctx.log_artifact("a", body=b"1", format="txt")
-    assert (tmp_path / "hp" / "3" / "a.txt").is_file()
+    assert (tmp_path / "hp" / "u9" / "3" / "a.txt").is_file()
     assert ctx.artifact_uris["a"].startswith("store://artifacts/p/a#3@")
 
 
@@ -68,10 +66,10 @@ def test_table_and_chart(ctx: RunContext, tmp_path: Path) -> None:
     table = TableArtifact("t", header=["x", "y"])
     table.add_row([1, 2])
     ctx.log_artifact(table)
-    assert (tmp_path / "art/job/0/t.csv").read_text().splitlines() == ["x,y", "1,2"]
+    assert (tmp_path / "art/job/u1/0/t.csv").read_text().splitlines() == ["x,y", "1,2"]
     chart = ChartArtifact("c", header=["epoch", "acc"], data=[[1, 0.5], [2, 0.7]])
     ctx.log_artifact(chart)
-    page = (tmp_path / "art/job/0/c.html").read_text()
+    page = (tmp_path / "art/job/u1/0/c.html").read_text()
     assert "<polyline" in page and "<td>0.7</td>" in page
 
 
@@ -83,10 +81,10 @@ def test_plots(ctx: RunContext, tmp_path: Path) -> None:
     fig, ax = plt.subplots()
     ax.plot([1, 2], [3, 4])
     ctx.log_artifact(PlotArtifact("fig", body=fig, title="line"))
-    assert (tmp_path / "art/job/0/fig.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "art/job/u1/0/fig.png").read_bytes()[:4] == b"\x89PNG"
     go = pytest.importorskip("plotly.graph_objects", reason="plotly not installed")
     ctx.log_artifact(PlotlyArtifact("pl", figure=go.Figure(data=[go.Bar(y=[1, 2])])))
-    assert "<html>" in (tmp_path / "art/job/0/pl.html").read_text()
+    assert "<html>" in (tmp_path / "art/job/u1/0/pl.html").read_text()
 
 
 def test_model_folder_with_spec(ctx: RunContext, tmp_path: Path) -> None:
@@ -99,7 +97,7 @@ def test_model_folder_with_spec(ctx: RunContext, tmp_path: Path) -> None:
         framework="sklearn",
         extra_data={"notes.txt": "hi"},
     )
-    folder = tmp_path / "art/job/0/clf"
+    folder = tmp_path / "art/job/u1/0/clf"
     assert (folder / "clf.pkl").read_bytes() == b"MODEL"
     assert (folder / "notes.txt").read_text() == "hi"
     spec = from_yaml((folder / "model_spec.yaml").read_text())
@@ -115,10 +113,13 @@ def test_dir_and_link(ctx: RunContext, tmp_path: Path) -> None:
     (src / "a.txt").write_text("a")
     (src / "sub" / "b.txt").write_text("b")
     ctx.log_artifact(DirArtifact("tree", local_path=str(src)))
-    assert (tmp_path / "art/job/0/tree/sub/b.txt").read_text() == "b"
+    assert (tmp_path / "art/job/u1/0/tree/sub/b.txt").read_text() == "b"
     ctx.log_artifact(
         LinkArtifact(
-            "best", target_path=str(tmp_path / "art/job/0/tree"), link_iteration=2, link_key="tree"
+            "best",
+            target_path=str(tmp_path / "art/job/u1/0/tree"),
+            link_iteration=2,
+            link_key="tree",
         )
     )
     assert ctx.db is not None

@@ -41,7 +41,7 @@ def test_returns_by_type_results_datasets_artifacts(tmp_path) -> None:  # type: 
     np = pytest.importorskip("numpy", reason="numpy not installed")
     from fnrun.datastore import get_dataitem
 
-    ctx = RunContext(name="r", project="p", artifact_path=str(tmp_path))
+    ctx = RunContext(name="r", project="p", uid="u1", artifact_path=str(tmp_path))
     df = pd.DataFrame({"a": [1, 2]})
     log_returns(
         ctx,
@@ -51,8 +51,8 @@ def test_returns_by_type_results_datasets_artifacts(tmp_path) -> None:  # type: 
     assert ctx.results == {"score": 0.5, "info": {"k": [1]}}
     assert set(ctx.artifact_uris) == {"table", "blob", "model"}
     assert ctx.artifact_uris["table"].startswith("store://datasets/p/table")
-    assert (tmp_path / "r" / "0" / "table.parquet").is_file()
-    assert (tmp_path / "r" / "0" / "blob.bin").read_bytes() == b"raw"
-    restored = pickle.loads((tmp_path / "r" / "0" / "model.pkl").read_bytes())
+    assert (tmp_path / "r" / "u1" / "0" / "table.parquet").is_file()
+    assert (tmp_path / "r" / "u1" / "0" / "blob.bin").read_bytes() == b"raw"
+    restored = pickle.loads((tmp_path / "r" / "u1" / "0" / "model.pkl").read_bytes())
     assert restored.weights == [1, 2]
-    assert get_dataitem(str(tmp_path / "r" / "0" / "table.parquet")).as_df().equals(df)
+    assert get_dataitem(str(tmp_path / "r" / "u1" / "0" / "table.parquet")).as_df().equals(df)

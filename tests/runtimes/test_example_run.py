@@ -25,8 +25,8 @@ def _check(run_doc: dict, artifact_root: Path, logs: str, p1: int) -> None:
     uris = status["artifact_uris"]
     assert set(uris) == {"model", "html_result", "chart", "mydf"}
     assert uris["mydf"].startswith("store://datasets/")
-    name, it = run_doc["metadata"]["name"], run_doc["metadata"]["iteration"]
-    folder = artifact_root / name / str(it)
+    meta = run_doc["metadata"]
+    folder = artifact_root / meta["name"] / meta["uid"] / str(meta["iteration"])
     assert (folder / "model.txt").read_bytes() == b"abc is 123"
     assert (folder / "html_result.html").read_bytes() == b"<b> Some HTML <b>"  # key + suffix
     assert b"<svg" in (folder / "chart.html").read_bytes()
