@@ -69,7 +69,7 @@ def test_a_replaced_model_file_fails_to_load(tmp_path: Path, fnrun_home: Path) -
     path, extra = server.get_model(".pkl")
     assert Path(path).read_bytes() == b"M1" and set(extra) >= {"vocab.txt"}
     (Path(item.target_path) / "vocab.txt").write_text("changed")
-    with pytest.raises(IntegrityError, match="vocab.txt"):
+    with pytest.raises(IntegrityError, match=r"vocab\.txt"):
         V2ModelServer(name="clf", model_path=ctx.artifact_uris["clf"]).get_model(".pkl")
 
 
