@@ -24,14 +24,70 @@ def to_yaml(data: Any) -> str:
     return str(yaml.dump(data, Dumper=dumper, default_flow_style=False, sort_keys=False))
 
 
+# Bounds on a YAML document. Aliases let a few hundred bytes stand for gigabytes once
+# expanded (exported, hashed, copied): the expanded size is measured and capped.
+MAX_YAML_BYTES = 64 * 1024 * 1024
+MAX_EXPANDED = 32 * 1024 * 1024  # units: one per node plus one per character of a string
+
+
 def from_yaml(text: str | bytes, source: str = "YAML") -> Any:
+    """Parse YAML safely (no object tags) within :data:`MAX_YAML_BYTES` and, aliases expanded,
+    :data:`MAX_EXPANDED`; recursive aliases are refused."""
     import yaml
 
+    if len(text) > MAX_YAML_BYTES:
+        raise SchemaError(
+            f"{source} is {len(text)} bytes, over the {MAX_YAML_BYTES}-byte limit",
+            hint="keep large data out of the document (use an artifact or a source archive)",
+        )
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(text, Loader=loader)
+        data = yaml.load(text, Loader=loader)
+        if isinstance(data, (dict, list)) and ("&" in _as_str(text)):
+            _check_expansion(data, source)
     except yaml.YAMLError as exc:
         raise SchemaError(f"cannot parse {source}: {exc}", hint="fix the YAML syntax") from exc
+    except RecursionError as exc:
+        raise SchemaError(f"{source} is nested too deeply", hint="flatten the document") from exc
+    return data
+
+
+def _as_str(text: str | bytes) -> str:
+    return text if isinstance(text, str) else text.decode("utf-8", errors="replace")
+
+
+def _check_expansion(data: Any, source: str) -> None:
+    """Raise when ``data``, with every shared (aliased) part counted each time it is used,
+    exceeds :data:`MAX_EXPANDED`. Shared parts are measured once (memoised), so this is
+    linear in the document, not in its expansion."""
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+
+    def size(node: Any) -> int:
+        if isinstance(node, str):
+            return 1 + len(node)
+        if not isinstance(node, (dict, list)):
+            return 1
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in busy:
+            raise SchemaError(f"{source} has a recursive alias", hint="remove the self-reference")
+        busy.add(key)
+        children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > MAX_EXPANDED:
+                raise SchemaError(
+                    f"{source} expands (through its aliases) beyond {MAX_EXPANDED} units",
+                    hint="an alias bomb, or an oversized document; use fewer aliases",
+                )
+        busy.discard(key)
+        sizes[key] = total
+        return total
+
+    size(data)
 
 
 def to_json(data: Any, indent: int | None = 2) -> str:

@@ -99,7 +99,7 @@ def test_archive_escaping_target_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.zip"
     with zipfile.ZipFile(bad, "w") as zf:
         zf.writestr("../evil.txt", "x")
-    with pytest.raises(InvalidArgumentError, match="escapes the target directory"):
+    with pytest.raises(InvalidArgumentError, match="leads outside the target directory"):
         extract(bad, tmp_path / "out")
     assert not (tmp_path / "evil.txt").exists()
     bad_tar = tmp_path / "bad.tar.gz"
@@ -108,5 +108,5 @@ def test_archive_escaping_target_is_refused(tmp_path: Path) -> None:
         info.type = tarfile.SYMTYPE
         info.linkname = "../../etc/passwd"
         tf.addfile(info)
-    with pytest.raises(InvalidArgumentError, match="escapes"):
+    with pytest.raises(InvalidArgumentError, match="leads outside"):
         extract(bad_tar, tmp_path / "out2")
