@@ -64,13 +64,14 @@ def log_artifact(
     target = item.target_path or _default_target(ctx, item, artifact_path)
     size, hashes = _write(item, target, upload)
     item.target_path = target
-    doc = _document(ctx, item, target, size, hashes, tag)
+    doc = ctx.masker.doc(_document(ctx, item, target, size, hashes, tag))
     if ctx.db is not None:
         ctx.db.store_artifact(
             item.key, doc, uid=ctx.uid, iter=ctx.iteration, tag=tag, project=ctx.project
         )
     uri = build_store_uri(item.kind, ctx.project, item.key, ctx.iteration, tree=ctx.uid)
     ctx.artifact_uris[item.key] = uri
+    ctx.changed()
     item.uri = uri  # type: ignore[attr-defined]
     return item
 

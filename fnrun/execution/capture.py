@@ -7,6 +7,7 @@ the rest when the block ends.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import sys
@@ -36,16 +37,34 @@ class LineSink:
         return text[:cut]
 
 
+Mask = Callable[[str], str]
+
+
+def _unmasked(text: str) -> str:
+    return text
+
+
+def safe_write(stream: TextIO, text: str) -> None:
+    """Write to a console that may be gone (the parent of a child run died: a broken pipe);
+    the run goes on and its output still reaches its log."""
+    try:
+        stream.write(text)
+    except (BrokenPipeError, OSError, ValueError):
+        pass
+
+
 class Tee(io.TextIOBase):
     """Writes to a stream and to a sink (the run's logger: captured from any thread)."""
 
-    def __init__(self, original: TextIO, sink: LineSink) -> None:
+    def __init__(self, original: TextIO, sink: LineSink, mask: Mask = _unmasked) -> None:
         self.original = original
         self.sink = sink
+        self.mask = mask
 
     def write(self, text: str) -> int:
-        self.sink.add(text)
-        self.original.write(text)
+        masked = self.mask(text)
+        self.sink.add(masked)
+        safe_write(self.original, masked)
         return len(text)
 
     def flush(self) -> None:
@@ -61,20 +80,25 @@ class _ThreadRouter(io.TextIOBase):
     def __init__(self, original: TextIO) -> None:
         self.original = original
         # per thread, a stack: a capture inside a capture (a nested run) takes over until it ends
-        self.sinks: dict[int, list[tuple[LineSink, bool]]] = {}
+        self.sinks: dict[int, list[tuple[LineSink, bool, Mask]]] = {}
 
     def write(self, text: str) -> int:
         stack = self.sinks.get(threading.get_ident())
+        shown = text
         if stack:
-            entry = stack[-1]
-            entry[0].add(text)
-            if not entry[1]:
+            sink, echo, mask = stack[-1]
+            shown = mask(text)
+            sink.add(shown)
+            if not echo:
                 return len(text)
-        self.original.write(text)
+        safe_write(self.original, shown)
         return len(text)
 
     def flush(self) -> None:
-        self.original.flush()
+        try:
+            self.original.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass
 
     def isatty(self) -> bool:
         return self.original.isatty()
@@ -88,7 +112,7 @@ class _Routing:
         self.active = 0
         self.routers: dict[str, _ThreadRouter] = {}
 
-    def start(self, sink: LineSink, echo: bool) -> dict[str, _ThreadRouter]:
+    def start(self, sink: LineSink, echo: bool, mask: Mask) -> dict[str, _ThreadRouter]:
         with self.lock:
             if self.active == 0:
                 self.routers = {name: _ThreadRouter(getattr(sys, name)) for name in _STREAMS}
@@ -96,7 +120,7 @@ class _Routing:
                     setattr(sys, name, router)
             self.active += 1
             for router in self.routers.values():
-                router.sinks.setdefault(threading.get_ident(), []).append((sink, echo))
+                router.sinks.setdefault(threading.get_ident(), []).append((sink, echo, mask))
             return self.routers
 
     def stop(self) -> None:
@@ -125,13 +149,17 @@ def capture_output(
     logger: logging.Logger | None = None,
     echo: bool = True,
     interval: float = 1.0,
+    mask: Mask = _unmasked,
+    tick: Callable[[], None] | None = None,
 ) -> Iterator[None]:
     """Everything the calling thread prints (and logs to ``logger``) inside the block goes to
-    ``flush``; other threads' output is not mixed in, so runs may capture concurrently."""
+    ``flush``; other threads' output is not mixed in, so runs may capture concurrently.
+    ``mask`` is applied before text reaches the console or the sink (secrets); ``tick`` is
+    called every ``interval`` with the flush (the run writes what it logged meanwhile)."""
     sink = LineSink()
-    routers = _ROUTING.start(sink, echo)
+    routers = _ROUTING.start(sink, echo, mask)
     quiet: Any = io.StringIO()
-    handler = _attach(logger, Tee(routers["stderr"].original if echo else quiet, sink))
+    handler = _attach(logger, Tee(routers["stderr"].original if echo else quiet, sink, mask))
     stop = threading.Event()
 
     def pump() -> None:
@@ -139,6 +167,9 @@ def capture_output(
             text = sink.drain()
             if text:
                 flush(text)
+            if tick is not None:
+                with contextlib.suppress(Exception):  # best effort; the final commit reports
+                    tick()
 
     thread = threading.Thread(target=pump, name="fnrun-log-flush", daemon=True)
     thread.start()

@@ -12,13 +12,17 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import threading
+import time
 import traceback
 import uuid
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from fnrun.clock import now_iso
+from fnrun.db.monitor import this_executor
 from fnrun.errors import InvalidArgumentError
+from fnrun.execution.masking import Masker
 from fnrun.execution.values import check_json
 from fnrun.model.names import check_name, check_optional_name
 from fnrun.model.serialize import to_json, to_yaml
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
     from fnrun.db.base import RunDB
 
 STATES = ("created", "running", "completed", "error", "aborted")
+WRITE_EVERY = 0.5  # seconds: how stale the stored copy of a running run may be
 
 
 class RunContext:
@@ -47,6 +52,7 @@ class RunContext:
         handler: str = "",
         function_uri: str = "",
         db: RunDB | None = None,
+        watcher: dict[str, Any] | None = None,
     ) -> None:
         self.name = check_name(name or "run", "name")
         self.project = check_optional_name(project, "project")
@@ -68,7 +74,13 @@ class RunContext:
         self.error_traceback = ""
         self.start_time = now_iso()
         self._secrets = dict(secrets or {})
+        self.masker = Masker(self._secrets)
         self._db = db
+        self.executor = this_executor()
+        self.watcher = watcher
+        self._dirty = False
+        self._last_commit = 0.0
+        self._commit_lock = threading.Lock()  # the periodic writer and the run's own commits
         self.logger = logging.getLogger(f"fnrun.run.{self.name}")
 
     # -- parameters and secrets --------------------------------------------------------------
@@ -215,22 +227,36 @@ class RunContext:
         if not isinstance(key, str) or not key:
             raise InvalidArgumentError("a result needs a non-empty string key", field="key")
         self.results[key] = check_json(value, f"results.{key}")
-        if commit:
-            self.commit()
+        self.changed(commit)
 
     def log_results(self, results: dict[str, Any], commit: bool = False) -> None:
         for key, value in results.items():
-            self.log_result(key, value)
-        if commit:
-            self.commit()
+            self.results[key] = check_json(value, f"results.{key}")
+        self.changed(commit)
 
     def set_label(self, key: str, value: Any, replace: bool = True) -> None:
         if replace or key not in self.labels:
             self.labels[key] = str(value)
+            self.changed()
 
     def set_annotation(self, key: str, value: Any, replace: bool = True) -> None:
         if replace or key not in self.annotations:
             self.annotations[key] = str(value)
+            self.changed()
+
+    def changed(self, commit: bool = False) -> None:
+        """Note a change to the run; a running run writes it soon (at most :data:`WRITE_EVERY`
+        seconds later, batched), so a crash keeps what was logged before it."""
+        self._dirty = True
+        if commit or (
+            self.state == "running" and time.monotonic() - self._last_commit >= WRITE_EVERY
+        ):
+            self.commit()
+
+    def flush_if_dirty(self) -> None:
+        """Write pending changes of a running run (called periodically while it runs)."""
+        if self._dirty and self.state == "running":
+            self.commit()
 
     def set_state(self, state: str = "", error: str = "", commit: bool = True) -> None:
         """Set the state (``error`` given alone implies ``error``)."""
@@ -254,10 +280,7 @@ class RunContext:
 
     def redact(self, text: str) -> str:
         """``text`` with every secret value of this run masked, for logs and errors."""
-        for value in sorted(self._secrets.values(), key=len, reverse=True):
-            if value and len(value) >= 3:
-                text = text.replace(value, "****")
-        return text
+        return self.masker.text(text)
 
     # -- persistence -------------------------------------------------------------------------
     def commit(self, message: str = "", completed: bool = False) -> None:
@@ -266,44 +289,53 @@ class RunContext:
             self.state = "completed"
         if message:
             self.annotations["message"] = message
-        if self._db is not None:
-            self._db.store_run(self.to_dict(), self.uid, self.project, self.iteration)
+        with self._commit_lock:  # snapshot and write in one step: writes land in order
+            self._dirty = False
+            self._last_commit = time.monotonic()
+            if self._db is not None:
+                self._db.store_run(self.to_dict(), self.uid, self.project, self.iteration)
 
     def to_dict(self) -> dict[str, Any]:
+        """The run document, secret values masked wherever a handler put them."""
         status: dict[str, Any] = {
             "state": self.state,
             "start_time": self.start_time,
             "results": dict(self.results),
             "artifact_uris": dict(self.artifact_uris),
+            "executor": dict(self.executor),
             **self.status_extra,
         }
+        if self.watcher:
+            status["watcher"] = dict(self.watcher)
         if self.error:
             status["error"] = self.error
         if self.error_traceback:
             status["traceback"] = self.error_traceback
-        return {
-            "kind": "run",
-            "metadata": {
-                "name": self.name,
-                "uid": self.uid,
-                "project": self.project,
-                "iteration": self.iteration,
-                "labels": dict(self.labels),
-                "annotations": dict(self.annotations),
-            },
-            "spec": {
-                "function": self.function_uri,
-                "handler": self.handler,
-                "parameters": self.parameters,
-                "inputs": dict(self.inputs),
-                "output_path": self.artifact_path,
-                "secret_sources": [{"kind": "inline", "keys": sorted(self._secrets)}]
-                if self._secrets
-                else [],
-                **self.spec_extra,
-            },
-            "status": status,
-        }
+        return self.masker.doc(  # type: ignore[no-any-return]
+            {
+                "kind": "run",
+                "metadata": {
+                    "name": self.name,
+                    "uid": self.uid,
+                    "project": self.project,
+                    "iteration": self.iteration,
+                    "labels": dict(self.labels),
+                    "annotations": dict(self.annotations),
+                },
+                "spec": {
+                    "function": self.function_uri,
+                    "handler": self.handler,
+                    "parameters": self.parameters,
+                    "inputs": dict(self.inputs),
+                    "output_path": self.artifact_path,
+                    "secret_sources": [{"kind": "inline", "keys": sorted(self._secrets)}]
+                    if self._secrets
+                    else [],
+                    **self.spec_extra,
+                },
+                "status": status,
+            }
+        )
 
     def to_yaml(self) -> str:
         return to_yaml(self.to_dict())

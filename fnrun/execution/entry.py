@@ -34,6 +34,7 @@ def exec_config(request: Any) -> dict[str, Any]:
             "returns": request.returns,
             "uid": request.uid,
             "iteration": request.iteration,
+            "watcher": request.watcher,
         },
     }
 

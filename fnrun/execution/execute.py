@@ -18,6 +18,7 @@ from fnrun.errors import NotFoundError
 from fnrun.execution.binding import bind
 from fnrun.execution.capture import capture_output
 from fnrun.execution.context import RunContext
+from fnrun.execution.masking import MIN_FREE_LENGTH
 from fnrun.execution.returns import log_returns
 from fnrun.execution.targets import command_line, resolve, run_command, run_script, source_workdir
 
@@ -52,6 +53,7 @@ class RunRequest:
     returns: list[str] | None = None
     uid: str = ""
     iteration: int = 0
+    watcher: dict[str, Any] | None = None  # the parent process watching a child-process run
 
 
 def execute(request: RunRequest, db: RunDB | None, code_dir: Path, echo: bool = True) -> RunContext:
@@ -61,7 +63,10 @@ def execute(request: RunRequest, db: RunDB | None, code_dir: Path, echo: bool = 
     ctx.commit()
     token = _current.set(ctx)
     interrupted: BaseException | None = None
-    with capture_output(_log_writer(ctx, db), ctx.logger, echo=echo):
+    _warn_short_secrets(ctx)
+    with capture_output(
+        _log_writer(ctx, db), ctx.logger, echo=echo, mask=ctx.redact, tick=ctx.flush_if_dirty
+    ):
         try:
             _call(ctx, request, code_dir)
         except BaseException as exc:
@@ -93,7 +98,19 @@ def context_for(request: RunRequest, db: RunDB | None) -> RunContext:
         handler=handler if isinstance(handler, str) else getattr(handler, "__name__", "") or "",
         function_uri=_function_uri(request.function),
         db=db,
+        watcher=request.watcher,
     )
+
+
+def _warn_short_secrets(ctx: RunContext) -> None:
+    short = ctx.masker.short_keys
+    if short:
+        ctx.logger.warning(
+            "secret(s) %s are shorter than %d characters: they are masked only where they stand "
+            "alone, not inside longer words; use longer secrets",
+            ", ".join(short),
+            MIN_FREE_LENGTH,
+        )
 
 
 def _log_writer(ctx: RunContext, db: RunDB | None) -> Callable[[str], None]:

@@ -14,6 +14,7 @@ import sys
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from fnrun.db.monitor import this_executor
 from fnrun.execution.entry import CONFIG_ENV, SECRETS_ENV, exec_config
 from fnrun.execution.execute import context_for
 
@@ -30,6 +31,7 @@ def run_in_subprocess(
 ) -> dict[str, Any]:
     """Run ``request`` in a child process; return the stored run document."""
     request.uid = request.uid or uuid.uuid4().hex
+    request.watcher = this_executor()  # while this process lives, it records the child's end
     ctx = context_for(request, db)
     ctx.commit()  # state "created": the run exists before the child does
     env = {
@@ -51,20 +53,24 @@ def run_in_subprocess(
     seen: list[str] = []
     assert proc.stdout is not None
     for line in proc.stdout:
+        line = ctx.redact(line)  # the child masks too; this covers what it printed unmasked
         seen.append(line)
         if watch:
             sys.stdout.write(line)
     code = proc.wait()
     run = db.read_run(request.uid, request.project, request.iteration)
     if run.get("status", {}).get("state") not in FINAL_STATES:
-        ctx.state = "error"
-        ctx.error = f"the run process exited with status {code} before finishing"
-        ctx.commit()
-        db.store_log(
+        # merge, never overwrite: keep the results, labels and artifacts the child committed
+        run = db.update_run(
+            {
+                "status.state": "error",
+                "status.error": f"the run process exited with status {code} before finishing",
+            },
             request.uid,
             request.project,
-            ctx.redact("".join(seen)).encode(),
-            append=request.iteration > 0,
+            request.iteration,
         )
-        run = db.read_run(request.uid, request.project, request.iteration)
+        db.store_log(
+            request.uid, request.project, "".join(seen).encode(), append=request.iteration > 0
+        )
     return run

@@ -46,7 +46,7 @@ def test_example_through_code_to_function(tmp_path: Path, fnrun_home: Path) -> N
         local=True,
     )
     _check(run.to_dict(), fnrun_home / "artifacts", run.logs(), p1=5)
-    assert "accesskey = ****" in run.logs()
+    assert "accesskey = ***" in run.logs()
     dataset = run.artifact("mydf")
     assert list(dataset.as_df().columns) == ["first_name", "age", "testScore"]
     meta = dataset.meta or {}
@@ -68,4 +68,4 @@ def test_example_as_main_script(tmp_path: Path, fnrun_home: Path, mode: str) -> 
     proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     (run,) = fnrun.get_run_db().list_runs(name="train")
-    _check(run, fnrun_home / "artifacts", proc.stdout.replace(SECRET, "****"), p1=1)
+    _check(run, fnrun_home / "artifacts", proc.stdout.replace(SECRET, "***"), p1=1)

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, select
 
 from fnrun.clock import now_iso
 from fnrun.db.base import Doc, labels_match
+from fnrun.db.monitor import stale_update
 from fnrun.db.sql.engine import upsert, with_retries
 from fnrun.db.sql.projects import ensure_project
 from fnrun.db.sql.tables import runs
@@ -48,7 +49,26 @@ class RunsMixin:
 
     def read_run(self, uid: str, project: str = "", iter: int = 0) -> Doc:
         project = project or self.default_project
-        return with_retries(self.engine, lambda c: _read(c, uid, project, iter), write=False)
+        doc = with_retries(self.engine, lambda c: _read(c, uid, project, iter), write=False)
+        return self._settle(doc)
+
+    def _settle(self, doc: Doc) -> Doc:
+        """``doc``, marked ``error`` first when its executor process is gone (fnrun.db.monitor)."""
+        if stale_update(doc) is None:
+            return doc
+        meta = doc["metadata"]
+        uid, project, iter = meta["uid"], meta["project"], meta.get("iteration", 0)
+
+        def work(conn: Connection) -> Doc:
+            body = _read(conn, uid, project, iter)
+            updates = stale_update(body)  # again, under the lock: it may have finished since
+            if updates:
+                for key, value in updates.items():
+                    set_dotted(body, key, value)
+                upsert(conn, runs, _run_row(body, uid, project, iter))
+            return body
+
+        return with_retries(self.engine, work)
 
     def list_runs(
         self,
@@ -75,7 +95,9 @@ class RunsMixin:
         query = query.order_by(runs.c.start_time.desc(), runs.c.updated.desc())
         rows = with_retries(self.engine, lambda c: c.execute(query).all(), write=False)
         out = [r.body for r in rows if labels_match(r.body["metadata"].get("labels", {}), labels)]
-        return out[:last] if last else out
+        out = out[:last] if last else out
+        settled = [self._settle(doc) for doc in out]
+        return [d for d in settled if d["status"].get("state") == state] if state else settled
 
     def del_run(self, uid: str, project: str = "", iter: int | None = None) -> None:
         project = project or self.default_project
