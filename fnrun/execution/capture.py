@@ -47,10 +47,8 @@ def _unmasked(text: str) -> str:
 def safe_write(stream: TextIO, text: str) -> None:
     """Write to a console that may be gone (the parent of a child run died: a broken pipe);
     the run goes on and its output still reaches its log."""
-    try:
+    with contextlib.suppress(BrokenPipeError, OSError, ValueError):
         stream.write(text)
-    except (BrokenPipeError, OSError, ValueError):
-        pass
 
 
 class Tee(io.TextIOBase):
@@ -95,10 +93,8 @@ class _ThreadRouter(io.TextIOBase):
         return len(text)
 
     def flush(self) -> None:
-        try:
+        with contextlib.suppress(BrokenPipeError, OSError, ValueError):
             self.original.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            pass
 
     def isatty(self) -> bool:
         return self.original.isatty()
