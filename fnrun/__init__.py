@@ -6,6 +6,7 @@
 'job'
 """
 
+from fnrun.datastore.dataitem import get_dataitem
 from fnrun.db import get_run_db
 from fnrun.errors import FnrunError, InvalidArgumentError, NotFoundError, RunError, SchemaError
 from fnrun.execution.context import RunContext
@@ -31,6 +32,7 @@ __all__ = [
     "SchemaError",
     "__version__",
     "code_to_function",
+    "get_dataitem",
     "get_or_create_ctx",
     "get_run_db",
     "import_function",
