@@ -6,7 +6,8 @@ answers with the run's outputs (results and artifact ``store://`` URIs).
 (``function_url``, not ``function``: a step's ``function=`` names the child function that
 serves it.)
 
-The event body (a dict) gives the run's params; ``params`` (class arg) adds fixed ones, and
+The event body (a dict) gives the run's params; ``params`` (class arg) adds fixed ones, which
+win over the body (a client cannot change a step's configured settings), and
 ``inputs`` maps input names to data URLs. The run goes through the same path as ``fn.run()``:
 the run DB, artifacts, logs, secrets; ``local=True`` runs it in a child process. A failed run
 fails the step (500) naming the run and how to see its logs. On the async engine the run goes
@@ -73,7 +74,7 @@ class RunStep:
         try:
             run = self.function.run(
                 handler=self.handler or None,
-                params={**self.params, **(body or {})},
+                params={**(body or {}), **self.params},  # fixed settings are not the client's
                 inputs=self.inputs or None,
                 local=self.local,
                 project=self.project,

@@ -50,6 +50,13 @@ def test_each_event_runs_the_function_and_answers_its_outputs(
     assert run["spec"]["parameters"] == {"scale": 0.5, "p1": 4}
 
 
+def test_configured_params_win_over_the_event_body(trainer_url: str) -> None:
+    out = _server(trainer_url).test("/", body={"p1": 4, "scale": 100.0})
+    assert out["outputs"] == {"accuracy": 2.0}  # scale stayed 0.5
+    (run,) = [r for r in get_run_db().list_runs(project="rs") if r["metadata"]["uid"] == out["run"]]
+    assert run["spec"]["parameters"]["scale"] == 0.5
+
+
 def test_a_failed_run_fails_the_step_naming_the_run(trainer_url: str) -> None:
     out = _server(trainer_url).test("/", body={"p1": -1}, silent=True)
     assert out.status_code == 500 and out.body["step"] == "train"
