@@ -233,9 +233,12 @@ def serve(
         import uvicorn
     except ImportError as exc:
         raise FnrunError("serving needs uvicorn", hint="pip install 'fnrun[serve]'") from exc
+    from fnrun.config import ServeLimits
+    from fnrun.service.http_protocol import uvicorn_options
     from fnrun.service.serving_app import SERVE_ENV, build_app
 
     fn = _load_function(source, kind="nuclio")
+    guards = uvicorn_options(ServeLimits.from_env())
     if workers > 1 or not source.endswith(".py"):
         path = source
         if source.startswith("db://") or source.endswith(".py"):
@@ -254,6 +257,7 @@ def serve(
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=30,
+            **guards,
         )
     else:
         uvicorn.run(
@@ -263,6 +267,7 @@ def serve(
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=30,
+            **guards,
         )
 
 

@@ -50,6 +50,46 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class ServeLimits:
+    """Bounds of the HTTP serving front-end (``fnrun serve``), from ``FNRUN_SERVE_*``.
+
+    ``max_body`` bytes (413 beyond), JSON ``max_depth`` (400 beyond), ``header_timeout``
+    seconds to send a request's headers (idle and slow-loris connections are closed),
+    ``body_timeout`` seconds to send its body (408), ``keep_alive`` seconds an idle
+    keep-alive connection stays open. ``max_body`` also bounds how long one request's JSON
+    parse can hold the worker's event loop (~35 ms per MiB here: the C parser holds the GIL,
+    so a thread would not help); more ``--workers`` serve others meanwhile.
+    """
+
+    max_body: int = 8 * 1024 * 1024
+    max_depth: int = 100
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keep_alive: float = 5.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServeLimits:
+        env = os.environ if environ is None else environ
+        base = cls()
+        values: dict[str, object] = {}
+        for name in ("max_body", "max_depth", "header_timeout", "body_timeout", "keep_alive"):
+            raw = env.get(f"FNRUN_SERVE_{name.upper()}")
+            if raw:
+                kind = type(getattr(base, name))
+                try:
+                    values[name] = kind(raw)
+                except ValueError:
+                    from fnrun.errors import InvalidArgumentError
+
+                    raise InvalidArgumentError(
+                        f"{raw!r} is not a {kind.__name__}",
+                        field=f"FNRUN_SERVE_{name.upper()}",
+                        hint="give a number",
+                    ) from None
+        return replace(base, **values)  # type: ignore[arg-type]
+
+
 def to_db_url(dbpath: str) -> str:
     if "://" in dbpath:
         return dbpath

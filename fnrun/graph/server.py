@@ -19,6 +19,7 @@ from fnrun.graph.compile import CompiledGraph, Env, compile_graph
 from fnrun.graph.context import GraphContext, Response
 from fnrun.graph.engines import StepFailed, run_async, run_sync
 from fnrun.graph.event import Event
+from fnrun.graph.jsonbody import MAX_DEPTH, BadJSON, loads
 from fnrun.graph.storey_step import StoreyStep
 from fnrun.model.graph import FlowStep, RouterStep
 
@@ -52,6 +53,7 @@ class GraphServer:
         self.graph = graph
         self.engine = engine or graph.engine or "sync"
         self.verbose = verbose
+        self.max_depth = MAX_DEPTH  # JSON nesting bound for bodies this server decodes
         self.context = context or GraphContext(parameters=parameters, secrets=secrets)
         self.context.server = self
         self.context.verbose = verbose
@@ -89,7 +91,7 @@ class GraphServer:
         try:
             body = ev.body
             if type(body) is not dict and type(body) is not list:
-                ev.body = decode_body(body, ev.content_type)
+                ev.body = decode_body(body, ev.content_type, self.max_depth)
             if self._sync:
                 out = run_sync(self.compiled, ev)
             else:
@@ -102,7 +104,7 @@ class GraphServer:
         """Serve one event on the running loop (many may be in flight at once)."""
         ev = as_event(event)
         try:
-            ev.body = decode_body(ev.body, ev.content_type)
+            ev.body = decode_body(ev.body, ev.content_type, self.max_depth)
             out = await run_async(self.compiled, ev)
         except Exception as exc:
             return self.failure(ev, exc, get_body)
@@ -212,38 +214,39 @@ def as_event(event: Any) -> Event:
     )
 
 
-def decode_body(body: Any, content_type: str | None = None) -> Any:
-    """Decode JSON bodies: any JSON when the content type says so; without a content type, text
-    that looks like an object, array or string. A JSON string that holds JSON is decoded again
-    (MLRun clients send that). Other content types are left as they are."""
-    is_json = bool(content_type) and "json" in str(content_type)
-    if is_json and type(body) is bytes and body[:1] in (b"{", b"["):
-        try:  # the common case: a JSON object or array, parsed straight from bytes
-            return json.loads(body.decode())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            pass  # fall through for the exact error
+def decode_body(body: Any, content_type: str | None = None, max_depth: int = MAX_DEPTH) -> Any:
+    """Decode JSON bodies: any JSON when the content type says so (matched case-insensitively;
+    UTF-8, -16 or -32); without a content type, text that looks like an object, array or
+    string. A JSON string that holds JSON is decoded again (MLRun clients send that). Other
+    content types are left as they are. Nesting is bounded (:mod:`fnrun.graph.jsonbody`)."""
+    ctype = content_type.lower() if isinstance(content_type, str) else ""
+    is_json = "json" in ctype
+    if is_json and type(body) is bytes:
+        return _again(loads(body, max_depth), content_type, max_depth)
     if isinstance(body, bytes | bytearray):
-        if content_type and not is_json:
+        if ctype and not is_json:
             return bytes(body)
         try:
             body = body.decode("utf-8")
         except UnicodeDecodeError:
             return bytes(body)
-    if not isinstance(body, str) or (content_type and not is_json):
+    if not isinstance(body, str) or (ctype and not is_json):
         return body
     text = body.strip()
-    if not is_json and text[:1] not in ("{", "[", '"'):
+    if is_json:
+        return _again(loads(text, max_depth), content_type, max_depth)
+    if text[:1] not in ("{", "[", '"'):
         return body
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        if is_json:
-            raise InvalidArgumentError(
-                "the request body is not valid JSON", field="body", hint="send a JSON document"
-            ) from None
-        return body
+        value = loads(text, max_depth)
+    except BadJSON:
+        return body  # text that only looks like JSON, sent without a content type
+    return _again(value, content_type, max_depth)
+
+
+def _again(value: Any, content_type: str | None, max_depth: int) -> Any:
     if isinstance(value, str) and value.strip()[:1] in ("{", "["):
-        return decode_body(value, content_type)
+        return decode_body(value, content_type, max_depth)
     return value
 
 

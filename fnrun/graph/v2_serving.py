@@ -234,6 +234,8 @@ class V2ModelServer:
         body = event.body if type(event.body) is dict else {"inputs": event.body}
         inputs = body.get("inputs")
         tensor = type(inputs) is list and bool(inputs) and protocol.is_tensor_request(body)
+        if tensor:
+            protocol.check_tensors(body["inputs"])
         request = (
             {**body, "inputs": protocol.rows_from_tensor(body["inputs"][0])} if tensor else body
         )

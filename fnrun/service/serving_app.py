@@ -8,6 +8,7 @@ name for a failing step); the process never dies on a request.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import os
@@ -15,11 +16,11 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from fnrun.config import ServeLimits
 from fnrun.graph.event import HTTP_TRIGGER, Event
 from fnrun.graph.server import GraphServer, to_json
 from fnrun.service.metrics import Metrics
 
-MAX_BODY = 64 * 1024 * 1024
 SERVE_ENV = "FNRUN_SERVE_FUNCTION"
 Message = dict[str, Any]
 
@@ -32,8 +33,11 @@ class ServingApp:
         triggers: list[Any] | None = None,
         on_shutdown: Any = None,
         metrics: Metrics | None = None,
+        limits: ServeLimits | None = None,
     ) -> None:
         self.server = server
+        self.limits = limits or ServeLimits.from_env()
+        server.max_depth = self.limits.max_depth
         self.name = name
         self.metrics = metrics or Metrics(name)
         self._ids = itertools.count(1)
@@ -62,6 +66,10 @@ class ServingApp:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send, self)
             return
+        if scope["type"] == "websocket":  # refused: the server speaks HTTP only (a 403)
+            await receive()
+            await send({"type": "websocket.close", "code": 1003})
+            return
         if scope["type"] != "http":
             return
         path, method = scope["path"], scope["method"]
@@ -82,19 +90,14 @@ class ServingApp:
         # ASGI servers send header names lower-cased
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         event_id = headers.get("x-request-id") or next(self._ids)
+        ctype = headers.get("content-type")
         try:
-            data = await _read_body(receive)
-        except ValueError as exc:
-            return (
-                413,
-                _json({"error": "RequestTooLarge", "message": str(exc), "status": 413}),
-                "application/json",
-                "",
-                event_id,
-            )
+            data = await self._body(receive, headers)
+        except _ClientError as exc:
+            return exc.status, _json(exc.body()), "application/json", "", event_id
         event = Event(
             body=data or None,
-            content_type=headers.get("content-type"),
+            content_type=ctype,
             headers=headers,
             method=method,
             path=path,
@@ -122,6 +125,35 @@ class ServingApp:
             )
         return _encode(result, event_id)
 
+    async def _body(self, receive: Any, headers: dict[str, str]) -> bytes:
+        limit = self.limits.max_body
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise _ClientError(413, "RequestTooLarge", f"request body larger than {limit} bytes")
+        try:
+            return await asyncio.wait_for(_read_body(receive, limit), self.limits.body_timeout)
+        except TimeoutError:
+            raise _ClientError(
+                408, "RequestTimeout", f"the body was not received in {self.limits.body_timeout} s"
+            ) from None
+
+
+class _ClientError(Exception):
+    """A request the front-end refuses before the graph sees it (413, 408)."""
+
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+    def body(self) -> dict[str, Any]:
+        hint = "FNRUN_SERVE_MAX_BODY" if self.status == 413 else "FNRUN_SERVE_BODY_TIMEOUT"
+        return {
+            "error": self.error,
+            "message": self.message,
+            "status": self.status,
+            "hint": f"the limit is {hint}",
+        }
+
 
 def _encode(result: Any, event_id: Any) -> tuple[int, bytes, str, str, Any]:
     if type(result) is dict or type(result) is list:
@@ -143,14 +175,14 @@ def _json(body: Any) -> bytes:
     return to_json(body).encode()
 
 
-async def _read_body(receive: Any) -> bytes:
+async def _read_body(receive: Any, limit: int) -> bytes:
     chunks, size = [], 0
     while True:
         message = await receive()
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY:
-            raise ValueError(f"request body larger than {MAX_BODY} bytes")
+        if size > limit:
+            raise _ClientError(413, "RequestTooLarge", f"request body larger than {limit} bytes")
         chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)

@@ -94,7 +94,9 @@ def test_health_and_metrics_with_per_step_latency() -> None:
 def test_bad_input_is_4xx_json_and_step_failure_is_5xx_with_step() -> None:
     app = _app("sync")
     r = _call(app, "POST", "/", content=b"{not json", headers={"content-type": "application/json"})
-    assert r.status_code == 400 and r.json()["message"] == "the request body is not valid JSON"
+    assert r.status_code == 400 and r.json()["message"].startswith(
+        "the request body is not valid JSON"
+    )
     failing = _app("sync", "boom")
     r = _call(failing, "POST", "/", json={"x": 1})
     assert r.status_code == 500

@@ -49,7 +49,9 @@ def test_open_inference_protocol_tensors(model_uri: str) -> None:
     assert out["outputs"] == [
         {"name": "output-0", "shape": [2], "datatype": "INT64", "data": [0, 2]}
     ]
-    with pytest.raises(MockRequestError, match=r"status 400: data of length 3 does not fit shape"):
+    with pytest.raises(
+        MockRequestError, match=r"status 400: data of 3 elements does not fit shape"
+    ):
         server.test(
             "/v2/models/iris/infer",
             body={"inputs": [{"name": "x", "shape": [1, 4], "data": [1, 2, 3]}]},

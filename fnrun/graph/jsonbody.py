@@ -1,0 +1,69 @@
+"""JSON request bodies: any encoding RFC 8259 allows, with a bound on nesting depth.
+
+``json.loads`` on bytes detects UTF-8, UTF-16 and UTF-32 (with or without a BOM). A deeply
+nested document (``[[[[...]]]]``) is refused with a 400 before any step sees it: Python's
+own recursion limit would otherwise turn it into a 500 somewhere later (a copy, an encode).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fnrun.errors import InvalidArgumentError
+
+MAX_DEPTH = 100
+
+
+class BadJSON(InvalidArgumentError):
+    """The body is not JSON (a client error: 400)."""
+
+
+class TooDeep(InvalidArgumentError):
+    """The body nests deeper than the server allows (400)."""
+
+
+def loads(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
+    """The JSON value of ``raw``; :class:`BadJSON` or :class:`TooDeep` for bad input."""
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise _too_deep(max_depth) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = (
+            f" ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+            if isinstance(exc, json.JSONDecodeError)
+            else " (not UTF-8, UTF-16 or UTF-32 text)"
+        )
+        raise BadJSON(
+            f"the request body is not valid JSON{where}", field="body", hint="send a JSON document"
+        ) from None
+    check_depth(raw, value, max_depth)
+    return value
+
+
+def check_depth(raw: bytes | str, value: Any, max_depth: int = MAX_DEPTH) -> None:
+    """Raise :class:`TooDeep` when ``value`` nests deeper than ``max_depth``. Counting the
+    brackets of ``raw`` first (C speed) skips the walk for every ordinary body."""
+    opens = (
+        raw.count(b"[") + raw.count(b"{")
+        if isinstance(raw, bytes)
+        else (raw.count("[") + raw.count("{"))
+    )
+    if opens <= max_depth or not isinstance(value, (dict, list)):
+        return
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            raise _too_deep(max_depth)
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+
+
+def _too_deep(max_depth: int) -> TooDeep:
+    return TooDeep(
+        f"the request body nests deeper than {max_depth} levels",
+        field="body",
+        hint="flatten the document (the limit is FNRUN_SERVE_MAX_DEPTH)",
+    )
