@@ -130,8 +130,17 @@ class ServingApp:
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise _ClientError(413, "RequestTooLarge", f"request body larger than {limit} bytes")
+        first = await receive()  # the common case: the whole body is already here, no timer
+        body = first.get("body", b"")
+        if not first.get("more_body"):
+            if len(body) > limit:
+                raise _ClientError(
+                    413, "RequestTooLarge", f"request body larger than {limit} bytes"
+                )
+            return bytes(body)
         try:
-            return await asyncio.wait_for(_read_body(receive, limit), self.limits.body_timeout)
+            async with asyncio.timeout(self.limits.body_timeout):
+                return await _read_body(receive, limit, body)
         except TimeoutError:
             raise _ClientError(
                 408, "RequestTimeout", f"the body was not received in {self.limits.body_timeout} s"
@@ -175,8 +184,8 @@ def _json(body: Any) -> bytes:
     return to_json(body).encode()
 
 
-async def _read_body(receive: Any, limit: int) -> bytes:
-    chunks, size = [], 0
+async def _read_body(receive: Any, limit: int, first: bytes = b"") -> bytes:
+    chunks, size = [first], len(first)
     while True:
         message = await receive()
         chunk = message.get("body", b"")
