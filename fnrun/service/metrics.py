@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
 
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -17,6 +19,7 @@ class Metrics:
         self.latency_sum = 0.0
         self.latency_count = 0
         self.steps: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])  # count, seconds
+        self.sources: list[Callable[[], list[str]]] = []  # more lines (stream counters)
 
     def observe_step(self, step: str, seconds: float) -> None:
         entry = self.steps[step]
@@ -34,7 +37,7 @@ class Metrics:
         if index < len(_BUCKETS):
             self.buckets[index] += 1  # per bucket; rendered cumulatively
 
-    def render(self) -> str:
+    def render(self, triggers: Sequence[Any] = ()) -> str:
         fn = self.function
         lines = ["# TYPE fnrun_requests_total counter"]
         lines += [
@@ -62,4 +65,8 @@ class Metrics:
         for step, (calls, total) in sorted(self.steps.items()):
             lines.append(f'fnrun_step_seconds_count{{function="{fn}",step="{step}"}} {calls:.0f}')
             lines.append(f'fnrun_step_seconds_sum{{function="{fn}",step="{step}"}} {total:.6f}')
+        for trigger in triggers:
+            lines += trigger.metric_lines(fn)
+        for source in self.sources:
+            lines += source()
         return "\n".join(lines) + "\n"

@@ -45,6 +45,15 @@ class ServingApp:
         self.triggers = list(triggers or [])
         self._on_shutdown = on_shutdown
 
+    def _health(self) -> tuple[int, bytes]:
+        """200 while every trigger consumes; 503 naming the trigger when one is down."""
+        triggers = [t.health() for t in self.triggers]
+        ok = all(t["healthy"] for t in triggers)
+        body: dict[str, Any] = {"status": "ok" if ok else "unhealthy", "function": self.name}
+        if triggers:
+            body["triggers"] = triggers
+        return (200 if ok else 503), json.dumps(body).encode()
+
     def start_triggers(self) -> None:
         for trigger in self.triggers:
             trigger.start()
@@ -75,9 +84,10 @@ class ServingApp:
         path, method = scope["path"], scope["method"]
         if method == "GET" and path in ("/v2/health", "/metrics"):
             if path == "/metrics":
-                await _send(send, 200, self.metrics.render().encode(), "text/plain; version=0.0.4")
+                text = self.metrics.render(self.triggers)
+                await _send(send, 200, text.encode(), "text/plain; version=0.0.4")
             else:
-                await _send(send, 200, json.dumps({"status": "ok", "function": self.name}).encode())
+                await _send(send, *self._health())
             return
         start = time.perf_counter()
         status, body, ctype, step, event_id = await self._serve(scope, receive, path, method)
@@ -232,7 +242,8 @@ def build_app(fn: Any, verbose: bool = False, function: str = "") -> ServingApp:
     """The ASGI app of a serving (graph) or nuclio (``handler(context, event)``) function, with
     its Kafka triggers; queue steps and the error stream go to Kafka (``kafka://`` paths)."""
     from fnrun.runtimes.serving import graph_server_for, serving_part
-    from fnrun.stream.kafka import KafkaPusher, KafkaTrigger, triggers_of
+    from fnrun.stream.kafka import KafkaPusher, SafeSink, triggers_of
+    from fnrun.stream.trigger import KafkaTrigger
 
     _check_streams(fn)
     pusher = KafkaPusher()
@@ -248,7 +259,7 @@ def build_app(fn: Any, verbose: bool = False, function: str = "") -> ServingApp:
         current_function=serving_part(fn, function),
         queue_push=_queue_pusher(pusher),
         observe_step=metrics.observe_step,
-        error_sink=(lambda record: pusher.push(error_stream, record)) if error_stream else None,
+        error_sink=SafeSink(pusher, error_stream) if error_stream else None,
     )
     triggers = []
     for name, trigger in triggers_of(getattr(fn.spec, "config", {}) or {}):
@@ -260,6 +271,7 @@ def build_app(fn: Any, verbose: bool = False, function: str = "") -> ServingApp:
                 list(attrs.get("topics", [])),
                 attrs.get("consumerGroup") or f"{fn.metadata.name}-{name}",
                 attrs.get("initialOffset", "earliest"),
+                flush=pusher.flush,
             )
         )
 
@@ -267,7 +279,23 @@ def build_app(fn: Any, verbose: bool = False, function: str = "") -> ServingApp:
         server.close()  # step objects first: they may still push (tracking batches)
         pusher.close()
 
+    metrics.sources.append(lambda: _stream_lines(fn.metadata.name or "function", pusher, server))
     return ServingApp(server, fn.metadata.name or "function", triggers, shutdown, metrics)
+
+
+def _stream_lines(function: str, pusher: Any, server: GraphServer) -> list[str]:
+    """Producer and error-stream counters for ``/metrics``."""
+    lines = [
+        f'fnrun_stream_produce_failures_total{{function="{function}"}} {pusher.produce_failures}'
+    ]
+    sink = server.error_sink
+    for name in ("failures", "lost"):
+        if hasattr(sink, name):
+            metric = "truncated" if name == "failures" else "lost"
+            lines.append(
+                f'fnrun_error_records_{metric}_total{{function="{function}"}} {getattr(sink, name)}'
+            )
+    return lines
 
 
 def _check_streams(fn: Any) -> None:

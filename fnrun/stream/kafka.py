@@ -1,10 +1,9 @@
-"""Kafka for serving graphs: a consumer-group trigger and a producer for queue steps.
+"""Kafka for serving graphs: the producer of queue steps and error records, and URLs.
 
-The trigger commits offsets only after the graph has processed the messages (at-least-once),
-once per polled batch and on stop: a crash before the commit means those messages are read
-again. A message whose graph run
-fails goes to the error stream (through the GraphServer's error sink) and the consumer moves on.
-URLs look like ``kafka://host:9092[,host2:9092]/topic``.
+URLs look like ``kafka://host:9092[,host2:9092]/topic``. The consumer-group trigger lives in
+:mod:`fnrun.stream.trigger`. A record the brokers refuse (too large, broker errors) never stops
+anything: :class:`SafeSink` writes error records that do not fit without their body, and
+failed sends are counted (``produce_failures``) and logged.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from typing import Any
 
 from fnrun.errors import InvalidArgumentError
 from fnrun.extras import require
-from fnrun.graph.event import Event, TriggerInfo
 
 log = logging.getLogger("fnrun.stream.kafka")
 # Short group timeouts: the first message arrives in ~3 s instead of ~23 s with the defaults.
@@ -44,7 +42,7 @@ def parse_kafka_url(url: str) -> tuple[list[str], str]:
     return brokers, topic
 
 
-def _kafka() -> Any:
+def kafka_module() -> Any:
     return require("kafka", "kafka", "Kafka", field="trigger", package="kafka-python")
 
 
@@ -66,6 +64,7 @@ class KafkaPusher:
         self._producers: dict[str, Any] = {}
         self._targets: dict[str, tuple[Any, str]] = {}  # url -> (producer, topic)
         self._lock = threading.Lock()
+        self.produce_failures = 0
 
     def push(self, url: str, event: Any) -> None:
         """Send ``event``'s body now (serialised here, so the caller may change it after)."""
@@ -75,13 +74,18 @@ class KafkaPusher:
             target = self._targets[url] = (self._producer(brokers), topic)
         body = event.body if hasattr(event, "body") else event
         data = body if isinstance(body, bytes) else json.dumps(body, default=str).encode()
-        target[0].send(target[1], value=data, key=_key_of(event))
+        future = target[0].send(target[1], value=data, key=_key_of(event))
+        future.add_errback(self._failed, target[1])
+
+    def _failed(self, topic: str, exc: BaseException) -> None:
+        self.produce_failures += 1
+        log.error("a record for topic %s was not delivered: %s", topic, exc)
 
     def _producer(self, brokers: list[str]) -> Any:
         name = ",".join(brokers)
         with self._lock:
             if name not in self._producers:
-                self._producers[name] = _kafka().KafkaProducer(
+                self._producers[name] = kafka_module().KafkaProducer(
                     bootstrap_servers=brokers, linger_ms=1
                 )
             return self._producers[name]
@@ -98,88 +102,35 @@ class KafkaPusher:
         self._targets.clear()
 
 
-class KafkaTrigger(threading.Thread):
-    """Consumes ``topics`` in consumer group ``group`` and runs each message through ``server``."""
+class SafeSink:
+    """The error-stream sink of a served graph: a record that cannot be written whole (too
+    large for the producer, a broker error) is written again without its body (with its size
+    and ``truncated: true``), and when even that fails it is logged and counted, never raised:
+    one poison message must not stop a trigger."""
 
-    def __init__(
-        self,
-        server: Any,
-        brokers: list[str],
-        topics: list[str],
-        group: str,
-        initial_offset: str = "earliest",
-        poll_ms: int = 200,
-        options: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(name=f"kafka-trigger-{group}", daemon=True)
-        if not brokers or not topics or not group:
-            raise InvalidArgumentError(
-                "a Kafka trigger needs brokers, topics and a consumer group", field="trigger"
-            )
-        self.server = server
-        self.brokers, self.topics, self.group = brokers, topics, group
-        self.initial_offset = initial_offset
-        self.poll_ms = poll_ms
-        self.options = {**CONSUMER_DEFAULTS, **(options or {})}
-        self.processed = 0
-        self.failed = 0
-        self._halt = threading.Event()
-        self.ready = threading.Event()
+    def __init__(self, pusher: KafkaPusher, url: str) -> None:
+        self.pusher, self.url = pusher, url
+        self.failures = 0  # records written without their body
+        self.lost = 0  # records not written at all (logged)
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Finish the message in hand, commit, leave the group."""
-        self._halt.set()
-        self.join(timeout)
-
-    def run(self) -> None:
-        kafka = _kafka()
-        consumer = kafka.KafkaConsumer(
-            *self.topics,
-            bootstrap_servers=self.brokers,
-            group_id=self.group,
-            enable_auto_commit=False,
-            auto_offset_reset=self.initial_offset,
-            **self.options,
-        )
-        self.ready.set()
+    def __call__(self, record: dict[str, Any]) -> None:
         try:
-            while not self._halt.is_set():
-                batches = consumer.poll(timeout_ms=self.poll_ms)
-                done = {}
-                try:
-                    for partition, messages in batches.items():
-                        for message in messages:
-                            self._process(message)
-                            done[partition] = kafka.structs.OffsetAndMetadata(
-                                message.offset + 1, None, -1
-                            )
-                            if self._halt.is_set():
-                                return
-                finally:
-                    if done:  # only what was processed; a crash before this re-delivers
-                        consumer.commit(done)
+            self.pusher.push(self.url, record)
+            return
+        except Exception as exc:
+            self.failures += 1
+            log.warning(
+                "error record for event %s not written whole (%s); writing it without its body",
+                record.get("event_id"),
+                exc,
+            )
+        slim = {k: v for k, v in record.items() if k != "body"}
+        slim.update(truncated=True, body_size=len(json.dumps(record.get("body"), default=str)))
+        try:
+            self.pusher.push(self.url, slim)
         except Exception:
-            log.exception("kafka trigger %s stopped by an error", self.group)
-            raise
-        finally:
-            consumer.close()
-
-    def _process(self, message: Any) -> None:
-        event = Event(
-            body=message.value,
-            path=f"/{message.topic}",
-            id=f"{message.topic}/{message.partition}/{message.offset}",
-            headers={k: v.decode("utf-8", "replace") for k, v in (message.headers or [])},
-            method="POST",
-            trigger=TriggerInfo("kafka-cluster", self.group),
-        )
-        event.fields.update(
-            topic=message.topic, partition=message.partition, offset=message.offset, key=message.key
-        )
-        result = self.server.run(event)
-        if getattr(result, "status_code", 200) >= 400:
-            self.failed += 1  # recorded in the error stream by the server's error sink
-        self.processed += 1
+            self.lost += 1
+            log.exception("error record for event %s lost: %s", record.get("event_id"), slim)
 
 
 def triggers_of(config: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -14,7 +14,8 @@ import pytest
 import fnrun
 import fnrun.serving
 from fnrun.service.serving_app import build_app
-from fnrun.stream.kafka import CONSUMER_DEFAULTS, KafkaTrigger, parse_kafka_url
+from fnrun.stream.kafka import CONSUMER_DEFAULTS, parse_kafka_url
+from fnrun.stream.trigger import KafkaTrigger
 from tests.conftest import require_service
 
 pytestmark = pytest.mark.integration
@@ -186,3 +187,101 @@ def test_produced_records_keep_the_incoming_key_and_nothing_else() -> None:
     assert _key_of(keyed) == b"user-7"
     assert _key_of(Event(body={}, id="topic/0/12")) is None  # an event id is not a key
     assert _key_of({"record": 1}) is None
+
+
+def sleepy(body: dict[str, Any]) -> dict[str, Any]:
+    if body.get("slow"):
+        time.sleep(body["slow"])
+    return {"n": body["n"]}
+
+
+def too_big(body: Any) -> Any:
+    raise ValueError("cannot handle this")
+
+
+def test_a_poison_message_with_an_oversized_error_record_does_not_stop_the_trigger(
+    broker: str,
+) -> None:
+    source, errors = _topic("poison"), _topic("errors")
+    fn = fnrun.new_function("poison", kind="serving")
+    fn.set_topology("flow").to(handler=f"{__name__}.too_big", name="fail")  # type: ignore[attr-defined]
+    fn.spec.error_stream = f"kafka://{broker}/{errors}"
+    fn.add_kafka_trigger(broker, source, consumer_group=_topic("g"))  # type: ignore[attr-defined]
+    app = build_app(fn)
+    app.start_triggers()
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(bootstrap_servers=broker, max_request_size=4 * 1024 * 1024)
+    producer.send(source, json.dumps({"blob": "x" * 1_100_000}).encode(), key=b"k")
+    for i in range(3):
+        producer.send(source, json.dumps({"i": i}).encode(), key=b"k")
+    producer.flush()
+    producer.close()
+    trigger = app.triggers[0]
+    try:
+        _wait(lambda: trigger.processed == 4)
+        assert trigger.is_alive() and trigger.health()["healthy"]
+    finally:
+        app.stop_triggers()
+    records = _consume(broker, errors, 4)
+    assert len(records) == 4
+    poison = [r for r in records if r.get("truncated")]
+    assert len(poison) == 1 and "body" not in poison[0] and poison[0]["body_size"] > 1_000_000
+    assert sorted(r["body"]["i"] for r in records if not r.get("truncated")) == [0, 1, 2]
+    assert 'fnrun_error_records_truncated_total{function="poison"} 1' in app.metrics.render(
+        app.triggers
+    )
+
+
+def test_a_step_slower_than_the_poll_interval_keeps_the_group_and_reprocesses_nothing(
+    broker: str,
+) -> None:
+    source, out = _topic("slow"), _topic("out")
+    fn = fnrun.new_function("slowstep", kind="serving")
+    graph = fn.set_topology("flow")  # type: ignore[attr-defined]
+    graph.to(handler=f"{__name__}.sleepy", name="s").to(">>", "q", path=f"kafka://{broker}/{out}")
+    fn.add_kafka_trigger(broker, source, consumer_group=_topic("g"))  # type: ignore[attr-defined]
+    app = build_app(fn)
+    app.start_triggers()
+    # max_poll_interval_ms is 5000 (CONSUMER_DEFAULTS): one message sleeps 7 s
+    bodies = [{"n": 0}, {"n": 1, "slow": 7.0}, {"n": 2}, {"n": 3}]
+    _produce(broker, source, bodies, key=b"one")
+    trigger = app.triggers[0]
+    try:
+        _wait(lambda: trigger.processed == 4, timeout=60)
+        time.sleep(2)  # a member kicked out would re-read its backlog now
+        assert trigger.processed == 4 and trigger.commit_failures == 0
+        assert trigger.is_alive()
+    finally:
+        app.stop_triggers()
+    assert sorted(b["n"] for b in _consume(broker, out, 4)) == [0, 1, 2, 3]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_health_fails_when_a_trigger_is_dead(broker: str) -> None:
+    import asyncio
+
+    import httpx
+
+    source = _topic("dead")
+    fn = fnrun.new_function("deadtrig", kind="serving")
+    fn.set_topology("flow").to(handler=f"{__name__}.add_one", name="a")  # type: ignore[attr-defined]
+    fn.add_kafka_trigger(broker, source, consumer_group=_topic("g"))  # type: ignore[attr-defined]
+    app = build_app(fn)
+    app.triggers[0].server = Recorder(crash_on={"n": 1})  # the process-level crash of a worker
+    app.start_triggers()
+
+    async def health() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return await client.get("/v2/health")
+
+    try:
+        _wait(lambda: app.triggers[0].health()["healthy"])
+        assert asyncio.run(health()).status_code == 200
+        _produce(broker, source, [{"n": 1}])
+        app.triggers[0].join(40)
+        r = asyncio.run(health())
+        assert r.status_code == 503 and r.json()["triggers"][0]["healthy"] is False
+    finally:
+        app.stop_triggers()

@@ -1,0 +1,168 @@
+"""The trigger's decisions, driven without a network: a scripted consumer records each call."""
+
+from __future__ import annotations
+
+import time
+import types
+from collections import namedtuple
+from typing import Any
+
+import pytest
+
+from fnrun.stream import trigger as trigger_module
+from fnrun.stream.kafka import KafkaPusher, SafeSink
+from fnrun.stream.trigger import KafkaTrigger
+
+TP = namedtuple("TP", "topic partition")
+Msg = namedtuple("Msg", "topic partition offset value key headers")
+
+
+class CommitFailed(Exception):
+    pass
+
+
+class FakeConsumer:
+    """Hands out scripted batches; records poll/pause/commit calls in one journal."""
+
+    def __init__(self, script: list[dict[Any, list[Msg]]], journal: list[Any], fail_commits: int):
+        self.script, self.journal, self.fail_commits = script, journal, fail_commits
+        self.paused: set[Any] = set()
+
+    def poll(self, timeout_ms: int = 0) -> dict[Any, list[Msg]]:
+        self.journal.append(("poll", timeout_ms, frozenset(self.paused)))
+        if timeout_ms == 0 or not self.script:
+            time.sleep(0.001 if timeout_ms == 0 else 0.02)
+            return {}
+        return self.script.pop(0)
+
+    def pause(self, *tps: Any) -> None:
+        self.paused.update(tps)
+
+    def resume(self, *tps: Any) -> None:
+        self.paused.difference_update(tps)
+
+    def assignment(self) -> set[Any]:
+        return {TP("t", 0), TP("t", 1)}
+
+    def commit(self, offsets: dict[Any, Any]) -> None:
+        if self.fail_commits:
+            self.fail_commits -= 1
+            self.journal.append(("commit-failed", dict(offsets)))
+            raise CommitFailed("rebalanced")
+        self.journal.append(("commit", {tp: o.offset for tp, o in offsets.items()}))
+
+    def close(self) -> None:
+        self.journal.append(("close",))
+
+
+def _fake_kafka(consumer: FakeConsumer) -> Any:
+    offset = namedtuple("OffsetAndMetadata", "offset metadata leader_epoch")
+    return types.SimpleNamespace(
+        KafkaConsumer=lambda *a, **k: consumer,
+        structs=types.SimpleNamespace(OffsetAndMetadata=offset),
+        errors=types.SimpleNamespace(KafkaError=CommitFailed),
+    )
+
+
+class Server:
+    def __init__(self, journal: list[Any], slow: float = 0.0, broken: int = -1) -> None:
+        self.journal, self.slow, self.broken = journal, slow, broken
+
+    def run(self, event: Any) -> None:
+        if self.slow:
+            time.sleep(self.slow)
+        if event.fields["offset"] == self.broken:
+            raise RuntimeError("a bug in a step adapter")
+        self.journal.append(("ran", event.id))
+
+
+def _run(
+    monkeypatch: pytest.MonkeyPatch,
+    script: list[dict[Any, list[Msg]]],
+    server_args: dict[str, Any] | None = None,
+    fail_commits: int = 0,
+    poll_interval_ms: int = 300,
+) -> tuple[KafkaTrigger, list[Any]]:
+    journal: list[Any] = []
+    consumer = FakeConsumer(script, journal, fail_commits)
+    monkeypatch.setattr(trigger_module, "kafka_module", lambda: _fake_kafka(consumer))
+    trigger = KafkaTrigger(
+        Server(journal, **(server_args or {})),
+        ["b:9092"],
+        ["t"],
+        "g",
+        options={"max_poll_interval_ms": poll_interval_ms},
+        flush=lambda: journal.append(("flush",)),
+    )
+    trigger.start()
+    deadline = time.monotonic() + 10
+    while consumer.script or sum(1 for j in journal if j[0] in ("commit", "commit-failed")) < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.1)
+    trigger.stop()
+    return trigger, journal
+
+
+def _batch(partition: int, offsets: range) -> dict[Any, list[Msg]]:
+    return {TP("t", partition): [Msg("t", partition, o, b"{}", None, []) for o in offsets]}
+
+
+def test_outputs_are_flushed_before_each_commit(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, journal = _run(monkeypatch, [_batch(0, range(3)), _batch(1, range(2))])
+    kinds = [j[0] for j in journal if j[0] in ("ran", "flush", "commit")]
+    assert kinds == ["ran"] * 3 + ["flush", "commit"] + ["ran"] * 2 + ["flush", "commit"]
+    commits = [j[1] for j in journal if j[0] == "commit"]
+    assert commits == [{TP("t", 0): 3}, {TP("t", 1): 2}]
+
+
+def test_a_slow_step_keeps_polling_with_its_partitions_paused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # each message takes longer than the keep-alive period (a third of the poll interval)
+    trigger, journal = _run(monkeypatch, [_batch(0, range(2))], {"slow": 0.35})
+    keepalives = [j for j in journal if j[0] == "poll" and j[1] == 0]
+    assert len(keepalives) >= 2
+    assert all(TP("t", 0) in paused for _, _, paused in keepalives)
+    assert trigger.processed == 2 and trigger.is_alive() is False
+
+
+def test_a_failed_commit_is_counted_and_consuming_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    trigger, journal = _run(monkeypatch, [_batch(0, range(2)), _batch(1, range(1))], fail_commits=1)
+    assert trigger.commit_failures == 1
+    assert [j[1] for j in journal if j[0] == "commit"] == [{TP("t", 1): 1}]
+    assert trigger.processed == 3
+
+
+def test_a_message_that_breaks_the_server_does_not_stop_the_trigger(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    trigger, journal = _run(monkeypatch, [_batch(0, range(3))], {"broken": 1})
+    assert [j[1] for j in journal if j[0] == "ran"] == ["t/0/0", "t/0/2"]
+    assert trigger.failed == 1 and [j[1] for j in journal if j[0] == "commit"] == [{TP("t", 0): 3}]
+
+
+class _RefusingPusher(KafkaPusher):
+    def __init__(self, refuse_over: int) -> None:
+        super().__init__()
+        self.refuse_over = refuse_over
+        self.sent: list[Any] = []
+
+    def push(self, url: str, event: Any) -> None:
+        import json
+
+        if len(json.dumps(event)) > self.refuse_over:
+            raise ValueError("MessageSizeTooLargeError: the message is too large")
+        self.sent.append(event)
+
+
+def test_an_error_record_too_large_is_written_without_its_body() -> None:
+    pusher = _RefusingPusher(refuse_over=1000)
+    sink = SafeSink(pusher, "kafka://b:9092/errors")
+    sink({"event_id": "t/0/7", "message": "boom", "body": "x" * 5000})
+    (written,) = pusher.sent
+    assert written["truncated"] is True and "body" not in written and written["body_size"] > 5000
+    assert sink.failures == 1 and sink.lost == 0
+    pusher.refuse_over = 10
+    sink({"event_id": "t/0/8", "message": "boom", "body": "y"})  # nothing fits: logged, counted
+    assert sink.lost == 1
