@@ -26,7 +26,10 @@ class TooDeep(InvalidArgumentError):
 def loads(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
     """The JSON value of ``raw``; :class:`BadJSON` or :class:`TooDeep` for bad input."""
     try:
-        value = json.loads(raw)
+        if type(raw) is bytes and raw[:1] in (b"{", b"[") and raw[1:2] != b"\x00":
+            value = json.loads(raw.decode())  # UTF-8, the common case: no encoding sniffing
+        else:
+            value = json.loads(raw)
     except RecursionError:
         raise _too_deep(max_depth) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -38,7 +41,8 @@ def loads(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
         raise BadJSON(
             f"the request body is not valid JSON{where}", field="body", hint="send a JSON document"
         ) from None
-    check_depth(raw, value, max_depth)
+    if len(raw) > max_depth:  # a shorter text cannot nest deeper
+        check_depth(raw, value, max_depth)
     return value
 
 

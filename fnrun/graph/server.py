@@ -222,7 +222,8 @@ def decode_body(body: Any, content_type: str | None = None, max_depth: int = MAX
     ctype = content_type.lower() if isinstance(content_type, str) else ""
     is_json = "json" in ctype
     if is_json and type(body) is bytes:
-        return _again(loads(body, max_depth), content_type, max_depth)
+        value = loads(body, max_depth)
+        return value if type(value) is not str else _again(value, content_type, max_depth)
     if isinstance(body, bytes | bytearray):
         if ctype and not is_json:
             return bytes(body)

@@ -23,28 +23,36 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_timer: asyncio.TimerHandle | None = None
+        self._pending = False  # a request has begun (or the connection opened) without headers
+        self._deadline = 0.0
         if not GuardedHttpProtocol.header_timeout:
             from fnrun.config import ServeLimits
 
             GuardedHttpProtocol.header_timeout = ServeLimits.from_env().header_timeout
 
-    def _arm(self) -> None:
-        self._disarm()
-        self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+    # One timer per connection, re-armed only when it fires: starting a request costs a clock
+    # read, not a timer (this is the per-request hot path).
+    def _schedule(self, delay: float) -> None:
+        self._header_timer = self.loop.call_later(max(delay, 0.05), self._tick)
+
+    def _tick(self) -> None:
+        now = self.loop.time()
+        if self._pending and now >= self._deadline:
+            self._header_timer = None
+            if not self.transport.is_closing():
+                self.transport.close()
+            return
+        self._schedule(self._deadline - now if self._pending else self.header_timeout)
 
     def _disarm(self) -> None:
         if self._header_timer is not None:
             self._header_timer.cancel()
             self._header_timer = None
 
-    def _headers_too_slow(self) -> None:
-        self._header_timer = None
-        if not self.transport.is_closing():
-            self.transport.close()
-
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm()
+        self._pending, self._deadline = True, self.loop.time() + self.header_timeout
+        self._schedule(self.header_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -52,14 +60,14 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._arm()
+        self._pending, self._deadline = True, self.loop.time() + self.header_timeout
 
     def on_headers_complete(self) -> None:
-        self._disarm()
+        self._pending = False
         super().on_headers_complete()
 
     def _unsupported_upgrade_warning(self) -> None:
-        self._disarm()
+        self._pending = False
         self.send_400_response("upgrade requests (WebSocket) are not supported: send plain HTTP")
 
 
