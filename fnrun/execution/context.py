@@ -224,15 +224,18 @@ class RunContext:
     # -- results and metadata ----------------------------------------------------------------
     def log_result(self, key: str, value: Any, commit: bool = False) -> None:
         """Record one result; numpy values become plain values; must be JSON-serialisable."""
-        if not isinstance(key, str) or not key:
-            raise InvalidArgumentError("a result needs a non-empty string key", field="key")
-        self.results[key] = check_json(value, f"results.{key}")
+        self._set_result(key, value)
         self.changed(commit)
 
     def log_results(self, results: dict[str, Any], commit: bool = False) -> None:
         for key, value in results.items():
-            self.results[key] = check_json(value, f"results.{key}")
+            self._set_result(key, value)
         self.changed(commit)
+
+    def _set_result(self, key: str, value: Any) -> None:
+        if not isinstance(key, str) or not key:
+            raise InvalidArgumentError("a result needs a non-empty string key", field="key")
+        self.results[key] = check_json(value, f"results.{key}")
 
     def set_label(self, key: str, value: Any, replace: bool = True) -> None:
         if replace or key not in self.labels:
@@ -245,8 +248,9 @@ class RunContext:
             self.changed()
 
     def changed(self, commit: bool = False) -> None:
-        """Note a change to the run; a running run writes it soon (at most :data:`WRITE_EVERY`
-        seconds later, batched), so a crash keeps what was logged before it."""
+        """Note a change to the run. A running run writes it at once when its last write is
+        :data:`WRITE_EVERY` seconds old, else the periodic flush of its log capture writes it
+        within a second (batched), so a crash keeps what was logged before it."""
         self._dirty = True
         if commit or (
             self.state == "running" and time.monotonic() - self._last_commit >= WRITE_EVERY
