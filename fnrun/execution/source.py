@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 from fnrun.errors import FnrunError, InvalidArgumentError
+from fnrun.model.names import is_absolute
 
 _MAX_PATH = 3072  # below Linux's PATH_MAX (4096) with room for the target folder
 
@@ -111,7 +112,7 @@ def _walk(
     path: str, start: list[str], links: set[str], member: str, final_may_be_link: bool
 ) -> list[str]:
     """The parts of ``path`` resolved lexically from ``start``; refuses escapes and links."""
-    if not path or path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":"):
+    if not path or is_absolute(path):
         raise _unsafe(member, f"{path!r} is absolute or empty")
     if len(path) > _MAX_PATH:
         raise _unsafe(member, f"the path is longer than {_MAX_PATH} characters")

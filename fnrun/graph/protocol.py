@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from math import prod
 from typing import Any
 
 from fnrun.errors import InvalidArgumentError
@@ -64,13 +65,6 @@ _ELEMENT: dict[str, Callable[[Any], bool]] = {
 
 def _bad(field: str, message: str, hint: str) -> InvalidArgumentError:
     return InvalidArgumentError(message, field=field, hint=hint)
-
-
-def _product(dims: list[int]) -> int:
-    total = 1
-    for dim in dims:
-        total *= dim
-    return total
 
 
 def _check_shape(shape: Any, field: str) -> list[int] | None:
@@ -131,15 +125,15 @@ def rows_from_tensor(tensor: Any, index: int = 0) -> list[Any]:
         )
     if shape is None:
         return data
-    if _product(shape) != _product(dims):
+    if prod(shape) != prod(dims):
         raise _bad(
             f"{field}.shape",
-            f"data of {_product(dims)} elements does not fit shape {shape}",
+            f"data of {prod(dims)} elements does not fit shape {shape}",
             "shape must multiply to the number of elements in data",
         )
     if len(dims) > 1 or len(shape) < 2:
         return data
-    width = _product(shape[1:])
+    width = prod(shape[1:])
     return [data[i : i + width] for i in range(0, len(data), width)] if width else []
 
 

@@ -50,11 +50,16 @@ def check_optional_name(value: object, field: str) -> str:
     return "" if value == "" else check_name(value, field)
 
 
+def is_absolute(path: str) -> bool:
+    """A POSIX or Windows absolute path (``/x``, ``\\x``, ``C:x``)."""
+    return path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":")
+
+
 def check_relative(value: object, field: str) -> str:
     """A relative file name with optional sub-folders (``data/vocab.txt``), each part safe."""
     if not isinstance(value, str) or not value:
         raise InvalidArgumentError(f"invalid file name {value!r}", field=field, hint=_HINT)
-    if value.startswith(("/", "\\")) or (len(value) > 1 and value[1] == ":"):
+    if is_absolute(value):
         raise InvalidArgumentError(
             f"{value!r} is an absolute path", field=field, hint="give a path relative to the folder"
         )

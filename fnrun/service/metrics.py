@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -37,7 +36,7 @@ class Metrics:
         if index < len(_BUCKETS):
             self.buckets[index] += 1  # per bucket; rendered cumulatively
 
-    def render(self, triggers: Sequence[Any] = ()) -> str:
+    def render(self) -> str:
         fn = self.function
         lines = ["# TYPE fnrun_requests_total counter"]
         lines += [
@@ -65,8 +64,6 @@ class Metrics:
         for step, (calls, total) in sorted(self.steps.items()):
             lines.append(f'fnrun_step_seconds_count{{function="{fn}",step="{step}"}} {calls:.0f}')
             lines.append(f'fnrun_step_seconds_sum{{function="{fn}",step="{step}"}} {total:.6f}')
-        for trigger in triggers:
-            lines += trigger.metric_lines(fn)
         for source in self.sources:
             lines += source()
         return "\n".join(lines) + "\n"

@@ -20,6 +20,7 @@ from fnrun.config import ServeLimits
 from fnrun.graph.event import HTTP_TRIGGER, Event
 from fnrun.graph.server import GraphServer, to_json
 from fnrun.service.metrics import Metrics
+from fnrun.stream.kafka import KafkaPusher, SafeSink, triggers_of
 
 SERVE_ENV = "FNRUN_SERVE_FUNCTION"
 Message = dict[str, Any]
@@ -84,8 +85,7 @@ class ServingApp:
         path, method = scope["path"], scope["method"]
         if method == "GET" and path in ("/v2/health", "/metrics"):
             if path == "/metrics":
-                text = self.metrics.render(self.triggers)
-                await _send(send, 200, text.encode(), "text/plain; version=0.0.4")
+                await _send(send, 200, self.metrics.render().encode(), "text/plain; version=0.0.4")
             else:
                 await _send(send, *self._health())
             return
@@ -139,14 +139,12 @@ class ServingApp:
         limit = self.limits.max_body
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise _ClientError(413, "RequestTooLarge", f"request body larger than {limit} bytes")
+            raise _too_large(limit)
         first = await receive()  # the common case: the whole body is already here, no timer
         body = first.get("body", b"")
         if not first.get("more_body"):
             if len(body) > limit:
-                raise _ClientError(
-                    413, "RequestTooLarge", f"request body larger than {limit} bytes"
-                )
+                raise _too_large(limit)
             return bytes(body)
         try:
             async with asyncio.timeout(self.limits.body_timeout):
@@ -172,6 +170,10 @@ class _ClientError(Exception):
             "status": self.status,
             "hint": f"the limit is {hint}",
         }
+
+
+def _too_large(limit: int) -> _ClientError:
+    return _ClientError(413, "RequestTooLarge", f"request body larger than {limit} bytes")
 
 
 def _encode(result: Any, event_id: Any) -> tuple[int, bytes, str, str, Any]:
@@ -201,7 +203,7 @@ async def _read_body(receive: Any, limit: int, first: bytes = b"") -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise _ClientError(413, "RequestTooLarge", f"request body larger than {limit} bytes")
+            raise _too_large(limit)
         chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
@@ -242,7 +244,6 @@ def build_app(fn: Any, verbose: bool = False, function: str = "") -> ServingApp:
     """The ASGI app of a serving (graph) or nuclio (``handler(context, event)``) function, with
     its Kafka triggers; queue steps and the error stream go to Kafka (``kafka://`` paths)."""
     from fnrun.runtimes.serving import graph_server_for, serving_part
-    from fnrun.stream.kafka import KafkaPusher, SafeSink, triggers_of
     from fnrun.stream.trigger import KafkaTrigger
 
     _check_streams(fn)
@@ -279,22 +280,19 @@ def build_app(fn: Any, verbose: bool = False, function: str = "") -> ServingApp:
         server.close()  # step objects first: they may still push (tracking batches)
         pusher.close()
 
-    metrics.sources.append(lambda: _stream_lines(fn.metadata.name or "function", pusher, server))
-    return ServingApp(server, fn.metadata.name or "function", triggers, shutdown, metrics)
+    name = fn.metadata.name or "function"
+    metrics.sources.append(lambda: _stream_lines(name, pusher, server.error_sink, triggers))
+    return ServingApp(server, name, triggers, shutdown, metrics)
 
 
-def _stream_lines(function: str, pusher: Any, server: GraphServer) -> list[str]:
-    """Producer and error-stream counters for ``/metrics``."""
-    lines = [
-        f'fnrun_stream_produce_failures_total{{function="{function}"}} {pusher.produce_failures}'
-    ]
-    sink = server.error_sink
-    for name in ("failures", "lost"):
-        if hasattr(sink, name):
-            metric = "truncated" if name == "failures" else "lost"
-            lines.append(
-                f'fnrun_error_records_{metric}_total{{function="{function}"}} {getattr(sink, name)}'
-            )
+def _stream_lines(function: str, pusher: Any, sink: Any, triggers: list[Any]) -> list[str]:
+    """Trigger, producer and error-stream counters for ``/metrics``."""
+    label = f'{{function="{function}"}}'
+    lines = [line for trigger in triggers for line in trigger.metric_lines(function)]
+    lines.append(f"fnrun_stream_produce_failures_total{label} {pusher.produce_failures}")
+    if isinstance(sink, SafeSink):
+        lines.append(f"fnrun_error_records_truncated_total{label} {sink.failures}")
+        lines.append(f"fnrun_error_records_lost_total{label} {sink.lost}")
     return lines
 
 

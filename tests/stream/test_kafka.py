@@ -228,9 +228,7 @@ def test_a_poison_message_with_an_oversized_error_record_does_not_stop_the_trigg
     poison = [r for r in records if r.get("truncated")]
     assert len(poison) == 1 and "body" not in poison[0] and poison[0]["body_size"] > 1_000_000
     assert sorted(r["body"]["i"] for r in records if not r.get("truncated")) == [0, 1, 2]
-    assert 'fnrun_error_records_truncated_total{function="poison"} 1' in app.metrics.render(
-        app.triggers
-    )
+    assert 'fnrun_error_records_truncated_total{function="poison"} 1' in app.metrics.render()
 
 
 def test_a_step_slower_than_the_poll_interval_keeps_the_group_and_reprocesses_nothing(
