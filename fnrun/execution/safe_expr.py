@@ -2,11 +2,19 @@
 
 The expression is parsed with :mod:`ast` and walked by hand: only literals, names from the
 given variables, comparisons, boolean and arithmetic operators, unary minus/not and
-parentheses are allowed. No attribute access, calls, subscripts or comprehensions: nothing
-can reach Python objects, so this is not ``eval``.
+parentheses are allowed. No calls, comprehensions or lambdas: nothing can reach Python
+objects, so this is not ``eval``.
+
+Graph expressions (``data=True``: MLRun's ``url_expression``, ``body_expression``, Merge
+``key_path``, handler expressions such as ``"(event + 1)"``) may also index dicts and lists
+(``event["url"]``, ``event[0]``), build lists, tuples and dicts, test ``in``, use ``x if c else
+y`` and f-strings, and read the public event fields ``id``, ``body``, ``path``, ``method``,
+``headers``, ``content_type`` and ``key`` (no other attribute, nothing starting with ``_``).
 
 >>> evaluate("accuracy >= 0.9 and not (loss > 1)", {"accuracy": 0.95, "loss": 0.2})
 True
+>>> evaluate('f"http://h/{event['id']}"', {"event": {"id": 7}}, data=True)
+'http://h/7'
 """
 
 from __future__ import annotations
@@ -34,34 +42,48 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
     ast.LtE: operator.le,
     ast.Gt: operator.gt,
     ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
 }
 _MAX_LENGTH = 500
+EVENT_FIELDS = frozenset({"id", "body", "path", "method", "headers", "content_type", "key"})
 
 
-def parse(expression: str) -> ast.Expression:
+def parse(expression: str, field: str = "stop_condition", data: bool = False) -> ast.Expression:
     """Parse and validate an expression (errors name what is not allowed)."""
     if not isinstance(expression, str) or not expression.strip():
-        raise InvalidArgumentError("empty condition", field="stop_condition")
+        raise InvalidArgumentError("empty expression", field=field)
     if len(expression) > _MAX_LENGTH:
-        raise InvalidArgumentError("condition too long", field="stop_condition")
+        raise InvalidArgumentError(f"expression longer than {_MAX_LENGTH} chars", field=field)
     try:
-        tree = ast.parse(expression, mode="eval")
+        tree = ast.parse(expression.strip(), mode="eval")
     except SyntaxError as exc:
         raise InvalidArgumentError(
-            f"cannot parse condition {expression!r}: {exc.msg}", field="stop_condition"
+            f"cannot parse expression {expression!r}: {exc.msg}", field=field
         ) from exc
+    allowed = _ALLOWED + _DATA if data else _ALLOWED
     for node in ast.walk(tree):
-        if not isinstance(node, _ALLOWED):
+        bad = not isinstance(node, allowed) or (
+            isinstance(node, ast.Attribute) and node.attr not in EVENT_FIELDS
+        )
+        if bad:
+            what = f".{node.attr}" if isinstance(node, ast.Attribute) else type(node).__name__
             raise InvalidArgumentError(
-                f"{type(node).__name__} is not allowed in condition {expression!r}",
-                field="stop_condition",
-                hint="use names, numbers, strings, comparisons, and/or/not and + - * / % **",
+                f"{what} is not allowed in expression {expression!r}",
+                field=field,
+                hint="use names, numbers, strings, comparisons, and/or/not and + - * / % **"
+                + (", [index], lists, dicts, 'in', f-strings, event.body/.id" if data else ""),
             )
     return tree
 
 
-def evaluate(expression: str | ast.Expression, variables: Mapping[str, Any]) -> Any:
-    tree = parse(expression) if isinstance(expression, str) else expression
+def evaluate(
+    expression: str | ast.Expression,
+    variables: Mapping[str, Any],
+    field: str = "stop_condition",
+    data: bool = False,
+) -> Any:
+    tree = parse(expression, field, data) if isinstance(expression, str) else expression
     return _eval(tree.body, variables)
 
 
@@ -73,11 +95,13 @@ def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
             return {"True": True, "False": False, "None": None}[node.id]
         if node.id not in env:
             raise InvalidArgumentError(
-                f"unknown name {node.id!r} in condition",
-                field="stop_condition",
+                f"unknown name {node.id!r} in expression",
+                field="expression",
                 hint=f"known: {', '.join(sorted(env)) or 'none'}",
             )
         return env[node.id]
+    if isinstance(node, _DATA):
+        return _eval_data(node, env)
     if isinstance(node, ast.BoolOp):
         values = (_eval(v, env) for v in node.values)
         return all(values) if isinstance(node.op, ast.And) else any(values)
@@ -90,6 +114,8 @@ def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
         left, right = _eval(node.left, env), _eval(node.right, env)
         if isinstance(node.op, ast.Pow) and isinstance(right, int | float) and abs(right) > 64:
             raise InvalidArgumentError("exponent too large in condition", field="stop_condition")
+        if isinstance(node.op, ast.Mult) and _repeats_too_much(left, right):
+            raise InvalidArgumentError("result too large in expression", field="expression")
         return _BINARY[type(node.op)](left, right)
     if isinstance(node, ast.Compare):
         left = _eval(node.left, env)
@@ -99,7 +125,38 @@ def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
                 return False
             left = right
         return True
-    raise InvalidArgumentError(f"{type(node).__name__} is not allowed", field="stop_condition")
+    raise InvalidArgumentError(f"{type(node).__name__} is not allowed", field="expression")
+
+
+def _repeats_too_much(left: Any, right: Any) -> bool:
+    """``"x" * 10**9`` would build a gigabyte: sequences repeat at most a million times."""
+    for seq, times in ((left, right), (right, left)):
+        if isinstance(seq, str | bytes | list | tuple) and isinstance(times, int):
+            return times * max(len(seq), 1) > 1_000_000
+    return False
+
+
+def _eval_data(node: ast.AST, env: Mapping[str, Any]) -> Any:
+    """The data forms of graph expressions (only reached when parsed with ``data=True``)."""
+    if isinstance(node, ast.Subscript):
+        return _eval(node.value, env)[_eval(node.slice, env)]
+    if isinstance(node, ast.Attribute):  # parse() allowed only EVENT_FIELDS
+        value = _eval(node.value, env)
+        return value[node.attr] if isinstance(value, dict) else getattr(value, node.attr)
+    if isinstance(node, ast.List | ast.Tuple):
+        items = [_eval(e, env) for e in node.elts]
+        return items if isinstance(node, ast.List) else tuple(items)
+    if isinstance(node, ast.Dict):
+        return {
+            _eval(k, env): _eval(v, env) for k, v in zip(node.keys, node.values, strict=True) if k
+        }
+    if isinstance(node, ast.IfExp):
+        return _eval(node.body if _eval(node.test, env) else node.orelse, env)
+    if isinstance(node, ast.JoinedStr):
+        return "".join(str(_eval(v, env)) for v in node.values)
+    if isinstance(node, ast.FormattedValue):
+        return _eval(node.value, env)
+    raise InvalidArgumentError(f"{type(node).__name__} is not allowed", field="expression")
 
 
 _ALLOWED = (
@@ -117,5 +174,17 @@ _ALLOWED = (
     ast.BinOp,
     ast.Compare,
     *_BINARY,
-    *_COMPARE,
+    *(op for op in _COMPARE if op not in (ast.In, ast.NotIn)),
+)
+_DATA = (
+    ast.Subscript,
+    ast.Attribute,
+    ast.List,
+    ast.Tuple,
+    ast.Dict,
+    ast.IfExp,
+    ast.JoinedStr,
+    ast.FormattedValue,
+    ast.In,
+    ast.NotIn,
 )

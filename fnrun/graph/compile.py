@@ -13,8 +13,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fnrun.graph.event import Event, get_path, set_path
-from fnrun.graph.resolve import StepError, build_instance, call_post_init, lookup, takes_context
-from fnrun.graph.storey_step import is_storey_class
+from fnrun.graph.resolve import (
+    StepError,
+    build_instance,
+    call_post_init,
+    expression_handler,
+    init_parameters,
+    is_expression,
+    lookup,
+    resolve_callable_args,
+    with_context,
+)
+from fnrun.graph.storey_step import is_map_class, is_storey_class, map_class_runner
 from fnrun.graph.validate import check_step, error_handlers, response_step, validate_flow
 from fnrun.model.graph import BaseStep, FlowStep, QueueStep, RouterStep, TaskStep
 
@@ -198,40 +208,73 @@ def compile_step(step: BaseStep, env: Env) -> Runner:
 
 def task_runner(step: TaskStep, env: Env) -> Runner:
     """The runner of a class (``do``/``do_event``) or handler step, with input/result paths."""
+    if not step.class_name:
+        target = handler_target(step, env)
+        return wrap(
+            target,
+            bool(step.full_event),
+            step.input_path,
+            step.result_path,
+            inspect.iscoroutinefunction(target),
+        )
+    cls = lookup(step.class_name, env.namespaces, step.name, "class")
+    if is_storey_class(cls) and not is_map_class(cls):
+        return _storey_runner(cls, step, env)
+    obj, target, full, own_paths = _class_target(cls, step, env)
+    paths = ("", "") if own_paths else (step.input_path, step.result_path)
+    run = wrap(target, full, *paths, inspect.iscoroutinefunction(target))
+    return map_class_runner(obj, run) if is_storey_class(cls) else run
+
+
+def _class_target(cls: Any, step: TaskStep, env: Env) -> tuple[Any, Callable[..., Any], bool, bool]:
+    """(instance, the method a request calls, whether it takes the event, whether the class
+    applies input/result paths itself: it names them in ``__init__``, as V2ModelServer does)."""
+    extra = {"input_path": step.input_path, "result_path": step.result_path}
+    if step.full_event is not None:
+        extra["full_event"] = step.full_event
+    args = resolve_callable_args(step.class_args, env.namespaces, step.name)
+    obj = build_instance(cls, step.name, env.context, args, extra)
+    env.objects.append(obj)
+    expected = getattr(obj, "set_upstream_count", None)
+    if callable(expected):
+        expected(len(step.after))
+    own_paths = bool(step.input_path or step.result_path) and "input_path" in init_parameters(cls)
     full = bool(step.full_event)
-    if step.class_name:
-        cls = lookup(step.class_name, env.namespaces, step.name, "class")
-        if is_storey_class(cls):
-            return _storey_runner(cls, step, env)
-        obj = build_instance(cls, step.name, env.context, step.class_args)
-        env.objects.append(obj)
+    named = getattr(obj, step.handler, None) if step.handler else None
+    if step.handler and not callable(named):
+        raise StepError(
+            f"step {step.name!r}: {type(obj).__name__} has no method {step.handler!r}",
+            field=f"graph.{step.name}.handler",
+        )
+    target = named
+    if target is None:
         target = getattr(obj, "async_do_event", None) if env.engine == "async" else None
         target = target if callable(target) else getattr(obj, "do_event", None)
         if callable(target):
             full = True
         else:
             target = getattr(obj, "do", None)
-        if not callable(target):
-            raise StepError(
-                f"step {step.name!r}: {type(obj).__name__} has no do() or do_event()",
-                field=f"graph.{step.name}.class_name",
-                hint="add a do(self, body) method",
-            )
-    else:
-        fn = lookup(step.handler, env.namespaces, step.name, "handler")
-        if not callable(fn):
-            raise StepError(
-                f"step {step.name!r}: handler {step.handler!r} is not callable",
-                field=f"graph.{step.name}.handler",
-            )
-        target = (
-            (lambda body, _fn=fn, _ctx=env.context: _fn(_ctx, body)) if takes_context(fn) else fn
+    if not callable(target):
+        raise StepError(
+            f"step {step.name!r}: {type(obj).__name__} has no do() or do_event()",
+            field=f"graph.{step.name}.class_name",
+            hint="add a do(self, body) method",
         )
-        if takes_context(fn) and inspect.iscoroutinefunction(fn):
-            target = _async_with_context(fn, env.context)
-    return wrap(
-        target, full, step.input_path, step.result_path, inspect.iscoroutinefunction(target)
-    )
+    return obj, target, full, own_paths
+
+
+def handler_target(step: TaskStep, env: Env) -> Callable[..., Any]:
+    """A handler function (given the context when it asks for it) or a safe expression of
+    ``event`` (``handler="(event + 1)"``, MLRun's lambda shorthand, evaluated without eval)."""
+    if is_expression(step.handler):
+        return expression_handler(step.handler, f"graph.{step.name}.handler")
+    fn = lookup(step.handler, env.namespaces, step.name, "handler")
+    if not callable(fn):
+        raise StepError(
+            f"step {step.name!r}: handler {step.handler!r} is not callable",
+            field=f"graph.{step.name}.handler",
+        )
+    return with_context(fn, env.context)
 
 
 def _storey_runner(cls: type, step: TaskStep, env: Env) -> Runner:
@@ -351,13 +394,6 @@ def _async_wrap(
 
     run.is_async = True  # type: ignore[attr-defined]
     return run
-
-
-def _async_with_context(fn: Callable[..., Any], context: Any) -> Callable[..., Any]:
-    async def call(body: Any) -> Any:
-        return await fn(context, body)
-
-    return call
 
 
 def _nested_runner(flow: FlowStep, env: Env) -> Runner:

@@ -5,6 +5,7 @@ code, the built-in steps, or a dotted import path. No user string is ever evalua
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -81,27 +82,55 @@ def _walk(obj: Any, dotted: str) -> Any:
     return obj
 
 
-def build_instance(cls: Any, step: str, context: Any, class_args: dict[str, Any]) -> Any:
-    """``cls(context=, name=, **class_args)``, passing only what ``__init__`` accepts."""
+def init_parameters(cls: Any) -> dict[str, inspect.Parameter]:
+    """The parameters ``cls(...)`` accepts; none for a class without its own ``__init__``."""
+    init = getattr(cls, "__init__", object.__init__)
+    if init is object.__init__:
+        return {}
+    try:
+        params = dict(inspect.signature(init).parameters)
+    except (TypeError, ValueError):
+        return {}
+    params.pop("self", None)
+    return params
+
+
+def accepts_any(params: Mapping[str, inspect.Parameter]) -> bool:
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+def build_instance(
+    cls: Any,
+    step: str,
+    context: Any,
+    class_args: dict[str, Any],
+    extra: Mapping[str, Any] | None = None,
+) -> Any:
+    """``cls(**class_args)`` plus ``context`` and ``name`` when ``__init__`` takes them (by name
+    or ``**kwargs``) and the ``extra`` step settings (``input_path``, ``result_path``...) when it
+    names them: a plain class with only ``do()`` gets nothing."""
     if not inspect.isclass(cls):
         raise StepError(
             f"step {step!r}: {cls!r} is not a class",
             field=f"graph.{step}.class_name",
             hint="use handler= for functions",
         )
-    params = inspect.signature(cls.__init__).parameters
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    params = init_parameters(cls)
+    takes_any = accepts_any(params)
     unknown = [k for k in class_args if k not in params and not takes_any]
     if unknown:
-        accepted = [p for p in params if p not in ("self", "context", "name")]
+        accepted = [p for p in params if p not in ("context", "name")]
         raise StepError(
             f"step {step!r}: {cls.__name__}.__init__ does not accept {unknown}",
             field=f"graph.{step}.class_args",
-            hint=f"accepted: {', '.join(accepted) or 'none'}",
+            hint=f"accepted: {', '.join(accepted) or 'none (the class has no __init__)'}",
         )
     kwargs = dict(class_args)
     for key, value in (("context", context), ("name", step)):
         if key in params or takes_any:
+            kwargs.setdefault(key, value)
+    for key, value in (extra or {}).items():
+        if key in params and value not in (None, ""):
             kwargs.setdefault(key, value)
     try:
         return cls(**kwargs)
@@ -120,10 +149,84 @@ def call_post_init(obj: Any, mode: str = "sync") -> None:
         post_init(mode) if params else post_init()
 
 
-def takes_context(fn: Callable[..., Any]) -> bool:
-    """A handler whose first parameter is named ``context`` gets the graph context first."""
+def context_mode(fn: Callable[..., Any]) -> str:
+    """How a handler gets the graph context: ``"first"`` for fnrun's ``h(context, body)``,
+    ``"keyword"`` for MLRun's ``h(event, context=None)`` (a parameter named ``context``
+    anywhere else), ``""`` when it takes none."""
     try:
         params = list(inspect.signature(fn).parameters)
     except (TypeError, ValueError):
-        return False
-    return bool(params) and params[0] == "context"
+        return ""
+    if not params or "context" not in params:
+        return ""
+    return "first" if params[0] == "context" else "keyword"
+
+
+def takes_context(fn: Callable[..., Any]) -> bool:
+    """A handler that gets the graph context (first, or as the ``context=`` keyword)."""
+    return bool(context_mode(fn))
+
+
+def with_context(fn: Callable[..., Any], context: Any) -> Callable[..., Any]:
+    """``fn`` as a one-argument callable that passes ``context`` the way ``fn`` takes it."""
+    mode = context_mode(fn)
+    is_async = inspect.iscoroutinefunction(fn)
+    if mode == "first":
+        if is_async:
+
+            async def first_async(body: Any) -> Any:
+                return await fn(context, body)
+
+            return first_async
+        return lambda body: fn(context, body)
+    if mode == "keyword":
+        if is_async:
+
+            async def keyword_async(body: Any) -> Any:
+                return await fn(body, context=context)
+
+            return keyword_async
+        return lambda body: fn(body, context=context)
+    return fn
+
+
+_NAME = re.compile(r"[A-Za-z_][\w.]*")
+
+
+def is_expression(handler: str) -> bool:
+    """A handler string that is not a (dotted) name: MLRun's ``"(event + 1)"`` shorthand."""
+    return isinstance(handler, str) and bool(handler.strip()) and not _NAME.fullmatch(handler)
+
+
+def expression_handler(expression: str, field: str) -> Callable[[Any], Any]:
+    """``lambda event: <expression>`` without ``eval``: parsed once by the safe evaluator
+    (indexing, arithmetic, comparisons, literals; no calls or private attributes)."""
+    from fnrun.execution.safe_expr import evaluate, parse
+
+    tree = parse(expression, field=field, data=True)
+
+    def run(event: Any) -> Any:
+        return evaluate(tree, {"event": event})
+
+    return run
+
+
+def resolve_callable_args(
+    class_args: dict[str, Any], namespaces: list[Mapping[str, Any]], step: str
+) -> dict[str, Any]:
+    """MLRun's ``_``-prefixed class args name a function (or an expression): ``_fn="f"``
+    passes ``fn=<the function f>``."""
+    if not any(k.startswith("_") for k in class_args):
+        return class_args
+    out: dict[str, Any] = {}
+    for key, value in class_args.items():
+        if key.startswith("_") and isinstance(value, str):
+            field = f"graph.{step}.class_args.{key}"
+            out[key[1:]] = (
+                expression_handler(value, field)
+                if is_expression(value)
+                else lookup(value, namespaces, step, "function")
+            )
+        else:
+            out[key] = value
+    return out

@@ -51,7 +51,10 @@ class GraphServer:
                 hint="call fn.set_topology('flow') or ('router') first",
             )
         self.graph = graph
-        self.engine = engine or graph.engine or "sync"
+        # No engine named: MLRun's default (async semantics: coroutine and storey steps work),
+        # walked by the sync engine when no step is async (the answers are the same).
+        requested = engine or graph.engine or "auto"
+        self.engine = "sync" if requested == "sync" else "async"
         self.verbose = verbose
         self.max_depth = MAX_DEPTH  # JSON nesting bound for bodies this server decodes
         self.context = context or GraphContext(parameters=parameters, secrets=secrets)
@@ -69,6 +72,8 @@ class GraphServer:
             load_mode=load_mode or "sync",
         )
         self.compiled: CompiledGraph = compile_graph(graph, env)
+        if requested == "auto" and not self.compiled.has_async:
+            self.engine = "sync"
         if self.engine == "sync" and self.compiled.has_async:
             names = [n.name for n in self.compiled.nodes if n.is_async]
             raise InvalidArgumentError(

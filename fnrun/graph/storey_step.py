@@ -33,6 +33,38 @@ def is_storey_class(cls: Any) -> bool:
     return storey is not None and isinstance(cls, type) and issubclass(cls, storey.Flow)
 
 
+def is_map_class(cls: Any) -> bool:
+    """A ``storey.MapClass`` subclass: one output per input, run as an ordinary step (its
+    ``do()`` called directly, on either engine; ``self.filter()`` drops the event)."""
+    storey = sys.modules.get("storey")
+    return storey is not None and isinstance(cls, type) and issubclass(cls, storey.MapClass)
+
+
+def map_class_runner(obj: Any, run: Any) -> Any:
+    """``run`` (the wrapped ``do``) honouring the MapClass's ``filter()`` flag."""
+
+    def check(event: Any) -> Any:
+        if getattr(obj, "_filter", False):
+            obj._filter = False
+            return None
+        return event
+
+    if getattr(run, "is_async", False):
+
+        async def run_async(event: Event) -> Any:
+            out = await run(event)
+            return check(out) if out is not None else None
+
+        run_async.is_async = True  # type: ignore[attr-defined]
+        return run_async
+
+    def run_sync(event: Event) -> Any:
+        out = run(event)
+        return check(out) if out is not None else None
+
+    return run_sync
+
+
 class StoreyStep:
     def __init__(
         self,

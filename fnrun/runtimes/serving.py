@@ -156,7 +156,7 @@ class ServingMixin:
             )
         graph: FlowStep | RouterStep
         if topology == "flow":
-            graph = FlowStep(engine=engine or "sync")
+            graph = FlowStep(engine=engine)
         else:
             graph = RouterStep(class_name=class_name, class_args=class_args, engine=engine)
         self.spec.graph = graph
