@@ -229,7 +229,7 @@ def task_runner(step: TaskStep, env: Env) -> Runner:
 def _class_target(cls: Any, step: TaskStep, env: Env) -> tuple[Any, Callable[..., Any], bool, bool]:
     """(instance, the method a request calls, whether it takes the event, whether the class
     applies input/result paths itself: it names them in ``__init__``, as V2ModelServer does)."""
-    extra = {"input_path": step.input_path, "result_path": step.result_path}
+    extra: dict[str, Any] = {"input_path": step.input_path, "result_path": step.result_path}
     if step.full_event is not None:
         extra["full_event"] = step.full_event
     args = resolve_callable_args(step.class_args, env.namespaces, step.name)
