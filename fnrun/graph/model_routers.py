@@ -14,9 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 from fnrun.graph.routers import RouteNotFound
+from fnrun.model.step_objects import StepToDict
 
 
-class ModelRouter:
+class ModelRouter(StepToDict):
+    step_kind = "router"
+
     def __init__(
         self,
         context: Any = None,

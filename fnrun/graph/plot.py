@@ -165,6 +165,7 @@ def plot(graph: FlowStep | RouterStep | None, filename: str = "", format: str = 
         return svg
     fmt = format or Path(filename).suffix.lstrip(".") or "svg"
     path = Path(filename)
+    path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "svg":
         path.write_text(svg)
     elif fmt == "html":

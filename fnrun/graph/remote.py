@@ -22,6 +22,7 @@ from typing import Any
 
 from fnrun.errors import FnrunError, InvalidArgumentError
 from fnrun.extras import require
+from fnrun.model.step_objects import StepToDict
 
 
 class RemoteCallError(FnrunError):
@@ -36,7 +37,7 @@ def _httpx() -> Any:
     return require("httpx", "http", "remote steps", field="class_name")
 
 
-class RemoteStep:
+class RemoteStep(StepToDict):
     def __init__(
         self,
         context: Any = None,

@@ -20,6 +20,7 @@ import asyncio
 from typing import Any
 
 from fnrun.errors import InvalidArgumentError, RunError
+from fnrun.model.step_objects import StepToDict
 
 
 class RunFailed(InvalidArgumentError):
@@ -28,7 +29,7 @@ class RunFailed(InvalidArgumentError):
     http_status = 500
 
 
-class RunStep:
+class RunStep(StepToDict):
     def __init__(
         self,
         context: Any = None,

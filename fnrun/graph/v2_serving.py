@@ -25,6 +25,7 @@ from typing import Any
 from fnrun.errors import InvalidArgumentError, NotFoundError
 from fnrun.execution.values import to_plain
 from fnrun.graph import protocol
+from fnrun.model.step_objects import StepToDict
 
 _BUILTIN_OPS = ("infer", "predict", "explain", "ready", "")
 
@@ -41,7 +42,7 @@ class ModelLoadError(InvalidArgumentError):
     http_status = 503
 
 
-class V2ModelServer:
+class V2ModelServer(StepToDict):
     def __init__(
         self,
         context: Any = None,

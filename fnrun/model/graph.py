@@ -9,15 +9,16 @@ selects the class (``task``, ``router``, ``queue``, ``flow``). The builder verbs
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, ClassVar
 
 from fnrun.errors import SchemaError
-from fnrun.model.graph_builder import FlowBuilder, StepBuilder
+from fnrun.model.graph_builder import FlowBuilder, StepBuilder, step_from_object
 from fnrun.model.schema import Model, join, unknown_key_error
+from fnrun.model.step_objects import class_path, is_step_object
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, kw_only=True)
 class BaseStep(Model, StepBuilder):
     """What every step has: its place in the graph and its error handler."""
 
@@ -55,13 +56,15 @@ class BaseStep(Model, StepBuilder):
 
 @dataclass(eq=False)
 class TaskStep(BaseStep):
-    """A class (``do(body)`` or ``do_event(event)``) or a handler function."""
+    """A class (``do(body)`` or ``do_event(event)``) or a handler function. Positional
+    arguments as MLRun's: ``TaskStep("MyClass", {"arg": 1}, "handler", name="s1")``."""
 
     kind_name: ClassVar[str] = "task"
     _schema_name = "task step"
     class_name: str = ""
     class_args: dict[str, Any] = field(default_factory=dict)
     handler: str = ""
+    _: KW_ONLY
     skip_context: bool | None = None
     full_event: bool | None = None
     input_path: str = ""
@@ -83,16 +86,23 @@ class QueueStep(BaseStep):
 
 @dataclass(eq=False)
 class RouterStep(TaskStep):
-    """Routes each event to one (or, for ensembles, every) child route."""
+    """Routes each event to one (or, for ensembles, every) child route. Positional arguments
+    as MLRun's: ``RouterStep("VotingEnsemble", {"vote_type": "regression"}, routes=...)``."""
 
     kind_name: ClassVar[str] = "router"
     _schema_name = "router step"
     routes: dict[str, Any] = field(default_factory=dict)
+    _: KW_ONLY
     engine: str = ""  # only for a router at the root (the router topology)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self.routes = _children(self.routes, self, "routes")
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if key == "routes" and "_parent" in self.__dict__:  # graph.routes = {...} after init
+            value = _children(value, self, "routes")
+        super().__setattr__(key, value)
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
@@ -103,12 +113,19 @@ class RouterStep(TaskStep):
     def add_route(
         self,
         key: str,
-        route: BaseStep | None = None,
-        class_name: str = "",
+        route: Any = None,
+        class_name: Any = "",
         handler: str = "",
         **class_args: Any,
     ) -> BaseStep:
-        """Add (or replace) a route: a step, or a class/handler with its class_args."""
+        """Add (or replace) a route: a step (spec or object), or a class/handler with its
+        class_args."""
+        if route is None and is_step_object(class_name):
+            route = step_from_object(class_name, class_args)
+        elif route is not None and not isinstance(route, BaseStep):
+            route = step_from_object(route, class_args)
+        if isinstance(class_name, type):
+            class_name = class_path(class_name)
         step = route or TaskStep(class_name=class_name, handler=handler, class_args=class_args)
         step.name = key
         step._parent = self
@@ -171,6 +188,8 @@ def step_from_dict(data: Mapping[str, Any] | BaseStep, name: str = "", path: str
     """A step of the class its ``kind`` names (``task`` when absent)."""
     if isinstance(data, BaseStep):
         return data
+    if is_step_object(data):
+        return step_from_object(data)
     if not isinstance(data, Mapping):
         raise SchemaError(f"a step must be a mapping, got {type(data).__name__}", field=path or "$")
     kind = data.get("kind", "") or ("task" if "class_name" in data or "handler" in data else "")

@@ -31,13 +31,33 @@ def new_step(
     graph_shape: str | None = None,
     **class_args: Any,
 ) -> BaseStep:
-    """A task step, a queue step (``class_name=">>"``), or the given step object."""
-    from fnrun.model.graph import BaseStep, QueueStep, TaskStep
+    """A task step; a queue step (``">>"``/``"$queue"``); a router (``"*"`` or
+    ``"*<router class>"``); a RemoteStep (``"$remote"``); the given spec step; or a step
+    built from a step object (``RemoteStep(url=...)``, ``MyModel(name="m")``)."""
+    from fnrun.model.graph import BaseStep, QueueStep, RouterStep, TaskStep
+    from fnrun.model.step_objects import is_step_object
 
     if isinstance(class_name, BaseStep):
         step = class_name
         step.name = name or step.name
         return step
+    if is_step_object(class_name):
+        step = step_from_object(class_name, class_args)
+        step.name = name or step.name
+        _set_paths(step, function, full_event, input_path, result_path)
+        return step
+    if isinstance(class_name, str) and class_name.startswith("*"):
+        router = class_name[1:]
+        return RouterStep(
+            class_name=router,
+            class_args=class_args,
+            name=name or (router.split(".")[-1] if router else "router"),
+            function=function or "",
+            input_path=input_path or "",
+            result_path=result_path or "",
+        )
+    if class_name == "$remote":
+        class_name = "RemoteStep"
     if class_name in QUEUE_MARKERS:
         if not name:
             raise InvalidArgumentError("a queue step needs a name", field="name")
@@ -49,7 +69,9 @@ def new_step(
             options=class_args,
         )
     if isinstance(class_name, type):
-        class_name = f"{class_name.__module__}.{class_name.__qualname__}"
+        from fnrun.model.step_objects import class_path
+
+        class_name = class_path(class_name)
     if callable(handler):
         handler = handler.__name__
     if not class_name and not handler:
@@ -70,6 +92,39 @@ def new_step(
         result_path=result_path or "",
         shape=graph_shape or "",
     )
+
+
+def step_from_object(obj: Any, overrides: dict[str, Any] | None = None) -> BaseStep:
+    """The spec step a step object stands for (its ``to_dict()``, or its class and the
+    arguments read back from it); ``overrides`` are class args given next to it."""
+    from fnrun.model.graph import step_from_dict
+    from fnrun.model.step_objects import object_to_step_dict
+
+    to_dict = getattr(obj, "to_dict", None)
+    data = dict(to_dict() if callable(to_dict) else object_to_step_dict(obj))
+    extra = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if extra:
+        data["class_args"] = {**data.get("class_args", {}), **extra}
+    name = data.pop("name", "") or str(data.get("class_name", "")).split(".")[-1]
+    return step_from_dict(data, name)
+
+
+def _set_paths(
+    step: BaseStep,
+    function: str | None,
+    full_event: bool | None,
+    input_path: str | None,
+    result_path: str | None,
+) -> None:
+    if function:
+        step.function = function
+    for key, value in (
+        ("full_event", full_event),
+        ("input_path", input_path),
+        ("result_path", result_path),
+    ):
+        if value is not None and hasattr(step, key):
+            setattr(step, key, value)
 
 
 def _chain(start: Any, steps: list[Any]) -> BaseStep:
@@ -138,8 +193,34 @@ class StepBuilder:
         **kwargs: Any,
     ) -> BaseStep:
         """Run a step when this one fails (it gets the failed step's input, ``event.error``
-        and ``event.origin_state``); ``before`` names the step to continue with after it."""
-        return self._flow().add_error_step(self, class_name, name, handler, before, kwargs)
+        and ``event.origin_state``); ``before`` names the step to continue with after it.
+        Returns this step (as MLRun), so ``.to()`` goes on from it."""
+        self._flow().add_error_step(self, class_name, name, handler, before, kwargs)
+        return self  # type: ignore[return-value]
+
+    def after_step(self, *names: Any, append: bool = True) -> StepBuilder:
+        """Run this step after ``names`` (step names or steps) too; ``append=False`` replaces
+        its parents."""
+        after: list[str] = list(getattr(self, "after", [])) if append else []
+        for item in names:
+            key = item if isinstance(item, str) else item.name
+            if key not in after:
+                after.append(key)
+        self.after = after
+        return self
+
+    def plot(self, filename: str = "", format: str = "") -> str:
+        """Draw the graph (.svg/.html/.dot always; .png with graphviz); returns the SVG text.
+        Folders in ``filename`` are created."""
+        from fnrun.graph.plot import plot
+
+        return plot(self, filename, format)  # type: ignore[arg-type]
+
+    def to_yaml(self) -> str:
+        """The step (a graph, when called on the root) as YAML, as ``spec.graph`` holds it."""
+        from fnrun.model.serialize import to_yaml
+
+        return to_yaml(self.to_dict())  # type: ignore[attr-defined]
 
 
 class FlowBuilder:
@@ -177,6 +258,7 @@ class FlowBuilder:
         step.name = key
         step._parent = self  # type: ignore[assignment]  # a FlowBuilder is a FlowStep
         step.after = self._resolve_after(after)
+        self._check_after_queue(step)
         if before is not None:
             target = self.steps.get(before)
             if target is None:
@@ -190,6 +272,19 @@ class FlowBuilder:
         self.steps[key] = step
         self._last_added = step
         return step
+
+    def _check_after_queue(self, step: BaseStep) -> None:
+        """A step after a queue runs in a child function: it must name one (refused now, not
+        only when the graph is served)."""
+        from fnrun.model.graph import QueueStep
+
+        queues = [p for p in step.after if isinstance(self.steps.get(p), QueueStep)]
+        if queues and not step.function and not isinstance(step, QueueStep):
+            raise InvalidArgumentError(
+                f"step {step.name!r} follows queue {queues[0]!r} but names no function",
+                field=f"graph.{step.name}.function",
+                hint="steps after a queue run in a child function: pass function='name'",
+            )
 
     def set_flow(self, steps: list[Any], force: bool = False) -> BaseStep:
         """Replace the flow's steps with the chain ``steps`` (``force=True`` when it has any)."""
@@ -237,8 +332,10 @@ class FlowBuilder:
         before: str | None = None,
         **kwargs: Any,
     ) -> BaseStep:
-        """A graph-wide error handler: runs when any step without its own handler fails."""
-        return self.add_error_step(self, class_name, name, handler, before, kwargs)
+        """A graph-wide error handler: runs when any step without its own handler fails.
+        Returns the graph (as MLRun)."""
+        self.add_error_step(self, class_name, name, handler, before, kwargs)
+        return self  # type: ignore[return-value]
 
     def add_error_step(
         self,

@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from fnrun.errors import InvalidArgumentError
-from fnrun.model.graph import FlowStep, RouterStep
+from fnrun.model.graph import FlowStep, RouterStep, TaskStep
+from fnrun.model.graph_builder import step_from_object
+from fnrun.model.step_objects import class_path, is_step_object
 
 TOPOLOGIES = ("flow", "router")
 
@@ -131,12 +133,14 @@ class ServingMixin:
     def set_topology(
         self,
         topology: str = "router",
-        class_name: str = "",
+        class_name: Any = "",
         engine: str = "",
         exist_ok: bool = False,
         **class_args: Any,
     ) -> FlowStep | RouterStep:
-        """Start the graph: ``"flow"`` (a DAG of steps) or ``"router"`` (routes to models)."""
+        """Start the graph: ``"flow"`` (a DAG of steps) or ``"router"`` (routes to models).
+        ``class_name`` for a router: a class name, a class, or a router object
+        (``VotingEnsemble(vote_type="regression")``, ``ParallelRun(...)``)."""
         if topology not in TOPOLOGIES:
             raise InvalidArgumentError(
                 f"unknown topology {topology!r}", field="topology", hint="use 'flow' or 'router'"
@@ -158,7 +162,7 @@ class ServingMixin:
         if topology == "flow":
             graph = FlowStep(engine=engine)
         else:
-            graph = RouterStep(class_name=class_name, class_args=class_args, engine=engine)
+            graph = _root_router(class_name, class_args, engine)
         self.spec.graph = graph
         return graph
 
@@ -166,28 +170,21 @@ class ServingMixin:
         self,
         key: str,
         model_path: str | None = None,
-        class_name: str = "",
+        class_name: Any = "",
         model_url: str | None = None,
         handler: str | None = None,
         router_step: str | None = None,
         child_function: str | None = None,
         **class_args: Any,
     ) -> Any:
-        """Add a model route (``key`` may be ``name:version``) to the router topology, or to the
-        router step ``router_step`` inside a flow. ``model_url`` routes to a model served
-        elsewhere (a ``RemoteStep`` posting to ``<model_url>/<operation>``)."""
+        """Add a model route (``key`` may be ``name:version``) to the router topology, or to a
+        router step inside a flow (``router_step=``, or the flow's only router). ``class_name``
+        may be a model object (``MyModel(model_path=...)``). ``model_url`` routes to a model
+        served elsewhere (a ``RemoteStep`` posting to ``<model_url>/<operation>``)."""
         graph = self.spec.graph
         if graph is None:
             graph = self.set_topology("router")
-        router = graph
-        if router_step:
-            router = graph[router_step] if isinstance(graph, FlowStep) else None
-        if not isinstance(router, RouterStep):
-            raise InvalidArgumentError(
-                "add_model needs a router",
-                field="router_step",
-                hint="set_topology('router') or pass router_step= of a router step in the flow",
-            )
+        router = _router_of(graph, router_step)
         if model_url and (class_name or handler or model_path):
             raise InvalidArgumentError(
                 f"model {key!r}: model_url= serves the model elsewhere; it takes no "
@@ -204,16 +201,26 @@ class ServingMixin:
                     "operation_path": True,
                 },
             )
+        if is_step_object(class_name):
+            route = step_from_object(class_name, class_args)
+            if model_path:
+                route.class_args["model_path"] = model_path  # type: ignore[attr-defined]
+            return self._add_route(router, key, route, child_function)
         class_name = class_name or self.spec.default_class
         if not class_name and not handler:
             raise InvalidArgumentError(
                 f"model {key!r} needs class_name (or spec.default_class)", field="class_name"
             )
         args = {**class_args, **({"model_path": model_path} if model_path else {})}
-        route = router.add_route(key, class_name=class_name, handler=handler or "", **args)
-        if child_function:
-            route.function = child_function
-        return route
+        route = TaskStep(class_name=class_name, handler=handler or "", class_args=args)
+        return self._add_route(router, key, route, child_function)
+
+    @staticmethod
+    def _add_route(router: RouterStep, key: str, route: Any, function: str | None) -> Any:
+        added = router.add_route(key, route)
+        if function:
+            added.function = function
+        return added
 
     def set_tracking(
         self,
@@ -312,6 +319,50 @@ class ServingMixin:
         )
         server.context.is_mock = True
         return MockServer(server, streams)
+
+
+def _root_router(class_name: Any, class_args: dict[str, Any], engine: str) -> RouterStep:
+    """The router topology's root from a class name or a router object."""
+    if is_step_object(class_name):
+        step = step_from_object(class_name, class_args)
+        if not isinstance(step, RouterStep):
+            raise InvalidArgumentError(
+                f"{type(class_name).__name__} is not a router",
+                field="class_name",
+                hint="use a ModelRouter, VotingEnsemble or ParallelRun object or class name",
+            )
+        step.name, step.engine = "", engine
+        return step
+    if isinstance(class_name, type):
+        class_name = class_path(class_name)
+    return RouterStep(class_name=class_name, class_args=class_args, engine=engine)
+
+
+def _router_of(graph: FlowStep | RouterStep, name: str | None) -> RouterStep:
+    """The router ``add_model`` adds to: the root router, the named router step, or the
+    flow's only router."""
+    if isinstance(graph, RouterStep) and not name:
+        return graph
+    if isinstance(graph, FlowStep):
+        if name:
+            found = graph.steps.get(name)
+            if isinstance(found, RouterStep):
+                return found
+        else:
+            routers = [s for s in graph.steps.values() if isinstance(s, RouterStep)]
+            if len(routers) == 1:
+                return routers[0]
+            if routers:
+                raise InvalidArgumentError(
+                    f"the flow has several routers: {', '.join(r.name for r in routers)}",
+                    field="router_step",
+                    hint="pass router_step= naming one",
+                )
+    raise InvalidArgumentError(
+        f"add_model needs a router{f'; {name!r} is not a router step' if name else ''}",
+        field="router_step",
+        hint="set_topology('router'), or add a router step to the flow (graph.to('*'))",
+    )
 
 
 def serving_part(fn: Any, function: str = "") -> str:

@@ -6,6 +6,8 @@ from typing import Any
 
 import storey
 
+from fnrun.serving import V2ModelServer
+
 
 class Double:
     """A plain class: no __init__, only do()."""
@@ -59,3 +61,25 @@ class ApplyFn:
 
 def square(x: int) -> int:
     return x * x
+
+
+class EchoModel(V2ModelServer):
+    def __init__(self, context: Any = None, name: str = "", factor: int = 1, **kw: Any) -> None:
+        super().__init__(context, name, **kw)
+        self.factor = factor
+
+    def load(self) -> None:
+        self.model = True
+
+    def predict(self, request: dict[str, Any]) -> Any:
+        return [sum(row) * self.factor for row in request["inputs"]]
+
+
+class Labeller:
+    """A plain class whose init args are read back from its attributes."""
+
+    def __init__(self, label: str = "x", context: Any = None) -> None:
+        self.label = label
+
+    def do(self, body: Any) -> Any:
+        return {"label": self.label, "body": body}

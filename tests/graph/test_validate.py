@@ -49,7 +49,12 @@ def test_ambiguous_end_without_responder() -> None:
 
 def test_step_after_queue_needs_a_function() -> None:
     fn, graph = serving()
-    graph.to(handler="inc", name="a").to(">>", "q", path="memory://q").to(handler="inc", name="b")
+    queue = graph.to(handler="inc", name="a").to(">>", "q", path="memory://q")
+    with pytest.raises(InvalidArgumentError, match="'b' follows queue 'q' but names no function"):
+        queue.to(handler="inc", name="b")  # refused when added, not only when served
+    assert "b" not in graph.steps
+    queue.to(handler="inc", name="b", function="child")
+    graph["b"].function = ""  # edited afterwards: still caught when served
     with pytest.raises(GraphError, match="'b' follows queue 'q' but names no function"):
         mock(fn)
 

@@ -1,0 +1,105 @@
+"""Step objects wherever a class name goes (MLRun's ``graph.to(RemoteStep(url=...))``).
+
+An object stands for a step built from its class and the arguments it was created with:
+``class_name`` is the class's import path, ``class_args`` the ``__init__`` arguments the caller
+passed (``context`` and ``name`` excluded; ``name`` names the step). Classes deriving from
+:class:`StepToDict` (every fnrun built-in step) record their arguments when created; for any
+other object the arguments are read back from attributes named like ``__init__``'s parameters.
+
+>>> class Scale(StepToDict):
+...     def __init__(self, factor=1, name=None):
+...         self.factor = factor
+>>> Scale(3, name="s").to_dict()["class_args"]
+{'factor': 3}
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, ClassVar
+
+_NOT_ARGS = ("context", "name", "routes", "graph_step")
+
+
+class StepToDict:
+    """Records the arguments an instance was created with, for ``to_dict()``."""
+
+    step_kind: ClassVar[str] = "task"
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        obj = super().__new__(cls)
+        obj.__dict__["_step_init_args"] = (args, kwargs)
+        return obj
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{kind, class_name, class_args, name}``, as a graph spec holds the step."""
+        return object_to_step_dict(self)
+
+
+def class_path(cls: type) -> str:
+    """The name a graph spec uses for ``cls``: its import path (just the name for classes
+    defined in ``__main__`` or a notebook, found in the namespace the server is given)."""
+    if cls.__module__ in ("__main__", "builtins") or "<locals>" in cls.__qualname__:
+        return cls.__qualname__.rpartition(".")[2]
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def object_to_step_dict(obj: Any) -> dict[str, Any]:
+    cls = type(obj)
+    recorded = obj.__dict__.get("_step_init_args") if hasattr(obj, "__dict__") else None
+    args = _bound_args(cls, *recorded) if recorded else _attribute_args(obj)
+    name = args.get("name") or getattr(obj, "name", None)
+    out: dict[str, Any] = {
+        "kind": getattr(cls, "step_kind", "task"),
+        "class_name": class_path(cls),
+        "class_args": {k: v for k, v in args.items() if k not in _NOT_ARGS},
+    }
+    if isinstance(name, str) and name:
+        out["name"] = name
+    return out
+
+
+def _signature(cls: type) -> inspect.Signature | None:
+    init = cls.__dict__.get("__init__") or getattr(cls, "__init__", None)
+    if init is None or init is object.__init__:
+        return None
+    try:
+        return inspect.signature(init)
+    except (TypeError, ValueError):
+        return None
+
+
+def _bound_args(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    sig = _signature(cls)
+    if sig is None:
+        return dict(kwargs)
+    bound = sig.bind_partial(None, *args, **kwargs).arguments  # None stands for self
+    out: dict[str, Any] = {}
+    for key, value in list(bound.items())[1:]:
+        kind = sig.parameters[key].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            out.update(value)
+        elif kind is not inspect.Parameter.VAR_POSITIONAL:
+            out[key] = value
+    return out
+
+
+def _attribute_args(obj: Any) -> dict[str, Any]:
+    """Arguments of an object whose creation was not recorded: the attributes named like its
+    ``__init__`` parameters that differ from the defaults."""
+    sig = _signature(type(obj))
+    if sig is None:
+        return {}
+    out: dict[str, Any] = {}
+    for key, param in list(sig.parameters.items())[1:]:
+        if param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL) or not hasattr(obj, key):
+            continue
+        value = getattr(obj, key)
+        if param.default is param.empty or value != param.default:
+            out[key] = value
+    return out
+
+
+def is_step_object(value: Any) -> bool:
+    """An instance standing for a step (not a name, a class, a function or a spec)."""
+    return not isinstance(value, str | type | dict | list | type(None)) and not callable(value)
