@@ -37,9 +37,9 @@ class Node:
     run: Runner
     parents: list[int] = field(default_factory=list)
     alt_parents: list[int] = field(default_factory=list)  # error handlers that continue here
-    children: list[int] = field(default_factory=list)
-    copy_input: bool = False  # another branch also gets this input: take a copy
-    parent_names: dict[int, str] = field(default_factory=dict)
+    children: list[int] = field(default_factory=list)  # where this node's output goes
+    copies: list[bool] = field(default_factory=list)  # per child: it gets its own copy
+    copy_input: bool = False  # a root that shares the request with another root
     on_error: int = -1
     is_async: bool = False
     is_queue: bool = False
@@ -110,8 +110,7 @@ def _compile_flow(flow: FlowStep, env: Env) -> CompiledGraph:
         linked = [index[p] for p in flow.steps[name].after if p in index]
         node.parents = [p for p in linked if nodes[p].scheduled]
         node.alt_parents = [p for p in linked if not nodes[p].scheduled]
-        node.parent_names = {p: selected[p] for p in node.parents}
-        for p in node.parents:
+        for p in linked:
             nodes[p].children.append(index[name])
         handler = flow.steps[name].on_error or flow.on_error
         node.on_error = index.get(handler, -1) if handler and handler != name else -1
@@ -167,10 +166,8 @@ def _mark_copies(nodes: list[Node], response: int) -> None:
     for i in roots[:-1]:
         nodes[i].copy_input = True
     for i, node in enumerate(nodes):
-        shared = node.children if i == response else node.children[:-1]
-        for child in shared:
-            if len(nodes[child].parents) == 1:
-                nodes[child].copy_input = True
+        last = len(node.children) - 1
+        node.copies = [i == response or k < last for k in range(len(node.children))]
 
 
 def _selected(step: BaseStep, flow: FlowStep, current: str) -> bool:

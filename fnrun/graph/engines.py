@@ -1,9 +1,10 @@
 """Engines that walk a compiled graph for one event.
 
 The sync engine runs the full DAG in topological order without threads: a branch point hands
-each child its own copy of the event (the last child gets the original), a join step runs once
-with ``{parent name: body}``, ``None`` from a step stops its branch, and a failing step goes to
-its error handler (which gets the failed step's input with ``error`` and ``origin_state``).
+each child its own copy of the event (the last child gets the original), a step after several
+branches runs once per event that reaches it (MLRun's semantics; ``Merge`` joins branches
+explicitly), ``None`` from a step stops its branch, and a failing step goes to its error
+handler (which gets the failed step's input with ``error`` and ``origin_state``).
 The async engine does the same on asyncio, awaiting coroutine steps, with any number of
 events in flight (one task per event).
 """
@@ -38,69 +39,81 @@ def run_sync(graph: CompiledGraph, event: Event) -> Any:
         except Exception as exc:
             raise StepFailed(graph.nodes[step].name, exc) from exc
         return event
-    outputs: list[Any] = [None] * len(graph.nodes)
-    handled: Any = None
-    for i, node, inp in _schedule(graph, event, outputs):
-        try:
-            outputs[i] = node.run(inp)
-        except Exception as exc:
-            handled = _on_error(graph, node, inp, exc, outputs)
-    return _response(graph, outputs, handled)
-
-
-def _schedule(
-    graph: CompiledGraph, event: Event, outputs: list[Any], only: set[int] | None = None
-) -> Any:
-    """(index, node, input) of each step that runs for this event, in topological order; the
-    caller stores each output before the next item is asked for. ``only``: just these nodes
-    (the steps after a storey step, continuing with its output)."""
+    walk = _Walk(graph, event)
     for i, node in enumerate(graph.nodes):
-        if only is not None and i not in only:
-            continue
-        if node.scheduled:
-            inp = _input(node, outputs, event)
-            if inp is not None:
-                yield i, node, inp
+        for inp in walk.take(i):
+            try:
+                out = node.run(inp)
+            except Exception as exc:
+                walk.handled(_on_error(graph, node, inp, exc, walk))
+                continue
+            walk.emit(i, out)
+    return walk.answer()
 
 
-def _input(node: Node, outputs: list[Any], event: Event) -> Any:
-    for alt in node.alt_parents:  # an error handler that continues here
-        if outputs[alt] is not None:
-            return outputs[alt]
-    parents = node.parents
-    if not parents:
-        return None if node.alt_parents else (event.copy() if node.copy_input else event)
-    if len(parents) == 1:
-        out = outputs[parents[0]]
-        return out.copy() if out is not None and node.copy_input else out
-    ready = [p for p in parents if outputs[p] is not None]
-    if not ready:
-        return None
-    joined = outputs[ready[0]].copy(deep_body=False)
-    joined.body = {node.parent_names[p]: outputs[p].body for p in ready}
-    return joined
+class _Walk:
+    """One event's way through the graph: the events waiting at each node (a node runs once
+    per event that reaches it: a step after two branches runs twice, as in MLRun; a ``Merge``
+    step joins them), and the answer (the responding node's first output)."""
+
+    __slots__ = ("_answer", "_handled", "graph", "pending")
+
+    def __init__(self, graph: CompiledGraph, event: Event, start: int = -1) -> None:
+        self.graph = graph
+        self.pending: list[list[Event] | None] = [None] * len(graph.nodes)
+        self._answer: Any = None
+        self._handled: Any = None
+        if start >= 0:  # continue after node ``start``, whose output is ``event``
+            self.emit(start, event)
+            return
+        for i, node in enumerate(graph.nodes):
+            if node.scheduled and not node.parents and not node.alt_parents:
+                self.pending[i] = [event.copy() if node.copy_input else event]
+
+    def take(self, i: int) -> list[Event]:
+        waiting = self.pending[i]
+        if waiting is None:
+            return []
+        self.pending[i] = None
+        return waiting
+
+    def emit(self, i: int, out: Any) -> None:
+        """Node ``i`` answered ``out`` (None stops the branch): pass it to its children."""
+        if out is None:
+            return
+        if i == self.graph.response and self._answer is None:
+            self._answer = out
+        node = self.graph.nodes[i]
+        for child, copy in zip(node.children, node.copies, strict=True):
+            waiting = self.pending[child]
+            if waiting is None:
+                waiting = self.pending[child] = []
+            waiting.append(out.copy() if copy else out)
+
+    def handled(self, out: Any) -> None:
+        if self._handled is None:
+            self._handled = out
+
+    def answer(self) -> Any:
+        return self._answer if self._answer is not None else self._handled
 
 
-def _on_error(
-    graph: CompiledGraph, node: Node, inp: Event, exc: Exception, outputs: list[Any]
-) -> Any:
+def _on_error(graph: CompiledGraph, node: Node, inp: Event, exc: Exception, walk: _Walk) -> Any:
     if node.on_error < 0:
         raise StepFailed(node.name, exc) from exc
     handler = graph.nodes[node.on_error]
-    inp.error = f"{type(exc).__name__}: {exc}"
-    inp.origin_state = node.name
+    _mark_failed(inp, node, exc)
     try:
         result = handler.run(inp)
     except Exception as inner:
         raise StepFailed(handler.name, inner) from inner
-    outputs[node.on_error] = result
+    walk.emit(node.on_error, result)
     return result
 
 
-def _response(graph: CompiledGraph, outputs: list[Any], handled: Any) -> Any:
-    if graph.response >= 0 and outputs[graph.response] is not None:
-        return outputs[graph.response]
-    return handled
+def _mark_failed(inp: Event, node: Node, exc: Exception) -> None:
+    inp.error = f"{type(exc).__name__}: {exc}"
+    inp.origin_state = node.name
 
 
 async def run_async(
@@ -108,29 +121,31 @@ async def run_async(
 ) -> Any:
     """Like :func:`run_sync`, awaiting coroutine steps. ``start``: continue after that node
     (``only`` its descendants), whose output is ``event`` (a storey step emitting later)."""
-    outputs: list[Any] = [None] * len(graph.nodes)
-    handled: Any = None
-    if start >= 0:
-        outputs[start] = event
-    for i, node, inp in _schedule(graph, event, outputs, only):
-        try:
-            result = node.run(inp)
-            outputs[i] = await result if node.is_async else result
-        except Exception as exc:
-            handled = await _on_error_async(graph, node, inp, exc, outputs)
-    return _response(graph, outputs, handled)
+    walk = _Walk(graph, event, start)
+    for i, node in enumerate(graph.nodes):
+        if only is not None and i not in only:
+            continue
+        for inp in walk.take(i):
+            try:
+                result = node.run(inp)
+                out = await result if node.is_async else result
+            except Exception as exc:
+                walk.handled(await _on_error_async(graph, node, inp, exc, walk))
+                continue
+            walk.emit(i, out)
+    return walk.answer()
 
 
 async def _on_error_async(
-    graph: CompiledGraph, node: Node, inp: Event, exc: Exception, outputs: list[Any]
+    graph: CompiledGraph, node: Node, inp: Event, exc: Exception, walk: _Walk
 ) -> Any:
     handler = graph.nodes[node.on_error] if node.on_error >= 0 else None
     if handler is None or not handler.is_async:
-        return _on_error(graph, node, inp, exc, outputs)
-    inp.error = f"{type(exc).__name__}: {exc}"
-    inp.origin_state = node.name
+        return _on_error(graph, node, inp, exc, walk)
+    _mark_failed(inp, node, exc)
     try:
-        outputs[node.on_error] = await handler.run(inp)
+        result = await handler.run(inp)
     except Exception as inner:
         raise StepFailed(handler.name, inner) from inner
-    return outputs[node.on_error]
+    walk.emit(node.on_error, result)
+    return result

@@ -25,6 +25,7 @@ _BUILTIN_HOMES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "fnrun.graph.parallel": {"ParallelRun": ("mlrun.serving.routers.ParallelRun",)},
     "fnrun.graph.run_step": {"RunStep": ("fnrun.graph.RunStep",)},
+    "fnrun.graph.merger": {"Merge": ("mlrun.serving.merger.Merge", "fnrun.serving.merger.Merge")},
 }
 BUILTINS: dict[str, str] = {
     alias: f"{module}.{cls}"

@@ -1,12 +1,13 @@
 """The serving surface (MLRun's ``mlrun.serving``): ``from fnrun.serving import GraphServer,
 Response, Event``; model servers and routers: ``V2ModelServer``, ``ModelRouter``,
 ``VotingEnsemble``, ``ParallelRun``; remote calls: ``RemoteStep``, ``BatchHttpRequests``;
-batch functions as steps: ``RunStep``.
+batch functions as steps: ``RunStep``; joins: ``Merge``.
 The code lives in ``fnrun.graph``; this module is the one import users need.
 """
 
 from fnrun.graph.context import GraphContext, Response
 from fnrun.graph.event import Event
+from fnrun.graph.merger import Merge
 from fnrun.graph.model_routers import ModelRouter, VotingEnsemble
 from fnrun.graph.parallel import ParallelRun
 from fnrun.graph.remote import BatchHttpRequests, RemoteStep
@@ -21,6 +22,7 @@ __all__ = [
     "FlowStep",
     "GraphContext",
     "GraphServer",
+    "Merge",
     "ModelRouter",
     "ParallelRun",
     "QueueStep",

@@ -8,6 +8,7 @@ import pytest
 
 import fnrun
 from fnrun.mock.server import MockRequestError
+from tests.graph import steps_for_tests
 from tests.graph.conftest import mock, serving
 from tests.graph.steps_for_tests import Counter
 
@@ -27,23 +28,35 @@ def test_class_args_post_init_params_and_context_handlers(engine: str) -> None:
     assert server.test(body={}) == {"x": 7, "secret": "t"}
 
 
-def test_branches_get_independent_copies_and_join(engine: str) -> None:
+def test_branches_get_independent_copies_and_merge_joins_them(engine: str) -> None:
     fn, graph = serving(engine)
     graph.to("Mutator", name="root", key="a")
     graph.add_step("Mutator", name="left", after="root", key="b")
     graph.add_step("Mutator", name="right", after="root", key="b")
-    graph.add_step(handler="merge", name="join", after=["left", "right"])
+    graph.add_step("Merge", name="join", after=["left", "right"])
     graph.add_step(handler="listify", name="out", after="join").respond()
-    assert mock(fn).test(body={}) == [{"merged": ["left", "right"]}]
+    assert mock(fn).test(body={}) == [[{"a": 1, "b": 1}, {"a": 1, "b": 1}]]
 
 
-def test_join_body_holds_each_parent_output(engine: str) -> None:
+def test_step_after_two_branches_runs_once_per_upstream_event(engine: str) -> None:
+    """MLRun's semantics: no implicit join; the first event to reach the responder answers."""
     fn, graph = serving(engine)
+    seen: list[object] = []
     graph.to(handler="inc", name="a")
     graph.add_step(handler="double", name="b", after="a")
     graph.add_step(handler="inc", name="c", after="a")
-    graph.add_step(handler="listify", name="j", after=["b", "c"]).respond()
-    assert mock(fn).test(body=1) == [{"b": 4, "c": 3}]
+    graph.add_step(handler="record", name="j", after=["b", "c"]).respond()
+    server = fn.to_mock_server(namespace={**vars(steps_for_tests), "record": seen_by(seen)})
+    assert server.test(body=1) == 4
+    assert seen == [4, 3]
+
+
+def seen_by(seen: list[object]) -> object:
+    def record(x: object) -> object:
+        seen.append(x)
+        return x
+
+    return record
 
 
 def test_responder_in_the_middle_and_none_stops_a_branch(engine: str) -> None:
