@@ -277,7 +277,8 @@ def handler_target(step: TaskStep, env: Env) -> Callable[..., Any]:
 def _storey_runner(cls: type, step: TaskStep, env: Env) -> Runner:
     from fnrun.graph.storey_step import StoreyStep
 
-    adapter = StoreyStep(cls, step.name, step.class_args, env.context, step.full_event)
+    args = resolve_callable_args(step.class_args, env.namespaces, step.name)
+    adapter = StoreyStep(cls, step.name, args, env.context, step.full_event)
     env.storey_steps.append(adapter)
     env.objects.append(adapter)
 

@@ -8,8 +8,13 @@ window's aggregate) continues through the steps after it as a new event. So stor
 per-event machinery (~330 us per event here) is paid only by the events that go through a
 storey step, never by the rest of the graph.
 
-Rules (checked when the graph is built): storey steps need ``engine="async"``, and the
-responding step cannot come after one (its answer comes later, not in the request). Pending
+Rules (checked when the graph is built): storey steps need the async engine (a flow with no
+engine named gets it), and the responding step cannot come after one (its answer comes later,
+not in the request). A storey step that *is* the responder answers the request with what the
+operator emits for that event (matched by event id); an operator that emits nothing for it in
+``response_timeout`` seconds (a filter that drops it, a batch that answers later) fails the
+request with a 504 naming the step, never a silent empty 200. ``storey.MapClass`` subclasses
+are not run here: they are ordinary steps (:func:`is_map_class`). Pending
 work is flushed by ``server.wait_for_completion()`` in the mock and at server shutdown; a
 Kafka message counts as processed once it is handed to the operator.
 """
@@ -65,6 +70,15 @@ def map_class_runner(obj: Any, run: Any) -> Any:
     return run_sync
 
 
+RESPONSE_TIMEOUT = 30.0
+
+
+class StoreyNoAnswer(StepError):
+    """A responding storey step emitted nothing for the request (HTTP 504)."""
+
+    http_status = 504
+
+
 class StoreyStep:
     def __init__(
         self,
@@ -85,6 +99,9 @@ class StoreyStep:
         self._controller: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.emitted = 0  # events handed on by the operator (for tests and metrics)
+        self.responds = False  # this step answers the request (set by bind)
+        self.response_timeout = RESPONSE_TIMEOUT
+        self._awaiting: dict[Any, asyncio.Future[Any]] = {}
         # Built now, so bad class_args fail when the graph is built; used by the first flow
         # (operators such as AggregateByKey register themselves on the table they are given).
         self._spare: Any = self._build()
@@ -106,18 +123,38 @@ class StoreyStep:
 
         self.graph, self.index = graph, index
         self.after = descendants(graph, index)
+        self.responds = graph.response == index
 
     # -- the step ------------------------------------------------------------------------------
     async def run(self, event: Event) -> None:
         controller = self._controller_for(asyncio.get_running_loop())
         import storey
 
+        answer: asyncio.Future[Any] | None = None
+        if self.responds:
+            answer = self._awaiting[event.id] = asyncio.get_running_loop().create_future()
         try:
             await controller.emit(storey.Event(event.body, id=event.id))
+            if answer is None:
+                return None  # the walk of this request ends here; the output goes on later
+            try:
+                event.body = await asyncio.wait_for(answer, self.response_timeout)
+            except TimeoutError:
+                raise StoreyNoAnswer(
+                    f"storey step {self.name!r} emitted nothing for event {event.id!r} within "
+                    f"{self.response_timeout:g} s",
+                    field=f"graph.{self.name}.responder",
+                    hint="operators that filter, batch or window answer later or never: "
+                    "respond from a step before it",
+                ) from None
+            return event
         except Exception:
-            self._controller = None  # the flow died (the operator raised): start afresh next time
+            if answer is None:
+                self._controller = None  # the flow died (the operator raised): start afresh
             raise
-        return None  # the walk of this request ends here; the operator's output goes on later
+        finally:
+            if answer is not None:
+                self._awaiting.pop(event.id, None)
 
     def _controller_for(self, loop: asyncio.AbstractEventLoop) -> Any:
         if self._controller is None or self._loop is not loop:
@@ -141,6 +178,10 @@ class StoreyStep:
 
         self.emitted += 1
         assert self.graph is not None
+        answer = self._awaiting.pop(out.id, None) if self._awaiting else None
+        if answer is not None and not answer.done():
+            answer.set_result(out.body)
+            return out  # the request's own walk goes on from this step
         event = Event(body=out.body, id=out.id, path="/", method="POST")
         try:
             await run_async(self.graph, event, start=self.index, only=self.after)

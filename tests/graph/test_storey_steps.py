@@ -134,3 +134,33 @@ def test_join_with_a_table_enriches_each_event() -> None:
     server.wait_for_completion()
     (joined,) = server.streams.read("joined")
     assert joined.body == {"user": "u1", "amount": 3, "name": "Ann", "tier": "gold"}
+
+
+def square_n(body: dict[str, Any]) -> dict[str, Any]:
+    return {"n": body["n"] ** 2}
+
+
+def keep_even(body: dict[str, Any]) -> bool:
+    return body["n"] % 2 == 0
+
+
+def test_a_responding_storey_operator_answers_its_output() -> None:
+    fn, graph = _flow("")  # no engine named: MLRun's async semantics
+    graph.to("storey.Map", name="sq", _fn="square_n").respond().to(
+        handler="double", name="after"
+    ).to(">>", "out", path="results")
+    server = fn.to_mock_server(namespace=globals())  # type: ignore[attr-defined]
+    assert [server.test(body={"n": n}) for n in (2, 3)] == [{"n": 4}, {"n": 9}]
+    assert [e.body for e in server.streams.read("results")] == [{"n": 8}, {"n": 18}]
+
+
+def test_a_responding_storey_filter_that_drops_the_event_is_a_504_not_a_silent_200() -> None:
+    fn, graph = _flow()
+    graph.to("storey.Filter", name="even", _fn="keep_even").respond()
+    server = fn.to_mock_server(namespace=globals())  # type: ignore[attr-defined]
+    (adapter,) = [o for o in server.server.compiled.objects if hasattr(o, "response_timeout")]  # type: ignore[attr-defined]
+    adapter.response_timeout = 0.2
+    assert server.test(body={"n": 2}) == {"n": 2}  # type: ignore[attr-defined]
+    response = server.test(body={"n": 3}, silent=True, get_body=False)  # type: ignore[attr-defined]
+    assert response.status_code == 504
+    assert "storey step 'even' emitted nothing for event" in response.body["message"]
