@@ -126,7 +126,7 @@ class StoreyStep:
         self.responds = graph.response == index
 
     # -- the step ------------------------------------------------------------------------------
-    async def run(self, event: Event) -> None:
+    async def run(self, event: Event) -> Event | None:
         controller = self._controller_for(asyncio.get_running_loop())
         import storey
 
