@@ -14,7 +14,7 @@ from fnrun.execution.runobject import RunObject
 from fnrun.execution.standalone import get_or_create_ctx
 from fnrun.execution.task import RunTemplate, new_task
 from fnrun.runtimes.base import BaseRuntime
-from fnrun.runtimes.factory import code_to_function, new_function
+from fnrun.runtimes.factory import code_to_function, deploy_function, new_function
 from fnrun.runtimes.importer import import_function
 from fnrun.runtimes.registry import kinds, register_runtime
 
@@ -32,6 +32,7 @@ __all__ = [
     "SchemaError",
     "__version__",
     "code_to_function",
+    "deploy_function",
     "get_dataitem",
     "get_or_create_ctx",
     "get_run_db",

@@ -49,8 +49,14 @@ _MAX_LENGTH = 500
 EVENT_FIELDS = frozenset({"id", "body", "path", "method", "headers", "content_type", "key"})
 
 
-def parse(expression: str, field: str = "stop_condition", data: bool = False) -> ast.Expression:
-    """Parse and validate an expression (errors name what is not allowed)."""
+def parse(
+    expression: str,
+    field: str = "stop_condition",
+    data: bool = False,
+    names: frozenset[str] | None = None,
+) -> ast.Expression:
+    """Parse and validate an expression (errors name what is not allowed); ``names``: the
+    only variables it may use (checked now, not when it is first evaluated)."""
     if not isinstance(expression, str) or not expression.strip():
         raise InvalidArgumentError("empty expression", field=field)
     if len(expression) > _MAX_LENGTH:
@@ -63,6 +69,13 @@ def parse(expression: str, field: str = "stop_condition", data: bool = False) ->
         ) from exc
     allowed = _ALLOWED + _DATA if data else _ALLOWED
     for node in ast.walk(tree):
+        if names is not None and isinstance(node, ast.Name) and node.id not in names:
+            if node.id not in ("True", "False", "None"):
+                raise InvalidArgumentError(
+                    f"unknown name {node.id!r} in expression {expression!r}",
+                    field=field,
+                    hint=f"known: {', '.join(sorted(names))}",
+                )
         bad = not isinstance(node, allowed) or (
             isinstance(node, ast.Attribute) and node.attr not in EVENT_FIELDS
         )

@@ -51,7 +51,7 @@ class Merge(StepToDict):
         if key_path:
             from fnrun.execution.safe_expr import parse
 
-            self._key = parse(key_path, field="key_path", data=True)
+            self._key = parse(key_path, field="key_path", data=True, names=frozenset({"event"}))
         self._parts = expected_num_events or 0
         self._waiting: OrderedDict[Any, list[Any]] = OrderedDict()
         self._lock = threading.Lock()

@@ -204,7 +204,7 @@ def expression_handler(expression: str, field: str) -> Callable[[Any], Any]:
     (indexing, arithmetic, comparisons, literals; no calls or private attributes)."""
     from fnrun.execution.safe_expr import evaluate, parse
 
-    tree = parse(expression, field=field, data=True)
+    tree = parse(expression, field=field, data=True, names=frozenset({"event"}))
 
     def run(event: Any) -> Any:
         return evaluate(tree, {"event": event})

@@ -14,21 +14,48 @@ from fnrun.graph.event import HTTP_TRIGGER, Event, trigger_info
 from fnrun.graph.server import GraphServer
 from fnrun.mock.streams import MemoryStreams
 
+__all__ = ["ERROR_STREAM", "MockRequestError", "MockServer", "build_mock"]
+
 ERROR_STREAM = "errors"
 
 
-class MockRequestError(FnrunError):
-    """``server.test`` got an error response (``response`` holds it; ``silent=True`` returns it)."""
+class MockRequestError(FnrunError, RuntimeError):
+    """``server.test`` got an error response (``response`` holds it; ``silent=True`` returns
+    it). A ``RuntimeError``, as MLRun's mock raises."""
 
     def __init__(self, message: str, response: Any) -> None:
         super().__init__(message)
         self.response = response
 
 
+class ErrorSink:
+    """Where the mock's error records go: its in-memory ``errors`` stream, and the settable
+    ``error_stream_object`` (anything with ``push(record)``, as MLRun's mock allows). A sink
+    that fails is logged; it never fails the request."""
+
+    def __init__(self, streams: MemoryStreams) -> None:
+        self.streams = streams
+        self.target: Any = None
+        self.logger: Any = None
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        self.streams.push(ERROR_STREAM, record)
+        if self.target is None:
+            return
+        try:
+            self.target.push(record)
+        except Exception as exc:
+            if self.logger is not None:
+                self.logger.error(f"the error stream failed: {type(exc).__name__}: {exc}")
+
+
 class MockServer:
-    def __init__(self, server: GraphServer, streams: MemoryStreams) -> None:
+    def __init__(self, server: GraphServer, streams: MemoryStreams, sink: ErrorSink) -> None:
         self.server = server
         self.streams = streams
+        self._sink = sink
+        sink.logger = server.context.logger
+        self.error_stream = ""  # a path, for code that sets it (the records stay in memory)
         self._ids = itertools.count(1)
 
     @property
@@ -36,9 +63,24 @@ class MockServer:
         return self.server.context
 
     @property
+    def graph(self) -> Any:
+        return self.server.graph
+
+    @property
     def errors(self) -> list[dict[str, Any]]:
         """What the error stream received."""
         return self.streams.read(ERROR_STREAM)
+
+    @property
+    def error_stream_object(self) -> Any:
+        """An object with ``push(record)`` that also receives every error record."""
+        return self._sink.target
+
+    @error_stream_object.setter
+    def error_stream_object(self, target: Any) -> None:
+        self._sink.target = target
+
+    _error_stream_object = error_stream_object  # MLRun's spelling
 
     def test(
         self,
@@ -96,3 +138,21 @@ class MockServer:
         """Let storey steps flush what they hold (batches, windows) through the rest of the
         graph; queues in the mock already ran inside each request."""
         self.server.drain()
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def build_mock(graph: Any, namespaces: list[Any], *, fn: Any = None, **kwargs: Any) -> MockServer:
+    """A MockServer of ``graph`` (or of the serving function ``fn``) with in-memory streams."""
+    streams = MemoryStreams()
+    sink = ErrorSink(streams)
+    kwargs.update(error_sink=sink, queue_push=streams.push)
+    if fn is not None:
+        from fnrun.runtimes.serving import graph_server_for
+
+        server = graph_server_for(fn, namespaces[0] if namespaces else None, **kwargs)
+    else:
+        server = GraphServer(graph, namespaces, **kwargs)
+    server.context.is_mock = True
+    return MockServer(server, streams, sink)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +163,20 @@ def function_from_dict(document: dict[str, Any], source: str = "") -> BaseRuntim
     if not isinstance(kind, str):
         raise SchemaError("expected str", field="kind")
     return get_runtime_class(kind).from_dict(document)
+
+
+def deploy_function(function: BaseRuntime, mock: bool = False, **kwargs: Any) -> str:
+    """Deploy a real-time function (MLRun's ``mlrun.deploy_function``): its address;
+    ``mock=True`` keeps it in this process, so ``function.invoke(...)`` answers from the mock."""
+    deploy = getattr(function, "deploy", None)
+    if not callable(deploy) or "mock" not in inspect.signature(deploy).parameters:
+        raise InvalidArgumentError(
+            f"a {function.kind!r} function is not deployed as a service",
+            field="kind",
+            hint="deploy serving or nuclio functions; run batch functions with fn.run()",
+        )
+    if mock:
+        function._mock = function.to_mock_server(namespace=sys._getframe(1).f_globals)  # type: ignore[attr-defined]
+        function.status.state = "ready"
+        return f"mock://{function.metadata.name}"
+    return str(deploy(**kwargs))

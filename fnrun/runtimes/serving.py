@@ -28,9 +28,16 @@ class DeployMixin:
         platform: str = "local",
         timeout: float = 60.0,
         dashboard_url: str = "",
+        mock: bool = False,
     ) -> str:
         """Start the function's server and return its URL. ``platform="local"``: a background
-        process here; ``"nuclio"``: deploy through the Nuclio dashboard at ``dashboard_url``."""
+        process here; ``"nuclio"``: deploy through the Nuclio dashboard at ``dashboard_url``;
+        ``mock=True``: the graph in this process (``invoke`` then goes to it; returns
+        ``mock://<name>``)."""
+        if mock:
+            self._mock = self.to_mock_server(namespace=sys._getframe(1).f_globals)  # type: ignore[attr-defined]
+            self.status.state = "ready"
+            return f"mock://{self.metadata.name}"
         if platform == "nuclio":
             return self._deploy_nuclio(dashboard_url, timeout)
         if platform != "local":
@@ -109,8 +116,18 @@ class DeployMixin:
         method: str = "",
         headers: dict[str, str] | None = None,
         timeout: float = 60.0,
+        mock: bool | None = None,
     ) -> Any:
-        """Call the deployed function over HTTP; JSON answers come back decoded."""
+        """Call the deployed function over HTTP; JSON answers come back decoded. ``mock=True``
+        (or a function deployed with ``deploy(mock=True)``) answers through the in-process
+        mock, building it first when the function was never deployed."""
+        server = self.__dict__.get("_mock")
+        if mock or (mock is None and server is not None):
+            if server is None:
+                server = self._mock = self.to_mock_server(  # type: ignore[attr-defined]
+                    namespace=sys._getframe(1).f_globals
+                )
+            return server.test(path, body, method=method, headers=headers)
         from fnrun.runtimes.deploy_local import invoke
 
         return invoke(self, path, body, method, headers, timeout)
@@ -302,23 +319,18 @@ class ServingMixin:
         Classes and handlers are found in ``namespace`` (default: the caller's globals), then in
         the function's own code, then as dotted import paths.
         """
-        from fnrun.mock.server import ERROR_STREAM, MockServer
-        from fnrun.mock.streams import MemoryStreams
+        from fnrun.mock.server import build_mock
 
-        streams = MemoryStreams()
-        server = graph_server_for(
-            self,
-            namespace if namespace is not None else sys._getframe(1).f_globals,
+        return build_mock(
+            None,
+            [namespace if namespace is not None else sys._getframe(1).f_globals],
+            fn=self,
             parameters=parameters,
             secrets=secrets,
             engine=engine,
             verbose=verbose,
             current_function=current_function,
-            error_sink=lambda record: streams.push(ERROR_STREAM, record),
-            queue_push=streams.push,
         )
-        server.context.is_mock = True
-        return MockServer(server, streams)
 
 
 def _root_router(class_name: Any, class_args: dict[str, Any], engine: str) -> RouterStep:
@@ -387,6 +399,8 @@ def graph_server_for(
     namespaces: list[Mapping[str, Any]] = [namespace] if namespace is not None else []
     if fn.code:
         namespaces.append(vars(_code_module(fn.code, fn.spec.build.origin_filename)))
+    elif str(getattr(fn.spec, "command", "") or "").endswith(".py"):
+        namespaces.append(vars(_command_module(fn.spec.command)))
     graph = getattr(fn.spec, "graph", None) or _handler_graph(fn)
     params = {**getattr(fn.spec, "parameters", {}), **(parameters or {})}
     kwargs.setdefault("load_mode", getattr(fn.spec, "load_mode", "") or "")
@@ -399,6 +413,16 @@ def _handler_graph(fn: Any) -> FlowStep:
     flow = FlowStep(engine="sync")
     flow.to(handler=fn.spec.default_handler or handler, name="handler", full_event=True)
     return flow
+
+
+def _command_module(command: str) -> Any:
+    """``new_function(command="steps.py", kind="serving")``: that file's classes and handlers."""
+    from pathlib import Path
+
+    from fnrun.execution.loader import module_from_file
+
+    path = Path(command).expanduser().resolve()
+    return module_from_file(path)
 
 
 def _code_module(code: str, filename: str) -> Any:

@@ -1,7 +1,8 @@
 """The serving surface (MLRun's ``mlrun.serving``): ``from fnrun.serving import GraphServer,
 Response, Event``; model servers and routers: ``V2ModelServer``, ``ModelRouter``,
 ``VotingEnsemble``, ``ParallelRun``; remote calls: ``RemoteStep``, ``BatchHttpRequests``;
-batch functions as steps: ``RunStep``; joins: ``Merge``.
+batch functions as steps: ``RunStep``; joins: ``Merge``; in-process servers:
+``create_graph_server``, ``MockEvent``, ``MockTrigger``.
 The code lives in ``fnrun.graph``; this module is the one import users need.
 """
 
@@ -14,6 +15,8 @@ from fnrun.graph.remote import BatchHttpRequests, RemoteStep
 from fnrun.graph.run_step import RunStep
 from fnrun.graph.server import GraphServer
 from fnrun.graph.v2_serving import V2ModelServer
+from fnrun.mock.events import MockEvent, MockTrigger
+from fnrun.mock.graph_server import create_graph_server
 from fnrun.model.graph import FlowStep, QueueStep, RouterStep, TaskStep, register_step_kind
 
 __all__ = [
@@ -23,6 +26,8 @@ __all__ = [
     "GraphContext",
     "GraphServer",
     "Merge",
+    "MockEvent",
+    "MockTrigger",
     "ModelRouter",
     "ParallelRun",
     "QueueStep",
@@ -33,5 +38,6 @@ __all__ = [
     "TaskStep",
     "V2ModelServer",
     "VotingEnsemble",
+    "create_graph_server",
     "register_step_kind",
 ]
