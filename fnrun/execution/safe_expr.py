@@ -46,6 +46,7 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
     ast.NotIn: lambda a, b: a not in b,
 }
 _MAX_LENGTH = 500
+_CONSTS = frozenset({"True", "False", "None"})
 EVENT_FIELDS = frozenset({"id", "body", "path", "method", "headers", "content_type", "key"})
 
 
@@ -69,13 +70,12 @@ def parse(
         ) from exc
     allowed = _ALLOWED + _DATA if data else _ALLOWED
     for node in ast.walk(tree):
-        if names is not None and isinstance(node, ast.Name) and node.id not in names:
-            if node.id not in ("True", "False", "None"):
-                raise InvalidArgumentError(
-                    f"unknown name {node.id!r} in expression {expression!r}",
-                    field=field,
-                    hint=f"known: {', '.join(sorted(names))}",
-                )
+        if names is not None and isinstance(node, ast.Name) and node.id not in names | _CONSTS:
+            raise InvalidArgumentError(
+                f"unknown name {node.id!r} in expression {expression!r}",
+                field=field,
+                hint=f"known: {', '.join(sorted(names))}",
+            )
         bad = not isinstance(node, allowed) or (
             isinstance(node, ast.Attribute) and node.attr not in EVENT_FIELDS
         )
