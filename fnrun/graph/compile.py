@@ -318,15 +318,18 @@ def wrap(
     if not input_path and not result_path:
 
         def run_body(event: Event) -> Any:
-            result = target(event.body)
+            body = event.body
+            result = target(body)
             if result is None:
-                return None
+                return None if body is not None else event  # an empty body passes on
             event.body = result
             return event
 
         return run_body
 
     def run_paths(event: Event) -> Any:
+        if event.body is None:
+            return event  # a GET without a body (a listing, metadata) passes on
         result = target(get_path(event.body, input_path) if input_path else event.body)
         if result is None:
             return None
@@ -377,12 +380,14 @@ def _async_wrap(
 ) -> Runner:
     async def run(event: Event) -> Any:
         whole = event.body
+        if whole is None and (input_path or result_path):
+            return event
         value = get_path(whole, input_path) if input_path else whole
         if full:
             event.body = value
         result = await target(event if full else value)
         if result is None:
-            return None
+            return None if whole is not None or full else event
         if full and _is_event(result):
             if not input_path and not result_path:
                 return result

@@ -1,6 +1,7 @@
 """ModelRouter: the v2 protocol paths over a set of model routes.
 
-``GET /`` or ``GET /v2/models/`` lists the models, ``GET /v2/health`` answers ok;
+``GET /`` and ``GET /v2/health`` answer the router's metadata (MLRun's ``{name, version: "v2",
+extensions}``), ``GET /v2/models/`` lists the models;
 ``/v2/models/<m>[/versions/<v>]/<op>`` goes to route ``m:v`` (or ``m``); stream events name
 ``body["model"]``; a single route takes all.
 An unknown model is a 404 that lists the models.
@@ -39,17 +40,27 @@ class ModelRouter(StepToDict):
             return route(event)
         parts = [p for p in path.split("/") if p]
         if (event.method or "GET") == "GET" and not event.body:
-            if parts in ([], ["v2", "models"]):
-                event.body = {"models": sorted(self.routes)}
-                return event
-            if parts == ["v2", "health"]:
-                event.body = {"status": "ok", "models": sorted(self.routes)}
+            listing = self.listing(parts)
+            if listing is not None:
+                event.body = listing
                 return event
         name = self.select(parts, event)
         route = self.routes[name]
         if len(parts) >= 3 and parts[:2] == ["v2", "models"] and len(self._by_path) < 4096:
             self._by_path[path] = route  # the path alone decided: remember it
         return route(event)
+
+    def get_metadata(self) -> dict[str, Any]:
+        """What ``GET /`` and ``GET /v2/health`` answer (MLRun's keys)."""
+        return {"name": type(self).__name__, "version": "v2", "extensions": []}
+
+    def listing(self, parts: list[str]) -> dict[str, Any] | None:
+        """The answer of a ``GET`` that asks the router itself, else None."""
+        if parts == [] or parts[:2] == ["v2", "health"]:
+            return self.get_metadata()
+        if parts == ["v2", "models"]:
+            return {"models": sorted(self.routes)}
+        return None
 
     def select(self, parts: list[str], event: Any) -> str:
         name = ""

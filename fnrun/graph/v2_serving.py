@@ -11,8 +11,11 @@ Subclass it, set ``self.model`` in ``load()`` and answer rows in ``predict(reque
             return self.model.predict(request["inputs"]).tolist()
 
 Operations come from the path (``/v2/models/<name>[/versions/<v>]/<op>``) or, for stream
-events, from ``body["operation"]``: ``infer``/``predict``, ``explain``, ``ready``, metadata
-(``GET`` with no operation), and any ``op_<name>`` method.
+events, from ``body["operation"]``: ``infer``/``predict``, ``infer_dict``/``predict_dict``
+(rows as dicts, put in the order of the model's input schema), ``explain``, ``ready``, metadata
+(``GET`` with no operation), and any ``op_<name>`` method. ``input_path``/``result_path`` take
+the request from, and put the answer at, a path of the event body (as MLRun's);
+``logged_results()`` decides what model tracking records.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from fnrun.graph import protocol
 from fnrun.model.step_objects import StepToDict
 
 _BUILTIN_OPS = ("infer", "predict", "explain", "ready", "")
+_DICT_OPS = ("infer_dict", "predict_dict")
 
 
 class ModelNotReady(InvalidArgumentError):
@@ -84,6 +88,8 @@ class V2ModelServer(StepToDict):
         # The async engine calls this instead of do_event (None: do_event serves every engine).
         self.async_do_event: Any = self._batched_event if self.max_batch_size > 1 else None
         self._batcher: Any = None
+        self.input_path = input_path
+        self.result_path = result_path
 
     # -- lifecycle -------------------------------------------------------------------------
     def post_init(self, mode: str = "sync") -> None:
@@ -189,10 +195,25 @@ class V2ModelServer(StepToDict):
 
     # -- the request path --------------------------------------------------------------------
     def do_event(self, event: Any, *args: Any) -> Any:
+        if not self.input_path and not self.result_path:
+            return self._do_event(event)
+        from fnrun.graph.event import get_path, set_path
+
+        whole = event.body
+        if self.input_path:
+            event.body = get_path(whole, self.input_path)
+        out = self._do_event(event)
+        if self.result_path and out is not None:
+            out.body = set_path(whole, self.result_path, out.body)
+        return out
+
+    def _do_event(self, event: Any) -> Any:
         operation = operation_of(event)
         if operation == "ready":
             self._check_ready(event, wait=False)
-            event.body = {"name": self.name, "ready": True}
+            from fnrun.graph.context import Response
+
+            event.body = Response(body="", content_type="text/plain", status_code=200)
             return event
         if operation == "" and (event.method or "GET") == "GET":
             event.body = self.metadata()
@@ -204,6 +225,10 @@ class V2ModelServer(StepToDict):
             return event
         if operation == "explain":
             event.body = self._infer(event, "explain")
+            return event
+        if operation in _DICT_OPS:
+            event.body = self._rows_from_dicts(event.body)
+            event.body = self._infer(event, "infer")
             return event
         handler = getattr(self, f"op_{operation}", None)
         if not callable(handler):
@@ -257,6 +282,10 @@ class V2ModelServer(StepToDict):
             protocol.response(event.id, self.name, self.version, outputs, tensor)
         )
         if self.tracker is not None:
+            inputs, outputs = self.logged_results(request, result, operation)
+            if inputs is not None or outputs is not None:
+                request = {"id": request.get("id", event.id), "inputs": inputs or []}
+                result = {**result, "outputs": outputs or []}
             self.tracker.record(request, operation, result, time.perf_counter() - start)
         return result
 
@@ -285,13 +314,36 @@ class V2ModelServer(StepToDict):
         return event
 
     def metadata(self) -> dict[str, Any]:
+        """The model's metadata (MLRun's keys; metrics are in ``self.metrics``)."""
         return {
             "name": self.name,
             "version": self.version,
             "inputs": self.inputs,
             "outputs": self.outputs,
-            "metrics": self.metrics,
         }
+
+    def _rows_from_dicts(self, body: Any) -> dict[str, Any]:
+        """``{"inputs": [{feature: value}, ...]}`` as rows in the input schema's order."""
+        rows = body.get("inputs") if isinstance(body, dict) else None
+        names = [str(f.get("name", "")) for f in self.inputs if isinstance(f, dict)]
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise InvalidArgumentError(
+                "infer_dict needs 'inputs' as a list of {feature: value} rows",
+                field="inputs",
+                hint='send {"inputs": [{"f1": 1, "f2": 2}]}',
+            )
+        if not names:
+            raise InvalidArgumentError(
+                f"model {self.name!r} has no input schema to order dict rows by",
+                field="inputs",
+                hint="log the model with inputs= (feature names), or send rows as lists to infer",
+            )
+        missing = sorted({n for r in rows for n in names if n not in r})
+        if missing:
+            raise InvalidArgumentError(
+                f"rows lack features {missing}", field="inputs", hint=f"features: {names}"
+            )
+        return {**body, "inputs": [[row[n] for n in names] for row in rows]}
 
     # -- hooks ---------------------------------------------------------------------------------
     def preprocess(self, request: dict[str, Any], operation: str) -> dict[str, Any]:
@@ -318,6 +370,14 @@ class V2ModelServer(StepToDict):
 
     def postprocess(self, response: dict[str, Any]) -> dict[str, Any]:
         return response
+
+    def logged_results(
+        self, request: dict[str, Any], response: dict[str, Any], operation: str
+    ) -> tuple[list[Any] | None, list[Any] | None]:
+        """What model tracking records (override): ``(inputs, outputs)`` lists to record
+        instead of the request's inputs and the response's outputs; ``(None, None)`` (the
+        default) records them as they are."""
+        return None, None
 
 
 def operation_of(event: Any) -> str:

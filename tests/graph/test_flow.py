@@ -189,7 +189,8 @@ def test_router_topology_routes_by_path_and_lists_routes(engine: str) -> None:
     assert server.test("/inc", body=4) == 5
     with pytest.raises(MockRequestError, match=r"status 404: no model 'nope'"):
         server.test("/v2/models/nope/infer", body=1)
-    assert server.test("/", method="GET") == {"models": ["double", "inc"]}
+    assert server.test("/v2/models/", method="GET") == {"models": ["double", "inc"]}
+    assert server.test("/", method="GET")["version"] == "v2"
     assert (
         server.test("/v2/models/nope/infer", body=1, silent=True).body["hint"]
         == "models: double, inc"

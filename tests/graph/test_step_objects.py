@@ -166,3 +166,17 @@ def test_routes_assignment_names_each_route() -> None:
     assert [r.name for r in graph.routes.values()] == ["m1", "m2"]
     server = fn.to_mock_server(namespace=NS)  # type: ignore[attr-defined]
     assert server.test("/v2/models/m1/infer", body={"inputs": [[1]]})["outputs"] == [2]
+
+
+def echo(x: object) -> object:
+    return x
+
+
+def test_get_listing_through_a_router_inside_a_flow(engine: str) -> None:
+    fn, graph = _flow(engine)
+    graph.to(handler="echo", name="pre").to("*", name="models")  # type: ignore[attr-defined]
+    fn.add_model("m1", class_name="EchoModel")  # type: ignore[attr-defined]
+    fn.add_model("m2", class_name="EchoModel")  # type: ignore[attr-defined]
+    server = fn.to_mock_server(namespace={**NS, "echo": echo})  # type: ignore[attr-defined]
+    assert server.test("/v2/models/", method="GET") == {"models": ["m1", "m2"]}
+    assert server.test("/v2/models/m1", method="GET")["name"] == "m1"
