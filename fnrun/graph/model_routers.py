@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -89,8 +90,13 @@ class ModelRouter(StepToDict):
 class VotingEnsemble(ModelRouter):
     """Asks every model and combines their outputs row by row: a weighted majority vote
     (classification) or a weighted mean (regression); ``vote_type`` is detected from the
-    outputs when not given (ints, strings and bools vote; floats average). A path that
-    names one model (``/v2/models/<model>/...``) still reaches only that model."""
+    outputs when not given (ints, strings and bools vote; floats average). Outputs that are
+    dicts are voted on their ``prediction_col_name`` column (default ``prediction``).
+
+    Paths as MLRun's: ``/v2/models/infer`` and ``/v2/models/<ensemble name>/infer`` vote;
+    ``/v2/models/<model>[/versions/<v>]/<op>`` reaches only that model; ``GET /v2/models/``
+    lists the models, the ensemble itself and the weights; ``GET /v2/models/<ensemble name>``
+    answers the ensemble's metadata. Votes are tracked like a model's (``set_tracking``)."""
 
     def __init__(
         self,
@@ -99,9 +105,11 @@ class VotingEnsemble(ModelRouter):
         routes: dict[str, Callable[[Any], Any]] | None = None,
         vote_type: str = "",
         weights: dict[str, float] | None = None,
+        prediction_col_name: str = "",
+        version: str = "",
         **kwargs: Any,
     ) -> None:
-        super().__init__(context, name, routes, **kwargs)
+        super().__init__(context, name or "VotingEnsemble", routes, **kwargs)
         if vote_type not in ("", "classification", "regression"):
             from fnrun.errors import InvalidArgumentError
 
@@ -112,38 +120,99 @@ class VotingEnsemble(ModelRouter):
             )
         self.vote_type = vote_type
         self.weights = dict(weights or {})
+        self.prediction_col_name = prediction_col_name or "prediction"
+        self.version = version
+        self.labels: dict[str, str] = dict(kwargs.get("labels") or {})
+        self.tracker: Any = None
+
+    def post_init(self, mode: str = "sync") -> None:
+        from fnrun.graph.tracking import tracker_for
+
+        self.tracker = tracker_for(self)
+
+    def close(self) -> None:
+        if self.tracker is not None:
+            self.tracker.flush()
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return {}
 
     def do_event(self, event: Any) -> Any:
         single = self._single(event)
         if single is not None:
             return single
+        start = time.perf_counter()
         results = {name: _outputs(route(branch(event))) for name, route in self.routes.items()}
-        return self._combined(event, results)
+        return self._combined(event, results, start)
 
     async def do_event_async(self, event: Any) -> Any:
         """The same, with the models asked concurrently (some routes are async)."""
         single = self._single(event)
         if single is not None:
             return await single if inspect.isawaitable(single) else single
+        start = time.perf_counter()
         names = list(self.routes)
         outs = await asyncio.gather(*(_awaited(self.routes[n](branch(event))) for n in names))
-        return self._combined(event, {n: _outputs(o) for n, o in zip(names, outs, strict=True)})
+        results = {n: _outputs(o) for n, o in zip(names, outs, strict=True)}
+        return self._combined(event, results, start)
+
+    def listing(self, parts: list[str]) -> dict[str, Any] | None:
+        if parts == ["v2", "models"]:
+            names = sorted(self.routes)
+            return {
+                "models": [*names, self.name],
+                "weights": {n: float(self.weights.get(n, 1.0)) for n in names},
+            }
+        if parts == ["v2", "models", self.name]:
+            return {"name": self.name, "version": self.version, "inputs": [], "outputs": []}
+        return super().listing(parts)
 
     def _single(self, event: Any) -> Any:
         """The answer when the request does not go to every model (one model, a listing)."""
         parts = [p for p in (event.path or "/").split("/") if p]
-        if len(parts) >= 3 and parts[:2] == ["v2", "models"] and parts[2] in self.routes:
-            return self.routes[parts[2]](event)
         if (event.method or "GET") == "GET" and not event.body:
-            return super().do_event(event)
+            listing = self.listing(parts)
+            if listing is not None:
+                event.body = listing
+                return event
+        if len(parts) >= 3 and parts[:2] == ["v2", "models"] and parts[2] != self.name:
+            if parts[2] in _OPERATIONS and len(parts) == 3:
+                return None  # /v2/models/infer: the ensemble's own operation
+            try:
+                name = self.select(parts, event)
+            except RouteNotFound as exc:
+                exc.hint = f"models: {', '.join(sorted(self.routes))}; the ensemble: {self.name}"
+                raise
+            return self.routes[name](event)
         return None
 
-    def _combined(self, event: Any, results: dict[str, list[Any]]) -> Any:
+    def _combined(self, event: Any, results: dict[str, list[Any]], start: float) -> Any:
         from fnrun.graph.protocol import response
 
-        combined = self.combine(results)
-        event.body = response(event.id, self.name or "ensemble", "", combined, tensor=False)
+        request = event.body
+        columns = {n: self._predictions(n, out) for n, out in results.items()}
+        combined: Any = self.combine(columns)
+        if any(isinstance(out, dict) for out in results.values()):
+            combined = {self.prediction_col_name: combined}
+        event.body = response(event.id, str(self.name), self.version, combined, tensor=False)
+        if self.tracker is not None:
+            self.tracker.record(request, "infer", event.body, time.perf_counter() - start)
         return event
+
+    def _predictions(self, name: str, outputs: Any) -> list[Any]:
+        if isinstance(outputs, list):
+            return outputs
+        if isinstance(outputs, dict) and self.prediction_col_name in outputs:
+            return list(outputs[self.prediction_col_name])
+        from fnrun.errors import InvalidArgumentError
+
+        raise InvalidArgumentError(
+            f"ensemble {self.name!r}: model {name!r} answered no {self.prediction_col_name!r} "
+            f"column (outputs: {sorted(outputs) if isinstance(outputs, dict) else outputs!r})",
+            field="prediction_col_name",
+            hint="set prediction_col_name= to the key that holds the predictions",
+        )
 
     def combine(self, results: dict[str, list[Any]]) -> list[Any]:
         names = list(results)
@@ -175,6 +244,9 @@ class VotingEnsemble(ModelRouter):
         return out
 
 
+_OPERATIONS = ("infer", "predict", "explain")
+
+
 def branch(event: Any) -> Any:
     """A copy for one model: the event and its body dict are copied, their values shared
     (models replace the body; they do not change the request in place)."""
@@ -184,9 +256,10 @@ def branch(event: Any) -> Any:
     return new
 
 
-def _outputs(out: Any) -> list[Any]:
+def _outputs(out: Any) -> Any:
     body = getattr(out, "body", None)
-    return list(body.get("outputs", [])) if isinstance(body, dict) else []
+    outputs = body.get("outputs", []) if isinstance(body, dict) else []
+    return outputs if isinstance(outputs, dict) else list(outputs)
 
 
 async def _awaited(value: Any) -> Any:

@@ -8,7 +8,7 @@ import inspect
 from typing import TYPE_CHECKING, Any
 
 from fnrun.errors import InvalidArgumentError, NotFoundError
-from fnrun.graph.resolve import build_instance, lookup
+from fnrun.graph.resolve import accepts_any, build_instance, init_parameters, lookup
 
 if TYPE_CHECKING:
     from fnrun.graph.compile import Env, Runner
@@ -31,18 +31,29 @@ def router_runner(step: RouterStep, env: Env) -> Runner:
     }
     class_name = step.class_name or "ModelRouter"
     cls = lookup(class_name, env.namespaces, step.name or "router", "router class")
-    router = build_instance(
-        cls, step.name or "router", env.context, {**step.class_args, "routes": routes}
-    )
+    args = {**step.class_args, "routes": routes}
+    params = init_parameters(cls)
+    if not step.name and ("name" in params or accepts_any(params)):
+        args.setdefault(
+            "name", None
+        )  # the root router: the class picks its own name (VotingEnsemble)
+    router = build_instance(cls, step.name or "router", env.context, args)
     env.objects.append(router)
     if not callable(getattr(router, "do_event", None)):
         raise InvalidArgumentError(
             f"router {step.name!r}: {cls.__name__} has no do_event()",
             field=f"graph.{step.name}.class_name",
         )
-    if not any(getattr(r, "is_async", False) for r in routes.values()):
-        return router.do_event  # type: ignore[no-any-return]
-    return _async_router(router)
+    run: Runner = (
+        _async_router(router)
+        if any(getattr(r, "is_async", False) for r in routes.values())
+        else router.do_event
+    )
+    if step.input_path or step.result_path:  # the router sees (and answers at) a body path
+        from fnrun.graph.compile import wrap
+
+        run = wrap(run, True, step.input_path, step.result_path, getattr(run, "is_async", False))
+    return run
 
 
 def _async_router(router: Any) -> Runner:

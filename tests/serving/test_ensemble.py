@@ -26,7 +26,7 @@ def _ensemble(answers: dict[str, list[Any]], **class_args: Any) -> Any:
 def test_classification_vote(engine_answers: tuple[dict[str, list[Any]], list[Any]]) -> None:
     answers, expected = engine_answers
     server = _ensemble(answers)
-    out = server.test("/v2/models/ens/infer", body={"inputs": [[0], [0]]})
+    out = server.test("/v2/models/infer", body={"inputs": [[0], [0]]})
     assert (out["outputs"] == expected and out["model_name"] == "router") or out[
         "outputs"
     ] == expected
