@@ -82,8 +82,8 @@ def main() -> None:
     server = serving.to_mock_server(namespace=globals())  # type: ignore[attr-defined]
     answer = server.test("/v2/models/line/infer", body={"inputs": [[0.0], [0.5], [1.0]]})
     print(f"POST /v2/models/line/infer -> outputs {answer['outputs']}")
-    metadata = server.test("/v2/models/line", method="GET")
-    print(f"GET /v2/models/line -> metrics {metadata['metrics']}")
+    listing = server.test("/v2/models/", method="GET")
+    print(f"GET /v2/models/ -> {listing}")
 
     print(f"\nrun DB: {fnrun.get_run_db()!r}")
     print("try: .venv/bin/fnrun get runs --project demo")

@@ -344,7 +344,7 @@ def _root_router(class_name: Any, class_args: dict[str, Any], engine: str) -> Ro
                 hint="use a ModelRouter, VotingEnsemble or ParallelRun object or class name",
             )
         if step.name and step.name != class_name.__class__.__name__:
-            step.class_args["name"] = step.name  # type: ignore[attr-defined]  # the root keeps no name
+            step.class_args["name"] = step.name  # the root keeps no name
         step.name, step.engine = "", engine
         return step
     if isinstance(class_name, type):
