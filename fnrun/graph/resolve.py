@@ -40,7 +40,10 @@ class StepError(InvalidArgumentError):
 
 
 def lookup(name: str, namespaces: list[Mapping[str, Any]], step: str, what: str) -> Any:
-    """The object ``name`` names: first in the namespaces, then built-ins, then an import."""
+    """The object ``name`` names: first in the namespaces, then built-ins, then an import
+    (a class or function given as itself is used as it is)."""
+    if not isinstance(name, str):
+        return name
     for namespace in namespaces:
         if name in namespace:
             return namespace[name]

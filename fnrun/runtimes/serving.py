@@ -223,6 +223,8 @@ class ServingMixin:
             if model_path:
                 route.class_args["model_path"] = model_path  # type: ignore[attr-defined]
             return self._add_route(router, key, route, child_function)
+        if isinstance(class_name, type):
+            class_name = class_path(class_name)
         class_name = class_name or self.spec.default_class
         if not class_name and not handler:
             raise InvalidArgumentError(
