@@ -1,12 +1,22 @@
 """Steps that call other HTTP endpoints: ``RemoteStep`` (one request per event) and
 ``BatchHttpRequests`` (one request per item of a list body, sent concurrently).
 
-Each request carries the event id (``x-request-id``) and path (``x-fnrun-event-path``).
-Connection errors, timeouts and 5xx answers are retried ``retries`` times with exponential
-back-off (``backoff_factor * 2**attempt`` seconds); a 4xx answer is not retried and is passed
-on with its status. When the retries run out the step fails with 502 (504 for a timeout),
-naming the URL and the last error. The sync engine uses a pooled ``httpx.Client``; the async
-engine an ``httpx.AsyncClient`` with at most ``max_in_flight`` requests at a time.
+Arguments as MLRun's: ``url`` (may be absent when ``url_expression`` builds it, or relative:
+resolved when the graph is built), ``subpath`` (``"$path"`` appends the event's path),
+``method``, ``headers``, ``url_expression`` and ``body_expression`` (safe expressions over the
+request body named ``event``, plus ``endpoint`` in the URL one: ``"event['url']"``,
+``"f'{endpoint}/{event[\"id\"]}'"``; never ``eval``: what the evaluator cannot run is refused
+when the step is built), ``return_json`` (``False``: the raw bytes, unless the answer says
+JSON), ``input_path``/``result_path``, ``retries`` (6) and ``backoff_factor`` (1 s).
+
+Each request carries the event id and path under our names (``x-request-id``,
+``x-fnrun-event-path``) and MLRun's (``MLRUN_EVENT_ID``, ``MLRUN_EVENT_PATH``); the HTTP
+front-end reads either. Connection errors, timeouts and 5xx answers are retried ``retries``
+times with exponential back-off (``backoff_factor * 2**attempt`` seconds, at most 120 s); a 4xx
+answer is not retried and is passed on with its status. When the retries run out the step
+fails with 502 (504 for a timeout), naming the URL and the last error. The sync engine uses a
+pooled ``httpx.Client``; the async engine an ``httpx.AsyncClient`` with at most
+``max_in_flight`` requests at a time.
 
 ``fn.add_model(key, model_url=...)`` routes a model to a remote model server with a
 ``RemoteStep`` that appends the operation (``/infer``, ``/explain``...) to ``model_url``.
@@ -17,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -37,58 +48,111 @@ def _httpx() -> Any:
     return require("httpx", "http", "remote steps", field="class_name")
 
 
+EVENT_ID_HEADERS = ("x-request-id", "mlrun_event_id")  # lower-cased, as ASGI gives them
+EVENT_PATH_HEADERS = ("x-fnrun-event-path", "mlrun_event_path")
+MAX_BACKOFF = 120.0
+
+
 class RemoteStep(StepToDict):
     def __init__(
         self,
-        context: Any = None,
-        name: str | None = None,
         url: str = "",
         subpath: str = "",
         method: str = "",
         headers: dict[str, str] | None = None,
+        url_expression: str = "",
+        body_expression: str = "",
         return_json: bool = True,
+        input_path: str = "",
+        result_path: str = "",
         timeout: float = 30.0,
-        retries: int = 3,
-        backoff_factor: float = 0.2,
+        retries: int = 6,
+        backoff_factor: float = 1.0,
         max_in_flight: int = 16,
         operation_path: bool = False,
+        context: Any = None,
+        name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        if not url.startswith(("http://", "https://")):
+        if retries < 0 or timeout <= 0 or max_in_flight < 1 or backoff_factor < 0:
             raise InvalidArgumentError(
-                f"step {name!r}: url {url!r} is not an http(s) URL",
-                field="url",
-                hint="e.g. url='http://localhost:8080/v2/models/m'",
-            )
-        if retries < 0 or timeout <= 0 or max_in_flight < 1:
-            raise InvalidArgumentError(
-                f"step {name!r}: needs retries >= 0, timeout > 0, max_in_flight >= 1",
+                f"step {name!r}: needs retries >= 0, timeout > 0, backoff_factor >= 0, "
+                "max_in_flight >= 1",
                 field="retries",
             )
         self.context = context
         self.name = name or "remote"
-        self.url = url.rstrip("/") + ("/" + subpath.lstrip("/") if subpath else "")
+        self.url = url
+        self.subpath = subpath
         self.method = method.upper()
         self.headers = dict(headers or {})
         self.return_json = return_json
+        self.input_path = input_path
+        self.result_path = result_path
         self.timeout = timeout
         self.retries = retries
         self.backoff_factor = backoff_factor
         self.max_in_flight = max_in_flight
         self.operation_path = operation_path  # a remote model: append the event's operation
+        self._url_of = _expression(url_expression, self.name, "url_expression", "endpoint")
+        self._body_of = _expression(body_expression, self.name, "body_expression")
+        self._endpoint = ""
+        self._append_path = subpath == "$path"
         self._client: Any = None
         self._aclient: Any = None
         self._loop: Any = None
         self._limit: asyncio.Semaphore | None = None
+        if url.startswith(("http://", "https://")):
+            self._endpoint = self._resolve(url)
+
+    def post_init(self, mode: str = "sync") -> None:
+        """Resolve a relative (or missing) url when the graph is built: the context's
+        ``get_remote_endpoint`` may know it; else it is a clear error."""
+        if not self._endpoint and (self.url or self._url_of is None):
+            self._endpoint = self._resolve(self.url)
+
+    def _resolve(self, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            resolver = getattr(self.context, "get_remote_endpoint", None)
+            found = resolver(url) if callable(resolver) and url else ""
+            if not found:
+                raise InvalidArgumentError(
+                    f"step {self.name!r}: url {url!r} is not an http(s) URL",
+                    field="url",
+                    hint="e.g. url='http://localhost:8080/v2/models/m', or set url_expression=",
+                )
+            url = found
+        url = url.rstrip("/")
+        if self.subpath and not self._append_path:
+            url = f"{url}/{self.subpath.lstrip('/')}"
+        return url
 
     # -- the step ------------------------------------------------------------------------------
     def do_event(self, event: Any) -> Any:
-        event.body = self._call(self._request(event, event.body))
+        whole = event.body
+        result = self._call(self._request(event, self._input(whole)))
+        event.body = self._output(whole, result)
         return event
 
     async def async_do_event(self, event: Any) -> Any:
-        event.body = await self._acall(self._request(event, event.body))
+        whole = event.body
+        result = await self._acall(self._request(event, self._input(whole)))
+        event.body = self._output(whole, result)
         return event
+
+    def _input(self, body: Any) -> Any:
+        if not self.input_path:
+            return body
+        from fnrun.graph.event import get_path
+
+        return get_path(body, self.input_path)
+
+    def _output(self, whole: Any, result: Any) -> Any:
+        if not self.result_path:
+            return result
+        from fnrun.graph.event import set_path
+
+        return set_path(whole, self.result_path, result)
 
     def close(self) -> None:
         if self._client is not None:
@@ -97,17 +161,34 @@ class RemoteStep(StepToDict):
 
     # -- requests ------------------------------------------------------------------------------
     def _request(self, event: Any, body: Any) -> dict[str, Any]:
-        url = self.url
+        url = self._endpoint
+        if self._url_of is not None:
+            url = str(self._url_of({"event": body, "endpoint": self._endpoint}))
+            if not url.startswith(("http://", "https://")):
+                raise InvalidArgumentError(
+                    f"step {self.name!r}: url_expression gave {url[:200]!r}, not an http(s) URL",
+                    field="url_expression",
+                )
+        elif self._append_path and (event.path or "/") != "/":
+            url = f"{url}/{str(event.path).lstrip('/')}"
         if self.operation_path:
             from fnrun.graph.v2_serving import operation_of
 
             operation = operation_of(event) or ""
             url = f"{url}/{operation}" if operation else url
+        event_id, path = str(event.id), str(event.path or "/")
         headers = {
             **self.headers,
-            "x-request-id": str(event.id),
-            "x-fnrun-event-path": str(event.path or "/"),
+            "x-request-id": event_id,
+            "x-fnrun-event-path": path,
+            "MLRUN_EVENT_ID": event_id,
+            "MLRUN_EVENT_PATH": path,
         }
+        method = self.method or (event.method if event.method not in (None, "") else "")
+        if method == "GET":
+            body = None
+        elif self._body_of is not None and body is not None:
+            body = self._body_of({"event": body})
         content: bytes | None = None
         if isinstance(body, bytes | bytearray):
             content = bytes(body)
@@ -116,7 +197,7 @@ class RemoteStep(StepToDict):
         elif body is not None:
             content = json.dumps(body, default=str).encode()
             headers.setdefault("content-type", "application/json")
-        method = self.method or ("POST" if content is not None else "GET")
+        method = method or ("POST" if content is not None else "GET")
         return {"method": method, "url": url, "headers": headers, "content": content}
 
     def _sync_client(self) -> Any:
@@ -166,7 +247,7 @@ class RemoteStep(StepToDict):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _delay(self, attempt: int) -> float:
-        return float(self.backoff_factor * 2**attempt)
+        return min(float(self.backoff_factor * 2**attempt), MAX_BACKOFF)
 
     def _give_up_or_wait(self, request: dict[str, Any], attempt: int, exc: Exception) -> None:
         if attempt < self.retries:
@@ -189,37 +270,56 @@ class RemoteStep(StepToDict):
                 http_status=status if status < 500 else 502,
                 field="url",
             )
-        ctype = response.headers.get("content-type", "")
-        if self.return_json and ("json" in ctype or not ctype):
+        ctype = response.headers.get("content-type", "").lower()
+        if (self.return_json and ("json" in ctype or not ctype)) or "json" in ctype:
             return response.json() if response.content else None
+        if not self.return_json:
+            return response.content  # the raw bytes, as MLRun's return_json=False
         return response.text if ctype.startswith("text/") else response.content
 
 
 class BatchHttpRequests(RemoteStep):
-    """The body is a list: each item is sent as its own request (concurrently); the answer is
-    the list of results in the same order. Any failing item fails the step."""
+    """The body (or its ``input_path``) is a list: each item is sent as its own request
+    (concurrently; ``url_expression``/``body_expression`` apply per item); the answer is the
+    list of results in the same order. Any failing item fails the step."""
 
     def do_event(self, event: Any) -> Any:
-        requests = [self._request(event, item) for item in self._items(event)]
-        if not requests:
-            event.body = []
-            return event
-        self._sync_client()
-        with ThreadPoolExecutor(min(self.max_in_flight, len(requests))) as pool:
-            event.body = list(pool.map(self._call, requests))
+        whole = event.body
+        requests = [self._request(event, item) for item in self._items(self._input(whole))]
+        results: list[Any] = []
+        if requests:
+            self._sync_client()
+            with ThreadPoolExecutor(min(self.max_in_flight, len(requests))) as pool:
+                results = list(pool.map(self._call, requests))
+        event.body = self._output(whole, results)
         return event
 
     async def async_do_event(self, event: Any) -> Any:
-        requests = [self._request(event, item) for item in self._items(event)]
-        event.body = list(await asyncio.gather(*(self._acall(r) for r in requests)))
+        whole = event.body
+        requests = [self._request(event, item) for item in self._items(self._input(whole))]
+        results = list(await asyncio.gather(*(self._acall(r) for r in requests)))
+        event.body = self._output(whole, results)
         return event
 
-    def _items(self, event: Any) -> list[Any]:
-        if not isinstance(event.body, list):
+    def _items(self, body: Any) -> list[Any]:
+        if not isinstance(body, list):
             raise InvalidArgumentError(
                 f"step {self.name!r}: BatchHttpRequests needs a list body, got "
-                f"{type(event.body).__name__}",
+                f"{type(body).__name__}",
                 field="body",
-                hint="send a JSON array; each item becomes one request",
+                hint="send a JSON array (or set input_path=); each item becomes one request",
             )
-        return list(event.body)
+        return list(body)
+
+
+def _expression(
+    text: str, step: str | None, field: str, *extra: str
+) -> Callable[[dict[str, Any]], Any] | None:
+    """A safe expression over ``event`` (and ``extra`` names), parsed now: one the evaluator
+    cannot run is refused when the step is built, never ignored."""
+    if not text:
+        return None
+    from fnrun.execution.safe_expr import evaluate, parse
+
+    tree = parse(text, field=f"graph.{step}.{field}", data=True, names=frozenset({"event", *extra}))
+    return lambda names: evaluate(tree, names)

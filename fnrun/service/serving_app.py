@@ -99,7 +99,8 @@ class ServingApp:
     ) -> tuple[int, bytes, str, str, Any]:
         # ASGI servers send header names lower-cased
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        event_id = headers.get("x-request-id") or next(self._ids)
+        # the caller's event id: ours or MLRun's header (a RemoteStep sends both)
+        event_id = headers.get("x-request-id") or headers.get("mlrun_event_id") or next(self._ids)
         ctype = headers.get("content-type")
         try:
             data = await self._body(receive, headers)

@@ -57,14 +57,18 @@ class Remote:
                     op = self.path.rsplit("/", 1)[1]
                     rows = (body or {}).get("inputs", [])
                     return self._answer(200, {"op": op, "outputs": [sum(r) for r in rows]})
+                if self.path == "/text":
+                    return self._raw(200, b"plain words", "application/octet-stream")
                 if self.path == "/double":
                     return self._answer(200, body * 2)
                 self._answer(200, {"got": body, "path": self.path})
 
             def _answer(self, status: int, payload: Any) -> None:
-                data = json.dumps(payload).encode()
+                self._raw(status, json.dumps(payload).encode(), "application/json")
+
+            def _raw(self, status: int, data: bytes, ctype: str) -> None:
                 self.send_response(status)
-                self.send_header("content-type", "application/json")
+                self.send_header("content-type", ctype)
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -182,3 +186,48 @@ def test_many_remote_calls_in_flight_on_the_async_engine(remote: Remote) -> None
     outs = asyncio.run(many())
     assert sorted(o["got"]["i"] for o in outs) == list(range(6))
     assert time.perf_counter() - start < 3.0  # six 1 s calls overlapped
+
+
+@pytest.mark.parametrize("engine", ["sync", "async"])
+def test_url_and_body_expressions_and_mlrun_headers(remote: Remote, engine: str) -> None:
+    server = _flow(
+        engine,
+        url_expression="event['target'] + '/echo'",
+        body_expression="{'q': event['data'], 'n': 1}",
+        retries=0,
+    )
+    out = server.test("/", body={"target": remote.url, "data": [1]}, event_id="e9")
+    assert out == {"got": {"q": [1], "n": 1}, "path": "/echo"}
+    headers = remote.calls[-1]["headers"]
+    assert headers["mlrun_event_id"] == headers["x-request-id"] == "e9"
+
+
+def test_expressions_the_evaluator_cannot_run_are_refused_when_built(remote: Remote) -> None:
+    with pytest.raises(fnrun.errors.InvalidArgumentError, match="Call is not allowed"):
+        _flow("sync", url_expression="__import__('os').getcwd()")
+    with pytest.raises(fnrun.errors.InvalidArgumentError, match="unknown name 'body'"):
+        _flow("sync", url=remote.url, body_expression="body['x']")
+
+
+@pytest.mark.parametrize("engine", ["sync", "async"])
+def test_subpath_dollar_path_appends_the_event_path(remote: Remote, engine: str) -> None:
+    server = _flow(engine, url=remote.url, subpath="$path", retries=0)
+    assert server.test("/echo", body={"a": 1}) == {"got": {"a": 1}, "path": "/echo"}
+
+
+def test_return_json_false_gives_bytes_and_defaults_as_mlrun(remote: Remote) -> None:
+    from fnrun.serving import RemoteStep
+
+    step = RemoteStep(url=remote.url)
+    assert (step.retries, step.backoff_factor) == (6, 1.0)
+    RemoteStep(url="other-function")  # relative: resolved (or refused) when the graph is built
+    RemoteStep()  # absent: url_expression may come with the step's class args
+    assert [round(step._delay(a)) for a in range(4)] == [1, 2, 4, 8]
+    assert RemoteStep(url_expression="event['u']").to_dict()["class_args"] == {
+        "url_expression": "event['u']"
+    }
+    fn = fnrun.new_function("raw", kind="serving")
+    graph = fn.set_topology("flow")  # type: ignore[attr-defined]
+    graph.to("RemoteStep", name="call", url=f"{remote.url}/text", return_json=False).respond()
+    out = fn.to_mock_server().test("/", body={"x": 1})  # type: ignore[attr-defined]
+    assert out == b"plain words"
