@@ -82,7 +82,8 @@ class Response:
 
 class GraphContext(_Base):  # type: ignore[misc]
     """The ``context`` of graph steps: ``logger``, ``user_data``, ``Response``, ``get_param``,
-    ``get_secret``, ``server`` (the GraphServer), ``is_mock``."""
+    ``get_secret``, ``server`` (the GraphServer), ``is_mock``, ``project`` (the serving
+    function's project), ``verbose``."""
 
     Response = Response
 
@@ -106,6 +107,7 @@ class GraphContext(_Base):  # type: ignore[misc]
         self._parameters = dict(parameters or {})
         self._secrets = dict(secrets or {})
         self.is_mock = is_mock
+        self.project = ""
         self.server: Any = None
         self.verbose = False
         self.stream_push: Any = None  # push(path, record): queues, tracking (set by the server)

@@ -43,6 +43,7 @@ class GraphServer:
         context: GraphContext | None = None,
         observe_step: Callable[[str, float], None] | None = None,
         load_mode: str = "",
+        project: str = "",
     ) -> None:
         if graph is None:
             raise InvalidArgumentError(
@@ -59,6 +60,7 @@ class GraphServer:
         self.max_depth = MAX_DEPTH  # JSON nesting bound for bodies this server decodes
         self.context = context or GraphContext(parameters=parameters, secrets=secrets)
         self.context.server = self
+        self.context.project = project or self.context.project
         self.context.verbose = verbose
         self.error_sink = error_sink
         self.context.stream_push = queue_push

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from fnrun.config import get_settings
 from fnrun.errors import InvalidArgumentError
 from fnrun.model.graph import FlowStep, RouterStep, TaskStep
 from fnrun.model.graph_builder import step_from_object
@@ -408,6 +409,7 @@ def graph_server_for(
     graph = getattr(fn.spec, "graph", None) or _handler_graph(fn)
     params = {**getattr(fn.spec, "parameters", {}), **(parameters or {})}
     kwargs.setdefault("load_mode", getattr(fn.spec, "load_mode", "") or "")
+    kwargs.setdefault("project", fn.metadata.project or get_settings().default_project)
     return GraphServer(graph, namespaces, parameters=params, **kwargs)
 
 

@@ -81,3 +81,17 @@ def test_async_storey_map_class_in_a_default_flow() -> None:
     fn, graph = _flow()
     graph.to("AsyncTripler").to("Double")  # type: ignore[attr-defined]
     assert _mock(fn).test(body=1) == 6  # type: ignore[attr-defined]
+
+
+class SeesProject:
+    def __init__(self, context: object) -> None:
+        self.project = context.project  # type: ignore[attr-defined]
+
+    def do(self, body: object) -> object:
+        return self.project
+
+
+def test_graph_context_knows_the_project() -> None:
+    fn = fnrun.new_function("proj", project="shop", kind="serving")
+    fn.set_topology("flow").to("SeesProject")  # type: ignore[attr-defined]
+    assert fn.to_mock_server(namespace=globals()).test(body=1) == "shop"  # type: ignore[attr-defined]
