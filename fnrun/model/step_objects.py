@@ -19,6 +19,7 @@ import inspect
 from typing import Any, ClassVar
 
 _NOT_ARGS = ("context", "name", "routes", "graph_step")
+_PLAIN = (str, bytes, int, float, bool, type, dict, list, tuple, type(None))
 
 
 class StepToDict:
@@ -102,4 +103,4 @@ def _attribute_args(obj: Any) -> dict[str, Any]:
 
 def is_step_object(value: Any) -> bool:
     """An instance standing for a step (not a name, a class, a function or a spec)."""
-    return not isinstance(value, str | type | dict | list | type(None)) and not callable(value)
+    return not isinstance(value, _PLAIN) and not callable(value)
