@@ -53,6 +53,23 @@ class CompiledGraph:
     response: int  # index of the node whose output answers; -1 when the graph is a router
     chain: list[Runner] | None  # set when the graph is one straight line of sync steps
     objects: list[Any]
+    # the same line when some steps are async: (runner, whether to await it)
+    async_chain: list[tuple[Runner, bool]] | None = None
+    roots: list[tuple[int, bool]] = field(default_factory=list)  # (node, takes a copy)
+    edges: list[list[tuple[int, bool]]] = field(default_factory=list)  # per node: (child, copy)
+
+    def __post_init__(self) -> None:
+        nodes = self.nodes
+        self.roots = [
+            (i, n.copy_input)
+            for i, n in enumerate(nodes)
+            if n.scheduled and not n.parents and not n.alt_parents
+        ]
+        self.edges = [
+            list(zip(n.children, n.copies or [False] * len(n.children), strict=True)) for n in nodes
+        ]
+        if self.async_chain is None and _is_line(nodes, self.response):
+            self.async_chain = [(n.run, n.is_async) for n in nodes]
 
     @property
     def has_async(self) -> bool:
@@ -178,12 +195,19 @@ def _selected(step: BaseStep, flow: FlowStep, current: str) -> bool:
 
 def _chain(nodes: list[Node], response: int) -> list[Runner] | None:
     """The runners in order when the graph is one line of sync steps ending at the response."""
-    if not nodes or any(n.is_async or n.is_queue or not n.scheduled for n in nodes):
+    if any(n.is_async for n in nodes) or not _is_line(nodes, response):
         return None
+    return [n.run for n in nodes]
+
+
+def _is_line(nodes: list[Node], response: int) -> bool:
+    """One straight line of steps (no queue, branch or error handler) ending at the response."""
+    if not nodes or any(n.is_queue or not n.scheduled for n in nodes):
+        return False
     for i, node in enumerate(nodes):
         if node.parents != ([i - 1] if i else []) or len(node.children) > 1 or node.on_error >= 0:
-            return None
-    return [n.run for n in nodes] if response in (-1, len(nodes) - 1) else None
+            return False
+    return response in (-1, len(nodes) - 1)
 
 
 def _is_async(run: Runner) -> bool:

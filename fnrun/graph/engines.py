@@ -66,9 +66,9 @@ class _Walk:
         if start >= 0:  # continue after node ``start``, whose output is ``event``
             self.emit(start, event)
             return
-        for i, node in enumerate(graph.nodes):
-            if node.scheduled and not node.parents and not node.alt_parents:
-                self.pending[i] = [event.copy() if node.copy_input else event]
+        pending = self.pending
+        for i, copy in graph.roots:
+            pending[i] = [event.copy() if copy else event]
 
     def take(self, i: int) -> list[Event]:
         waiting = self.pending[i]
@@ -81,14 +81,16 @@ class _Walk:
         """Node ``i`` answered ``out`` (None stops the branch): pass it to its children."""
         if out is None:
             return
-        if i == self.graph.response and self._answer is None:
+        graph = self.graph
+        if i == graph.response and self._answer is None:
             self._answer = out
-        node = self.graph.nodes[i]
-        for child, copy in zip(node.children, node.copies, strict=True):
-            waiting = self.pending[child]
+        pending = self.pending
+        for child, copy in graph.edges[i]:
+            waiting = pending[child]
             if waiting is None:
-                waiting = self.pending[child] = []
-            waiting.append(out.copy() if copy else out)
+                pending[child] = [out.copy() if copy else out]
+            else:
+                waiting.append(out.copy() if copy else out)
 
     def handled(self, out: Any) -> None:
         if self._handled is None:
@@ -121,6 +123,18 @@ async def run_async(
 ) -> Any:
     """Like :func:`run_sync`, awaiting coroutine steps. ``start``: continue after that node
     (``only`` its descendants), whose output is ``event`` (a storey step emitting later)."""
+    line = graph.async_chain
+    if line is not None and start < 0:
+        step = 0
+        try:
+            for step, (run, is_async) in enumerate(line):  # noqa: B007 - names the failing node
+                out = run(event)
+                event = await out if is_async else out
+                if event is None:
+                    return None
+        except Exception as exc:
+            raise StepFailed(graph.nodes[step].name, exc) from exc
+        return event
     walk = _Walk(graph, event, start)
     for i, node in enumerate(graph.nodes):
         if only is not None and i not in only:
