@@ -24,7 +24,12 @@ from fnrun.graph.resolve import (
     resolve_callable_args,
     with_context,
 )
-from fnrun.graph.storey_step import is_map_class, is_storey_class, map_class_runner
+from fnrun.graph.storey_step import (
+    elementwise_runner,
+    is_map_class,
+    is_storey_class,
+    map_class_runner,
+)
 from fnrun.graph.validate import check_step, error_handlers, response_step, validate_flow
 from fnrun.model.graph import BaseStep, FlowStep, QueueStep, RouterStep, TaskStep
 
@@ -240,6 +245,11 @@ def task_runner(step: TaskStep, env: Env) -> Runner:
         )
     cls = lookup(step.class_name, env.namespaces, step.name, "class")
     if is_storey_class(cls) and not is_map_class(cls):
+        args = resolve_callable_args(step.class_args, env.namespaces, step.name)
+        direct = elementwise_runner(cls, step, args, env.context)
+        if direct is not None:
+            paths = (step.input_path, step.result_path)
+            return wrap(direct, True, *paths, bool(getattr(direct, "is_async", False)))
         return _storey_runner(cls, step, env)
     obj, target, full, own_paths = _class_target(cls, step, env)
     paths = ("", "") if own_paths else (step.input_path, step.result_path)

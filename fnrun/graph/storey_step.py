@@ -22,6 +22,7 @@ Kafka message counts as processed once it is handed to the operator.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +78,55 @@ class StoreyNoAnswer(StepError):
     """A responding storey step emitted nothing for the request (HTTP 504)."""
 
     http_status = 504
+
+
+_ELEMENTWISE = ("Map", "Filter", "Extend")
+
+
+def elementwise_runner(cls: Any, step: Any, args: dict[str, Any], context: Any) -> Any:
+    """``storey.Map``/``Filter``/``Extend`` (the classes themselves, on bodies) as ordinary
+    steps on either engine: their function is called directly, as storey would call it
+    (``fn(body)``, or ``fn(body, context)`` with ``pass_context``); None when the step needs
+    storey's own machinery (another operator, ``full_event``)."""
+    storey = sys.modules.get("storey")
+    kind = next((k for k in _ELEMENTWISE if storey and cls is getattr(storey, k, None)), "")
+    fn = args.get("fn")
+    if not kind or step.full_event or not callable(fn):
+        return None
+    unknown = sorted(set(args) - {"fn", "pass_context", "long_running"})
+    if unknown:
+        raise StepError(
+            f"step {step.name!r}: storey.{kind} does not take {unknown} here",
+            field=f"graph.{step.name}.class_args",
+            hint="pass fn= (or _fn= naming it) and optionally pass_context=",
+        )
+    call = (lambda body: fn(body, context)) if args.get("pass_context") else fn
+    combine = _COMBINE[kind]
+    if inspect.iscoroutinefunction(fn):
+
+        async def run_async(event: Event) -> Any:
+            return combine(event, await call(event.body))
+
+        run_async.is_async = True  # type: ignore[attr-defined]
+        return run_async
+    return lambda event: combine(event, call(event.body))
+
+
+def _mapped(event: Event, result: Any) -> Event:
+    event.body = result
+    return event
+
+
+def _filtered(event: Event, keep: Any) -> Event | None:
+    return event if keep else None
+
+
+def _extended(event: Event, extra: Any) -> Event:
+    event.body = {**event.body, **extra}
+    return event
+
+
+_COMBINE = {"Map": _mapped, "Filter": _filtered, "Extend": _extended}
 
 
 class StoreyStep:

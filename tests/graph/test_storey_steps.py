@@ -154,13 +154,24 @@ def test_a_responding_storey_operator_answers_its_output() -> None:
     assert [e.body for e in server.streams.read("results")] == [{"n": 8}, {"n": 18}]
 
 
-def test_a_responding_storey_filter_that_drops_the_event_is_a_504_not_a_silent_200() -> None:
+def test_a_responding_storey_operator_that_emits_nothing_is_a_504_not_a_silent_200() -> None:
     fn, graph = _flow()
-    graph.to("storey.Filter", name="even", _fn="keep_even").respond()
+    graph.to("storey.Batch", name="batch", max_events=2).respond()
     server = fn.to_mock_server(namespace=globals())  # type: ignore[attr-defined]
     (adapter,) = [o for o in server.server.compiled.objects if hasattr(o, "response_timeout")]  # type: ignore[attr-defined]
     adapter.response_timeout = 0.2
-    assert server.test(body={"n": 2}) == {"n": 2}  # type: ignore[attr-defined]
     response = server.test(body={"n": 3}, silent=True, get_body=False)  # type: ignore[attr-defined]
     assert response.status_code == 504
-    assert "storey step 'even' emitted nothing for event" in response.body["message"]
+    assert "storey step 'batch' emitted nothing for event" in response.body["message"]
+
+
+@pytest.mark.parametrize("engine", ["sync", "async"])
+def test_storey_map_filter_extend_run_directly_on_either_engine(engine: str) -> None:
+    fn, graph = _flow(engine)
+    graph.to("storey.Filter", name="even", _fn="keep_even").to(
+        "storey.Map", name="sq", _fn="square_n"
+    ).to("storey.Extend", name="ext", _fn="({'sq': True})")
+    server = fn.to_mock_server(namespace=globals())  # type: ignore[attr-defined]
+    assert server.test(body={"n": 4}) == {"n": 16, "sq": True}  # type: ignore[attr-defined]
+    assert server.test(body={"n": 3}) is None  # type: ignore[attr-defined]  # filtered out
+    assert not [o for o in server.server.compiled.objects if hasattr(o, "response_timeout")]  # type: ignore[attr-defined]
