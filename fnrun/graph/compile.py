@@ -250,7 +250,7 @@ def task_runner(step: TaskStep, env: Env) -> Runner:
         if direct is not None:
             paths = (step.input_path, step.result_path)
             return wrap(direct, True, *paths, bool(getattr(direct, "is_async", False)))
-        return _storey_runner(cls, step, env)
+        return _storey_runner(cls, step, env, args)
     obj, target, full, own_paths = _class_target(cls, step, env)
     paths = ("", "") if own_paths else (step.input_path, step.result_path)
     run = wrap(target, full, *paths, inspect.iscoroutinefunction(target))
@@ -308,10 +308,9 @@ def handler_target(step: TaskStep, env: Env) -> Callable[..., Any]:
     return with_context(fn, env.context)
 
 
-def _storey_runner(cls: type, step: TaskStep, env: Env) -> Runner:
+def _storey_runner(cls: type, step: TaskStep, env: Env, args: dict[str, Any]) -> Runner:
     from fnrun.graph.storey_step import StoreyStep
 
-    args = resolve_callable_args(step.class_args, env.namespaces, step.name)
     adapter = StoreyStep(cls, step.name, args, env.context, step.full_event)
     env.storey_steps.append(adapter)
     env.objects.append(adapter)

@@ -176,7 +176,5 @@ def deploy_function(function: BaseRuntime, mock: bool = False, **kwargs: Any) ->
             hint="deploy serving or nuclio functions; run batch functions with fn.run()",
         )
     if mock:
-        function._mock = function.to_mock_server(namespace=sys._getframe(1).f_globals)  # type: ignore[attr-defined]
-        function.status.state = "ready"
-        return f"mock://{function.metadata.name}"
+        kwargs.update(mock=True, namespace=sys._getframe(1).f_globals)
     return str(deploy(**kwargs))

@@ -30,13 +30,15 @@ class DeployMixin:
         timeout: float = 60.0,
         dashboard_url: str = "",
         mock: bool = False,
+        namespace: dict[str, Any] | None = None,
     ) -> str:
         """Start the function's server and return its URL. ``platform="local"``: a background
         process here; ``"nuclio"``: deploy through the Nuclio dashboard at ``dashboard_url``;
         ``mock=True``: the graph in this process (``invoke`` then goes to it; returns
-        ``mock://<name>``)."""
+        ``mock://<name>``; classes are found in ``namespace``, default the caller's globals)."""
         if mock:
-            self._mock = self.to_mock_server(namespace=sys._getframe(1).f_globals)  # type: ignore[attr-defined]
+            ns = namespace if namespace is not None else sys._getframe(1).f_globals
+            self._mock = self.to_mock_server(namespace=ns)  # type: ignore[attr-defined]
             self.status.state = "ready"
             return f"mock://{self.metadata.name}"
         if platform == "nuclio":
