@@ -43,10 +43,10 @@ def main() -> None:
     fn.doc()
 
     print("\n== versions: the same content gives the same hash; tags move")
-    first = fn.save(tag="v1")
+    first = fn.save(tag="v1")  # the URI of the saved version: db://demo/trainer@<hash>
     fn.set_env("LOG_LEVEL", "debug")
     second = fn.save(tag="v2")
-    print(f"saved v1={first[:12]} v2={second[:12]}")
+    print(f"saved v1={first[:30]}... v2={second[:30]}...")
     for version in fnrun.get_run_db().list_function_versions("trainer", "demo")[:3]:
         print(f"  {version['hash'][:12]}  tags={','.join(version['tags'])}")
 

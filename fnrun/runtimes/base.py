@@ -119,7 +119,9 @@ class BaseRuntime(SourceMixin, EnvMixin):
         return f"db://{project}/{self.metadata.name}{ref}"
 
     def save(self, tag: str = "", versioned: bool = True, db: RunDB | None = None) -> str:
-        """Store this function in the run DB under its content hash; return the hash.
+        """Store this function in the run DB under its content hash; return the
+        ``db://project/name@hash`` URI of that version (as MLRun; the hash is also in
+        ``fn.metadata.hash``).
 
         ``tag`` (default: the function's tag, else ``latest``) is moved to that hash; ``latest``
         always follows the newest save. The same content always gives the same hash.
@@ -139,7 +141,7 @@ class BaseRuntime(SourceMixin, EnvMixin):
         self.metadata.hash = db.store_function(
             self.to_dict(), self.metadata.name, self.metadata.project, tag=tag, versioned=versioned
         )
-        return self.metadata.hash
+        return f"db://{self.metadata.project}/{self.metadata.name}@{self.metadata.hash}"
 
     # -- running -------------------------------------------------------------------------------
     def run(

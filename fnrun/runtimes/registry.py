@@ -42,7 +42,8 @@ def get_runtime_class(kind: str | None) -> type[BaseRuntime]:
     cls = _RUNTIMES.get(name)
     if cls is None:
         close = difflib.get_close_matches(name, list(_RUNTIMES), n=1)
-        hint = f"did you mean '{close[0]}'?" if close else "use one of: " + ", ".join(kinds())
+        known = ", ".join(kinds())
+        hint = f"did you mean '{close[0]}'? kinds: {known}" if close else f"kinds: {known}"
         raise InvalidArgumentError(f"unknown function kind '{kind}'", field="kind", hint=hint)
     return cls
 

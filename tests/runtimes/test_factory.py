@@ -60,9 +60,12 @@ def test_kinds_registry_lists_all_and_mlrun_aliases() -> None:
     assert type(fnrun.new_function("x")) is LocalRuntime
 
 
-def test_unknown_kind_suggests() -> None:
-    with pytest.raises(InvalidArgumentError, match="did you mean 'dask'"):
+def test_unknown_kind_suggests_and_names_every_kind() -> None:
+    with pytest.raises(InvalidArgumentError, match="did you mean 'dask'") as err:
         fnrun.new_function("x", kind="dusk")
+    assert f"kinds: {', '.join(fnrun.kinds())}" in str(err.value)
+    with pytest.raises(InvalidArgumentError, match="kinds: .*job.*serving"):
+        fnrun.new_function("x", kind="zzzz")
 
 
 def test_capabilities_are_class_attributes() -> None:

@@ -116,7 +116,9 @@ def test_import_from_http_url(http_root: str) -> None:
 def test_import_from_db_by_tag_and_hash_with_overrides() -> None:
     fn = fnrun.import_function(str(HUB_FILES[0]))
     fn.metadata.project = "hub"
-    hash_key = fn.save(tag="v1")
+    uri = fn.save(tag="v1")
+    hash_key = fn.metadata.hash
+    assert uri == f"db://hub/{fn.metadata.name}@{hash_key}"
     by_tag = fnrun.import_function(f"db://hub/{fn.metadata.name}:v1")
     by_hash = fnrun.import_function(
         f"db://hub/{fn.metadata.name}@{hash_key}", project="other", new_name="renamed"

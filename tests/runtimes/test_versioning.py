@@ -12,17 +12,20 @@ def test_save_same_content_same_hash_change_new_hash(fnrun_home: Path) -> None:
     fn = fnrun.code_to_function(
         "trainer", filename=str(DATA / "code" / "trainer.py"), handler="train", project="proj"
     )
-    h1 = fn.save(tag="v1")
+    uri = fn.save(tag="v1")  # the saved version's URI, as MLRun's save() returns
+    h1 = fn.metadata.hash
     assert (fnrun_home / "fnrun.db").is_file()  # the embedded default under FNRUN_HOME
-    assert fn.metadata.hash == h1 and fn.uri == f"db://proj/trainer@{h1}"
+    assert uri == fn.uri == f"db://proj/trainer@{h1}"
     same = fnrun.code_to_function(
         "trainer", filename=str(DATA / "code" / "trainer.py"), handler="train", project="proj"
     )
-    assert same.save(tag="v1") == h1
+    assert same.save(tag="v1") == uri
     fn.set_env("X", "1")
-    h2 = fn.save(tag="v2")
+    fn.save(tag="v2")
+    h2 = fn.metadata.hash
     fn.spec.build.code = fn.code + "\n# changed\n"
-    h3 = fn.save()
+    fn.save()
+    h3 = fn.metadata.hash
     assert len({h1, h2, h3}) == 3
     db = fnrun.get_run_db()
     assert [v["hash"] for v in db.list_function_versions("trainer", "proj")] == [h3, h2, h1]
