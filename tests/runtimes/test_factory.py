@@ -64,7 +64,7 @@ def test_unknown_kind_suggests_and_names_every_kind() -> None:
     with pytest.raises(InvalidArgumentError, match="did you mean 'dask'") as err:
         fnrun.new_function("x", kind="dusk")
     assert f"kinds: {', '.join(fnrun.kinds())}" in str(err.value)
-    with pytest.raises(InvalidArgumentError, match="kinds: .*job.*serving"):
+    with pytest.raises(InvalidArgumentError, match=r"kinds: .*job.*serving"):
         fnrun.new_function("x", kind="zzzz")
 
 
