@@ -85,6 +85,8 @@ def execute(request: RunRequest, db: RunDB | None, code_dir: Path, echo: bool = 
 def context_for(request: RunRequest, db: RunDB | None) -> RunContext:
     """A new (``created``) context for ``request``; the one place a request becomes a run."""
     handler = request.handler
+    if not handler and request.function is not None:  # the run records what it runs
+        handler = getattr(request.function.spec, "default_handler", "") or ""
     return RunContext(
         name=request.name,
         project=request.project,

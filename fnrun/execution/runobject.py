@@ -16,20 +16,74 @@ if TYPE_CHECKING:
     from fnrun.db.base import RunDB
 
 
+class Section(dict[str, Any]):
+    """A part of the run document (``metadata``, ``spec``, ``status``) read as a dict or by
+    attribute, as MLRun's objects: ``run.status.state``, ``run.spec.parameters``. A field the
+    document does not hold reads as its empty value (``results`` -> ``{}``, ``error`` -> None)."""
+
+    _defaults: dict[str, Any] = {}
+
+    def __getattr__(self, key: str) -> Any:
+        if key in self:
+            return self[key]
+        if key.startswith("_"):
+            raise AttributeError(key)
+        default = self._defaults.get(key)
+        return default() if callable(default) else default
+
+
+class _Metadata(Section):
+    _defaults = {"labels": dict, "annotations": dict, "iteration": lambda: 0}
+
+
+class _Spec(Section):
+    _defaults = {"parameters": dict, "inputs": dict, "hyperparams": dict, "handler": str}
+
+
+class _Status(Section):
+    _defaults = {
+        "results": dict,
+        "artifact_uris": dict,
+        "artifacts": list,
+        "iterations": list,
+        "state": str,
+    }
+
+
 class RunObject:
-    """A run document with accessors: ``uid()``, ``state()``, ``outputs``, ``show()``..."""
+    """A run document with accessors: ``uid()``, ``state()``, ``outputs``, ``show()``..., and
+    MLRun's attribute paths (``run.status.results``, ``run.metadata.uid``,
+    ``run.spec.parameters``), the same whether the run was in this process, in a child process
+    or read back from the DB."""
 
     def __init__(self, run: dict[str, Any], db: RunDB | None = None) -> None:
         self._run = run
         self._db = db
 
     @property
-    def metadata(self) -> dict[str, Any]:
-        return dict(self._run.get("metadata", {}))
+    def metadata(self) -> Section:
+        return _Metadata(self._run.get("metadata", {}))
 
     @property
-    def status(self) -> dict[str, Any]:
-        return dict(self._run.get("status", {}))
+    def spec(self) -> Section:
+        return _Spec(self._run.get("spec", {}))
+
+    @property
+    def status(self) -> Section:
+        """The status; ``status.artifacts`` lists the run's artifact documents."""
+        status = _Status(self._run.get("status", {}))
+        if "artifacts" not in status and status.get("artifact_uris"):
+            status["artifacts"] = self._artifact_docs(status["artifact_uris"])
+        return status
+
+    def _artifact_docs(self, uris: dict[str, str]) -> list[dict[str, Any]]:
+        if self._db is None:
+            return [{"key": key, "uri": uri} for key, uri in uris.items()]
+        from fnrun.datastore.dataitem import get_dataitem
+
+        return [
+            dict(get_dataitem(uri, key=key, db=self._db).meta or {}) for key, uri in uris.items()
+        ]
 
     def uid(self) -> str:
         return str(self._run["metadata"]["uid"])
@@ -39,7 +93,8 @@ class RunObject:
 
     @property
     def error(self) -> str:
-        return str(self._run.get("status", {}).get("error", ""))
+        """The error message ("" when the run did not fail)."""
+        return str(self._run.get("status", {}).get("error", "") or "")
 
     @property
     def outputs(self) -> dict[str, Any]:
