@@ -3,8 +3,9 @@
 - a handler: a callable, a name in the embedded code or command file, or ``module.func``
   importable from the source archive's working directory;
 - no handler: the code (or ``spec.command`` file) runs as ``__main__`` with ``spec.args``;
-- ``mode="pass"``: ``spec.command`` and ``spec.args`` run as a process, as they are;
-- ``mode="args"``: the same, with ``{param}`` placeholders replaced by run params.
+- ``mode="pass"`` and ``mode="args"`` (MLRun's): ``spec.command`` and ``spec.args`` run as a
+  process, with ``{param}`` placeholders replaced by run params (a placeholder naming no param
+  is an error); a ``.py`` command runs through this Python interpreter.
 """
 
 from __future__ import annotations
@@ -82,14 +83,15 @@ def run_script(script: Path, args: list[str]) -> None:
 
 
 def command_line(fn: BaseRuntime, params: dict[str, Any]) -> list[str]:
-    """``spec.command`` + ``spec.args`` as argv; in ``args`` mode, ``{param}`` substituted."""
+    """``spec.command`` + ``spec.args`` as argv with ``{param}`` substituted; a ``.py``
+    program is run by this interpreter (it need not be executable)."""
     if not fn.spec.command:
         raise InvalidArgumentError(
             f"mode {fn.spec.mode!r} needs spec.command", field="spec.command"
         )
-    argv = [*shlex.split(fn.spec.command), *fn.spec.args]
-    if fn.spec.mode == "args":
-        argv = [_substitute(arg, params) for arg in argv]
+    argv = [_substitute(arg, params) for arg in [*shlex.split(fn.spec.command), *fn.spec.args]]
+    if argv[0].endswith(".py"):
+        argv.insert(0, sys.executable)
     return argv
 
 

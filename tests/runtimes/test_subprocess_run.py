@@ -41,14 +41,24 @@ def test_mode_pass_and_args(tmp_path: Path) -> None:
     fn.spec.mode = "args"
     run = fn.run(params={"who": "world"}, watch=False)
     assert run.logs().strip() == "hello world"
-    fn.spec.mode = "pass"
-    assert fn.run(params={"who": "x"}, watch=False).logs().strip() == "hello {who}"
+    fn.spec.mode = "pass"  # MLRun's pass mode substitutes too, in the command and the args
+    assert fn.run(params={"who": "x"}, watch=False).logs().strip() == "hello x"
+    passed = fnrun.new_function("p", kind="local", command="echo hello-{who}", mode="pass")
+    assert passed.run(params={"who": "y"}, watch=False).logs().strip() == "hello-y"
     fn.spec.mode = "args"
     with pytest.raises(RunError, match=r"\{who\} in the command has no param"):
         fn.run(watch=False)
     failing = fnrun.new_function("f", kind="local", command="false", mode="pass")
     with pytest.raises(RunError, match="exited with status 1"):
         failing.run(watch=False)
+
+
+@pytest.mark.parametrize("mode", ["args", "pass"])
+def test_a_py_command_runs_through_the_interpreter(tmp_path: Path, mode: str) -> None:
+    script = tmp_path / "tool.py"  # not executable: it must not be run as a program
+    script.write_text("import sys\nprint('got', sys.argv[1:])\n")
+    fn = fnrun.new_function("t", kind="local", command=str(script), args=["--n", "{n}"], mode=mode)
+    assert "got ['--n', '7']" in fn.run(params={"n": 7}, watch=False).logs()
 
 
 def test_script_mode_gets_args(tmp_path: Path) -> None:
