@@ -103,19 +103,49 @@ def _finish(
         if d.get("status", {}).get("state") == "completed"
     ]
     best = best_iteration(results, options.selector) if options.selector else 0
+    missing = _selector_error(results, options.selector) if options.selector and not best else ""
     by_iter = {d["metadata"]["iteration"]: d for d in docs}
     if best:
         parent.results = dict(by_iter[best]["status"].get("results", {}))
         parent.artifact_uris = dict(by_iter[best]["status"].get("artifact_uris", {}))
     errors = sum(d.get("status", {}).get("state") == "error" for d in docs)
-    parent.status_extra = {"iterations": iterations_table(docs), "best_iteration": best}
+    table = iterations_table(docs)
+    parent.status_extra = {"iterations": table, "best_iteration": best}
+    _log_table(parent, table)
     if errors > options.max_errors or not results:
         parent.state = "error"
         parent.error = (
             f"{errors} of {len(docs)} iterations failed (max_errors={options.max_errors})"
         )
+    elif missing:
+        parent.state, parent.error = "error", missing
     parent.commit(completed=True)
     return parent.to_dict()
+
+
+def _selector_error(results: list[tuple[int, dict[str, Any]]], selector: str) -> str:
+    """Why the selector picked nothing: no completed iteration logged a number under its key
+    (never a silent best iteration 0 with empty outputs)."""
+    if not results:
+        return ""
+    _, key = parse_selector(selector)
+    logged = sorted({k for _, values in results for k in values})
+    return (
+        f"selector {selector!r}: no iteration logged a numeric result {key!r}; results: "
+        f"{', '.join(logged) or 'none'} (log it with context.log_result, or name it in "
+        "returns=)"
+    )
+
+
+def _log_table(parent: RunContext, table: list[list[Any]]) -> None:
+    """The iterations table as the parent's ``iteration_results`` artifact (a CSV, as
+    MLRun's), so ``run.outputs["iteration_results"]`` finds it."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    csv.writer(out).writerows(table)
+    parent.log_artifact("iteration_results", body=out.getvalue(), format="csv")
 
 
 def iterations_table(docs: list[dict[str, Any]]) -> list[list[Any]]:

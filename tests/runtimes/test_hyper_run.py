@@ -120,3 +120,28 @@ def test_bad_hyper_options() -> None:
         _fn().run(
             handler="score", hyperparams={"x": [1]}, hyper_param_options={"selector": "best.x"}
         )
+
+
+def test_a_selector_naming_a_result_nobody_logged_is_a_clear_error() -> None:
+    with pytest.raises(RunError, match=r"selector 'min.mse': no iteration logged a numeric") as err:
+        _fn().run(
+            handler="score",
+            hyperparams={"x": [0, 1], "y": [0]},
+            hyper_param_options={"selector": "min.mse"},
+        )
+    assert "results: neg, sum" in str(err.value)
+    parent = err.value.run
+    assert parent.status.iterations[0][:2] == ["iter", "state"]  # the table is still kept
+
+
+def test_iteration_results_table_is_an_output() -> None:
+    run = _fn().run(
+        handler="score",
+        hyperparams={"x": [0, 1, 2], "y": [1]},
+        hyper_param_options={"selector": "max.sum"},
+    )
+    assert run.status.iterations == run.status["iterations"]
+    table = run.artifact("iteration_results").get().decode()
+    header, *rows = [line.split(",") for line in table.strip().splitlines()]
+    assert header[:2] == ["iter", "state"] and len(rows) == 3
+    assert "iteration_results" in run.outputs
