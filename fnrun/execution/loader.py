@@ -27,12 +27,40 @@ def module_from_code(code: str, code_dir: Path, filename: str = "") -> ModuleTyp
     module = sys.modules.get(name)
     if module is not None:
         return module
+    add_origin_dir(filename)
     return module_from_file(code_file(code, code_dir, filename), name)
 
 
+def add_origin_dir(filename: str) -> None:
+    """Make the modules next to the function's original file importable (as ``python
+    file.py`` would), whether its code runs from that file or from the version's copy."""
+    if not filename:
+        return
+    folder = Path(filename).expanduser().resolve().parent
+    if folder.is_dir() and str(folder) not in sys.path:
+        sys.path.append(str(folder))
+
+
+def original_file(code: str, filename: str) -> Path | None:
+    """The user's file ``filename`` when it still holds exactly ``code`` (then ``__file__``,
+    relative imports, breakpoints and tracebacks point at it), else None."""
+    if not filename.endswith(".py"):
+        return None
+    try:
+        path = Path(filename).expanduser().resolve()
+        return path if path.is_file() and path.read_bytes() == code.encode("utf-8") else None
+    except OSError:
+        return None
+
+
 def code_file(code: str, code_dir: Path, filename: str = "") -> Path:
-    """``code`` written once, atomically, to ``code_dir/<sha1>/<filename or main.py>``
-    (the original file name keeps tracebacks readable)."""
+    """The file that holds ``code``: the user's original file when it holds exactly this code,
+    else ``code`` written once, atomically, to ``code_dir/<sha1>/<filename or main.py>`` (the
+    original file name keeps tracebacks readable). Either way the run runs the code of the
+    function's version, never an edited file."""
+    original = original_file(code, filename)
+    if original is not None:
+        return original
     digest = hashlib.sha1(code.encode("utf-8")).hexdigest()
     path = code_dir / digest / (Path(filename).name if filename.endswith(".py") else "main.py")
     if not path.exists():

@@ -23,7 +23,13 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from fnrun.errors import InvalidArgumentError
-from fnrun.execution.loader import code_file, get_handler, module_from_code, module_from_file
+from fnrun.execution.loader import (
+    add_origin_dir,
+    code_file,
+    get_handler,
+    module_from_code,
+    module_from_file,
+)
 
 if TYPE_CHECKING:
     from fnrun.runtimes.base import BaseRuntime
@@ -63,6 +69,7 @@ def _module_of(fn: BaseRuntime | None, code_dir: Path) -> tuple[ModuleType | Non
 
 def _script_of(fn: BaseRuntime | None, code_dir: Path) -> Path | None:
     if fn is not None and fn.code:
+        add_origin_dir(fn.spec.build.origin_filename)
         return code_file(fn.code, code_dir, fn.spec.build.origin_filename)
     if fn is not None and fn.spec.command.endswith(".py"):
         return Path(fn.spec.command)
