@@ -6,6 +6,7 @@
 'job'
 """
 
+from fnrun.artifacts.model import get_model
 from fnrun.datastore.dataitem import get_dataitem
 from fnrun.db import get_run_db
 from fnrun.errors import FnrunError, InvalidArgumentError, NotFoundError, RunError, SchemaError
@@ -34,6 +35,7 @@ __all__ = [
     "code_to_function",
     "deploy_function",
     "get_dataitem",
+    "get_model",
     "get_or_create_ctx",
     "get_run_db",
     "import_function",

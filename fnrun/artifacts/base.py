@@ -62,6 +62,10 @@ class Artifact:
     def spec_extra(self) -> dict[str, Any]:
         return {}
 
+    def status_extra(self) -> dict[str, Any]:
+        """Fields for the document's ``status`` (a dataset's ``stats``, as MLRun 1.x)."""
+        return {}
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.key!r}>"
 

@@ -12,6 +12,7 @@ producing run's uid with the body's hash, addressable as
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -170,6 +171,7 @@ def _document(
     body = item.get_body() if item.is_inline and not item.is_dir else None
     if body is not None and len(body) <= _INLINE_LIMIT:
         spec["body"] = body.decode("utf-8", errors="replace")
+    uid_of = f"{ctx.project}/{item.key}/{ctx.iteration}/{ctx.uid}/{hashes.get('hash', '')}"
     return {
         "kind": item.kind,
         "metadata": {
@@ -177,11 +179,12 @@ def _document(
             "project": ctx.project,
             "iter": ctx.iteration,
             "tree": ctx.uid,
+            "uid": hashlib.sha1(uid_of.encode()).hexdigest(),  # this artifact version's id
             "tag": tag or "latest",
             "labels": dict(item.labels),
             "description": item.description,
             "updated": now_iso(),
         },
         "spec": {k: v for k, v in spec.items() if v not in (None, "")},
-        "status": {"state": "created"},
+        "status": {"state": "created", **item.status_extra()},
     }

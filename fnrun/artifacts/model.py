@@ -98,3 +98,46 @@ class ModelArtifact(Artifact):
             "algorithm": self.algorithm,
             "extra_data": sorted(self.extra_data),
         }
+
+
+def get_model(uri: str, suffix: str = "") -> tuple[str, Any, dict[str, Any]]:
+    """``(model file, model artifact, extra data)`` for a model (MLRun's
+    ``mlrun.artifacts.get_model``): ``uri`` is a ``store://models/...`` URI, a model folder
+    (with ``model_spec.yaml``) or a file. The artifact is its document, read by attribute too
+    (``artifact.spec.metrics``; None for a plain path); the extra data are DataItems by name.
+
+    >>> path, artifact, extra = get_model(run.outputs["model"])          # doctest: +SKIP
+    """
+    from fnrun.datastore.dataitem import get_dataitem
+    from fnrun.model.docview import DocView
+
+    item = get_dataitem(uri)
+    doc = DocView(item.meta) if item.meta else None
+    spec: dict[str, Any] = dict(doc.get("spec", {})) if doc else {}
+    local = Path(item.local())
+    if not local.is_dir():
+        return str(local), doc, {}
+    model_spec = read_model_spec(local)
+    model_file = spec.get("model_file") or model_spec.get("model_file", "")
+    candidates = [local / model_file] if model_file else sorted(local.glob(f"*{suffix}"))
+    files = [p for p in candidates if p.is_file() and p.name != MODEL_SPEC]
+    if not files:
+        raise NotFoundError(
+            f"no model file{' *' + suffix if suffix else ''} in {uri}",
+            field="model_path",
+            hint="log the model with model_file= (or pass suffix= matching its file)",
+        )
+    names = spec.get("extra_data") or model_spec.get("extra_data") or []
+    extra = {str(n): get_dataitem(str(local / str(n))) for n in names if (local / str(n)).is_file()}
+    return str(files[0]), doc, extra
+
+
+def read_model_spec(folder: Path) -> dict[str, Any]:
+    """The folder's ``model_spec.yaml`` (model file, metrics, schema, extra data), or {}."""
+    path = folder / MODEL_SPEC
+    if not path.is_file():
+        return {}
+    from fnrun.model.serialize import from_yaml
+
+    data = from_yaml(path.read_text())
+    return data if isinstance(data, dict) else {}

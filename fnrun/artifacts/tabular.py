@@ -103,7 +103,7 @@ class DatasetArtifact(Artifact):
         super().__init__(key, format=format or "parquet", **kwargs)
         if df is None and not self.src_path:
             raise InvalidArgumentError("a dataset needs df= or local_path=", field="df")
-        self.df = df
+        self.df = as_frame(df) if df is not None else None
         self.preview_rows = preview
         self.with_stats = stats
 
@@ -117,7 +117,7 @@ class DatasetArtifact(Artifact):
     def spec_extra(self) -> dict[str, Any]:
         if self.df is None:
             return {}
-        from fnrun.artifacts.stats import dataset_stats, preview, schema
+        from fnrun.artifacts.stats import preview, schema
 
         extra: dict[str, Any] = {
             "schema": schema(self.df),
@@ -125,9 +125,48 @@ class DatasetArtifact(Artifact):
             "length": len(self.df),
             "preview": preview(self.df, self.preview_rows),
         }
-        if self.with_stats:
-            extra["stats"] = dataset_stats(self.df)
         return extra
+
+    def status_extra(self) -> dict[str, Any]:
+        if self.df is None or not self.with_stats:
+            return {}
+        from fnrun.artifacts.stats import dataset_stats
+
+        return {"stats": dataset_stats(self.df)}
+
+
+def as_frame(data: Any) -> Any:
+    """A DataFrame from a DataFrame, a list of row dicts, a dict of columns or a numpy array
+    (columns named "0", "1"... so parquet can store them)."""
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, pd.Series):
+        return data.to_frame()
+    if type(data).__module__ == "numpy" and hasattr(data, "ndim"):
+        if data.ndim not in (1, 2):
+            raise InvalidArgumentError(
+                f"a dataset array must have 1 or 2 dimensions, got {data.ndim}", field="df"
+            )
+        frame = pd.DataFrame(data)
+        frame.columns = [str(c) for c in frame.columns]
+        return frame
+    if isinstance(data, list | dict):
+        try:
+            return pd.DataFrame(data)
+        except (ValueError, TypeError) as exc:
+            raise InvalidArgumentError(
+                f"cannot make a table of this {type(data).__name__}: {exc}",
+                field="df",
+                hint="pass a DataFrame, a list of row dicts, a dict of equal-length columns "
+                "or a numpy array",
+            ) from exc
+    raise InvalidArgumentError(
+        f"a dataset cannot be made of a {type(data).__name__}",
+        field="df",
+        hint="pass a DataFrame, a list of row dicts, a dict of columns or a numpy array",
+    )
 
 
 def _html_table(header: list[str], rows: list[list[Any]]) -> str:

@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from fnrun.errors import NotFoundError
+from fnrun.model.docview import DocView
 from fnrun.model.serialize import to_json, to_yaml
 
 FINAL_STATES = ("completed", "error", "aborted")
@@ -16,20 +17,10 @@ if TYPE_CHECKING:
     from fnrun.db.base import RunDB
 
 
-class Section(dict[str, Any]):
+class Section(DocView):
     """A part of the run document (``metadata``, ``spec``, ``status``) read as a dict or by
     attribute, as MLRun's objects: ``run.status.state``, ``run.spec.parameters``. A field the
     document does not hold reads as its empty value (``results`` -> ``{}``, ``error`` -> None)."""
-
-    _defaults: dict[str, Any] = {}
-
-    def __getattr__(self, key: str) -> Any:
-        if key in self:
-            return self[key]
-        if key.startswith("_"):
-            raise AttributeError(key)
-        default = self._defaults.get(key)
-        return default() if callable(default) else default
 
 
 class _Metadata(Section):

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fnrun.errors import InvalidArgumentError, NotFoundError
+from fnrun.errors import InvalidArgumentError
 from fnrun.execution.values import to_plain
 from fnrun.graph import protocol
 from fnrun.model.step_objects import StepToDict
@@ -151,47 +151,23 @@ class V2ModelServer(StepToDict):
         return getter(key, default) if getter else default
 
     def get_model(self, suffix: str = "") -> tuple[str, dict[str, Any]]:
-        """(local model file, extra files by name). ``model_path`` may be a file, a folder (with
-        ``model_spec.yaml``), a URL, or a ``store://models/...`` artifact."""
+        """(local model file, extra data as DataItems by name), as MLRun's. ``model_path`` may
+        be a file, a folder (with ``model_spec.yaml``), a URL, or a ``store://models/...``
+        artifact; its metrics and input/output schema are kept on the server."""
         if not self.model_path:
             raise InvalidArgumentError(
                 f"model {self.name!r} has no model_path",
                 field="model_path",
                 hint="fn.add_model(key, model_path=...)",
             )
-        from fnrun.datastore.dataitem import get_dataitem
+        from fnrun.artifacts.model import get_model, read_model_spec
 
-        item = get_dataitem(self.model_path)
-        spec = (item.meta or {}).get("spec", {})
-        target = Path(item.local()) if item.kind == "file" else None
-        if target is not None and target.is_dir():
-            return self._from_folder(target, suffix)
-        if spec.get("model_file"):
-            return self._from_folder(Path(item.local()), suffix, spec["model_file"])
-        return item.local(), {}
-
-    def _from_folder(
-        self, folder: Path, suffix: str, model_file: str = ""
-    ) -> tuple[str, dict[str, Any]]:
-        spec_file = folder / "model_spec.yaml"
-        if spec_file.is_file():
-            from fnrun.model.serialize import from_yaml
-
-            spec = from_yaml(spec_file.read_text()) or {}
-            model_file = model_file or spec.get("model_file", "")
-            self.metrics = dict(spec.get("metrics") or {})
-            self.inputs, self.outputs = (
-                list(spec.get("inputs") or []),
-                list(spec.get("outputs") or []),
-            )
-        candidates = [folder / model_file] if model_file else sorted(folder.glob(f"*{suffix}"))
-        files = [p for p in candidates if p.is_file() and p.name != "model_spec.yaml"]
-        if not files:
-            raise NotFoundError(
-                f"no model file{' *' + suffix if suffix else ''} in {folder}", field="model_path"
-            )
-        extra = {p.name: str(p) for p in folder.iterdir() if p.is_file() and p != files[0]}
-        return str(files[0]), extra
+        path, artifact, extra = get_model(self.model_path, suffix)
+        spec = dict(artifact.get("spec", {})) if artifact else read_model_spec(Path(path).parent)
+        self.metrics = dict(spec.get("metrics") or {})
+        self.inputs = list(spec.get("inputs") or self.inputs)
+        self.outputs = list(spec.get("outputs") or self.outputs)
+        return path, extra
 
     # -- the request path --------------------------------------------------------------------
     def do_event(self, event: Any, *args: Any) -> Any:

@@ -50,8 +50,8 @@ def test_example_through_code_to_function(tmp_path: Path, fnrun_home: Path) -> N
     dataset = run.artifact("mydf")
     assert list(dataset.as_df().columns) == ["first_name", "age", "testScore"]
     meta = dataset.meta or {}
-    assert meta["spec"]["stats"]["age"]["mean"] == pytest.approx(45.4)
-    assert len(meta["spec"]["stats"]["age"]["hist"][0]) == 20
+    assert meta["status"]["stats"]["age"]["mean"] == pytest.approx(45.4)
+    assert len(meta["status"]["stats"]["age"]["hist"][0]) == 20
     assert meta["spec"]["preview"][0] == ["Jason", 42, 25]
     model = fnrun.get_run_db().read_artifact("model", project=run.metadata["project"])
     assert model["metadata"]["labels"] == {"framework": "xgboost"}
