@@ -3,6 +3,7 @@ log_dataset from the shapes MLRun accepts."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -83,7 +84,7 @@ def test_get_model_returns_file_artifact_and_extra_data() -> None:
 
     run = _run(handler)
     path, artifact, extra = fnrun.get_model(run.outputs["model"])
-    assert path.endswith("m.pkl") and open(path, "rb").read() == b"weights"
+    assert path.endswith("m.pkl") and Path(path).read_bytes() == b"weights"
     assert artifact.spec.metrics == {"acc": 0.9} and artifact.metadata.key == "model"
     assert artifact.kind == "model"
     assert extra["labels.txt"].get() == b"cat\\ndog\\n"
