@@ -78,8 +78,8 @@ def main() -> None:
 
     print("\n== serve the logged model: a V2ModelServer behind a router, in the mock server")
     serving = fnrun.new_function("line-server", project="demo", kind="serving")
-    serving.add_model("line", model_path=run.outputs["line"], class_name="LineModel")  # type: ignore[attr-defined]
-    server = serving.to_mock_server(namespace=globals())  # type: ignore[attr-defined]
+    serving.add_model("line", model_path=run.outputs["line"], class_name="LineModel")
+    server = serving.to_mock_server(namespace=globals())
     answer = server.test("/v2/models/line/infer", body={"inputs": [[0.0], [0.5], [1.0]]})
     print(f"POST /v2/models/line/infer -> outputs {answer['outputs']}")
     listing = server.test("/v2/models/", method="GET")

@@ -1,9 +1,12 @@
 """An example training function: a tiny least-squares fit, in plain Python."""
 
+from fnrun import RunContext
 from fnrun.artifacts import ChartArtifact
 
 
-def train(context, slope: float = 2.0, noise: float = 0.1, points: int = 50, seed: int = 1):
+def train(
+    context: RunContext, slope: float = 2.0, noise: float = 0.1, points: int = 50, seed: int = 1
+) -> float:
     """Fit y = a*x + b to generated points and log the fit.
 
     :param slope: the true slope of the generated data

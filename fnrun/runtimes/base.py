@@ -20,6 +20,7 @@ from fnrun.runtimes.source import SourceMixin
 
 if TYPE_CHECKING:
     from fnrun.db.base import RunDB
+    from fnrun.execution.hyper import HyperParamOptions
     from fnrun.execution.runobject import RunObject
 
 _TOP_KEYS = ("kind", "metadata", "spec", "status", "verbose")
@@ -151,20 +152,38 @@ class BaseRuntime(SourceMixin, EnvMixin):
         name: str = "",
         project: str = "",
         params: dict[str, Any] | None = None,
+        inputs: dict[str, str] | None = None,
+        hyperparams: dict[str, list[Any]] | list[dict[str, Any]] | None = None,
+        hyper_param_options: HyperParamOptions | dict[str, Any] | None = None,
+        returns: list[str] | None = None,
+        secrets: dict[str, str] | list[dict[str, Any]] | None = None,
+        labels: dict[str, str] | None = None,
+        artifact_path: str = "",
         local: bool = False,
         watch: bool = True,
         **kwargs: Any,
     ) -> RunObject:
         """Run the function as a tracked batch run and return its RunObject.
 
-        ``runspec`` is a task from :func:`fnrun.new_task` (or its dict); keyword arguments
-        (``labels``, ``secrets``, ``artifact_path``, ``returns``) override it.
+        ``runspec`` is a task from :func:`fnrun.new_task` (or its dict); the arguments given
+        here override it. Other MLRun options (``schedule``...) are refused with a clear error
+        naming them until they are available.
         """
         from fnrun.execution.task import task_arguments
         from fnrun.runtimes.launcher import run_function
 
+        named = {
+            "inputs": inputs,
+            "hyperparams": hyperparams,
+            "hyper_param_options": hyper_param_options,
+            "returns": returns,
+            "secrets": secrets,
+            "labels": labels,
+            "artifact_path": artifact_path,
+        }
+        given = {k: v for k, v in named.items() if v}
         merged = task_arguments(
-            runspec, handler=handler, name=name, project=project, params=params, **kwargs
+            runspec, handler=handler, name=name, project=project, params=params, **given, **kwargs
         )
         return run_function(self, local=local, watch=watch, **merged)
 

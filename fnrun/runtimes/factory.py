@@ -6,7 +6,7 @@ import inspect
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from fnrun.errors import InvalidArgumentError, NotFoundError, SchemaError
 from fnrun.model.function import FunctionMetadata
@@ -14,6 +14,9 @@ from fnrun.runtimes.base import BaseRuntime
 from fnrun.runtimes.funcdoc import entry_points
 from fnrun.runtimes.registry import get_runtime_class
 from fnrun.runtimes.source import resolve_requirements
+
+if TYPE_CHECKING:
+    from fnrun.runtimes.kinds import KubejobRuntime, NuclioRuntime, ServingRuntime
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -28,6 +31,62 @@ def normalize_name(name: str) -> str:
             hint="use letters, digits and '-', start and end with a letter or digit, <= 63 chars",
         )
     return fixed
+
+
+@overload
+def new_function(
+    name: str = "",
+    project: str = "",
+    tag: str = "",
+    *,
+    kind: Literal["serving"],
+    command: str = "",
+    image: str = "",
+    args: list[str] | None = None,
+    runtime: dict[str, Any] | BaseRuntime | None = None,
+    mode: str | None = None,
+    handler: str | None = None,
+    source: str | None = None,
+    requirements: str | list[str] | None = None,
+    requirements_file: str = "",
+) -> ServingRuntime: ...
+
+
+@overload
+def new_function(
+    name: str = "",
+    project: str = "",
+    tag: str = "",
+    *,
+    kind: Literal["nuclio"],
+    command: str = "",
+    image: str = "",
+    args: list[str] | None = None,
+    runtime: dict[str, Any] | BaseRuntime | None = None,
+    mode: str | None = None,
+    handler: str | None = None,
+    source: str | None = None,
+    requirements: str | list[str] | None = None,
+    requirements_file: str = "",
+) -> NuclioRuntime: ...
+
+
+@overload
+def new_function(
+    name: str = "",
+    project: str = "",
+    tag: str = "",
+    kind: str = "",
+    command: str = "",
+    image: str = "",
+    args: list[str] | None = None,
+    runtime: dict[str, Any] | BaseRuntime | None = None,
+    mode: str | None = None,
+    handler: str | None = None,
+    source: str | None = None,
+    requirements: str | list[str] | None = None,
+    requirements_file: str = "",
+) -> BaseRuntime: ...
 
 
 def new_function(
@@ -70,6 +129,85 @@ def new_function(
     if reqs:
         fn.build_config(requirements=reqs)
     return fn
+
+
+@overload
+def code_to_function(
+    name: str = "",
+    project: str = "",
+    tag: str = "",
+    filename: str = "",
+    handler: str = "",
+    *,
+    kind: Literal["serving"],
+    image: str = "",
+    embed_code: bool = True,
+    description: str = "",
+    requirements: str | list[str] | None = None,
+    requirements_file: str = "",
+    categories: list[str] | None = None,
+    labels: dict[str, str] | None = None,
+    with_doc: bool = True,
+) -> ServingRuntime: ...
+
+
+@overload
+def code_to_function(
+    name: str = "",
+    project: str = "",
+    tag: str = "",
+    filename: str = "",
+    handler: str = "",
+    *,
+    kind: Literal["nuclio"],
+    image: str = "",
+    embed_code: bool = True,
+    description: str = "",
+    requirements: str | list[str] | None = None,
+    requirements_file: str = "",
+    categories: list[str] | None = None,
+    labels: dict[str, str] | None = None,
+    with_doc: bool = True,
+) -> NuclioRuntime: ...
+
+
+@overload
+def code_to_function(
+    name: str = "",
+    project: str = "",
+    tag: str = "",
+    filename: str = "",
+    handler: str = "",
+    *,
+    kind: Literal["job"] = "job",
+    image: str = "",
+    embed_code: bool = True,
+    description: str = "",
+    requirements: str | list[str] | None = None,
+    requirements_file: str = "",
+    categories: list[str] | None = None,
+    labels: dict[str, str] | None = None,
+    with_doc: bool = True,
+) -> KubejobRuntime: ...
+
+
+@overload
+def code_to_function(
+    name: str = "",
+    project: str = "",
+    tag: str = "",
+    filename: str = "",
+    handler: str = "",
+    kind: str = "job",
+    image: str = "",
+    embed_code: bool = True,
+    description: str = "",
+    requirements: str | list[str] | None = None,
+    requirements_file: str = "",
+    categories: list[str] | None = None,
+    labels: dict[str, str] | None = None,
+    with_doc: bool = True,
+) -> BaseRuntime: ...
 
 
 def code_to_function(
