@@ -229,10 +229,9 @@ def serve(
     """Serve a serving (graph) or nuclio function over HTTP (uvicorn) and its Kafka triggers."""
     import os
 
-    try:
-        import uvicorn
-    except ImportError as exc:
-        raise FnrunError("serving needs uvicorn", hint="pip install 'fnrun[serve]'") from exc
+    from fnrun.extras import require
+
+    uvicorn = require("uvicorn", "serve", "serving over HTTP", field="serve")
     from fnrun.config import ServeLimits
     from fnrun.service.http_protocol import uvicorn_options
     from fnrun.service.serving_app import SERVE_ENV, build_app

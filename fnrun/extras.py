@@ -7,6 +7,9 @@ from types import ModuleType
 
 from fnrun.errors import InvalidArgumentError
 
+# the extra that brings each fsspec protocol's package
+FSSPEC_EXTRAS = {"s3": ("s3fs", "s3"), "s3a": ("s3fs", "s3")}
+
 
 def require(
     module: str, extra: str, purpose: str, field: str = "", package: str = ""

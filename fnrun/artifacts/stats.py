@@ -18,7 +18,9 @@ def preview(df: Any, rows: int) -> list[list[Any]]:
 
 def dataset_stats(df: Any, bins: int = 20) -> dict[str, Any]:
     """Per column: ``describe()`` values, plus a histogram ``[counts, edges]`` for numbers."""
-    import numpy as np
+    from fnrun.extras import require
+
+    np = require("numpy", "data", "dataset stats", field="stats")
 
     described = df.describe(include="all").to_dict()
     out: dict[str, Any] = {}

@@ -138,7 +138,9 @@ class DatasetArtifact(Artifact):
 def as_frame(data: Any) -> Any:
     """A DataFrame from a DataFrame, a list of row dicts, a dict of columns or a numpy array
     (columns named "0", "1"... so parquet can store them)."""
-    import pandas as pd
+    from fnrun.extras import require
+
+    pd = require("pandas", "data", "logging a dataset", field="df")
 
     if isinstance(data, pd.DataFrame):
         return data

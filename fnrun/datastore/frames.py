@@ -22,8 +22,9 @@ _READERS = {
 def read_df(
     item: DataItem, columns: list[str] | None = None, format: str = "", **kwargs: Any
 ) -> Any:
-    import pandas as pd
+    from fnrun.extras import require
 
+    pd = require("pandas", "data", "reading a table (as_df)", field="as_df")
     fmt = format or _READERS.get(item.suffix, "")
     if not fmt and item.kind == "file":
         from pathlib import Path
@@ -50,6 +51,9 @@ def df_to_bytes(df: Any, fmt: str) -> bytes:
     if fmt == "csv":
         return str(df.to_csv(index=False)).encode("utf-8")
     if fmt == "parquet":
+        from fnrun.extras import require
+
+        require("pyarrow", "data", "writing parquet", field="format")
         buffer = io.BytesIO()
         df.to_parquet(buffer, index=False)
         return buffer.getvalue()

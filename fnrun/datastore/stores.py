@@ -162,12 +162,12 @@ class FsspecStore:
     """Any fsspec scheme whose package is installed (``s3://`` through s3fs, ``gs://``...)."""
 
     def __init__(self, scheme: str, options: dict[str, Any] | None = None) -> None:
-        try:
-            import fsspec
-        except ImportError as exc:
-            raise FnrunError(
-                f"{scheme}:// needs fsspec", field="url", hint="pip install fsspec"
-            ) from exc
+        from fnrun.extras import FSSPEC_EXTRAS, require
+
+        package, extra = FSSPEC_EXTRAS.get(scheme, ("fsspec", "data"))
+        fsspec = require("fsspec", extra, f"{scheme}:// URLs", field="url")
+        if package != "fsspec":
+            require(package, extra, f"{scheme}:// URLs", field="url")
         try:
             self.fs = fsspec.filesystem(scheme, **(options or {}))
         except (ImportError, ValueError) as exc:

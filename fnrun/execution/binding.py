@@ -90,7 +90,9 @@ def unpack_input(item: DataItem, param: inspect.Parameter) -> Any:
 
 
 def _as_array(item: DataItem) -> Any:
-    import numpy as np
+    from fnrun.extras import require
+
+    np = require("numpy", "data", "a numpy input", field="inputs")
 
     if item.suffix == ".npy":
         return np.load(io.BytesIO(item.get()), allow_pickle=False)

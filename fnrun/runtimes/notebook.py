@@ -7,17 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fnrun.errors import FnrunError
-
 
 def notebook_to_code(path: Path, name: str = "") -> str:
-    try:
-        from nuclio import build_file
-    except ImportError as exc:
-        raise FnrunError(
-            "reading a notebook needs nuclio-jupyter",
-            field="filename",
-            hint="pip install 'fnrun[notebook]'",
-        ) from exc
+    from fnrun.extras import require
+
+    build_file = require(
+        "nuclio", "notebook", "reading a notebook", field="filename", package="nuclio-jupyter"
+    ).build_file
     _, _, code = build_file(str(path), name=name or path.stem)
     return str(code)
