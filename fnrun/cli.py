@@ -18,11 +18,36 @@ from fnrun.errors import FnrunError
 app = typer.Typer(
     help="fnrun: serverless ML functions.", no_args_is_help=True, pretty_exceptions_enable=False
 )
+delete_app = typer.Typer(
+    help="Delete runs (with their logs and artifact files).", no_args_is_help=True
+)
 get_app = typer.Typer(
     help="List functions, runs or artifacts from the run DB.", no_args_is_help=True
 )
 app.add_typer(get_app, name="get")
+app.add_typer(delete_app, name="delete")
 console = Console()
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from fnrun import __version__
+
+        console.print(f"fnrun {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """fnrun: serverless ML functions."""
+
 
 ProjectOpt = Annotated[str, typer.Option("--project", "-p", help="project (default: all)")]
 NameOpt = Annotated[str, typer.Option("--name", "-n", help="filter by name")]
@@ -70,27 +95,45 @@ def get_functions(
 def get_runs(
     project: ProjectOpt = "",
     name: NameOpt = "",
-    state: Annotated[str, typer.Option(help="filter by state")] = "",
+    state: Annotated[str, typer.Option(help="only runs in this state (completed, error...)")] = "",
+    label: Annotated[
+        list[str] | None, typer.Option("--label", "-l", help="only runs with label k=v")
+    ] = None,
+    since: Annotated[
+        str, typer.Option(help="only runs started since: 2h, 3d, 30m or an ISO date")
+    ] = "",
+    show: Annotated[
+        str, typer.Option(help="extra columns, comma separated: params,results,error,labels")
+    ] = "",
     last: Annotated[int, typer.Option(help="show only the newest N")] = 20,
     db: DbOpt = "",
 ) -> None:
-    """Runs, newest first."""
+    """Runs, newest first (uid prefixes work in every command that takes a run)."""
+    from fnrun.cli_runs import run_rows, runs_table
+
     rows = _db(db).list_runs(
-        name=name or None, project=project or None, state=state or None, last=last
+        name=name or None,
+        project=project or None,
+        state=state or None,
+        labels=_pairs(label, "--label") or None,
     )
-    table = _table("project", "uid", "name", "state", "started", "results")
-    for r in rows:
-        m, s = r["metadata"], r.get("status", {})
-        results = ", ".join(f"{k}={v}" for k, v in (s.get("results") or {}).items())
-        table.add_row(
-            m.get("project", ""),
-            m.get("uid", "")[:12],
-            m.get("name", ""),
-            s.get("state", ""),
-            s.get("start_time", "")[:19],
-            results[:60],
-        )
-    console.print(table)
+    extra = [c.strip() for c in show.split(",") if c.strip()]
+    console.print(runs_table(run_rows(rows, since, last), extra))
+
+
+@get_app.command("run")
+def get_run(
+    uid: Annotated[str, typer.Argument(help="run uid, or a unique prefix of it")],
+    project: ProjectOpt = "",
+    db: DbOpt = "",
+) -> None:
+    """One run in detail: params, results, artifacts, error, labels, iterations."""
+    from fnrun.cli_runs import run_detail
+    from fnrun.db.cleanup import resolve_run
+
+    store = _db(db)
+    full, where = resolve_run(store, uid, project)
+    console.print(run_detail(store.read_run(full, where)))
 
 
 @get_app.command("artifacts")
@@ -146,7 +189,7 @@ def import_(
     console.print(f"saved {fn.uri} (tag {fn.metadata.tag})")
 
 
-@app.command("exec")
+@app.command("exec", hidden=True)
 def exec_(
     from_env: Annotated[
         bool, typer.Option("--from-env", help="read the run from FNRUN_EXEC_CONFIG (set by fn.run)")
@@ -183,6 +226,7 @@ def run(
     from fnrun.errors import RunError
     from fnrun.runtimes.factory import code_to_function
     from fnrun.runtimes.importer import import_function
+    from fnrun.runtimes.progress import LineReporter
 
     if source.endswith((".py", ".ipynb")):
         fn = code_to_function(filename=source, kind=kind, handler=handler, project=project)
@@ -201,6 +245,7 @@ def run(
             artifact_path=artifact_path,
             local=local,
             watch=watch,
+            progress=LineReporter(sys.stderr),  # the uid as the run starts, the state at the end
         )
     except RunError as exc:
         if exc.run is not None:
@@ -342,19 +387,74 @@ def _default_project() -> str:
 
 @app.command("logs")
 def logs(
-    uid: Annotated[str, typer.Argument(help="run uid")],
-    project: Annotated[str, typer.Option("--project", "-p")] = "",
+    uid: Annotated[str, typer.Argument(help="run uid, or a unique prefix of it")],
+    project: Annotated[str, typer.Option("--project", "-p", help="project (default: any)")] = "",
     watch: Annotated[bool, typer.Option("--watch", "-w", help="follow until the run ends")] = False,
     db: DbOpt = "",
 ) -> None:
     """Print a run's captured output (``--watch`` follows it as it goes)."""
+    from fnrun.db.cleanup import resolve_run
     from fnrun.execution.runobject import RunObject
 
     store = _db(db)
-    run = RunObject(store.read_run(uid, project), store)
+    full, where = resolve_run(store, uid, project)
+    run = RunObject(store.read_run(full, where), store)
     text = run.logs(watch=watch)
     if not watch:
         sys.stdout.write(text)
+
+
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")]
+
+
+@delete_app.command("run")
+def delete_run(
+    uid: Annotated[str, typer.Argument(help="run uid, or a unique prefix of it")],
+    project: ProjectOpt = "",
+    yes: YesOpt = False,
+    db: DbOpt = "",
+) -> None:
+    """Delete a run with its iterations, log, artifact records and artifact files."""
+    from fnrun.db.cleanup import delete_run as remove
+    from fnrun.db.cleanup import resolve_run
+
+    store = _db(db)
+    full, where = resolve_run(store, uid, project)
+    if not yes and not typer.confirm(f"delete run {full} in project {where}?"):
+        raise typer.Exit(1)
+    _deleted(remove(store, full, where))
+
+
+@delete_app.command("runs")
+def delete_runs(
+    project: Annotated[str, typer.Option("--project", "-p", help="the project whose runs go")],
+    state: Annotated[str, typer.Option(help="only runs in this state")] = "",
+    yes: YesOpt = False,
+    db: DbOpt = "",
+) -> None:
+    """Delete every run of a project (or those in one state), with their files."""
+    from fnrun.db.cleanup import delete_run as remove
+
+    if not project:
+        raise typer.BadParameter("name the project", param_hint="--project")
+    store = _db(db)
+    rows = store.list_runs(project=project, state=state or None)
+    if not rows:
+        console.print(f"no runs in project {project}")
+        return
+    if not yes and not typer.confirm(f"delete {len(rows)} runs in project {project}?"):
+        raise typer.Exit(1)
+    for row in rows:
+        _deleted(remove(store, row["metadata"]["uid"], project))
+
+
+def _deleted(report: Any) -> None:
+    console.print(
+        f"deleted run {report.uid} ({report.project}): {report.artifacts} artifacts, "
+        f"{len(report.removed)} files or folders removed"
+    )
+    for target in report.kept:
+        console.print(f"  kept {target} (outside the run's own folder)")
 
 
 def _pairs(items: list[str] | None, option: str) -> dict[str, str]:

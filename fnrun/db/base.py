@@ -59,7 +59,9 @@ class RunDB(Protocol):
         iter: bool = False,
         last: int = 0,
     ) -> list[Doc]: ...
-    def del_run(self, uid: str, project: str = "", iter: int | None = None) -> None: ...
+    def del_run(self, uid: str, project: str = "", iter: int | None = None) -> None:
+        """One iteration, or (``iter=None``) the run, its iterations, log and artifact
+        records."""
 
     # artifacts
     def store_artifact(

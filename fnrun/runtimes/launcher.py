@@ -8,6 +8,7 @@ and are refused with a clear error until they exist.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from fnrun.execution.runobject import RunObject
 from fnrun.execution.secrets import resolve as resolve_secrets
 from fnrun.execution.values import check_json
 from fnrun.runtimes.hyper_run import run_iterations
+from fnrun.runtimes.progress import default_reporter
 
 if TYPE_CHECKING:
     from fnrun.config import Settings
@@ -44,6 +46,7 @@ def run_function(
     local: bool = False,
     watch: bool = True,
     db: RunDB | None = None,
+    progress: Any = None,
     **unsupported: Any,
 ) -> RunObject:
     _refuse(fn, local, unsupported)
@@ -67,6 +70,10 @@ def run_function(
     )
     place = _placement(fn, handler, db, settings, watch)
     options = HyperParamOptions.from_any(hyper_param_options)
+    report = progress if progress is not None else default_reporter(watch)
+    request.uid = request.uid or uuid.uuid4().hex
+    if report is not None:
+        report("started", {"uid": request.uid, "name": request.name, "project": request.project})
     if hyperparams or options.param_file:
         if options.parallel_runs > 1 and callable(handler):
             raise InvalidArgumentError(
@@ -80,6 +87,11 @@ def run_function(
     else:
         doc = place(request)
     run = RunObject(doc, db)
+    if report is not None:
+        report(
+            "finished",
+            {"uid": run.uid(), "name": request.name, "state": run.state(), "error": run.error},
+        )
     if run.state() == "error":
         meta = doc["metadata"]
         raise RunError(

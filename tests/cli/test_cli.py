@@ -15,9 +15,11 @@ runner = CliRunner()
 
 def test_version_and_help() -> None:
     assert f"fnrun {fnrun.__version__}" in runner.invoke(app, ["version"]).output
+    assert runner.invoke(app, ["--version"]).output.strip() == f"fnrun {fnrun.__version__}"
     out = runner.invoke(app, ["--help"]).output
-    for command in ("version", "get", "import", "export"):
+    for command in ("version", "get", "import", "export", "delete", "logs"):
         assert command in out
+    assert " exec " not in out  # the child side of fn.run is not a user command
 
 
 def test_import_get_export_round_trip(tmp_path: Path) -> None:
@@ -36,8 +38,8 @@ def test_import_get_export_round_trip(tmp_path: Path) -> None:
 def test_get_runs_and_artifacts() -> None:
     fn = fnrun.code_to_function("jobs", filename=str(DATA / "code" / "jobs.py"), project="c")
     run = fn.run(handler="echo", params={"p1": 3}, local=True, watch=False)
-    out = runner.invoke(app, ["get", "runs", "--project", "c"]).output
-    assert run.uid()[:12] in out and "completed" in out and "double=6" in out
+    out = runner.invoke(app, ["get", "runs", "--project", "c", "--show", "results"]).output
+    assert run.uid()[:8] in out and "completed" in out and "double=6" in out
     fnrun.get_run_db().store_artifact(
         "model",
         {"kind": "model", "metadata": {}, "spec": {"target_path": "/m.pkl"}},

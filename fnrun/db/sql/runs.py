@@ -12,7 +12,7 @@ from fnrun.db.base import Doc, labels_match
 from fnrun.db.monitor import stale_update
 from fnrun.db.sql.engine import upsert, with_retries
 from fnrun.db.sql.projects import ensure_project
-from fnrun.db.sql.tables import runs
+from fnrun.db.sql.tables import artifact_tags, artifacts, logs, runs
 from fnrun.errors import NotFoundError
 
 
@@ -100,11 +100,49 @@ class RunsMixin:
         return [d for d in settled if d["status"].get("state") == state] if state else settled
 
     def del_run(self, uid: str, project: str = "", iter: int | None = None) -> None:
+        """Delete one iteration, or (``iter=None``) the run with its iterations, its log and
+        the records of the artifacts it made (``latest`` tags move to the newest version
+        left). Artifact files are the caller's (:func:`fnrun.db.cleanup.delete_run`)."""
         project = project or self.default_project
         stmt = runs.delete().where(runs.c.project == project, runs.c.uid == uid)
         if iter is not None:
-            stmt = stmt.where(runs.c.iteration == iter)
-        with_retries(self.engine, lambda c: c.execute(stmt))
+            with_retries(self.engine, lambda c: c.execute(stmt.where(runs.c.iteration == iter)))
+            return
+
+        def work(conn: Connection) -> None:
+            conn.execute(stmt)
+            conn.execute(logs.delete().where(logs.c.project == project, logs.c.uid == uid))
+            keys = conn.execute(
+                select(artifacts.c.key)
+                .where(artifacts.c.project == project, artifacts.c.uid == uid)
+                .distinct()
+            ).scalars()
+            for key in list(keys):
+                _drop_version(conn, project, key, uid)
+
+        with_retries(self.engine, work)
+
+
+def _drop_version(conn: Connection, project: str, key: str, uid: str) -> None:
+    """Remove run ``uid``'s version of artifact ``key``; its tags go, ``latest`` moves to the
+    newest version left (if any)."""
+    same = (artifacts.c.project == project) & (artifacts.c.key == key)
+    conn.execute(artifacts.delete().where(same & (artifacts.c.uid == uid)))
+    tags = (artifact_tags.c.project == project) & (artifact_tags.c.key == key)
+    conn.execute(artifact_tags.delete().where(tags & (artifact_tags.c.uid == uid)))
+    if conn.execute(
+        select(artifact_tags.c.tag).where(tags & (artifact_tags.c.tag == "latest"))
+    ).first():
+        return
+    newest = conn.execute(
+        select(artifacts.c.uid).where(same).order_by(artifacts.c.updated.desc()).limit(1)
+    ).first()
+    if newest is not None:
+        upsert(
+            conn,
+            artifact_tags,
+            {"project": project, "key": key, "tag": "latest", "uid": newest.uid},
+        )
 
 
 def _read(conn: Connection, uid: str, project: str, iter: int) -> Doc:

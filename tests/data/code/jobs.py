@@ -48,3 +48,9 @@ def score(context, x: float = 0.0, y: float = 0.0):
     context.log_result("sum", x + y)
     if x < 0:
         raise ValueError("x must be >= 0")
+
+
+def make_files(context):
+    """Logs a file, a model folder and a dataset-like table (for the delete tests)."""
+    context.log_artifact("notes", body="some notes", format="txt")
+    context.log_model("weights", body=b"w", model_file="w.bin")

@@ -1,0 +1,116 @@
+"""How the CLI shows runs: the ``get runs`` table (readable at 80 columns) and the
+``get run`` detail."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+
+from fnrun.errors import InvalidArgumentError
+
+_AGO = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+EXTRA_COLUMNS = ("params", "results", "error", "labels")
+
+
+def since_time(text: str, now: datetime | None = None) -> str:
+    """The ISO time ``text`` names: ``2h``/``3d``/``30m``/``45s`` ago, or an ISO date."""
+    now = now or datetime.now(UTC)
+    match = _AGO.match(text.strip())
+    if match:
+        ago = timedelta(**{_UNITS[match[2]]: int(match[1])})
+        return (now - ago).isoformat()
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise InvalidArgumentError(
+            f"--since {text!r} is not a time", field="since", hint="use 2h, 3d, 30m or 2026-12-01"
+        ) from exc
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
+
+
+def run_rows(rows: list[dict[str, Any]], since: str, last: int) -> list[dict[str, Any]]:
+    if since:
+        start = since_time(since)
+        rows = [r for r in rows if str(r.get("status", {}).get("start_time", "")) >= start]
+    return rows[:last] if last else rows
+
+
+def runs_table(rows: list[dict[str, Any]], extra: list[str]) -> Table:
+    unknown = [c for c in extra if c not in EXTRA_COLUMNS]
+    if unknown:
+        raise InvalidArgumentError(
+            f"unknown --show columns {unknown}",
+            field="show",
+            hint=f"use {', '.join(EXTRA_COLUMNS)}",
+        )
+    table = Table("uid", "name", "state", "started", *extra, header_style="bold")
+    table.columns[0].no_wrap = True
+    for r in rows:
+        meta, spec, status = r["metadata"], r.get("spec", {}), r.get("status", {})
+        values = {
+            "params": _kv(spec.get("parameters", {})),
+            "results": _kv(status.get("results", {})),
+            "error": str(status.get("error", "") or "")[:80],
+            "labels": _kv(meta.get("labels", {})),
+        }
+        table.add_row(
+            str(meta.get("uid", ""))[:8],
+            f"{meta.get('name', '')}\n[dim]{meta.get('project', '')}[/dim]",
+            _state(str(status.get("state", ""))),
+            str(status.get("start_time", ""))[5:16].replace("T", " "),
+            *(values[c] for c in extra),
+        )
+    return table
+
+
+def run_detail(run: dict[str, Any]) -> Group:
+    """The run's fields, then its iterations table (the best one marked)."""
+    meta, spec, status = run["metadata"], run.get("spec", {}), run.get("status", {})
+    fields = Table(show_header=False, box=None)
+    fields.add_column(style="bold")
+    fields.add_column()
+    rows = [
+        ("run", f"{meta.get('name', '')} {meta.get('uid', '')}"),
+        ("project", str(meta.get("project", ""))),
+        ("state", _state(str(status.get("state", "")))),
+        ("started", str(status.get("start_time", ""))),
+        ("updated", str(status.get("last_update", ""))),
+        ("handler", str(spec.get("handler", ""))),
+        ("params", _kv(spec.get("parameters", {}), "\n")),
+        ("inputs", _kv(spec.get("inputs", {}), "\n")),
+        ("results", _kv(status.get("results", {}), "\n")),
+        ("artifacts", _kv(status.get("artifact_uris", {}), "\n")),
+        ("labels", _kv(meta.get("labels", {}))),
+        ("error", str(status.get("error", "") or "")),
+    ]
+    for key, value in rows:
+        if value:
+            fields.add_row(key, value)
+    parts: list[Any] = [fields]
+    table = status.get("iterations") or []
+    if table:
+        parts.append(_iterations(table, int(status.get("best_iteration", 0) or 0)))
+    return Group(*parts)
+
+
+def _iterations(table: list[list[Any]], best: int) -> Table:
+    header, *rows = table
+    out = Table(*[str(h) for h in header], title="iterations", header_style="bold")
+    for row in rows:
+        mark = row and row[0] == best
+        out.add_row(*[str(v) for v in row], style="bold green" if mark else None)
+    return out
+
+
+def _state(state: str) -> str:
+    color = {"completed": "green", "error": "red", "running": "yellow", "aborted": "magenta"}
+    return f"[{color.get(state, 'white')}]{state}[/]"
+
+
+def _kv(values: dict[str, Any], sep: str = ", ") -> str:
+    return sep.join(f"{k}={v}" for k, v in values.items())
