@@ -14,6 +14,7 @@ from fnrun.execution.context import RunContext
 from fnrun.execution.runobject import RunObject
 from fnrun.execution.standalone import get_or_create_ctx
 from fnrun.execution.task import RunTemplate, new_task
+from fnrun.projects import Project, get_or_create_project, load_project, new_project
 from fnrun.runtimes.base import BaseRuntime
 from fnrun.runtimes.factory import code_to_function, deploy_function, new_function
 from fnrun.runtimes.importer import import_function
@@ -26,6 +27,7 @@ __all__ = [
     "FnrunError",
     "InvalidArgumentError",
     "NotFoundError",
+    "Project",
     "RunContext",
     "RunError",
     "RunObject",
@@ -37,10 +39,13 @@ __all__ = [
     "get_dataitem",
     "get_model",
     "get_or_create_ctx",
+    "get_or_create_project",
     "get_run_db",
     "import_function",
     "kinds",
+    "load_project",
     "new_function",
+    "new_project",
     "new_task",
     "register_runtime",
 ]

@@ -165,7 +165,11 @@ def _document(
         "size": size,
         **hashes,
         "viewer": item.viewer,
-        "producer": {"kind": "run", "name": ctx.name, "uri": f"{ctx.project}/{ctx.uid}"},
+        "producer": {
+            "kind": ctx.producer_kind,
+            "name": ctx.name,
+            "uri": f"{ctx.project}/{ctx.uid}",
+        },
     }
     spec.update(item.spec_extra())
     body = item.get_body() if item.is_inline and not item.is_dir else None

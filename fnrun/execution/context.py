@@ -65,6 +65,7 @@ class RunContext:
         self.annotations: dict[str, str] = {}
         self.artifact_path = artifact_path
         self.handler = handler
+        self.producer_kind = "run"  # what artifact documents name as their producer
         self.function_uri = function_uri
         self.results: dict[str, Any] = {}
         self.spec_extra: dict[str, Any] = {}
