@@ -16,7 +16,7 @@ from fnrun.runtimes.registry import get_runtime_class
 from fnrun.runtimes.source import resolve_requirements
 
 if TYPE_CHECKING:
-    from fnrun.runtimes.kinds import KubejobRuntime, NuclioRuntime, ServingRuntime
+    from fnrun.runtimes.kinds import KubejobRuntime, ServingRuntime
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -50,25 +50,6 @@ def new_function(
     requirements: str | list[str] | None = None,
     requirements_file: str = "",
 ) -> ServingRuntime: ...
-
-
-@overload
-def new_function(
-    name: str = "",
-    project: str = "",
-    tag: str = "",
-    *,
-    kind: Literal["nuclio"],
-    command: str = "",
-    image: str = "",
-    args: list[str] | None = None,
-    runtime: dict[str, Any] | BaseRuntime | None = None,
-    mode: str | None = None,
-    handler: str | None = None,
-    source: str | None = None,
-    requirements: str | list[str] | None = None,
-    requirements_file: str = "",
-) -> NuclioRuntime: ...
 
 
 @overload
@@ -149,26 +130,6 @@ def code_to_function(
     labels: dict[str, str] | None = None,
     with_doc: bool = True,
 ) -> ServingRuntime: ...
-
-
-@overload
-def code_to_function(
-    name: str = "",
-    project: str = "",
-    tag: str = "",
-    filename: str = "",
-    handler: str = "",
-    *,
-    kind: Literal["nuclio"],
-    image: str = "",
-    embed_code: bool = True,
-    description: str = "",
-    requirements: str | list[str] | None = None,
-    requirements_file: str = "",
-    categories: list[str] | None = None,
-    labels: dict[str, str] | None = None,
-    with_doc: bool = True,
-) -> NuclioRuntime: ...
 
 
 @overload
