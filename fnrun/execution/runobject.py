@@ -198,17 +198,10 @@ class RunObject:
         Console().print(table)
 
     def _repr_html_(self) -> str:
-        """The run as an HTML table (Jupyter shows this instead of the text table)."""
-        import html
+        """The run as an HTML card (Jupyter shows this instead of the text table)."""
+        from fnrun.notebook.run_card import run_card
 
-        rows = self._rows()
-        body = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
-            for k, v in rows
-        )
-        title = html.escape(str(self.metadata.get("name")))
-        return f"<table><caption>run {title}</caption>{body}</table>"
+        return run_card(self)
 
     def __repr__(self) -> str:
         return f"<RunObject {self.metadata.get('name')} uid={self.uid()[:8]} state={self.state()}>"

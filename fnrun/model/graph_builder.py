@@ -216,6 +216,12 @@ class StepBuilder:
 
         return plot(self, filename, format)  # type: ignore[arg-type]
 
+    def _repr_html_(self) -> str:
+        """A graph shows as its picture in a notebook."""
+        from fnrun.notebook.function_card import graph_card
+
+        return graph_card(self)
+
     def to_yaml(self) -> str:
         """The step (a graph, when called on the root) as YAML, as ``spec.graph`` holds it."""
         from fnrun.model.serialize import to_yaml

@@ -197,6 +197,12 @@ class BaseRuntime(SourceMixin, EnvMixin):
         encoded = base.get("spec", {}).get("build", {}).get("functionSourceCode", "")
         return base64.b64decode(encoded).decode("utf-8") if encoded else ""
 
+    def _repr_html_(self) -> str:
+        """The function as an HTML card in a notebook (a serving graph drawn inline)."""
+        from fnrun.notebook.function_card import function_card
+
+        return function_card(self)
+
     def doc(self) -> None:
         """Print the function's description and its handlers with their parameters."""
         print(self.doc_text())

@@ -1,0 +1,1 @@
+"""HTML cards for notebooks: runs (``run.show()``), functions and graphs."""
