@@ -10,6 +10,7 @@ scheduling new ones; more than ``max_errors`` failed iterations fail the parent.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
@@ -27,9 +28,15 @@ Place = Callable[["RunRequest"], dict[str, Any]]
 
 
 def run_iterations(
-    request: RunRequest, hyperparams: Any, options: HyperParamOptions, place: Place, db: RunDB
+    request: RunRequest,
+    hyperparams: Any,
+    options: HyperParamOptions,
+    place: Place,
+    db: RunDB,
+    report: Any = None,
 ) -> dict[str, Any]:
-    """Run every iteration through ``place`` and return the committed parent document."""
+    """Run every iteration through ``place`` and return the committed parent document;
+    ``report("iteration", {...})`` hears of each iteration as it ends."""
     combos = iterations(hyperparams, options)
     parse_selector(options.selector)  # a bad selector fails before anything runs
     stop = parse(options.stop_condition) if options.stop_condition else None
@@ -46,8 +53,49 @@ def run_iterations(
         for i, params in enumerate(combos, start=1)
     ]
     runner = _parallel if options.parallel_runs > 1 else _sequential
+    if report is not None:
+        place = _reporting(place, len(children), options, report, parent.uid)
     docs = runner(children, place, options, stop)
     return _finish(parent, docs, options)
+
+
+def _reporting(
+    place: Place, total: int, options: HyperParamOptions, report: Any, uid: str
+) -> Place:
+    """``place`` that reports each finished iteration: how many of ``total``, the errors so
+    far and the best so far (by the selector)."""
+    done: list[dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def run(child: RunRequest) -> dict[str, Any]:
+        doc = place(child)
+        with lock:
+            done.append(doc)
+            finished = list(done)
+        ok = [
+            (d["metadata"]["iteration"], d.get("status", {}).get("results", {}))
+            for d in finished
+            if d.get("status", {}).get("state") == "completed"
+        ]
+        best = best_iteration(ok, options.selector) if options.selector else 0
+        _, key = parse_selector(options.selector) if options.selector else ("", "")
+        value = dict(ok).get(best, {}).get(key) if best else None
+        report(
+            "iteration",
+            {
+                "uid": uid,
+                "iteration": child.iteration,
+                "state": doc.get("status", {}).get("state", ""),
+                "done": len(finished),
+                "total": total,
+                "errors": len(finished) - len(ok),
+                "best": best,
+                "best_value": f"{key}={value}" if best else "",
+            },
+        )
+        return doc
+
+    return run
 
 
 def _should_stop(doc: dict[str, Any], errors: int, options: HyperParamOptions, stop: Any) -> bool:

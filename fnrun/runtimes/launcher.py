@@ -83,7 +83,7 @@ def run_function(
             )
         if options.parallel_runs > 1:
             place = _placement(fn, None, db, settings, watch, subprocess=True)
-        doc = run_iterations(request, hyperparams, options, place, db)
+        doc = run_iterations(request, hyperparams, options, place, db, report)
     else:
         doc = place(request)
     run = RunObject(doc, db)

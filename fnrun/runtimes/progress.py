@@ -35,7 +35,15 @@ class LineReporter:
 
     def __call__(self, event: str, info: dict[str, Any]) -> None:
         uid, name = str(info.get("uid", "")), info.get("name", "")
-        if event == "started":
+        if event == "iteration":
+            best = (
+                f", best so far: #{info['best']} {info['best_value']}" if info.get("best") else ""
+            )
+            self.out.write(
+                f"  iteration {info['done']}/{info['total']} {info['state']} "
+                f"(#{info['iteration']}), {info['errors']} errors{best}\n"
+            )
+        elif event == "started":
             self.started[uid] = time.monotonic()
             kind = f" ({info['iterations']} iterations)" if info.get("iterations") else ""
             self.out.write(f"run {name} {uid} started in project {info.get('project')}{kind}\n")

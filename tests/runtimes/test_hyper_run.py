@@ -145,3 +145,23 @@ def test_iteration_results_table_is_an_output() -> None:
     header, *rows = [line.split(",") for line in table.strip().splitlines()]
     assert header[:2] == ["iter", "state"] and len(rows) == 3
     assert "iteration_results" in run.outputs
+
+
+def test_progress_reports_each_iteration_with_errors_and_best_so_far() -> None:
+    import io
+
+    from fnrun.runtimes.progress import LineReporter
+
+    out = io.StringIO()
+    _fn().run(
+        handler="score",
+        hyperparams={"x": [0, -1, 2], "y": [1]},
+        hyper_param_options={"selector": "max.neg", "max_errors": 1},
+        progress=LineReporter(out),
+    )
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("run jobs ") and lines[0].endswith("started in project hp")
+    assert lines[1] == "  iteration 1/3 completed (#1), 0 errors, best so far: #1 neg=-5"
+    assert lines[2] == "  iteration 2/3 error (#2), 1 errors, best so far: #1 neg=-5"
+    assert lines[3] == "  iteration 3/3 completed (#3), 1 errors, best so far: #3 neg=-1"
+    assert " completed in " in lines[4]
