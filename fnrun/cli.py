@@ -219,6 +219,14 @@ def run(
         str, typer.Option("--source", help="source archive (git://, .zip, dir)")
     ] = "",
     local: Annotated[bool, typer.Option("--local", help="run on this machine")] = False,
+    subprocess: Annotated[
+        bool,
+        typer.Option(
+            "--subprocess/--here",
+            help="run the handler in a child process, or in this one (the default: fnrun run "
+            "is a process of its own, as MLRun's mlrun run)",
+        ),
+    ] = False,
     watch: Annotated[bool, typer.Option("--watch/--no-watch", help="print output live")] = True,
     artifact_path: Annotated[str, typer.Option("--artifact-path")] = "",
 ) -> None:
@@ -246,6 +254,7 @@ def run(
             local=local,
             watch=watch,
             progress=LineReporter(sys.stderr),  # the uid as the run starts, the state at the end
+            in_process=not subprocess and (local or fn.runs_on_this_machine),
         )
     except RunError as exc:
         if exc.run is not None:

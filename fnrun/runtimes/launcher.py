@@ -47,6 +47,7 @@ def run_function(
     watch: bool = True,
     db: RunDB | None = None,
     progress: Any = None,
+    in_process: bool = False,
     **unsupported: Any,
 ) -> RunObject:
     _refuse(fn, local, unsupported)
@@ -68,7 +69,7 @@ def run_function(
         artifact_path=artifact_path or settings.artifact_path,
         returns=returns,
     )
-    place = _placement(fn, handler, db, settings, watch)
+    place = _placement(fn, handler, db, settings, watch, here=in_process)
     options = HyperParamOptions.from_any(hyper_param_options)
     report = progress if progress is not None else default_reporter(watch)
     request.uid = request.uid or uuid.uuid4().hex
@@ -109,9 +110,11 @@ def _placement(
     settings: Settings,
     watch: bool,
     subprocess: bool = False,
+    here: bool = False,
 ) -> Callable[[RunRequest], dict[str, Any]]:
-    """How one run request is executed: in this process, or in a child process."""
-    if not subprocess and (callable(handler) or fn.runs_in_process):
+    """How one run request is executed: in this process (a handler, the ``handler`` kind, or
+    ``here``: a process that exists for the run, such as ``fnrun run``), or in a child."""
+    if not subprocess and (here or callable(handler) or fn.runs_in_process):
         code_dir = Path(settings.home) / "code"
         return lambda request: execute(request, db, code_dir=code_dir, echo=watch).to_dict()
     from fnrun.runtimes.subprocess_run import run_in_subprocess

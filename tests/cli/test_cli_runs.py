@@ -109,3 +109,13 @@ def test_fnrun_run_prints_the_uid_as_it_starts() -> None:
     lines = out.output.splitlines()
     assert lines[0] == f"run jobs {uid} started in project default"
     assert any(line.startswith(f"run jobs {uid} completed in ") for line in lines)
+
+
+def test_fnrun_run_runs_in_its_own_process_unless_asked_for_a_child() -> None:
+    import os
+
+    here = runner.invoke(app, ["run", JOBS, "--handler", "echo", "--local"])
+    child = runner.invoke(app, ["run", JOBS, "--handler", "echo", "--local", "--subprocess"])
+    assert here.exit_code == 0 and child.exit_code == 0, here.output + child.output
+    pids = [r["status"]["executor"]["pid"] for r in fnrun.get_run_db().list_runs()]
+    assert sorted(pid == os.getpid() for pid in pids) == [False, True]
