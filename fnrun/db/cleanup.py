@@ -75,21 +75,25 @@ def delete_run(db: RunDB, uid: str, project: str) -> DeleteReport:
 
 
 def _remove(target: str, uid: str, report: DeleteReport) -> None:
-    path = Path(target.removeprefix("file://")) if target else None
-    if path is None or "://" in target.removeprefix("file://") or uid not in path.parts:
+    """Delete ``target`` only when it lies in the run's own folder: a local path with no
+    ``..`` whose resolved form (links followed) has the run uid as a folder."""
+    local = target.removeprefix("file://")
+    path = Path(local) if target and "://" not in local else None
+    resolved = path.resolve() if path is not None and ".." not in path.parts else None
+    if resolved is None or uid not in resolved.parts[:-1]:
         if target:
             report.kept.append(target)
         return
-    if path.is_dir():
-        shutil.rmtree(path)
-    elif path.exists():
-        path.unlink()
+    if resolved.is_dir():
+        shutil.rmtree(resolved)
+    elif resolved.exists():
+        resolved.unlink()
     else:
         return
-    report.removed.append(str(path))
-    folder = next(p for p in path.parents if p.name == uid)
-    for parent in [*path.parents]:  # empty folders up to the run's own
-        if parent == folder.parent:
+    report.removed.append(str(resolved))
+    stop = next(p for p in resolved.parents if p.name == uid).parent
+    for parent in resolved.parents:  # the folders left empty, up to the run's own
+        if parent == stop:
             break
         try:
             parent.rmdir()

@@ -119,3 +119,21 @@ def test_fnrun_run_runs_in_its_own_process_unless_asked_for_a_child() -> None:
     assert here.exit_code == 0 and child.exit_code == 0, here.output + child.output
     pids = [r["status"]["executor"]["pid"] for r in fnrun.get_run_db().list_runs()]
     assert sorted(pid == os.getpid() for pid in pids) == [False, True]
+
+
+def test_delete_never_follows_a_record_out_of_the_runs_folder(tmp_path: Path) -> None:
+    from fnrun.db.cleanup import delete_run
+
+    victim = tmp_path / "precious"
+    victim.mkdir()
+    (victim / "data.txt").write_text("keep me")
+    run = _run("evil")
+    db = fnrun.get_run_db()
+    escape = tmp_path / run.uid() / ".." / "precious"  # names the uid, then climbs out
+    for key, target in (("climb", str(escape)), ("plain", str(victim))):
+        db.store_artifact(
+            key, {"kind": "artifact", "spec": {"target_path": target}}, run.uid(), project="evil"
+        )
+    report = delete_run(db, run.uid(), "evil")
+    assert (victim / "data.txt").read_text() == "keep me"
+    assert sorted(report.kept) == sorted([str(escape), str(victim)]) and report.removed == []
