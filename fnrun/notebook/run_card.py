@@ -74,10 +74,11 @@ def _artifacts(run: RunObject) -> str:
         kind = doc.get("kind", "artifact")
         target = str(doc.get("spec", {}).get("target_path", ""))
         name = target.rstrip("/").rsplit("/", 1)[-1]
+        href = _href(target) if target else ""
         link = (
-            f" <a href='{esc(_href(target))}' title='{esc(target)}'>{esc(name)}</a>"
-            if target
-            else ""
+            f" <a href='{esc(href)}' title='{esc(target)}'>{esc(name)}</a>"
+            if href
+            else (f" {esc(name)}" if target else "")
         )
         blocks.append(
             f"<details open class='artifact' data-key='{esc(key)}'><summary>{esc(key)} "
@@ -87,8 +88,16 @@ def _artifacts(run: RunObject) -> str:
     return section("artifacts", "".join(blocks))
 
 
+_LINKABLE = ("file", "http", "https", "s3", "gs", "az", "abfs")
+
+
 def _href(target: str) -> str:
-    return target if "://" in target else f"file://{target}"
+    """A link for a target path; schemes other than storage ones (``javascript:``...) get
+    none (an artifact record is data, never markup or script)."""
+    scheme, sep, _ = target.partition("://")
+    if not sep:
+        return f"file://{target}"
+    return target if scheme.lower() in _LINKABLE else ""
 
 
 def _preview(doc: dict[str, Any], item: Any) -> str:

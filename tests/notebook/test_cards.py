@@ -123,3 +123,11 @@ def test_error_card_and_function_card_in_a_real_browser(browser: Any) -> None:
     assert "function shop" in page.inner_text("h3")
     assert page.locator(".graph svg").count() == 1 and "prep" in page.inner_text(".graph")
     page.screenshot(path=str(SHOTS / "function-card.png"), full_page=True)
+
+
+def test_artifact_links_only_use_storage_schemes() -> None:
+    from fnrun.notebook.run_card import _href
+
+    assert _href("/data/x.csv") == "file:///data/x.csv"
+    assert _href("s3://bucket/x.csv") == "s3://bucket/x.csv"
+    assert _href("javascript://%0aalert(1)") == ""
