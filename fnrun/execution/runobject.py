@@ -32,6 +32,15 @@ class _Spec(Section):
 
 
 class _Status(Section):
+    """The status; ``artifacts`` (the artifact documents) is read from the DB when asked."""
+
+    def __getattr__(self, key: str) -> Any:
+        if key == "artifacts" and "artifacts" not in self:
+            loader = self.__dict__.get("load_artifacts")
+            if loader is not None and self.get("artifact_uris"):
+                self["artifacts"] = loader(self["artifact_uris"])
+        return super().__getattr__(key)
+
     _defaults = {
         "results": dict,
         "artifact_uris": dict,
@@ -63,8 +72,7 @@ class RunObject:
     def status(self) -> Section:
         """The status; ``status.artifacts`` lists the run's artifact documents."""
         status = _Status(self._run.get("status", {}))
-        if "artifacts" not in status and status.get("artifact_uris"):
-            status["artifacts"] = self._artifact_docs(status["artifact_uris"])
+        status.__dict__["load_artifacts"] = self._artifact_docs  # only when .artifacts is read
         return status
 
     def _artifact_docs(self, uris: dict[str, str]) -> list[dict[str, Any]]:
