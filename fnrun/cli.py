@@ -176,8 +176,10 @@ def export(
 @app.command("import")
 def import_(
     source: Annotated[str, typer.Argument(help="a function.yaml path or http(s) URL")],
-    project: Annotated[str, typer.Option("--project", "-p")] = "",
-    name: NameOpt = "",
+    project: Annotated[
+        str, typer.Option("--project", "-p", help="project to save it in (default: its own)")
+    ] = "",
+    name: Annotated[str, typer.Option("--name", "-n", help="save under this name")] = "",
     tag: Annotated[str, typer.Option(help="tag to set (default latest)")] = "",
     db: DbOpt = "",
 ) -> None:
@@ -212,8 +214,12 @@ def run(
     ] = None,
     inputs: Annotated[list[str] | None, typer.Option("--input", "-i", help="k=url")] = None,
     label: Annotated[list[str] | None, typer.Option("--label", "-l", help="k=v")] = None,
-    name: NameOpt = "",
-    project: Annotated[str, typer.Option("--project")] = "",
+    name: Annotated[
+        str, typer.Option("--name", "-n", help="run name (default: the function's)")
+    ] = "",
+    project: Annotated[
+        str, typer.Option("--project", help="project of the run (default: FNRUN_DEFAULT_PROJECT)")
+    ] = "",
     kind: Annotated[str, typer.Option(help="kind for a .py file")] = "local",
     archive: Annotated[
         str, typer.Option("--source", help="source archive (git://, .zip, dir)")
@@ -228,7 +234,10 @@ def run(
         ),
     ] = False,
     watch: Annotated[bool, typer.Option("--watch/--no-watch", help="print output live")] = True,
-    artifact_path: Annotated[str, typer.Option("--artifact-path")] = "",
+    artifact_path: Annotated[
+        str,
+        typer.Option("--artifact-path", help="where artifacts go (default: FNRUN_ARTIFACT_PATH)"),
+    ] = "",
 ) -> None:
     """Run a function as a tracked batch run and print the run."""
     from fnrun.errors import RunError
