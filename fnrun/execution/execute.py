@@ -54,6 +54,8 @@ class RunRequest:
     uid: str = ""
     iteration: int = 0
     watcher: dict[str, Any] | None = None  # the parent process watching a child-process run
+    # attributes the context gets in this process (``dask_client``); never serialized
+    context_extras: dict[str, Any] = field(default_factory=dict)
 
 
 def execute(request: RunRequest, db: RunDB | None, code_dir: Path, echo: bool = True) -> RunContext:
@@ -87,7 +89,7 @@ def context_for(request: RunRequest, db: RunDB | None) -> RunContext:
     handler = request.handler
     if not handler and request.function is not None:  # the run records what it runs
         handler = getattr(request.function.spec, "default_handler", "") or ""
-    return RunContext(
+    ctx = RunContext(
         name=request.name,
         project=request.project,
         uid=request.uid,
@@ -102,6 +104,9 @@ def context_for(request: RunRequest, db: RunDB | None) -> RunContext:
         db=db,
         watcher=request.watcher,
     )
+    for key, value in request.context_extras.items():
+        setattr(ctx, key, value)
+    return ctx
 
 
 def _warn_short_secrets(ctx: RunContext) -> None:

@@ -135,4 +135,7 @@ class FunctionStatus(Model):
     container_image: str = ""
     internal_invocation_urls: list[str] = field(default_factory=list)
     external_invocation_urls: list[str] = field(default_factory=list)
+    scheduler_address: str = ""  # the dask kind: a running cluster's scheduler (MLRun's)
+    cluster_name: str = ""
+    node_ports: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)

@@ -42,6 +42,7 @@ class PodSpec(FunctionSpec):
 @dataclass
 class DaskSpec(PodSpec):
     _schema_name = "dask function spec"
+    scheduler_address: str = ""  # an existing scheduler (tcp://host:8786); none: a LocalCluster
     extra_pip: str = ""
     remote: bool | None = None
     service_type: str = ""

@@ -37,6 +37,7 @@ class BaseRuntime(SourceMixin, EnvMixin):
     is_deployable: ClassVar[bool] = False
     is_kubernetes: ClassVar[bool] = False
     runs_in_process: ClassVar[bool] = False
+    placement: ClassVar[str] = "process"  # where runs go by default (fnrun.runtimes.placements)
     runs_on_this_machine: ClassVar[bool] = False
 
     def __init__(

@@ -19,6 +19,7 @@ from fnrun.model.pod import (
     SparkSpec,
 )
 from fnrun.runtimes.base import BaseRuntime
+from fnrun.runtimes.dask_cluster import DaskClientMixin
 from fnrun.runtimes.pod import KubeResource
 from fnrun.runtimes.registry import register_runtime
 from fnrun.runtimes.serving import DeployMixin, ServingMixin
@@ -31,6 +32,7 @@ class HandlerRuntime(BaseRuntime):
     kind: ClassVar[str] = "handler"
     spec_class: ClassVar[type[FunctionSpec]] = FunctionSpec
     runs_in_process: ClassVar[bool] = True
+    placement: ClassVar[str] = "here"
 
 
 @register_runtime
@@ -51,12 +53,15 @@ class KubejobRuntime(KubeResource):
 
 
 @register_runtime
-class DaskRuntime(KubeResource):
-    """A batch run on a Dask cluster."""
+class DaskRuntime(DaskClientMixin, KubeResource):
+    """A batch run on a Dask cluster: the handler runs here as the client
+    (``context.dask_client``), its tasks on ``fn.client``'s cluster."""
 
     kind: ClassVar[str] = "dask"
     spec_class: ClassVar[type[PodSpec]] = DaskSpec
     spec: DaskSpec
+    placement: ClassVar[str] = "dask"
+    runs_on_this_machine: ClassVar[bool] = True  # the client side; the cluster may be anywhere
 
 
 @register_runtime

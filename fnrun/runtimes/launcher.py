@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fnrun.errors import InvalidArgumentError, RunError
-from fnrun.execution.execute import RunRequest, execute
+from fnrun.execution.execute import RunRequest
 from fnrun.execution.hyper import HyperParamOptions
 from fnrun.execution.runobject import RunObject
 from fnrun.execution.secrets import resolve as resolve_secrets
@@ -112,14 +111,17 @@ def _placement(
     subprocess: bool = False,
     here: bool = False,
 ) -> Callable[[RunRequest], dict[str, Any]]:
-    """How one run request is executed: in this process (a handler, the ``handler`` kind, or
-    ``here``: a process that exists for the run, such as ``fnrun run``), or in a child."""
-    if not subprocess and (here or callable(handler) or fn.runs_in_process):
-        code_dir = Path(settings.home) / "code"
-        return lambda request: execute(request, db, code_dir=code_dir, echo=watch).to_dict()
-    from fnrun.runtimes.subprocess_run import run_in_subprocess
+    """How one run request is executed: the function kind's placement; in this process for a
+    callable handler or ``here`` (a process that exists for the run, such as ``fnrun run``);
+    a child process when ``subprocess`` (parallel iterations)."""
+    from fnrun.runtimes.placements import get_placement
 
-    return lambda request: run_in_subprocess(request, db, settings, watch)
+    name = fn.placement
+    if subprocess:
+        name = "process"
+    elif (here or callable(handler)) and name == "process":
+        name = "here"
+    return get_placement(name)(fn, db, settings, watch)
 
 
 def _check_handler(fn: BaseRuntime, handler: Any) -> None:

@@ -1,0 +1,68 @@
+"""The dask kind's cluster connection: ``fn.client`` is a ``distributed.Client``.
+
+Where it connects, first that applies: ``fn.spec.scheduler_address``, MLRun's
+``fn.status.scheduler_address``, ``DASK_SCHEDULER_ADDRESS``; else a LocalCluster on
+127.0.0.1 of ``spec.replicas`` worker processes (1) with ``spec.nthreads`` threads each (1),
+adaptive between ``spec.min_replicas`` and ``spec.max_replicas`` when those are set. The
+connection lives until ``fn.close()`` (or the end of the process). ``distributed`` is the
+``dask`` extra, imported only here.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from fnrun.extras import require
+
+
+class DaskClientMixin:
+    spec: Any
+    status: Any
+
+    @property
+    def client(self) -> Any:
+        """The ``distributed.Client`` of this function's cluster (made on first use)."""
+        client = self.__dict__.get("_dask_client")
+        if client is None or client.status in ("closed", "closing"):
+            client = self.__dict__["_dask_client"] = self._connect()
+        return client
+
+    @property
+    def scheduler_address(self) -> str:
+        """The scheduler to connect to ("" for a LocalCluster)."""
+        return str(
+            self.spec.scheduler_address
+            or getattr(self.status, "scheduler_address", "")
+            or os.environ.get("DASK_SCHEDULER_ADDRESS", "")
+        )
+
+    def _connect(self) -> Any:
+        distributed = require("distributed", "dask", "the dask kind", field="kind", package="dask")
+        address = self.scheduler_address
+        if address:
+            return distributed.Client(address, timeout="10s")
+        spec = self.spec
+        cluster = distributed.LocalCluster(
+            n_workers=int(spec.replicas or spec.min_replicas or 1),
+            threads_per_worker=int(spec.nthreads or 1),
+            host="127.0.0.1",
+            dashboard_address=None,
+            processes=True,
+        )
+        if spec.min_replicas or spec.max_replicas:
+            cluster.adapt(
+                minimum=int(spec.min_replicas or 0),
+                maximum=int(spec.max_replicas or spec.replicas or spec.min_replicas or 1),
+            )
+        self.__dict__["_dask_cluster"] = cluster
+        return distributed.Client(cluster)
+
+    def close(self) -> None:
+        """Close the client, and the LocalCluster when this function started one."""
+        client = self.__dict__.pop("_dask_client", None)
+        cluster = self.__dict__.pop("_dask_cluster", None)
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()

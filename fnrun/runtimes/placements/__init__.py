@@ -1,0 +1,56 @@
+"""Placements: where a run's handler executes. One module per engine, registered by name;
+each function kind names its default placement as a class attribute (no kind-string chains).
+
+A placement turns a run request into the committed run document, through the one execution
+path (:func:`fnrun.execution.execute.execute`) wherever the code runs:
+
+- ``here``: this process (the ``handler`` kind, a callable handler, ``fnrun run``);
+- ``process``: a child process (``python -m fnrun exec --from-env``), for ``local``/``job``;
+- ``dask``: this process as the Dask client, ``context.dask_client`` connected to the
+  function's cluster (a LocalCluster by default, or a scheduler address).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from fnrun.errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from fnrun.config import Settings
+    from fnrun.db.base import RunDB
+    from fnrun.execution.execute import RunRequest
+    from fnrun.runtimes.base import BaseRuntime
+
+Place = Callable[["RunRequest"], dict[str, Any]]
+
+
+class Placement(Protocol):
+    """Builds the callable that runs one request and returns its stored run document."""
+
+    def __call__(self, fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place: ...
+
+
+_PLACEMENTS: dict[str, Placement] = {}
+
+
+def register_placement(name: str, placement: Placement) -> None:
+    _PLACEMENTS[name] = placement
+
+
+def get_placement(name: str) -> Placement:
+    _load_builtin()
+    found = _PLACEMENTS.get(name)
+    if found is None:
+        raise InvalidArgumentError(
+            f"unknown placement {name!r}",
+            field="placement",
+            hint=f"placements: {', '.join(sorted(_PLACEMENTS))}",
+        )
+    return found
+
+
+def _load_builtin() -> None:
+    if not _PLACEMENTS:
+        from fnrun.runtimes.placements import dask, here, process  # noqa: F401 - they register

@@ -1,0 +1,24 @@
+"""``process``: the handler runs in a child process (``python -m fnrun exec --from-env``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fnrun.runtimes.placements import Place, register_placement
+
+if TYPE_CHECKING:
+    from fnrun.config import Settings
+    from fnrun.db.base import RunDB
+    from fnrun.runtimes.base import BaseRuntime
+
+
+def child_process(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
+    from fnrun.runtimes.subprocess_run import run_in_subprocess
+
+    def place(request: Any) -> dict[str, Any]:
+        return run_in_subprocess(request, db, settings, watch)
+
+    return place
+
+
+register_placement("process", child_process)

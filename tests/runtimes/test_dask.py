@@ -1,0 +1,130 @@
+"""The dask kind on real Dask: a LocalCluster by default, an existing scheduler by address
+(a real `dask scheduler` and two `dask worker` processes started here)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import fnrun
+
+pytestmark = pytest.mark.integration
+distributed = pytest.importorskip("distributed", reason="dask[distributed] (the dask extra)")
+
+CODE = """
+def square(x):
+    return x * x
+
+def total(context, n: int = 4):
+    client = context.dask_client
+    context.log_result("total", sum(client.gather(client.map(square, range(n)))))
+    context.log_result("workers", len(client.scheduler_info()["workers"]))
+"""
+
+
+@pytest.fixture
+def code(tmp_path: Path) -> str:
+    path = tmp_path / "work.py"
+    path.write_text(CODE)
+    return str(path)
+
+
+def test_local_cluster_by_default(code: str) -> None:
+    fn = fnrun.code_to_function("sums", filename=code, kind="dask", handler="total")
+    fn.spec.replicas = 2
+    try:
+        run = fn.run(params={"n": 5})
+        assert run.status.results == {"total": 30, "workers": 2}
+        again = fn.run(params={"n": 3})  # the same cluster, already up
+        assert again.status.results["total"] == 5
+        assert isinstance(fn.client, distributed.Client)
+    finally:
+        client = fn.client
+        fn.close()
+    assert client.status == "closed"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    dask = shutil.which("dask", path=str(Path(sys.executable).parent))
+    assert dask, "the dask command comes with dask[distributed]"
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    port = address.rsplit(":", 1)[1]
+    procs = [
+        subprocess.Popen(
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    for _ in range(2):
+        procs.append(
+            subprocess.Popen(
+                [
+                    dask,
+                    "worker",
+                    address,
+                    "--nworkers",
+                    "1",
+                    "--nthreads",
+                    "1",
+                    "--host",
+                    "127.0.0.1",
+                    "--no-dashboard",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+    try:
+        with distributed.Client(address, timeout="30s") as probe:
+            probe.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            proc.wait(10)
+
+
+def test_an_existing_scheduler_by_address_kept_through_save(code: str, scheduler: str) -> None:
+    fn = fnrun.code_to_function("remote-sums", filename=code, kind="dask", handler="total")
+    fn.spec.scheduler_address = scheduler
+    try:
+        run = fn.run(params={"n": 4})
+        assert run.status.results == {"total": 14, "workers": 2}
+    finally:
+        fn.close()
+    fn.save()
+    stored = fnrun.import_function("db://default/remote-sums")
+    assert stored.spec.scheduler_address == scheduler
+
+
+def test_scheduler_from_mlrun_status_or_the_environment(
+    code: str, scheduler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fn = fnrun.code_to_function("env-sums", filename=code, kind="dask", handler="total")
+    doc = fn.to_dict()
+    doc["status"] = {"scheduler_address": scheduler}  # how MLRun records a running cluster
+    from_mlrun = fnrun.new_function(runtime=doc)
+    assert from_mlrun.scheduler_address == scheduler
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", scheduler)
+    started = time.monotonic()
+    try:
+        run = fn.run(params={"n": 2})
+    finally:
+        fn.close()
+    assert run.status.results["workers"] == 2 and time.monotonic() - started < 30
