@@ -30,6 +30,7 @@ class HyperParamOptions:
     max_iterations: int = 10
     max_errors: int = 0
     parallel_runs: int = 1
+    dask_cluster_uri: str = ""  # parallel iterations on this Dask scheduler (MLRun's option)
     seed: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -38,6 +38,7 @@ class BaseRuntime(SourceMixin, EnvMixin):
     is_kubernetes: ClassVar[bool] = False
     runs_in_process: ClassVar[bool] = False
     placement: ClassVar[str] = "process"  # where runs go by default (fnrun.runtimes.placements)
+    parallel_placement: ClassVar[str] = "process"  # where parallel hyper-param iterations go
     runs_on_this_machine: ClassVar[bool] = False
 
     def __init__(

@@ -61,6 +61,7 @@ class DaskRuntime(DaskClientMixin, KubeResource):
     spec_class: ClassVar[type[PodSpec]] = DaskSpec
     spec: DaskSpec
     placement: ClassVar[str] = "dask"
+    parallel_placement: ClassVar[str] = "dask-workers"
     runs_on_this_machine: ClassVar[bool] = True  # the client side; the cluster may be anywhere
 
 

@@ -82,7 +82,7 @@ def run_function(
                 hint="give handler='name' from the function's code",
             )
         if options.parallel_runs > 1:
-            place = _placement(fn, None, db, settings, watch, subprocess=True)
+            place = _parallel_placement(fn, options, db, settings, watch)
         doc = run_iterations(request, hyperparams, options, place, db, report)
     else:
         doc = place(request)
@@ -122,6 +122,33 @@ def _placement(
     elif (here or callable(handler)) and name == "process":
         name = "here"
     return get_placement(name)(fn, db, settings, watch)
+
+
+def _parallel_placement(
+    fn: BaseRuntime, options: HyperParamOptions, db: RunDB, settings: Settings, watch: bool
+) -> Callable[[RunRequest], dict[str, Any]]:
+    """Where parallel iterations go: the dask kind's workers, the Dask scheduler that
+    ``dask_cluster_uri`` names (any kind), else child processes here."""
+    from fnrun.runtimes.placements import get_placement
+
+    if options.dask_cluster_uri:
+        from fnrun.runtimes.dask_cluster import DaskClientMixin
+
+        if not isinstance(fn, DaskClientMixin):
+            fn = _on_dask(fn, options.dask_cluster_uri)
+        else:
+            fn.spec.scheduler_address = fn.spec.scheduler_address or options.dask_cluster_uri
+        return get_placement("dask-workers")(fn, db, settings, watch)
+    return get_placement(fn.parallel_placement)(fn, db, settings, watch)
+
+
+def _on_dask(fn: BaseRuntime, address: str) -> BaseRuntime:
+    """A dask-kind copy of ``fn`` connected to ``address`` (its runs keep their own kind)."""
+    from fnrun.runtimes.kinds import DaskRuntime
+
+    copy = DaskRuntime.from_dict({**fn.to_dict(), "kind": "dask"})
+    copy.spec.scheduler_address = address
+    return copy
 
 
 def _check_handler(fn: BaseRuntime, handler: Any) -> None:

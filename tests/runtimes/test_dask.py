@@ -97,7 +97,11 @@ def scheduler() -> Iterator[str]:
         for proc in reversed(procs):
             proc.terminate()
         for proc in procs:
-            proc.wait(10)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()  # a worker still reconnecting to the stopped scheduler
+                proc.wait(5)
 
 
 def test_an_existing_scheduler_by_address_kept_through_save(code: str, scheduler: str) -> None:
@@ -128,3 +132,54 @@ def test_scheduler_from_mlrun_status_or_the_environment(
     finally:
         fn.close()
     assert run.status.results["workers"] == 2 and time.monotonic() - started < 30
+
+
+SCORE = """
+import os
+
+def score(context, x: int = 0):
+    context.log_result("loss", (x - 2) ** 2)
+    context.log_result("pid", os.getpid())
+"""
+
+
+def test_parallel_iterations_run_on_the_clusters_workers(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "score.py"
+    path.write_text(SCORE)
+    fn = fnrun.code_to_function("grid", filename=str(path), kind="dask", handler="score")
+    fn.spec.replicas = 2
+    try:
+        run = fn.run(
+            hyperparams={"x": [0, 1, 2, 3]},
+            hyper_param_options={"selector": "min.loss", "parallel_runs": 2},
+        )
+    finally:
+        fn.close()
+    assert run.status.best_iteration == 3 and run.status.results["loss"] == 0
+    header, *rows = run.status.iterations
+    pids = {row[header.index("output.pid")] for row in rows}
+    assert len(rows) == 4 and os.getpid() not in pids  # every iteration ran on a worker
+
+
+def test_dask_cluster_uri_sends_any_kinds_iterations_to_that_scheduler(
+    tmp_path: Path, scheduler: str
+) -> None:
+    path = tmp_path / "score.py"
+    path.write_text(SCORE)
+    fn = fnrun.code_to_function("job-grid", filename=str(path), kind="job", handler="score")
+    run = fn.run(
+        hyperparams={"x": [1, 2, 3]},
+        hyper_param_options={
+            "selector": "min.loss",
+            "parallel_runs": 3,
+            "dask_cluster_uri": scheduler,
+        },
+        local=True,
+    )
+    import os
+
+    assert run.status.best_iteration == 2 and run.metadata.name == "job-grid"
+    header, *rows = run.status.iterations
+    assert os.getpid() not in {row[header.index("output.pid")] for row in rows}

@@ -48,4 +48,48 @@ def _ship_code(fn: BaseRuntime, client: Any, settings: Settings) -> None:
     sent.add((id(client), digest))
 
 
+def dask_workers(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
+    """Each request runs on a worker of the function's cluster (parallel hyper-parameter
+    iterations): the worker executes it through the same path and writes the run DB named by
+    ``db.url`` (a SQLite file on this machine, or PostgreSQL for a cluster elsewhere)."""
+    from fnrun.execution.entry import exec_config
+
+    def place(request: Any) -> dict[str, Any]:
+        client = fn.client  # type: ignore[attr-defined]
+        _ship_code(fn, client, settings)
+        config = exec_config(request)
+        future = client.submit(
+            run_on_worker,
+            config,
+            dict(request.secrets),
+            db.url,
+            str(settings.home),
+            settings.artifact_path,
+            pure=False,
+            key=f"fnrun-{request.uid or 'run'}-{request.iteration}",
+        )
+        future.result()
+        return db.read_run(config["run"]["uid"], request.project, request.iteration)
+
+    return place
+
+
+def run_on_worker(
+    config: dict[str, Any], secrets: dict[str, str], db_url: str, home: str, artifact_path: str
+) -> str:
+    """On a Dask worker: run one request (its config as ``fnrun exec`` gets it); the state."""
+    from pathlib import Path
+
+    from fnrun.db import get_run_db
+    from fnrun.execution.execute import RunRequest, execute
+    from fnrun.runtimes.factory import function_from_dict
+
+    fn = function_from_dict(config["function"]) if config.get("function") else None
+    request = RunRequest(function=fn, secrets=secrets, **config["run"])
+    request.artifact_path = request.artifact_path or artifact_path
+    ctx = execute(request, get_run_db(db_url), code_dir=Path(home) / "code", echo=False)
+    return str(ctx.state)
+
+
 register_placement("dask", dask_client_side)
+register_placement("dask-workers", dask_workers)
