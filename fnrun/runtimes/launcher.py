@@ -73,7 +73,11 @@ def run_function(
     report = progress if progress is not None else default_reporter(watch)
     request.uid = request.uid or uuid.uuid4().hex
     if report is not None:
-        report("started", {"uid": request.uid, "name": request.name, "project": request.project})
+        where = _where(fn, handler, in_process, options)
+        report(
+            "started",
+            {"uid": request.uid, "name": request.name, "project": request.project, "where": where},
+        )
     if hyperparams or options.param_file:
         if options.parallel_runs > 1 and callable(handler):
             raise InvalidArgumentError(
@@ -122,6 +126,21 @@ def _placement(
     elif (here or callable(handler)) and name == "process":
         name = "here"
     return get_placement(name)(fn, db, settings, watch)
+
+
+def _where(fn: BaseRuntime, handler: Any, here: bool, options: HyperParamOptions) -> str:
+    """Where the run goes, in words, for the start line."""
+    if options.parallel_runs > 1 and (
+        options.dask_cluster_uri or fn.parallel_placement != "process"
+    ):
+        address = options.dask_cluster_uri or getattr(fn, "scheduler_address", "")
+        return f"iterations on Dask {address or '(a LocalCluster)'}"
+    if fn.placement == "dask":
+        address = getattr(fn, "scheduler_address", "")
+        return f"the client here, tasks on Dask {address or '(a LocalCluster)'}"
+    if fn.placement == "here" or here or callable(handler):
+        return "in this process"
+    return "in a child process"
 
 
 def _parallel_placement(

@@ -46,7 +46,10 @@ class LineReporter:
         elif event == "started":
             self.started[uid] = time.monotonic()
             kind = f" ({info['iterations']} iterations)" if info.get("iterations") else ""
-            self.out.write(f"run {name} {uid} started in project {info.get('project')}{kind}\n")
+            where = f", {info['where']}" if info.get("where") else ""
+            self.out.write(
+                f"run {name} {uid} started in project {info.get('project')}{where}{kind}\n"
+            )
         else:
             took = time.monotonic() - self.started.pop(uid, time.monotonic())
             state = info.get("state", "")

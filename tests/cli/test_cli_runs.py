@@ -107,7 +107,7 @@ def test_fnrun_run_prints_the_uid_as_it_starts() -> None:
     assert out.exit_code == 0, out.output
     (uid,) = [r["metadata"]["uid"] for r in fnrun.get_run_db().list_runs()]
     lines = out.output.splitlines()
-    assert lines[0] == f"run jobs {uid} started in project default"
+    assert lines[0] == f"run jobs {uid} started in project default, in this process"
     assert any(line.startswith(f"run jobs {uid} completed in ") for line in lines)
 
 

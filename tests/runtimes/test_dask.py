@@ -107,9 +107,15 @@ def scheduler() -> Iterator[str]:
 def test_an_existing_scheduler_by_address_kept_through_save(code: str, scheduler: str) -> None:
     fn = fnrun.code_to_function("remote-sums", filename=code, kind="dask", handler="total")
     fn.spec.scheduler_address = scheduler
+    import io
+
+    from fnrun.runtimes.progress import LineReporter
+
+    said = io.StringIO()
     try:
-        run = fn.run(params={"n": 4})
+        run = fn.run(params={"n": 4}, progress=LineReporter(said))
         assert run.status.results == {"total": 14, "workers": 2}
+        assert f"the client here, tasks on Dask {scheduler}" in said.getvalue()
     finally:
         fn.close()
     fn.save()

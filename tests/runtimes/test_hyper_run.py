@@ -160,7 +160,9 @@ def test_progress_reports_each_iteration_with_errors_and_best_so_far() -> None:
         progress=LineReporter(out),
     )
     lines = out.getvalue().splitlines()
-    assert lines[0].startswith("run jobs ") and lines[0].endswith("started in project hp")
+    assert lines[0].startswith("run jobs ") and lines[0].endswith(
+        "started in project hp, in this process"
+    )
     assert lines[1] == "  iteration 1/3 completed (#1), 0 errors, best so far: #1 neg=-5"
     assert lines[2] == "  iteration 2/3 error (#2), 1 errors, best so far: #1 neg=-5"
     assert lines[3] == "  iteration 3/3 completed (#3), 1 errors, best so far: #3 neg=-1"
