@@ -2,13 +2,17 @@
 answers with the run's outputs (results and artifact ``store://`` URIs).
 
     graph.to("RunStep", name="train", function_url="db://my-project/trainer", handler="train")
+    graph.to(RunStep(function=trainer_fn, handler="train", params={"epochs": 3}))
 
-(``function_url``, not ``function``: a step's ``function=`` names the child function that
-serves it.)
+(In the string form ``function_url``, not ``function``: a step's ``function=`` names the child
+function that serves it; a step object takes ``function=`` as a URL or a function object of any
+batch kind: job, local, handler, dask...)
 
-The event body (a dict) gives the run's params; ``params`` (class arg) adds fixed ones, which
-win over the body (a client cannot change a step's configured settings), and
-``inputs`` maps input names to data URLs. The run goes through the same path as ``fn.run()``:
+The event body (a dict) gives the run's params — or, when it has ``params``/``inputs`` keys,
+those — and ``inputs`` maps input names to data URLs; the step's own ``params``/``inputs``
+(class args) win over the body (a client cannot change a step's configured settings).
+``wait=False`` answers ``{"run": uid, "state": "running"}`` as soon as the run is recorded and
+lets it go on. The run goes through the same path as ``fn.run()``:
 the run DB, artifacts, logs, secrets; ``local=True`` runs it in a child process. A failed run
 fails the step (500) naming the run and how to see its logs. On the async engine the run goes
 to a worker thread, so the event loop keeps serving while it runs.
@@ -29,6 +33,23 @@ class RunFailed(InvalidArgumentError):
     http_status = 500
 
 
+def _recorded(uid: str, project: str, timeout: float) -> bool:
+    """Wait until run ``uid`` is in the run DB (a client may read it as soon as it has the uid)."""
+    import time
+
+    from fnrun.db import get_run_db
+    from fnrun.errors import NotFoundError
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            get_run_db().read_run(uid, project)
+            return True
+        except NotFoundError:
+            time.sleep(0.005)
+    return False
+
+
 class RunStep(StepToDict):
     def __init__(
         self,
@@ -40,11 +61,15 @@ class RunStep(StepToDict):
         inputs: dict[str, str] | None = None,
         local: bool = False,
         project: str = "",
+        function: Any = None,
+        wait: bool = True,
         **kwargs: Any,
     ) -> None:
-        if not function_url:
+        if isinstance(function, str):
+            function_url, function = function_url or function, None
+        if not function_url and function is None:
             raise InvalidArgumentError(
-                f"step {name!r}: RunStep needs function_url=",
+                f"step {name!r}: RunStep needs function_url= (or function=)",
                 field="function_url",
                 hint="a function URL: db://project/name[:tag], a function.yaml path or http URL",
             )
@@ -56,34 +81,77 @@ class RunStep(StepToDict):
         self.inputs = dict(inputs or {})
         self.local = local
         self.project = project
-        self.function: Any = None
+        self.wait = wait
+        self.function: Any = function
 
     def post_init(self, mode: str = "sync") -> None:
         """Find the function now, so a wrong URL fails when the graph is built."""
-        from fnrun.runtimes.importer import import_function
+        if self.function is None:
+            from fnrun.runtimes.importer import import_function
 
-        self.function = import_function(self.function_url)
+            self.function = import_function(self.function_url)
 
     def do(self, body: Any) -> dict[str, Any]:
+        params, inputs = self._split(body)
+        arguments = {
+            "handler": self.handler or None,
+            "params": {**params, **self.params},  # fixed settings are not the client's
+            "inputs": {**inputs, **self.inputs} or None,
+            "local": self.local,
+            "project": self.project,
+            "watch": False,
+        }
+        if not self.wait:
+            return self._start(arguments)
+        try:
+            run = self.function.run(**arguments)
+        except RunError as exc:
+            raise RunFailed(exc.message, field="run", hint=exc.hint) from exc
+        return {"run": run.uid(), "state": run.state(), "outputs": run.outputs}
+
+    def _split(self, body: Any) -> tuple[dict[str, Any], dict[str, str]]:
         if body is not None and not isinstance(body, dict):
             raise InvalidArgumentError(
                 f"step {self.name!r}: the body gives the run's params and must be an object, "
                 f"got {type(body).__name__}",
                 field="body",
-                hint='send e.g. {"p1": 2}',
+                hint='send e.g. {"p1": 2}, or {"params": {...}, "inputs": {"data": "s3://..."}}',
             )
-        try:
-            run = self.function.run(
-                handler=self.handler or None,
-                params={**(body or {}), **self.params},  # fixed settings are not the client's
-                inputs=self.inputs or None,
-                local=self.local,
-                project=self.project,
-                watch=False,
+        body = body or {}
+        if isinstance(body.get("params"), dict) or isinstance(body.get("inputs"), dict):
+            return dict(body.get("params") or {}), dict(body.get("inputs") or {})
+        return dict(body), {}
+
+    def _start(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Start the run in a thread; answer once it is recorded (its uid is known)."""
+        import threading
+
+        started = threading.Event()
+        seen: dict[str, Any] = {}
+
+        def report(event: str, info: dict[str, Any]) -> None:
+            if event == "started":
+                seen.update(info)
+                started.set()
+
+        def go() -> None:
+            try:
+                self.function.run(**arguments, progress=report)
+            except Exception as exc:  # the run records its own error; note it in the log too
+                seen.setdefault("error", str(exc))
+                started.set()
+                logger = getattr(self.context, "logger", None)
+                if logger is not None:
+                    logger.error(f"step {self.name!r}: run failed: {exc}")
+
+        threading.Thread(target=go, name=f"runstep-{self.name}", daemon=True).start()
+        started.wait(30)
+        if "uid" not in seen or not _recorded(seen["uid"], seen.get("project", ""), 30):
+            raise RunFailed(
+                f"step {self.name!r}: the run did not start: {seen.get('error', 'timeout')}",
+                field="run",
             )
-        except RunError as exc:
-            raise RunFailed(exc.message, field="run", hint=exc.hint) from exc
-        return {"run": run.uid(), "state": run.state(), "outputs": run.outputs}
+        return {"run": seen["uid"], "state": "running"}
 
     async def async_do_event(self, event: Any) -> Any:
         """On the async engine: the run happens in a worker thread."""

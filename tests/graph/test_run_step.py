@@ -81,3 +81,47 @@ def test_a_missing_function_fails_when_the_graph_is_built() -> None:
         _server("")
     with pytest.raises(fnrun.errors.FnrunError, match="nope"):
         _server("db://rs/nope")
+
+
+READER = """
+def read(context, data=None, factor: int = 1):
+    context.log_result("size", len(data.get()) * factor)
+"""
+
+
+def test_a_function_object_of_any_batch_kind_with_body_params_and_inputs(tmp_path: Path) -> None:
+    from fnrun.serving import RunStep
+
+    code = tmp_path / "reader.py"
+    code.write_text(READER)
+    data = tmp_path / "data.txt"
+    data.write_text("12345")
+    reader = fnrun.code_to_function("reader", filename=str(code), kind="job", handler="read")
+    fn = fnrun.new_function("pipeline", kind="serving")
+    fn.set_topology("flow").to(RunStep(function=reader, local=True, params={"factor": 2})).respond()
+    server = fn.to_mock_server()
+    out = server.test(body={"params": {"factor": 99}, "inputs": {"data": str(data)}})
+    assert out["state"] == "completed" and out["outputs"]["size"] == 10  # configured factor wins
+
+
+def test_wait_false_answers_the_uid_at_once_and_the_run_goes_on(tmp_path: Path) -> None:
+    import time
+
+    from fnrun.serving import RunStep
+
+    code = tmp_path / "slow.py"
+    code.write_text(
+        "import time\ndef slow(context):\n    time.sleep(0.5)\n    context.log_result('done', 1)\n"
+    )
+    slow = fnrun.code_to_function("slow", filename=str(code), kind="handler", handler="slow")
+    fn = fnrun.new_function("pipeline", kind="serving")
+    fn.set_topology("flow").to(RunStep(function=slow, wait=False)).respond()
+    started = time.monotonic()
+    out = fn.to_mock_server().test(body={})
+    assert out["state"] == "running" and time.monotonic() - started < 0.4
+    db = get_run_db()
+    deadline = time.monotonic() + 10
+    while db.read_run(out["run"], "default")["status"]["state"] != "completed":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert db.read_run(out["run"], "default")["status"]["results"] == {"done": 1}

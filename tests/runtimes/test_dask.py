@@ -189,3 +189,33 @@ def test_dask_cluster_uri_sends_any_kinds_iterations_to_that_scheduler(
     assert run.status.best_iteration == 2 and run.metadata.name == "job-grid"
     header, *rows = run.status.iterations
     assert os.getpid() not in {row[header.index("output.pid")] for row in rows}
+
+
+FIT = """
+def fit(context, n: int = 10):
+    client = context.dask_client
+    total = sum(client.gather(client.map(abs, range(n))))
+    context.log_model("model", body=str(total).encode(), model_file="m.txt", metrics={"n": n})
+"""
+
+
+def serve_model(body: dict) -> dict:  # type: ignore[type-arg]
+    path, artifact, _ = fnrun.get_model(body["outputs"]["model"])
+    return {"prediction": int(Path(path).read_text()) * 2, "trained_on": artifact.spec.metrics["n"]}
+
+
+def test_a_graph_trains_on_dask_then_serves_the_logged_model(tmp_path: Path) -> None:
+    from fnrun.serving import RunStep
+
+    path = tmp_path / "fit.py"
+    path.write_text(FIT)
+    trainer = fnrun.code_to_function("fit", filename=str(path), kind="dask", handler="fit")
+    trainer.spec.replicas = 2
+    fn = fnrun.new_function("train-and-serve", kind="serving")
+    graph = fn.set_topology("flow")
+    graph.to(RunStep(function=trainer), name="train").to(handler="serve_model").respond()
+    try:
+        out = fn.to_mock_server(namespace=globals()).test(body={"n": 5})
+    finally:
+        trainer.close()
+    assert out == {"prediction": 20, "trained_on": 5}
