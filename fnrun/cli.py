@@ -10,23 +10,21 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from fnrun.cli_common import DbOpt, NameOpt, ProjectOpt, console
+from fnrun.cli_common import run_db as _db
+from fnrun.cli_delete import delete_app
 from fnrun.errors import FnrunError
 
 app = typer.Typer(
     help="fnrun: serverless ML functions.", no_args_is_help=True, pretty_exceptions_enable=False
 )
-delete_app = typer.Typer(
-    help="Delete runs (with their logs and artifact files).", no_args_is_help=True
-)
 get_app = typer.Typer(
     help="List functions, runs or artifacts from the run DB.", no_args_is_help=True
 )
 app.add_typer(get_app, name="get")
-app.add_typer(delete_app, name="delete")
-console = Console()
+app.add_typer(delete_app, name="delete")  # fnrun/cli_delete.py
 
 
 def _print_version(value: bool) -> None:
@@ -47,17 +45,6 @@ def _main(
     ] = False,
 ) -> None:
     """fnrun: serverless ML functions."""
-
-
-ProjectOpt = Annotated[str, typer.Option("--project", "-p", help="project (default: all)")]
-NameOpt = Annotated[str, typer.Option("--name", "-n", help="filter by name")]
-DbOpt = Annotated[str, typer.Option("--db", help="run DB URL or path (default: FNRUN_DBPATH)")]
-
-
-def _db(url: str) -> Any:
-    from fnrun.db import get_run_db
-
-    return get_run_db(url)
 
 
 @app.command()
@@ -420,59 +407,6 @@ def logs(
     text = run.logs(watch=watch)
     if not watch:
         sys.stdout.write(text)
-
-
-YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")]
-
-
-@delete_app.command("run")
-def delete_run(
-    uid: Annotated[str, typer.Argument(help="run uid, or a unique prefix of it")],
-    project: ProjectOpt = "",
-    yes: YesOpt = False,
-    db: DbOpt = "",
-) -> None:
-    """Delete a run with its iterations, log, artifact records and artifact files."""
-    from fnrun.db.cleanup import delete_run as remove
-    from fnrun.db.cleanup import resolve_run
-
-    store = _db(db)
-    full, where = resolve_run(store, uid, project)
-    if not yes and not typer.confirm(f"delete run {full} in project {where}?"):
-        raise typer.Exit(1)
-    _deleted(remove(store, full, where))
-
-
-@delete_app.command("runs")
-def delete_runs(
-    project: Annotated[str, typer.Option("--project", "-p", help="the project whose runs go")],
-    state: Annotated[str, typer.Option(help="only runs in this state")] = "",
-    yes: YesOpt = False,
-    db: DbOpt = "",
-) -> None:
-    """Delete every run of a project (or those in one state), with their files."""
-    from fnrun.db.cleanup import delete_run as remove
-
-    if not project:
-        raise typer.BadParameter("name the project", param_hint="--project")
-    store = _db(db)
-    rows = store.list_runs(project=project, state=state or None)
-    if not rows:
-        console.print(f"no runs in project {project}")
-        return
-    if not yes and not typer.confirm(f"delete {len(rows)} runs in project {project}?"):
-        raise typer.Exit(1)
-    for row in rows:
-        _deleted(remove(store, row["metadata"]["uid"], project))
-
-
-def _deleted(report: Any) -> None:
-    console.print(
-        f"deleted run {report.uid} ({report.project}): {report.artifacts} artifacts, "
-        f"{len(report.removed)} files or folders removed"
-    )
-    for target in report.kept:
-        console.print(f"  kept {target} (outside the run's own folder)")
 
 
 def _pairs(items: list[str] | None, option: str) -> dict[str, str]:

@@ -1,0 +1,20 @@
+"""What the CLI modules share: the console, the common options, the run DB by URL."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+ProjectOpt = Annotated[str, typer.Option("--project", "-p", help="project (default: all)")]
+NameOpt = Annotated[str, typer.Option("--name", "-n", help="filter by name")]
+DbOpt = Annotated[str, typer.Option("--db", help="run DB URL or path (default: FNRUN_DBPATH)")]
+
+
+def run_db(url: str) -> Any:
+    from fnrun.db import get_run_db
+
+    return get_run_db(url)
