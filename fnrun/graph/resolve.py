@@ -166,11 +166,6 @@ def context_mode(fn: Callable[..., Any]) -> str:
     return "first" if params[0] == "context" else "keyword"
 
 
-def takes_context(fn: Callable[..., Any]) -> bool:
-    """A handler that gets the graph context (first, or as the ``context=`` keyword)."""
-    return bool(context_mode(fn))
-
-
 def with_context(fn: Callable[..., Any], context: Any) -> Callable[..., Any]:
     """``fn`` as a one-argument callable that passes ``context`` the way ``fn`` takes it."""
     mode = context_mode(fn)
