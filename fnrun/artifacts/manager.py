@@ -62,6 +62,8 @@ def log_artifact(
         item.src_path = item.src_path or local_path
         item.target_path = item.target_path or target_path
     check_name(item.key, "key")
+    if not ctx.logging_worker:
+        return item  # an MPI rank other than 0: rank 0 stores the run's artifacts
     target = item.target_path or _default_target(ctx, item, artifact_path)
     size, hashes = _write(item, target, upload)
     item.target_path = target

@@ -82,6 +82,8 @@ class RunContext:
         self._dirty = False
         self._last_commit = 0.0
         self._commit_lock = threading.Lock()  # the periodic writer and the run's own commits
+        # False on the ranks of an MPI run other than rank 0: same code, nothing stored
+        self.logging_worker = True
         self.logger = logging.getLogger(f"fnrun.run.{self.name}")
 
     # -- parameters and secrets --------------------------------------------------------------
@@ -297,8 +299,14 @@ class RunContext:
         with self._commit_lock:  # snapshot and write in one step: writes land in order
             self._dirty = False
             self._last_commit = time.monotonic()
-            if self._db is not None:
+            if self._db is not None and self.logging_worker:
                 self._db.store_run(self.to_dict(), self.uid, self.project, self.iteration)
+
+    def is_logging_worker(self) -> bool:
+        """Whether this process stores the run (as MLRun): True except on the MPI ranks other
+        than rank 0, whose results, artifacts and log writes are skipped (their output reaches
+        the run's log through mpirun, prefixed by rank)."""
+        return self.logging_worker
 
     def to_dict(self) -> dict[str, Any]:
         """The run document, secret values masked wherever a handler put them."""

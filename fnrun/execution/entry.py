@@ -58,9 +58,20 @@ def exec_from_env(environ: dict[str, str] | None = None) -> int:
     fn = function_from_dict(config["function"]) if config.get("function") else None
     secrets = json.loads(env.get(SECRETS_ENV) or "{}")
     request = RunRequest(function=fn, secrets=secrets, **config["run"])
+    if mpi_rank(env) > 0:  # rank 0 stores the run; the others run the same code quietly
+        request.context_extras["logging_worker"] = False
     settings = get_settings()
     ctx = execute(request, get_run_db(), code_dir=Path(settings.home) / "code")
     return 0 if ctx.state == "completed" else 1
+
+
+def mpi_rank(env: Any) -> int:
+    """This process's MPI rank (Open MPI, MPICH/PMI or PMIx), 0 outside MPI."""
+    for name in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"):
+        value = env.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return 0
 
 
 def main() -> int:

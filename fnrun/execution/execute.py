@@ -124,7 +124,7 @@ def _log_writer(ctx: RunContext, db: RunDB | None) -> Callable[[str], None]:
     """Append captured text (secrets masked) to the run's log in the run DB."""
 
     def write(text: str) -> None:
-        if db is not None:
+        if db is not None and ctx.logging_worker:
             db.store_log(ctx.uid, ctx.project, ctx.redact(text).encode("utf-8"))
 
     return write

@@ -64,6 +64,7 @@ class MPIJobSpec(PodSpec):
 @dataclass
 class SparkSpec(PodSpec):
     _schema_name = "spark function spec"
+    master: str = ""  # fnrun: a Spark master URL; none: local[N] in the run's process
     driver_resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     executor_resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     job_type: str = ""
@@ -94,7 +95,7 @@ class SparkSpec(PodSpec):
 
 
 @dataclass
-class RemoteSparkSpec(PodSpec):
+class RemoteSparkSpec(SparkSpec):
     _schema_name = "remote-spark function spec"
     provider: str = ""
 

@@ -61,6 +61,12 @@ class EnvMixin:
         ref = {"secretKeyRef": {"name": secret, "key": secret_key or name}}
         return self.set_env(name, value_from=ref)
 
+    def local_env(self) -> dict[str, str]:
+        """The variables a process of this function gets on this machine: every plain
+        ``value``; ``valueFrom`` references (Kubernetes secrets, fields) exist only in a pod,
+        so locally a run reads those through its secrets (``context.get_secret``)."""
+        return {e["name"]: str(e["value"]) for e in self.spec.env if "value" in e}
+
     def get_env(self, name: str, default: Any = None) -> Any:
         """The plain value of ``name`` (a ``valueFrom`` entry returns its reference dict)."""
         for entry in self.spec.env:

@@ -6,8 +6,9 @@ classes in their own modules; this module holds only what each kind *is*.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Self
 
+from fnrun.errors import InvalidArgumentError
 from fnrun.model.function import FunctionSpec
 from fnrun.model.pod import (
     DaskSpec,
@@ -23,6 +24,7 @@ from fnrun.runtimes.dask_cluster import DaskClientMixin
 from fnrun.runtimes.pod import KubeResource
 from fnrun.runtimes.registry import register_runtime
 from fnrun.runtimes.serving import DeployMixin, ServingMixin
+from fnrun.runtimes.spark_session import SparkSessionMixin, check_master
 
 
 @register_runtime
@@ -67,29 +69,53 @@ class DaskRuntime(DaskClientMixin, KubeResource):
 
 @register_runtime
 class MPIJobRuntime(KubeResource):
-    """A batch run as MPI ranks (mpirun locally, MPIJob on Kubernetes)."""
+    """A batch run as MPI ranks: ``mpirun -np <replicas>`` here (rank 0 logs the run), an
+    MPIJob on Kubernetes."""
 
     kind: ClassVar[str] = "mpijob"
     spec_class: ClassVar[type[PodSpec]] = MPIJobSpec
     spec: MPIJobSpec
+    placement: ClassVar[str] = "mpi"
+    parallel_placement: ClassVar[str] = "mpi"  # one mpirun per iteration, parallel_runs at once
+    runs_on_this_machine: ClassVar[bool] = True
 
 
 @register_runtime
-class SparkRuntime(KubeResource):
-    """A batch run as a Spark application (SparkApplication on Kubernetes)."""
+class SparkRuntime(SparkSessionMixin, KubeResource):
+    """A batch run as a Spark application: the handler is the driver, here, with
+    ``context.spark_session`` (``local[N]`` or ``spec.master``; a SparkApplication on
+    Kubernetes)."""
 
     kind: ClassVar[str] = "spark"
     spec_class: ClassVar[type[PodSpec]] = SparkSpec
     spec: SparkSpec
+    placement: ClassVar[str] = "spark"
+    parallel_placement: ClassVar[str] = "spark"  # iterations share the session, in threads
+    runs_on_this_machine: ClassVar[bool] = True  # the driver; executors may be anywhere
 
 
 @register_runtime
-class RemoteSparkRuntime(KubeResource):
-    """A batch run whose code drives an existing Spark cluster."""
+class RemoteSparkRuntime(SparkRuntime):
+    """A batch run whose code drives an existing Spark cluster (``with_spark_service``)."""
 
     kind: ClassVar[str] = "remote-spark"
     spec_class: ClassVar[type[PodSpec]] = RemoteSparkSpec
     spec: RemoteSparkSpec
+
+    def with_spark_service(
+        self, spark_service: str, provider: str = "", with_v3io_mount: bool = False
+    ) -> Self:
+        """Drive the Spark cluster at ``spark_service``: a master URL (``spark://host:7077``).
+        MLRun's Iguazio service names need that platform; give its master URL instead."""
+        if with_v3io_mount:
+            raise InvalidArgumentError(
+                "v3io mounts need the Iguazio platform",
+                field="with_v3io_mount",
+                hint="mount the data with fn.add_volume(...) or read it by URL",
+            )
+        self.spec.master = check_master(spark_service)
+        self.spec.provider = provider
+        return self
 
 
 @register_runtime

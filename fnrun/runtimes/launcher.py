@@ -112,35 +112,31 @@ def _placement(
     db: RunDB,
     settings: Settings,
     watch: bool,
-    subprocess: bool = False,
     here: bool = False,
 ) -> Callable[[RunRequest], dict[str, Any]]:
-    """How one run request is executed: the function kind's placement; in this process for a
-    callable handler or ``here`` (a process that exists for the run, such as ``fnrun run``);
-    a child process when ``subprocess`` (parallel iterations)."""
+    """How one run request is executed: the function kind's placement."""
     from fnrun.runtimes.placements import get_placement
 
-    name = fn.placement
-    if subprocess:
-        name = "process"
-    elif (here or callable(handler)) and name == "process":
-        name = "here"
-    return get_placement(name)(fn, db, settings, watch)
+    return get_placement(_placement_name(fn, handler, here))(fn, db, settings, watch)
+
+
+def _placement_name(fn: BaseRuntime, handler: Any, here: bool) -> str:
+    """The kind's placement; in this process instead of a child for a callable handler or
+    ``here`` (a process that exists for the run, such as ``fnrun run``)."""
+    if (here or callable(handler)) and fn.placement == "process":
+        return "here"
+    return fn.placement
 
 
 def _where(fn: BaseRuntime, handler: Any, here: bool, options: HyperParamOptions) -> str:
     """Where the run goes, in words, for the start line."""
-    if options.parallel_runs > 1 and (
-        options.dask_cluster_uri or fn.parallel_placement != "process"
-    ):
-        address = options.dask_cluster_uri or getattr(fn, "scheduler_address", "")
-        return f"iterations on Dask {address or '(a LocalCluster)'}"
-    if fn.placement == "dask":
-        address = getattr(fn, "scheduler_address", "")
-        return f"the client here, tasks on Dask {address or '(a LocalCluster)'}"
-    if fn.placement == "here" or here or callable(handler):
-        return "in this process"
-    return "in a child process"
+    from fnrun.runtimes.placements import describe_placement
+
+    if options.parallel_runs > 1:
+        if options.dask_cluster_uri:
+            return f"iterations on Dask {options.dask_cluster_uri}"
+        return describe_placement(fn.parallel_placement, fn)
+    return describe_placement(_placement_name(fn, handler, here), fn)
 
 
 def _parallel_placement(

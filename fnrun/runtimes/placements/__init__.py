@@ -7,7 +7,13 @@ path (:func:`fnrun.execution.execute.execute`) wherever the code runs:
 - ``here``: this process (the ``handler`` kind, a callable handler, ``fnrun run``);
 - ``process``: a child process (``python -m fnrun exec --from-env``), for ``local``/``job``;
 - ``dask``: this process as the Dask client, ``context.dask_client`` connected to the
-  function's cluster (a LocalCluster by default, or a scheduler address).
+  function's cluster (a LocalCluster by default, or a scheduler address);
+- ``dask-workers``: each request on a worker of that cluster (parallel iterations);
+- ``spark``: this process as the Spark driver, ``context.spark_session`` configured from the
+  function (``local[N]`` by default, or a master URL);
+- ``mpi``: ``mpirun -np <replicas>`` ranks, rank 0 tracking the run.
+
+Each placement also says, in words, where a run of a function goes (the start line).
 """
 
 from __future__ import annotations
@@ -32,11 +38,23 @@ class Placement(Protocol):
     def __call__(self, fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place: ...
 
 
+Where = Callable[["BaseRuntime"], str]
+
 _PLACEMENTS: dict[str, Placement] = {}
+_WHERE: dict[str, Where] = {}
 
 
-def register_placement(name: str, placement: Placement) -> None:
+def register_placement(name: str, placement: Placement, where: Where | None = None) -> None:
     _PLACEMENTS[name] = placement
+    if where is not None:
+        _WHERE[name] = where
+
+
+def describe_placement(name: str, fn: BaseRuntime) -> str:
+    """Where a run of ``fn`` placed by ``name`` goes, in words."""
+    get_placement(name)
+    where = _WHERE.get(name)
+    return where(fn) if where is not None else name
 
 
 def get_placement(name: str) -> Placement:
@@ -53,4 +71,4 @@ def get_placement(name: str) -> Placement:
 
 def _load_builtin() -> None:
     if not _PLACEMENTS:
-        from fnrun.runtimes.placements import dask, here, process  # noqa: F401 - they register
+        from fnrun.runtimes.placements import dask, here, mpi, process, spark  # noqa: F401

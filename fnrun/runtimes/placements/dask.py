@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from fnrun.runtimes.placements import Place, register_placement
 from fnrun.runtimes.placements.here import in_process
+from fnrun.runtimes.placements.shipping import ship_code
 
 if TYPE_CHECKING:
     from fnrun.config import Settings
@@ -28,24 +29,9 @@ def dask_client_side(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool
 
 
 def _ship_code(fn: BaseRuntime, client: Any, settings: Settings) -> None:
-    """The function's code is a module only this process has (``fnrun_code_<sha>``): its
-    file goes to every worker under that module name (``client.upload_file``), so tasks made
-    from its functions unpickle anywhere the cluster runs. Once per client and code version."""
-    if not fn.code:
-        return
-    import hashlib
-    from pathlib import Path
-
-    digest = hashlib.sha1(fn.code.encode("utf-8")).hexdigest()
-    sent: set[tuple[int, str]] = fn.__dict__.setdefault("_dask_code_sent", set())
-    if (id(client), digest) in sent:
-        return
-    path = Path(settings.home) / "code" / digest / f"fnrun_code_{digest}.py"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(fn.code)
-    client.upload_file(str(path), load=False)
-    sent.add((id(client), digest))
+    """The code's module file goes to every worker (``client.upload_file``), so tasks made
+    from its functions unpickle wherever the cluster runs them."""
+    ship_code(fn, settings.home, client, lambda path: client.upload_file(path, load=False))
 
 
 def dask_workers(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
@@ -91,5 +77,11 @@ def run_on_worker(
     return str(ctx.state)
 
 
-register_placement("dask", dask_client_side)
-register_placement("dask-workers", dask_workers)
+def _address(fn: BaseRuntime) -> str:
+    return getattr(fn, "scheduler_address", "") or "(a LocalCluster)"
+
+
+register_placement(
+    "dask", dask_client_side, lambda fn: f"the client here, tasks on Dask {_address(fn)}"
+)
+register_placement("dask-workers", dask_workers, lambda fn: f"iterations on Dask {_address(fn)}")

@@ -23,4 +23,4 @@ def in_process(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> P
     return place
 
 
-register_placement("here", in_process)
+register_placement("here", in_process, lambda fn: "in this process")

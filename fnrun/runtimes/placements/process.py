@@ -16,9 +16,9 @@ def child_process(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -
     from fnrun.runtimes.subprocess_run import run_in_subprocess
 
     def place(request: Any) -> dict[str, Any]:
-        return run_in_subprocess(request, db, settings, watch)
+        return run_in_subprocess(request, db, settings, watch, env=fn.local_env())
 
     return place
 
 
-register_placement("process", child_process)
+register_placement("process", child_process, lambda fn: "in a child process")

@@ -1,0 +1,37 @@
+"""``spark``: the handler runs in this process as the Spark driver: ``context.spark_session``
+(and the handler's own ``SparkSession.builder.getOrCreate()``) is the function's configured
+session (:mod:`fnrun.runtimes.spark_session`); the code's module goes to the executors."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from fnrun.runtimes.placements import Place, register_placement
+from fnrun.runtimes.placements.here import in_process
+from fnrun.runtimes.placements.shipping import ship_code
+
+if TYPE_CHECKING:
+    from fnrun.config import Settings
+    from fnrun.db.base import RunDB
+    from fnrun.runtimes.base import BaseRuntime
+
+
+def spark_driver(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
+    run_here = in_process(fn, db, settings, watch)
+
+    def place(request: Any) -> dict[str, Any]:
+        session = fn.spark_session  # type: ignore[attr-defined]  # the spark kinds' session
+        context = session.sparkContext
+        ship_code(fn, settings.home, context, context.addPyFile)
+        extras = {**request.context_extras, "spark_session": session}
+        return run_here(dataclasses.replace(request, context_extras=extras))
+
+    return place
+
+
+def where(fn: BaseRuntime) -> str:
+    return f"the driver here, Spark on {fn.spark_master}"  # type: ignore[attr-defined]
+
+
+register_placement("spark", spark_driver, where)
