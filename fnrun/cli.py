@@ -207,7 +207,13 @@ def run(
     project: Annotated[
         str, typer.Option("--project", help="project of the run (default: FNRUN_DEFAULT_PROJECT)")
     ] = "",
-    kind: Annotated[str, typer.Option(help="kind for a .py file")] = "local",
+    kind: Annotated[
+        str, typer.Option(help="kind for a .py file (local, job, dask, spark, mpijob, ...)")
+    ] = "local",
+    replicas: Annotated[
+        int | None,
+        typer.Option(help="workers, executors or MPI ranks (spec.replicas)", min=1),
+    ] = None,
     archive: Annotated[
         str, typer.Option("--source", help="source archive (git://, .zip, dir)")
     ] = "",
@@ -227,7 +233,7 @@ def run(
     ] = "",
 ) -> None:
     """Run a function as a tracked batch run and print the run."""
-    from fnrun.errors import RunError
+    from fnrun.errors import InvalidArgumentError, RunError
     from fnrun.runtimes.factory import code_to_function
     from fnrun.runtimes.importer import import_function
     from fnrun.runtimes.progress import LineReporter
@@ -238,6 +244,17 @@ def run(
         fn = import_function(source)
     if archive:
         fn.with_source_archive(archive, handler=handler or None)
+    if replicas is not None:
+        if not hasattr(fn.spec, "replicas"):
+            _error(
+                InvalidArgumentError(
+                    f"--replicas: a {fn.kind!r} function has no replicas",
+                    field="replicas",
+                    hint="use --kind job, dask, spark or mpijob",
+                )
+            )
+            raise typer.Exit(2)
+        fn.spec.replicas = replicas
     try:
         result = fn.run(
             handler=handler or None,

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import fnrun
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
 distributed = pytest.importorskip("distributed", reason="dask[distributed] (the dask extra)")
@@ -51,17 +51,11 @@ def test_local_cluster_by_default(code: str) -> None:
     assert client.status == "closed"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
     dask = shutil.which("dask", path=str(Path(sys.executable).parent))
     assert dask, "the dask command comes with dask[distributed]"
-    address = f"tcp://127.0.0.1:{_free_port()}"
+    address = f"tcp://127.0.0.1:{free_port()}"
     port = address.rsplit(":", 1)[1]
     procs = [
         subprocess.Popen(

@@ -70,5 +70,6 @@ def get_placement(name: str) -> Placement:
 
 
 def _load_builtin() -> None:
-    if not _PLACEMENTS:
-        from fnrun.runtimes.placements import dask, here, mpi, process, spark  # noqa: F401
+    """Import the built-in placements (each registers itself); importing one of them directly
+    first must not hide the others."""
+    from fnrun.runtimes.placements import dask, here, mpi, process, spark  # noqa: F401

@@ -9,6 +9,7 @@ connection and code version.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,22 +17,23 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fnrun.runtimes.base import BaseRuntime
 
+_lock = threading.Lock()
 
-def ship_code(
-    fn: BaseRuntime, home: str | Path, target: Any, send: Callable[[str], None]
-) -> None:
+
+def ship_code(fn: BaseRuntime, home: str | Path, target: Any, send: Callable[[str], None]) -> None:
     """Call ``send(path)`` with the code's module file unless ``target`` already has it."""
     if not fn.code:
         return
     digest = hashlib.sha1(fn.code.encode("utf-8")).hexdigest()
-    sent: set[str] | None = getattr(target, "_fnrun_code_shipped", None)
-    if sent is None:
-        sent = target._fnrun_code_shipped = set()  # lives and dies with the connection
-    if digest in sent:
-        return
-    path = Path(home) / "code" / digest / f"fnrun_code_{digest}.py"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(fn.code)
-    send(str(path))
-    sent.add(digest)
+    with _lock:  # parallel iterations ship at once: the file goes once
+        sent: set[str] | None = getattr(target, "_fnrun_code_shipped", None)
+        if sent is None:
+            sent = target._fnrun_code_shipped = set()  # lives and dies with the connection
+        if digest in sent:
+            return
+        path = Path(home) / "code" / digest / f"fnrun_code_{digest}.py"
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(fn.code)
+        send(str(path))
+        sent.add(digest)
