@@ -60,18 +60,32 @@ def exec_from_env(environ: dict[str, str] | None = None) -> int:
     request = RunRequest(function=fn, secrets=secrets, **config["run"])
     if mpi_rank(env) > 0:  # rank 0 stores the run; the others run the same code quietly
         request.context_extras["logging_worker"] = False
+    if mpi_rank(env) >= 0:
+        _whole_lines()
     settings = get_settings()
     ctx = execute(request, get_run_db(), code_dir=Path(settings.home) / "code")
     return 0 if ctx.state == "completed" else 1
 
 
 def mpi_rank(env: Any) -> int:
-    """This process's MPI rank (Open MPI, MPICH/PMI or PMIx), 0 outside MPI."""
+    """This process's MPI rank (Open MPI, MPICH/PMI or PMIx), -1 outside MPI."""
     for name in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"):
         value = env.get(name, "")
         if value.isdigit():
             return int(value)
-    return 0
+    return -1
+
+
+def _whole_lines() -> None:
+    """An MPI rank writes its output a line at a time: mpirun tags output per chunk it
+    reads, so a line written in pieces (text, then its newline) would interleave with
+    another rank's and lose its rank tag."""
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(line_buffering=True, write_through=False)
 
 
 def main() -> int:

@@ -27,7 +27,8 @@ def test_rank_lines_of_open_mpi_and_mpich() -> None:
 
 
 def test_rank_from_each_mpi_implementation() -> None:
-    assert mpi_rank({}) == 0
+    assert mpi_rank({}) == -1  # not under MPI
+    assert mpi_rank({"OMPI_COMM_WORLD_RANK": "0"}) == 0
     assert mpi_rank({"OMPI_COMM_WORLD_RANK": "2"}) == 2
     assert mpi_rank({"PMI_RANK": "1"}) == 1
     assert mpi_rank({"PMIX_RANK": "3"}) == 3

@@ -118,14 +118,32 @@ def standalone() -> Iterator[str]:
     master_url = f"spark://127.0.0.1:{port}"
     common = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     master = subprocess.Popen(
-        [str(spark_class), "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-         "--port", str(port), "--webui-port", str(ui)],
+        [
+            str(spark_class),
+            "org.apache.spark.deploy.master.Master",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--webui-port",
+            str(ui),
+        ],
         **common,  # type: ignore[call-overload]
     )
     worker = subprocess.Popen(
-        [str(spark_class), "org.apache.spark.deploy.worker.Worker", master_url,
-         "--host", "127.0.0.1", "--cores", "2", "--memory", "1g",
-         "--webui-port", str(free_port())],
+        [
+            str(spark_class),
+            "org.apache.spark.deploy.worker.Worker",
+            master_url,
+            "--host",
+            "127.0.0.1",
+            "--cores",
+            "2",
+            "--memory",
+            "1g",
+            "--webui-port",
+            str(free_port()),
+        ],
         **common,  # type: ignore[call-overload]
     )
     try:
