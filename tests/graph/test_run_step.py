@@ -125,3 +125,18 @@ def test_wait_false_answers_the_uid_at_once_and_the_run_goes_on(tmp_path: Path) 
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert db.read_run(out["run"], "default")["status"]["results"] == {"done": 1}
+
+
+@pytest.mark.parametrize("engine", ["sync", "async"])
+def test_a_failed_run_goes_through_the_graphs_error_handler(
+    trainer_url: str, engine: str
+) -> None:
+    fn = fnrun.new_function("pipeline", kind="serving")
+    graph = fn.set_topology("flow", engine=engine)
+    graph.to("RunStep", name="train", function_url=trainer_url).respond()
+    graph["train"].error_handler("catch", class_name="tests.graph.steps_for_tests.Catcher")
+    out = fn.to_mock_server().test("/", body={"p1": -1})
+    assert out["origin"] == "train" and "p1 must be >= 0" in out["caught"]
+    assert out["input"] == {"p1": -1}  # the handler sees the event that failed
+    (run,) = get_run_db().list_runs(project="rs")
+    assert run["status"]["state"] == "error"  # the run itself is recorded as failed
