@@ -5,7 +5,8 @@ output lands in the run's log line by line, prefixed by rank (``[rank 1] ...``).
 
 Open MPI (``apt-get install openmpi-bin``) and MPICH both work: running as root and more ranks
 than cores are allowed through Open MPI's environment switches (ignored by MPICH), and each
-implementation's own rank tagging is parsed. ``spec.mpi_args`` go to ``mpirun`` as given.
+implementation's own rank tagging is parsed. Ranks are not pinned to cores (this machine runs
+other things too); ``spec.mpi_args`` go to ``mpirun`` as given (``["--bind-to", "core"]``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ _OPEN_MPI_ENV = {
     "OMPI_ALLOW_RUN_AS_ROOT": "1",
     "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
     "OMPI_MCA_rmaps_base_oversubscribe": "1",  # more ranks than cores: slower, never refused
+    # unpinned ranks: two mpiruns at once (parallel iterations, other runs) would otherwise
+    # both pin to core 0 and share it; spec.mpi_args "--bind-to core" pins again
+    "OMPI_MCA_hwloc_base_binding_policy": "none",
 }
 
 
