@@ -15,6 +15,7 @@ from typing import Any
 from fnrun.errors import InvalidArgumentError
 
 CONFIG_ENV = "FNRUN_EXEC_CONFIG"
+CONFIG_FILE_ENV = "FNRUN_EXEC_CONFIG_FILE"  # a pod reads its config from a mounted ConfigMap
 SECRETS_ENV = "FNRUN_EXEC_SECRETS"
 
 
@@ -48,6 +49,8 @@ def exec_from_env(environ: dict[str, str] | None = None) -> int:
 
     env = os.environ if environ is None else environ
     raw = env.get(CONFIG_ENV)
+    if not raw and env.get(CONFIG_FILE_ENV):
+        raw = Path(env[CONFIG_FILE_ENV]).read_text()
     if not raw:
         raise InvalidArgumentError(
             f"{CONFIG_ENV} is not set",

@@ -40,6 +40,7 @@ class BaseRuntime(SourceMixin, EnvMixin):
     placement: ClassVar[str] = "process"  # where runs go by default (fnrun.runtimes.placements)
     parallel_placement: ClassVar[str] = "process"  # where parallel hyper-param iterations go
     runs_on_this_machine: ClassVar[bool] = False
+    workload: ClassVar[str] = ""  # its Kubernetes workload (fnrun.runtimes.manifests), if any
 
     def __init__(
         self,

@@ -52,6 +52,7 @@ class KubejobRuntime(KubeResource):
 
     kind: ClassVar[str] = "job"
     spec_class: ClassVar[type[PodSpec]] = PodSpec
+    workload: ClassVar[str] = "job"
 
 
 @register_runtime
@@ -63,6 +64,7 @@ class DaskRuntime(DaskClientMixin, KubeResource):
     spec_class: ClassVar[type[PodSpec]] = DaskSpec
     spec: DaskSpec
     placement: ClassVar[str] = "dask"
+    workload: ClassVar[str] = "dask"
     parallel_placement: ClassVar[str] = "dask-workers"
     runs_on_this_machine: ClassVar[bool] = True  # the client side; the cluster may be anywhere
 
@@ -76,6 +78,7 @@ class MPIJobRuntime(KubeResource):
     spec_class: ClassVar[type[PodSpec]] = MPIJobSpec
     spec: MPIJobSpec
     placement: ClassVar[str] = "mpi"
+    workload: ClassVar[str] = "mpijob"
     parallel_placement: ClassVar[str] = "mpi"  # one mpirun per iteration, parallel_runs at once
     runs_on_this_machine: ClassVar[bool] = True
 
@@ -90,6 +93,7 @@ class SparkRuntime(SparkSessionMixin, KubeResource):
     spec_class: ClassVar[type[PodSpec]] = SparkSpec
     spec: SparkSpec
     placement: ClassVar[str] = "spark"
+    workload: ClassVar[str] = "spark"
     parallel_placement: ClassVar[str] = "spark"  # iterations share the session, in threads
     runs_on_this_machine: ClassVar[bool] = True  # the driver; executors may be anywhere
 
@@ -101,6 +105,7 @@ class RemoteSparkRuntime(SparkRuntime):
     kind: ClassVar[str] = "remote-spark"
     spec_class: ClassVar[type[PodSpec]] = RemoteSparkSpec
     spec: RemoteSparkSpec
+    workload: ClassVar[str] = "job"  # a pod whose driver drives the remote cluster
 
     def with_spark_service(
         self, spark_service: str, provider: str = "", with_v3io_mount: bool = False

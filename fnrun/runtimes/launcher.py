@@ -56,17 +56,8 @@ def run_function(
 
     settings = get_settings()
     db = db or get_run_db()
-    request = RunRequest(
-        function=fn,
-        handler=handler,
-        name=name or fn.metadata.name or getattr(handler, "__name__", "") or "run",
-        project=project or fn.metadata.project or settings.default_project,
-        params={k: check_json(v, f"params.{k}") for k, v in (params or {}).items()},
-        inputs=_check_inputs(inputs),
-        labels=dict(labels or {}),
-        secrets=resolve_secrets(secrets),
-        artifact_path=artifact_path or settings.artifact_path,
-        returns=returns,
+    request = build_request(
+        fn, handler, name, project, params, inputs, labels, secrets, artifact_path, returns
     )
     place = _placement(fn, handler, db, settings, watch, here=in_process)
     options = HyperParamOptions.from_any(hyper_param_options)
@@ -104,6 +95,36 @@ def run_function(
             hint=f"see the logs: fnrun logs {meta['uid']}",
         )
     return run
+
+
+def build_request(
+    fn: BaseRuntime,
+    handler: str | Callable[..., Any] | None = None,
+    name: str = "",
+    project: str = "",
+    params: dict[str, Any] | None = None,
+    inputs: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+    secrets: dict[str, str] | list[dict[str, Any]] | None = None,
+    artifact_path: str = "",
+    returns: list[str] | None = None,
+) -> RunRequest:
+    """The run request of a call to ``fn.run(...)``: defaults filled, values checked."""
+    from fnrun.config import get_settings
+
+    settings = get_settings()
+    return RunRequest(
+        function=fn,
+        handler=handler,
+        name=name or fn.metadata.name or getattr(handler, "__name__", "") or "run",
+        project=project or fn.metadata.project or settings.default_project,
+        params={k: check_json(v, f"params.{k}") for k, v in (params or {}).items()},
+        inputs=_check_inputs(inputs),
+        labels=dict(labels or {}),
+        secrets=resolve_secrets(secrets),
+        artifact_path=artifact_path or settings.artifact_path,
+        returns=returns,
+    )
 
 
 def _placement(

@@ -60,6 +60,33 @@ class KubeResource(BaseRuntime):
         resources[section] = current
         self.spec.resources = resources
 
+    def manifests(
+        self,
+        handler: str | None = None,
+        params: dict[str, Any] | None = None,
+        inputs: dict[str, str] | None = None,
+        name: str = "",
+        project: str = "",
+        labels: dict[str, str] | None = None,
+        secrets: dict[str, str] | list[dict[str, Any]] | None = None,
+        namespace: str = "",
+        db_url: str = "",
+    ) -> list[dict[str, Any]]:
+        """The Kubernetes objects a run with these arguments submits (a Secret when it has
+        secrets, with their values redacted here; its ConfigMap; its Job, MPIJob,
+        SparkApplication or DaskCluster), built with the ``kubernetes`` client's models from
+        this function's spec. ``db_url``: the run DB the pods report to (default: this
+        process's; a SQLite file only works where the pods share it)."""
+        from fnrun.runtimes.launcher import build_request
+        from fnrun.runtimes.manifests import build_manifests
+
+        if not db_url:
+            from fnrun.db import get_run_db
+
+            db_url = get_run_db().url
+        request = build_request(self, handler, name, project, params, inputs, labels, secrets)
+        return build_manifests(self, request, db_url, namespace)
+
     def apply(self, modifier: Callable[[Self], Any]) -> Self:
         """Apply a modifier (``fn.apply(mount_pvc(...))``): a callable that edits the function."""
         if not callable(modifier):

@@ -27,6 +27,8 @@ from fnrun.extras import require
 from fnrun.model.quantity import parse_quantity
 
 MASTER_ENV = "FNRUN_SPARK_MASTER"
+# set in a SparkApplication's driver: spark-submit configured the session; use it as it is
+SUBMITTED_ENV = "FNRUN_SPARK_SUBMITTED"
 _MASTER_PREFIXES = ("local", "spark://", "yarn", "k8s://", "mesos://", "sc://")
 # MLRun's deps keys (the Spark operator's) and the Spark settings they fill
 _DEPS = {
@@ -102,7 +104,9 @@ class SparkSessionMixin:
     # -- the session ------------------------------------------------------------------------
     @property
     def spark_master(self) -> str:
-        """The master URL the session connects to."""
+        """The master URL the session connects to ("" in a spark-submit driver: its own)."""
+        if os.environ.get(SUBMITTED_ENV):
+            return ""
         if self.spec.master or os.environ.get(MASTER_ENV):
             return check_master(self.spec.master or os.environ[MASTER_ENV])
         spec = self.spec
@@ -175,10 +179,12 @@ def session_for(master: str, conf: dict[str, str]) -> Any:
         if kept is not None:
             kept.stop()
             _session.clear()
-        _refuse_foreign_session(sql, master)
-        builder = sql.SparkSession.builder.master(master)
-        for name, value in conf.items():
-            builder = builder.config(name, value)
+        builder = sql.SparkSession.builder
+        if master:  # else spark-submit (a SparkApplication's driver) set master and conf
+            _refuse_foreign_session(sql, master)
+            builder = builder.master(master)
+            for name, value in conf.items():
+                builder = builder.config(name, value)
         session = builder.getOrCreate()
         _session.update(key=key, session=session)
         return session

@@ -128,9 +128,7 @@ def test_wait_false_answers_the_uid_at_once_and_the_run_goes_on(tmp_path: Path) 
 
 
 @pytest.mark.parametrize("engine", ["sync", "async"])
-def test_a_failed_run_goes_through_the_graphs_error_handler(
-    trainer_url: str, engine: str
-) -> None:
+def test_a_failed_run_goes_through_the_graphs_error_handler(trainer_url: str, engine: str) -> None:
     fn = fnrun.new_function("pipeline", kind="serving")
     graph = fn.set_topology("flow", engine=engine)
     graph.to("RunStep", name="train", function_url=trainer_url).respond()
