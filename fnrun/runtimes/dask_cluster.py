@@ -3,7 +3,8 @@
 Where it connects, first that applies: ``fn.spec.scheduler_address``, MLRun's
 ``fn.status.scheduler_address``, ``DASK_SCHEDULER_ADDRESS``; else a LocalCluster on
 127.0.0.1 of ``spec.replicas`` worker processes (1) with ``spec.nthreads`` threads each (1),
-adaptive between ``spec.min_replicas`` and ``spec.max_replicas`` when those are set. The
+adaptive between ``spec.min_replicas`` and ``spec.max_replicas`` when those are set, with its
+dashboard on a free loopback port when bokeh is installed (``fn.dashboard_link``). The
 connection lives until ``fn.close()`` (or the end of the process). ``distributed`` is the
 ``dask`` extra, imported only here.
 """
@@ -47,7 +48,7 @@ class DaskClientMixin:
             n_workers=int(spec.replicas or spec.min_replicas or 1),
             threads_per_worker=int(spec.nthreads or 1),
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0" if _has_dashboard() else None,
             processes=True,
         )
         if spec.min_replicas or spec.max_replicas:
@@ -58,6 +59,13 @@ class DaskClientMixin:
         self.__dict__["_dask_cluster"] = cluster
         return distributed.Client(cluster)
 
+    @property
+    def dashboard_link(self) -> str:
+        """The cluster's dashboard URL, "" when its scheduler serves none."""
+        client = self.client
+        services = client.scheduler_info().get("services", {})
+        return str(client.dashboard_link) if "dashboard" in services else ""
+
     def close(self) -> None:
         """Close the client, and the LocalCluster when this function started one."""
         client = self.__dict__.pop("_dask_client", None)
@@ -66,3 +74,10 @@ class DaskClientMixin:
             client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _has_dashboard() -> bool:
+    """The dashboard needs bokeh (an optional part of distributed)."""
+    import importlib.util
+
+    return importlib.util.find_spec("bokeh") is not None

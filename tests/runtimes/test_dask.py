@@ -39,9 +39,19 @@ def code(tmp_path: Path) -> str:
 def test_local_cluster_by_default(code: str) -> None:
     fn = fnrun.code_to_function("sums", filename=code, kind="dask", handler="total")
     fn.spec.replicas = 2
+    import io
+    import urllib.request
+
+    from fnrun.runtimes.progress import LineReporter
+
+    said = io.StringIO()
     try:
-        run = fn.run(params={"n": 5})
+        run = fn.run(params={"n": 5}, progress=LineReporter(said))
         assert run.status.results == {"total": 30, "workers": 2}
+        link = fn.dashboard_link  # a real dashboard (bokeh), named in the start line
+        assert link.startswith("http://127.0.0.1:") and f"dashboard {link}" in said.getvalue()
+        with urllib.request.urlopen(link, timeout=10) as page:
+            assert page.status == 200
         again = fn.run(params={"n": 3})  # the same cluster, already up
         assert again.status.results["total"] == 5
         assert isinstance(fn.client, distributed.Client)

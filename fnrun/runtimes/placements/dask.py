@@ -81,7 +81,12 @@ def _address(fn: BaseRuntime) -> str:
     return getattr(fn, "scheduler_address", "") or "(a LocalCluster)"
 
 
-register_placement(
-    "dask", dask_client_side, lambda fn: f"the client here, tasks on Dask {_address(fn)}"
-)
+def _client_side(fn: BaseRuntime) -> str:
+    link = fn.dashboard_link  # type: ignore[attr-defined]  # connects: the run is about to
+    return f"the client here, tasks on Dask {_address(fn)}" + (
+        f", dashboard {link}" if link else ""
+    )
+
+
+register_placement("dask", dask_client_side, _client_side)
 register_placement("dask-workers", dask_workers, lambda fn: f"iterations on Dask {_address(fn)}")
