@@ -4,7 +4,8 @@ Where it connects, first that applies: ``fn.spec.scheduler_address``, MLRun's
 ``fn.status.scheduler_address``, ``DASK_SCHEDULER_ADDRESS``; else a LocalCluster on
 127.0.0.1 of ``spec.replicas`` worker processes (1) with ``spec.nthreads`` threads each (1),
 adaptive between ``spec.min_replicas`` and ``spec.max_replicas`` when those are set, with its
-dashboard on a free loopback port when bokeh is installed (``fn.dashboard_link``). The
+dashboard on a free loopback port when bokeh is installed (``fn.dashboard_link``), each
+worker's memory limited by ``worker_resources`` / ``resources`` limits as its pod would be. The
 connection lives until ``fn.close()`` (or the end of the process). ``distributed`` is the
 ``dask`` extra, imported only here.
 """
@@ -50,6 +51,7 @@ class DaskClientMixin:
             host="127.0.0.1",
             dashboard_address="127.0.0.1:0" if _has_dashboard() else None,
             processes=True,
+            memory_limit=_memory_limit(spec),
         )
         if spec.min_replicas or spec.max_replicas:
             cluster.adapt(
@@ -81,3 +83,15 @@ def _has_dashboard() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("bokeh") is not None
+
+
+def _memory_limit(spec: Any) -> str | int:
+    """Each worker's memory limit: the workers' (or the function's) memory limit, as on
+    Kubernetes; else distributed's default share of this machine."""
+    for resources in (spec.worker_resources, spec.resources):
+        memory = (resources or {}).get("limits", {}).get("memory")
+        if memory:
+            from fnrun.model.quantity import parse_quantity
+
+            return int(parse_quantity(memory, "spec.resources.limits.memory"))
+    return "auto"

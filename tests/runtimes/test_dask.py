@@ -39,6 +39,7 @@ def code(tmp_path: Path) -> str:
 def test_local_cluster_by_default(code: str) -> None:
     fn = fnrun.code_to_function("sums", filename=code, kind="dask", handler="total")
     fn.spec.replicas = 2
+    fn.with_limits(mem="700Mi")  # each worker's limit, as its pod's on Kubernetes
     import io
     import urllib.request
 
@@ -52,6 +53,8 @@ def test_local_cluster_by_default(code: str) -> None:
         assert link.startswith("http://127.0.0.1:") and f"dashboard {link}" in said.getvalue()
         with urllib.request.urlopen(link, timeout=10) as page:
             assert page.status == 200
+        limits = {w["memory_limit"] for w in fn.client.scheduler_info()["workers"].values()}
+        assert limits == {700 * 2**20}
         again = fn.run(params={"n": 3})  # the same cluster, already up
         assert again.status.results["total"] == 5
         assert isinstance(fn.client, distributed.Client)
