@@ -61,6 +61,8 @@ def exec_from_env(environ: dict[str, str] | None = None) -> int:
     fn = function_from_dict(config["function"]) if config.get("function") else None
     secrets = json.loads(env.get(SECRETS_ENV) or "{}")
     request = RunRequest(function=fn, secrets=secrets, **config["run"])
+    if fn is not None:  # a spark driver's session, a dask client: as where fn.run() runs
+        request.context_extras.update(fn.run_extras())
     if mpi_rank(env) > 0:  # rank 0 stores the run; the others run the same code quietly
         request.context_extras["logging_worker"] = False
     if mpi_rank(env) >= 0:

@@ -190,6 +190,12 @@ class BaseRuntime(SourceMixin, EnvMixin):
         )
         return run_function(self, local=local, watch=watch, **merged)
 
+    def run_extras(self) -> dict[str, Any]:
+        """What a run's context gets in the process that runs the handler, by kind (the
+        dask kind's ``dask_client``, the spark kinds' ``spark_session``): the same wherever
+        that process is (here, a child, a pod)."""
+        return {}
+
     # -- code and documentation ----------------------------------------------------------------
     @property
     def code(self) -> str:

@@ -68,6 +68,9 @@ class DaskClientMixin:
         services = client.scheduler_info().get("services", {})
         return str(client.dashboard_link) if "dashboard" in services else ""
 
+    def run_extras(self) -> dict[str, Any]:
+        return {"dask_client": self.client}
+
     def close(self) -> None:
         """Close the client, and the LocalCluster when this function started one."""
         client = self.__dict__.pop("_dask_client", None)

@@ -162,6 +162,9 @@ class SparkSessionMixin:
         use, kept for later runs with the same configuration)."""
         return session_for(self.spark_master, self.spark_conf())
 
+    def run_extras(self) -> dict[str, Any]:
+        return {"spark_session": self.spark_session}
+
     def close(self) -> None:
         """Stop the Spark session this process keeps (the JVM stays for a next session)."""
         stop_session()

@@ -40,9 +40,9 @@ def _pod(template: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, **template}
 
 
-def _fn(tmp_path: Path, kind: str) -> Any:
-    path = tmp_path / "train.py"
-    path.write_text(CODE)
+def _fn(tmp_path: Path, kind: str, code: str = CODE) -> Any:
+    path = tmp_path / f"{kind}_train.py"
+    path.write_text(code)
     fn = fnrun.code_to_function("trainer", filename=str(path), kind=kind, handler="train")
     fn.spec.image = "registry.local/fnrun:1"
     fn.with_limits(mem="2Gi", cpu="1").with_requests(mem="1Gi", cpu="500m").gpus(1)
@@ -100,40 +100,56 @@ def test_job_manifest_is_valid_and_carries_every_knob(tmp_path: Path) -> None:
     assert config["run"]["params"] == {"p1": 3} and config["run"]["uid"] == labels["fnrun/uid"]
 
 
-def test_the_generated_pod_runs_the_function_as_a_local_process(tmp_path: Path) -> None:
-    """The Job's container command and env, with the ConfigMap 'mounted' in a folder and the
-    Secret's value in the env as the kubelet would put it: the run completes in the run DB."""
+def submitted(tmp_path: Path, fn: Any, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """A run's manifests with the secret values in (as submitted), and its request."""
     from fnrun.db import get_run_db
     from fnrun.execution.execute import RunRequest
     from fnrun.runtimes.manifests import build_manifests
 
-    fn = _fn(tmp_path, "job")
-    db = get_run_db()
     request = RunRequest(
         function=fn,
         name="trainer",
         project="k8s",
-        params={"p1": 21},
+        params=params,
         secrets={"TOKEN": SECRET},
         artifact_path=str(tmp_path / "art"),
     )
-    docs = _by_kind(build_manifests(fn, request, db.url, with_secrets=True))
+    return request, _by_kind(build_manifests(fn, request, get_run_db().url, with_secrets=True))
+
+
+def as_kubelet(tmp_path: Path, docs: dict[str, Any], container: dict[str, Any]) -> dict[str, str]:
+    """The environment the kubelet gives ``container``: its plain values, the Secret's value
+    for ``valueFrom``, and the run's ConfigMap 'mounted' in a folder here."""
     mounted = tmp_path / "run"
-    mounted.mkdir()
+    mounted.mkdir(exist_ok=True)
     for key, text in docs["ConfigMap"]["data"].items():
         (mounted / key).write_text(text)
-    (main,) = docs["Job"]["spec"]["template"]["spec"]["containers"]
     env = {**os.environ, "EXPECT": SECRET}
-    for entry in main["env"]:
+    for entry in container["env"]:
         if "value" in entry:
             env[entry["name"]] = entry["value"]
     env["FNRUN_EXEC_CONFIG_FILE"] = str(mounted / "config.json")  # the mount, here
     env["FNRUN_EXEC_SECRETS"] = docs["Secret"]["stringData"]["FNRUN_EXEC_SECRETS"]
-    assert main["command"][0] == "python"
-    command = [sys.executable, *main["command"][1:]]  # this venv's python, as the image's
+    return env
+
+
+def python_here(command: list[str]) -> list[str]:
+    """The image's ``python ...`` with this venv's interpreter (fnrun installed, as the image)."""
+    return [sys.executable if part == "python" else part for part in command]
+
+
+def test_the_generated_pod_runs_the_function_as_a_local_process(tmp_path: Path) -> None:
+    """The Job's container command and env, as the kubelet would start it: the run completes
+    in the run DB, the secret readable."""
+    from fnrun.db import get_run_db
+
+    request, docs = submitted(tmp_path, _fn(tmp_path, "job"), {"p1": 21})
+    (main,) = docs["Job"]["spec"]["template"]["spec"]["containers"]
+    env = as_kubelet(tmp_path, docs, main)
+    command = python_here(main["command"])
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    run = db.read_run(request.uid, "k8s")
+    run = get_run_db().read_run(request.uid, "k8s")
     assert run["status"]["state"] == "completed"
     assert run["status"]["results"] == {"p2": 42, "token_ok": True}
 

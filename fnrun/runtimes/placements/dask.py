@@ -20,9 +20,8 @@ def dask_client_side(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool
     run_here = in_process(fn, db, settings, watch)
 
     def place(request: Any) -> dict[str, Any]:
-        client = fn.client  # type: ignore[attr-defined]  # the dask kind's cluster connection
-        _ship_code(fn, client, settings)
-        extras = {**request.context_extras, "dask_client": client}
+        extras = {**request.context_extras, **fn.run_extras()}  # the cluster's client
+        _ship_code(fn, extras["dask_client"], settings)
         return run_here(dataclasses.replace(request, context_extras=extras))
 
     return place

@@ -21,10 +21,9 @@ def spark_driver(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) ->
     run_here = in_process(fn, db, settings, watch)
 
     def place(request: Any) -> dict[str, Any]:
-        session = fn.spark_session  # type: ignore[attr-defined]  # the spark kinds' session
-        context = session.sparkContext
+        extras = {**request.context_extras, **fn.run_extras()}  # the configured session
+        context = extras["spark_session"].sparkContext
         ship_code(fn, settings.home, context, context.addPyFile)
-        extras = {**request.context_extras, "spark_session": session}
         return run_here(dataclasses.replace(request, context_extras=extras))
 
     return place
