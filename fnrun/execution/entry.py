@@ -63,9 +63,10 @@ def exec_from_env(environ: dict[str, str] | None = None) -> int:
     request = RunRequest(function=fn, secrets=secrets, **config["run"])
     if fn is not None:  # a spark driver's session, a dask client: as where fn.run() runs
         request.context_extras.update(fn.run_extras())
-    if mpi_rank(env) > 0:  # rank 0 stores the run; the others run the same code quietly
+    rank = mpi_rank(env)
+    if rank > 0:  # rank 0 stores the run; the others run the same code quietly
         request.context_extras["logging_worker"] = False
-    if mpi_rank(env) >= 0:
+    if rank >= 0:
         _whole_lines()
     settings = get_settings()
     ctx = execute(request, get_run_db(), code_dir=Path(settings.home) / "code")

@@ -129,8 +129,8 @@ class SparkSessionMixin:
             conf["spark.pyspark.driver.python"] = sys.executable
             conf["spark.driver.host"] = "127.0.0.1"
             conf["spark.driver.bindAddress"] = "127.0.0.1"
-        _put(conf, "spark.driver.cores", spec.driver_cores or _cpu(spec.driver_resources))
-        _put(conf, "spark.executor.cores", spec.executor_cores or _cpu(spec.executor_resources))
+        _put(conf, "spark.driver.cores", spec.driver_cores or cores_of(spec.driver_resources))
+        _put(conf, "spark.executor.cores", spec.executor_cores or cores_of(spec.executor_resources))
         _put(conf, "spark.driver.memory", _memory(spec.driver_resources, "driver_resources"))
         _put(conf, "spark.executor.memory", _memory(spec.executor_resources, "executor_resources"))
         if not master.startswith("local"):
@@ -153,7 +153,7 @@ class SparkSessionMixin:
         for key, value in (spec.hadoop_conf or {}).items():
             conf[f"spark.hadoop.{key}"] = str(value)
         for key, value in (spec.spark_conf or {}).items():
-            conf[str(key)] = _text(value)
+            conf[str(key)] = conf_text(value)
         return conf
 
     @property
@@ -275,15 +275,17 @@ def spark_memory(value: Any, field: str) -> str:
     return f"{mib}m"
 
 
-def _cpu(resources: dict[str, Any]) -> int | None:
+def cores_of(resources: dict[str, Any]) -> int | None:
+    """Whole cores from a resources section's cpu request (at least 1), None without one."""
     cpu = (resources or {}).get("requests", {}).get("cpu")
     return max(1, round(parse_quantity(cpu, "cpu"))) if cpu else None
 
 
 def _put(conf: dict[str, str], key: str, value: Any) -> None:
     if value not in (None, ""):
-        conf[key] = _text(value)
+        conf[key] = conf_text(value)
 
 
-def _text(value: Any) -> str:
+def conf_text(value: Any) -> str:
+    """A setting as Spark reads it (booleans as true/false)."""
     return ("true" if value else "false") if isinstance(value, bool) else str(value)

@@ -178,7 +178,6 @@ def run_pod(
         volume_mounts=mounts,
         image_pull_policy=spec.image_pull_policy or None,
         working_dir=spec.workdir or None,
-        security_context=None,
     )
     pod = client.V1PodSpec(
         containers=[container],

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from fnrun.runtimes.manifests import register_workload
 from fnrun.runtimes.manifests.pod import RUN_DIR, run_pod, to_dict
-from fnrun.runtimes.spark_session import SUBMITTED_ENV, spark_memory
+from fnrun.runtimes.spark_session import SUBMITTED_ENV, conf_text, cores_of, spark_memory
 
 if TYPE_CHECKING:
     from fnrun.runtimes.base import BaseRuntime
@@ -45,9 +45,9 @@ def spark_application(fn: BaseRuntime, objects: RunObjects) -> list[dict[str, An
     if spec.image_pull_secret:
         app["imagePullSecrets"] = [spec.image_pull_secret]
     if spec.spark_conf:
-        app["sparkConf"] = {str(k): _text(v) for k, v in spec.spark_conf.items()}
+        app["sparkConf"] = {str(k): conf_text(v) for k, v in spec.spark_conf.items()}
     if spec.hadoop_conf:
-        app["hadoopConf"] = {str(k): _text(v) for k, v in spec.hadoop_conf.items()}
+        app["hadoopConf"] = {str(k): conf_text(v) for k, v in spec.hadoop_conf.items()}
     deps = {k: list(v) for k, v in (spec.deps or {}).items() if k in _DEPS and v}
     if deps:
         app["deps"] = deps
@@ -84,7 +84,7 @@ def _role(
         "labels": objects.labels,
         "env": container.get("env", []),
         "volumeMounts": container.get("volumeMounts", []),
-        "cores": int(cores or _whole(requests.get("cpu")) or 1),
+        "cores": int(cores or cores_of(resources) or 1),
     }
     if limits.get("cpu"):
         out["coreLimit"] = str(limits["cpu"])
@@ -105,16 +105,6 @@ def _role(
     if java:
         out["javaOptions"] = java
     return out
-
-
-def _whole(cpu: Any) -> int:
-    from fnrun.model.quantity import parse_quantity
-
-    return max(1, round(parse_quantity(cpu, "cpu"))) if cpu else 0
-
-
-def _text(value: Any) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 register_workload("spark", spark_application)
