@@ -19,8 +19,11 @@ HUB_SAMPLE = DATA / "hub-sample"
 def fnrun_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     home = tmp_path / "fnrun-home"
     monkeypatch.setenv("FNRUN_HOME", str(home))
-    for var in ("FNRUN_DBPATH", "FNRUN_ARTIFACT_PATH", "FNRUN_DEFAULT_PROJECT"):
+    for var in ("FNRUN_DBPATH", "FNRUN_ARTIFACT_PATH", "FNRUN_DEFAULT_PROJECT", "KUBECONFIG"):
         monkeypatch.delenv(var, raising=False)
+    for var in [v for v in os.environ if v.startswith("FNRUN_K8S")]:
+        monkeypatch.delenv(var)
+    monkeypatch.setenv("FNRUN_K8S", "off")  # no test submits to a cluster it did not start
     reset_settings()
     reset_run_dbs()
     yield home

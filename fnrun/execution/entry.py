@@ -36,6 +36,7 @@ def exec_config(request: Any) -> dict[str, Any]:
             "uid": request.uid,
             "iteration": request.iteration,
             "watcher": request.watcher,
+            "status_extra": request.status_extra,
         },
     }
 

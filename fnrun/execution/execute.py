@@ -54,6 +54,8 @@ class RunRequest:
     uid: str = ""
     iteration: int = 0
     watcher: dict[str, Any] | None = None  # the parent process watching a child-process run
+    # status fields the placement records, kept by every commit (``status.kubernetes``)
+    status_extra: dict[str, Any] = field(default_factory=dict)
     # attributes the context gets in this process (``dask_client``); never serialized
     context_extras: dict[str, Any] = field(default_factory=dict)
 
@@ -104,6 +106,7 @@ def context_for(request: RunRequest, db: RunDB | None) -> RunContext:
         db=db,
         watcher=request.watcher,
     )
+    ctx.status_extra.update(request.status_extra)
     for key, value in request.context_extras.items():
         setattr(ctx, key, value)
     return ctx

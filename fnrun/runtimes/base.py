@@ -39,6 +39,7 @@ class BaseRuntime(SourceMixin, EnvMixin):
     runs_in_process: ClassVar[bool] = False
     placement: ClassVar[str] = "process"  # where runs go by default (fnrun.runtimes.placements)
     parallel_placement: ClassVar[str] = "process"  # where parallel hyper-param iterations go
+    local_placement: ClassVar[str] = ""  # where ``local=True`` runs go, if not ``placement``
     runs_on_this_machine: ClassVar[bool] = False
     workload: ClassVar[str] = ""  # its Kubernetes workload (fnrun.runtimes.manifests), if any
 

@@ -48,11 +48,16 @@ class LocalRuntime(BaseRuntime):
 
 @register_runtime
 class KubejobRuntime(KubeResource):
-    """A batch run as a Kubernetes Job (``local=True`` runs it here)."""
+    """A batch run as a Kubernetes Job on the configured cluster; in a local child process
+    when none is configured or with ``local=True``."""
 
     kind: ClassVar[str] = "job"
     spec_class: ClassVar[type[PodSpec]] = PodSpec
     workload: ClassVar[str] = "job"
+    placement: ClassVar[str] = "kubernetes"
+    parallel_placement: ClassVar[str] = "kubernetes"  # each iteration its own Job
+    local_placement: ClassVar[str] = "process"
+    runs_on_this_machine: ClassVar[bool] = True  # without a cluster
 
 
 @register_runtime

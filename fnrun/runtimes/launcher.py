@@ -1,9 +1,10 @@
 """``fn.run(...)``: turn the call into a run request and place it.
 
-Placements today: in this process for the ``handler`` kind and for a callable handler; a
-child process (``python -m fnrun exec --from-env``) for the ``local`` kind and for any batch
-kind with ``local=True``. Remote placements (Kubernetes, Dask, Spark, MPI) plug in per kind
-and are refused with a clear error until they exist.
+Each kind names its placement (:mod:`fnrun.runtimes.placements`): in this process for the
+``handler`` kind and for a callable handler; a child process (``python -m fnrun exec
+--from-env``) for the ``local`` kind; a Kubernetes Job for the ``job`` kind when a cluster is
+configured (else a child process, and the start line says why; ``local=True`` always runs
+here); Dask, Spark and MPI for theirs.
 """
 
 from __future__ import annotations
@@ -59,12 +60,12 @@ def run_function(
     request = build_request(
         fn, handler, name, project, params, inputs, labels, secrets, artifact_path, returns
     )
-    place = _placement(fn, handler, db, settings, watch, here=in_process)
+    place = _placement(fn, handler, db, settings, watch, here=in_process, local=local)
     options = HyperParamOptions.from_any(hyper_param_options)
     report = progress if progress is not None else default_reporter(watch)
     request.uid = request.uid or uuid.uuid4().hex
     if report is not None:
-        where = _where(fn, handler, in_process, options)
+        where = _where(fn, handler, in_process, options, local)
         report(
             "started",
             {"uid": request.uid, "name": request.name, "project": request.project, "where": where},
@@ -77,7 +78,7 @@ def run_function(
                 hint="give handler='name' from the function's code",
             )
         if options.parallel_runs > 1:
-            place = _parallel_placement(fn, options, db, settings, watch)
+            place = _parallel_placement(fn, options, db, settings, watch, local)
         doc = run_iterations(request, hyperparams, options, place, db, report)
     else:
         doc = place(request)
@@ -134,34 +135,56 @@ def _placement(
     settings: Settings,
     watch: bool,
     here: bool = False,
+    local: bool = False,
 ) -> Callable[[RunRequest], dict[str, Any]]:
     """How one run request is executed: the function kind's placement."""
     from fnrun.runtimes.placements import get_placement
 
-    return get_placement(_placement_name(fn, handler, here))(fn, db, settings, watch)
+    name, _why = _placement_name(fn, handler, here, local)
+    return get_placement(name)(fn, db, settings, watch)
 
 
-def _placement_name(fn: BaseRuntime, handler: Any, here: bool) -> str:
-    """The kind's placement; in this process instead of a child for a callable handler or
+def _placement_name(
+    fn: BaseRuntime, handler: Any, here: bool, local: bool = False, parallel: bool = False
+) -> tuple[str, str]:
+    """The kind's placement (its local one with ``local``; the one it resolves to, as a
+    child process for ``kubernetes`` without a cluster) and why it is not the kind's own;
+    in this process instead of a child for a callable handler (it cannot be shipped) or
     ``here`` (a process that exists for the run, such as ``fnrun run``)."""
-    if (here or callable(handler)) and fn.placement == "process":
-        return "here"
-    return fn.placement
+    from fnrun.runtimes.placements import resolve_placement
+
+    name = fn.parallel_placement if parallel else fn.placement
+    if local and fn.local_placement:
+        name = fn.local_placement
+    if callable(handler) and not parallel and fn.local_placement:
+        name = fn.local_placement
+    name, why = resolve_placement(name, fn)
+    if (here or callable(handler)) and name == "process" and not parallel:
+        return "here", why
+    return name, why
 
 
-def _where(fn: BaseRuntime, handler: Any, here: bool, options: HyperParamOptions) -> str:
+def _where(
+    fn: BaseRuntime, handler: Any, here: bool, options: HyperParamOptions, local: bool = False
+) -> str:
     """Where the run goes, in words, for the start line."""
     from fnrun.runtimes.placements import describe_placement
 
-    if options.parallel_runs > 1:
-        if options.dask_cluster_uri:
-            return f"iterations on Dask {options.dask_cluster_uri}"
-        return describe_placement(fn.parallel_placement, fn)
-    return describe_placement(_placement_name(fn, handler, here), fn)
+    parallel = options.parallel_runs > 1
+    if parallel and options.dask_cluster_uri:
+        return f"iterations on Dask {options.dask_cluster_uri}"
+    name, why = _placement_name(fn, handler, here, local, parallel)
+    where = describe_placement(name, fn)
+    return f"{where} ({why})" if why else where
 
 
 def _parallel_placement(
-    fn: BaseRuntime, options: HyperParamOptions, db: RunDB, settings: Settings, watch: bool
+    fn: BaseRuntime,
+    options: HyperParamOptions,
+    db: RunDB,
+    settings: Settings,
+    watch: bool,
+    local: bool = False,
 ) -> Callable[[RunRequest], dict[str, Any]]:
     """Where parallel iterations go: the dask kind's workers, the Dask scheduler that
     ``dask_cluster_uri`` names (any kind), else child processes here."""
@@ -175,7 +198,8 @@ def _parallel_placement(
         else:
             fn.spec.scheduler_address = fn.spec.scheduler_address or options.dask_cluster_uri
         return get_placement("dask-workers")(fn, db, settings, watch)
-    return get_placement(fn.parallel_placement)(fn, db, settings, watch)
+    name, _why = _placement_name(fn, None, False, local, parallel=True)
+    return get_placement(name)(fn, db, settings, watch)
 
 
 def _on_dask(fn: BaseRuntime, address: str) -> BaseRuntime:

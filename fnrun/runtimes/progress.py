@@ -18,12 +18,27 @@ Reporter = Callable[[str, dict[str, Any]], None]
 
 def default_reporter(watch: bool) -> Reporter | None:
     """The reporter ``fn.run`` uses when it is given none."""
+    return LineReporter(sys.stderr) if _wanted(watch) else None
+
+
+def status_printer(watch: bool) -> Callable[[str], None] | None:
+    """Where a placement says what happens while it waits (``job x submitted``, ``pod y:
+    ImagePullBackOff``): indented lines on stderr, when the start and end lines show."""
+    if not _wanted(watch):
+        return None
+
+    def say(text: str) -> None:
+        sys.stderr.write(f"  {text}\n")
+        sys.stderr.flush()
+
+    return say
+
+
+def _wanted(watch: bool) -> bool:
     wanted = os.environ.get("FNRUN_PROGRESS", "")
     if wanted == "0" or not watch:
-        return None
-    if wanted == "1" or sys.stderr.isatty():
-        return LineReporter(sys.stderr)
-    return None
+        return False
+    return wanted == "1" or sys.stderr.isatty()
 
 
 class LineReporter:

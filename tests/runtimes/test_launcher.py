@@ -74,8 +74,6 @@ def test_bad_input_errors_before_running() -> None:
     with pytest.raises(InvalidArgumentError) as err:
         fn.run(handler="echo", params={"when": object()}, local=True)
     assert err.value.field == "params.when"
-    with pytest.raises(InvalidArgumentError, match="pass local=True"):
-        fn.run(handler="echo")
     with pytest.raises(InvalidArgumentError, match="deployed, not run"):
         fnrun.new_function("s", kind="serving").run()
     with pytest.raises(InvalidArgumentError, match="does not support schedule yet"):

@@ -84,9 +84,10 @@ class RunObjects:
 
 
 def run_name(fn: BaseRuntime, request: RunRequest) -> str:
-    """``fnrun-<function>-<uid8>``: a DNS-1123 name of at most 63 characters."""
-    base = (fn.metadata.name or request.name or "run")[:40].strip("-")
-    return f"fnrun-{base}-{request.uid[:8]}".lower()
+    """``fnrun-<function>-<uid8>[-<iteration>]``: a DNS-1123 name of at most 63 characters."""
+    base = _LABEL.sub("-", fn.metadata.name or request.name or "run")[:40].strip("-_.")
+    tail = f"-{request.iteration}" if request.iteration else ""
+    return f"fnrun-{base}-{request.uid[:8]}{tail}".lower().replace("_", "-").replace(".", "-")
 
 
 def run_labels(fn: BaseRuntime, request: RunRequest) -> dict[str, str]:
@@ -96,6 +97,7 @@ def run_labels(fn: BaseRuntime, request: RunRequest) -> dict[str, str]:
         "fnrun/function": fn.metadata.name or request.name,
         "fnrun/kind": fn.kind,
         "fnrun/uid": request.uid,
+        "fnrun/iteration": str(request.iteration),
     }
     labels.update(request.labels)
     return {k: _label_value(v) for k, v in labels.items() if v}

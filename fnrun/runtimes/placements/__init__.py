@@ -11,7 +11,9 @@ path (:func:`fnrun.execution.execute.execute`) wherever the code runs:
 - ``dask-workers``: each request on a worker of that cluster (parallel iterations);
 - ``spark``: this process as the Spark driver, ``context.spark_session`` configured from the
   function (``local[N]`` by default, or a master URL);
-- ``mpi``: ``mpirun -np <replicas>`` ranks, rank 0 tracking the run.
+- ``mpi``: ``mpirun -np <replicas>`` ranks, rank 0 tracking the run;
+- ``kubernetes``: the function's workload (a ``batch/v1`` Job) on the configured cluster,
+  followed to its end; a local child process when no cluster is configured.
 
 Each placement also says, in words, where a run of a function goes (the start line).
 """
@@ -39,15 +41,30 @@ class Placement(Protocol):
 
 
 Where = Callable[["BaseRuntime"], str]
+# the placement a run of the function really uses (another when this one cannot), and why
+Resolve = Callable[["BaseRuntime"], tuple[str, str]]
 
 _PLACEMENTS: dict[str, Placement] = {}
 _WHERE: dict[str, Where] = {}
+_RESOLVE: dict[str, Resolve] = {}
 
 
-def register_placement(name: str, placement: Placement, where: Where | None = None) -> None:
+def register_placement(
+    name: str, placement: Placement, where: Where | None = None, resolve: Resolve | None = None
+) -> None:
     _PLACEMENTS[name] = placement
     if where is not None:
         _WHERE[name] = where
+    if resolve is not None:
+        _RESOLVE[name] = resolve
+
+
+def resolve_placement(name: str, fn: BaseRuntime) -> tuple[str, str]:
+    """The placement a run of ``fn`` placed by ``name`` uses, and why if it is another
+    (``kubernetes`` without a configured cluster: ``process``)."""
+    get_placement(name)
+    resolve = _RESOLVE.get(name)
+    return resolve(fn) if resolve is not None else (name, "")
 
 
 def describe_placement(name: str, fn: BaseRuntime) -> str:
@@ -72,4 +89,4 @@ def get_placement(name: str) -> Placement:
 def _load_builtin() -> None:
     """Import the built-in placements (each registers itself); importing one of them directly
     first must not hide the others."""
-    from fnrun.runtimes.placements import dask, here, mpi, process, spark  # noqa: F401
+    from fnrun.runtimes.placements import dask, here, kubernetes, mpi, process, spark  # noqa: F401

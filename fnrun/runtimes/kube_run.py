@@ -1,0 +1,321 @@
+"""Run a request as Kubernetes objects and follow it to its end.
+
+The run is recorded (state ``created``) before anything is submitted, so a refused or
+unreachable cluster leaves a run in ``error`` naming why. Then its Secret (the run's
+secrets, read by the pod through ``valueFrom``), ConfigMap (the run config and the
+function's code) and workload (a ``batch/v1`` Job) are created; the Secret and ConfigMap are
+owned by the Job, so Kubernetes deletes them with it (its TTL, or an abort).
+
+The pod runs ``python -m fnrun exec --from-env`` and reports to the run DB itself (the URL
+in ``FNRUN_K8S_DBPATH``, else this process's). This process follows the Job: pending
+problems (image pulls, scheduling) are shown and recorded, a problem that cannot fix itself
+or outlasts ``FNRUN_K8S_PENDING_TIMEOUT`` seconds fails the run and deletes the Job; the
+pod's log is streamed (printed with ``watch``). When the Job ends, a run the pod did not
+finish is marked ``error`` with the pod's exit code and reason (``OOMKilled``) and keeps the
+pod's log: a run never stays ``running`` after its pod is gone.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import json
+import os
+import sys
+import threading
+import time
+import uuid
+import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from fnrun.db.monitor import this_executor
+from fnrun.errors import FnrunError, NotFoundError
+from fnrun.execution.execute import context_for
+from fnrun.runtimes.pod_status import PodView, job_outcome, pod_view
+from fnrun.runtimes.subprocess_run import FINAL_STATES
+
+if TYPE_CHECKING:
+    from fnrun.db.base import RunDB
+    from fnrun.execution.execute import RunRequest
+    from fnrun.runtimes.base import BaseRuntime
+    from fnrun.runtimes.cluster import Cluster
+
+POD_DB_ENV = "FNRUN_K8S_DBPATH"
+PENDING_ENV = "FNRUN_K8S_PENDING_TIMEOUT"
+POLL_ENV = "FNRUN_K8S_POLL"
+Say = Callable[[str], None]
+
+
+def pod_db_url(db: RunDB) -> str:
+    """The run DB URL the pods report to."""
+    from fnrun.config import to_db_url
+
+    given = os.environ.get(POD_DB_ENV, "")
+    return to_db_url(given) if given else db.url
+
+
+def unseen_paths(fn: BaseRuntime, db_url: str, artifact_path: str) -> list[str]:
+    """Warnings for what this machine names that a pod cannot see: a SQLite file or local
+    artifact folder outside every volume the function mounts, a database on loopback."""
+    mounts = [str(m.get("mountPath", "")).rstrip("/") for m in fn.spec.volume_mounts]
+
+    def mounted(path: str) -> bool:
+        return any(m and (path == m or path.startswith(m + "/")) for m in mounts)
+
+    out = []
+    parts = urlsplit(db_url)
+    if parts.scheme.startswith("sqlite"):
+        path = db_url.split(":///", 1)[-1]
+        if not path or path == ":memory:" or not mounted("/" + path.lstrip("/")):
+            out.append(
+                f"the pods report to the SQLite run DB {db_url}, which they cannot see unless "
+                "a shared volume is mounted at that path (fn.add_volume(..., mount=...)); "
+                f"give them a PostgreSQL URL in {POD_DB_ENV} or FNRUN_DBPATH"
+            )
+    elif parts.hostname in ("localhost", "127.0.0.1", "::1"):
+        out.append(
+            f"the pods report to the run DB at {parts.hostname}, which is their own loopback, "
+            f"not this machine; set {POD_DB_ENV} to the DB's address as the pods see it"
+        )
+    local_artifacts = "://" not in artifact_path or artifact_path.startswith("file://")
+    if local_artifacts and artifact_path and not mounted(artifact_path.removeprefix("file://")):
+        out.append(
+            f"artifacts go to {artifact_path} inside the pod, which is lost with the pod unless a "
+            "shared volume is mounted there; give an object-store artifact_path (s3://...)"
+        )
+    return out
+
+
+class KubeRun:
+    """One run of ``fn`` on ``cluster``."""
+
+    def __init__(
+        self, fn: BaseRuntime, cluster: Cluster, db: RunDB, watch: bool, say: Say | None
+    ) -> None:
+        self.fn, self.cluster, self.db = fn, cluster, db
+        self.say = say or (lambda text: None)
+        self.show_logs = watch
+        self.pending_timeout = float(os.environ.get(PENDING_ENV) or 600)
+        self.poll = float(os.environ.get(POLL_ENV) or 2)
+
+    def __call__(self, request: RunRequest) -> dict[str, Any]:
+        from fnrun.runtimes.manifests import build_manifests
+        from fnrun.runtimes.manifests.pod import run_name
+
+        request.uid = request.uid or uuid.uuid4().hex
+        request.watcher = this_executor()  # while this process lives, it records the end
+        ns, name = self.cluster.namespace, run_name(self.fn, request)
+        request.status_extra["kubernetes"] = {
+            "namespace": ns,
+            "job": name,
+            "context": self.cluster.context,
+            "config": self.cluster.choice.source,
+            "server": self.cluster.server,
+        }
+        db_url = pod_db_url(self.db)
+        for text in unseen_paths(self.fn, db_url, request.artifact_path):
+            warnings.warn(text, UserWarning, stacklevel=4)
+        ctx = context_for(request, self.db)
+        ctx.commit()  # the run exists before its pod does
+        try:
+            docs = build_manifests(self.fn, request, db_url, ns, with_secrets=True)
+            self._submit(docs)
+        except FnrunError as exc:
+            self._fail(request, f"not submitted: {exc}")
+            raise
+        self.say(f"job {name} submitted to {self.cluster.describe()}")
+        logs = PodLogs(self.cluster, ns, self.show_logs, ctx.redact)
+        view, failure = self._follow(request, name, logs)
+        return self._finish(request, view, failure, logs)
+
+    # -- submit ------------------------------------------------------------------------------
+    def _submit(self, docs: list[dict[str, Any]]) -> None:
+        core, batch, ns = self.cluster.core, self.cluster.batch, self.cluster.namespace
+        owned = []
+        for doc in docs:
+            kind, name = doc["kind"], doc["metadata"]["name"]
+            if kind == "Secret":
+                self.cluster.call(f"create Secret {name}", core.create_namespaced_secret, ns, doc)
+                owned.append((core.patch_namespaced_secret, kind, name))
+            elif kind == "ConfigMap":
+                create = core.create_namespaced_config_map
+                self.cluster.call(f"create ConfigMap {name}", create, ns, doc)
+                owned.append((core.patch_namespaced_config_map, kind, name))
+            elif kind == "Job":
+                job = self.cluster.call(f"create Job {name}", batch.create_namespaced_job, ns, doc)
+                owner = {
+                    "apiVersion": "batch/v1",
+                    "kind": "Job",
+                    "name": name,
+                    "uid": job.metadata.uid or "",
+                }
+                for patch, what, obj in owned:  # deleted with the Job (TTL, abort)
+                    body = {"metadata": {"ownerReferences": [owner]}}
+                    self.cluster.call(f"own {what} {obj} by its Job", patch, obj, ns, body)
+            else:
+                raise FnrunError(f"cannot submit a {kind} yet", field="kind")
+
+    # -- follow ------------------------------------------------------------------------------
+    def _follow(self, request: RunRequest, name: str, logs: PodLogs) -> tuple[PodView | None, str]:
+        """Wait for the Job to end; its last pod view and why it failed here ('' if not)."""
+        deadline = time.monotonic() + self.pending_timeout
+        view: PodView | None = None
+        shown = ""
+        try:
+            while True:
+                job = self._read_job(name)
+                if job is None:
+                    return view, "aborted: its Job was deleted"
+                view = self._pod(request) or view
+                if view is not None:
+                    if view.problem and view.problem != shown:
+                        self.say(f"pod {view.name}: {view.problem}")
+                        self._note(request, view.problem)
+                    shown = view.problem
+                    if view.started and not logs.started:
+                        self.say(f"pod {view.name} {view.phase.lower()}")
+                        self._note(request, "")
+                        logs.start(view.name)
+                if job_outcome(job) or (view is not None and view.ended):
+                    return view, ""
+                started = view is not None and view.started
+                if not started and (
+                    (view is not None and view.fatal) or time.monotonic() > deadline
+                ):
+                    why = view.problem if view is not None and view.problem else "no pod started"
+                    if not (view is not None and view.fatal):
+                        why += f" (still pending after {self.pending_timeout:g} s)"
+                    self._delete(name)
+                    return view, f"the pod could not start: {why}"
+                time.sleep(self.poll)
+        finally:
+            logs.join(timeout=30)
+
+    def _read_job(self, name: str) -> dict[str, Any] | None:
+        batch = self.cluster.batch
+        try:
+            job: dict[str, Any] = self._json(
+                f"read Job {name}", batch.read_namespaced_job_status, name
+            )
+        except NotFoundError:
+            return None
+        return job
+
+    def _pod(self, request: RunRequest) -> PodView | None:
+        """The newest pod of the run (found by its uid and iteration labels)."""
+        labels = {"fnrun/uid": request.uid, "fnrun/iteration": str(request.iteration)}
+        selector = ",".join(f"{k}={v}" for k, v in labels.items())
+        listed = self._json(
+            "list the run's pods", self.cluster.core.list_namespaced_pod, label_selector=selector
+        )
+        pods = [  # the selector, checked here too
+            p
+            for p in listed.get("items") or []
+            if labels.items() <= ((p.get("metadata") or {}).get("labels") or {}).items()
+        ]
+        if not pods:
+            return None
+        pods.sort(key=lambda p: str(p["metadata"].get("creationTimestamp") or ""))
+        return pod_view(pods[-1])
+
+    def _json(self, what: str, method: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        resp = self.cluster.call(
+            what, method, *args, self.cluster.namespace, _preload_content=False, **kw
+        )
+        return json.loads(resp.data or b"{}")
+
+    def _delete(self, name: str) -> None:
+        batch = self.cluster.batch
+        with contextlib.suppress(NotFoundError):  # gone already
+            self.cluster.call(
+                f"delete Job {name}",
+                batch.delete_namespaced_job,
+                name,
+                self.cluster.namespace,
+                propagation_policy="Background",
+            )
+
+    def _note(self, request: RunRequest, problem: str) -> None:
+        """Record what keeps the pod from running in the run (``status.status_text``)."""
+        self.db.update_run(
+            {"status.status_text": problem}, request.uid, request.project, request.iteration
+        )
+
+    # -- finish ------------------------------------------------------------------------------
+    def _finish(
+        self, request: RunRequest, view: PodView | None, failure: str, logs: PodLogs
+    ) -> dict[str, Any]:
+        run = self.db.read_run(request.uid, request.project, request.iteration)
+        state = run.get("status", {}).get("state")
+        ended = view.failure() if view is not None else ""
+        if state in FINAL_STATES and not (state == "completed" and ended):
+            return run
+        if failure.startswith("aborted"):
+            return self._fail(request, failure, logs, state="aborted")
+        if not failure:
+            failure = ended or (
+                f"the pod ended without reporting to the run DB {pod_db_url(self.db)} "
+                "(can it reach it?)"
+            )
+            if state == "completed":
+                failure += " after the run completed"
+        return self._fail(request, failure, logs)
+
+    def _fail(
+        self, request: RunRequest, error: str, logs: PodLogs | None = None, state: str = "error"
+    ) -> dict[str, Any]:
+        run = self.db.update_run(  # merge: keep what the pod committed
+            {"status.state": state, "status.error": error},
+            request.uid,
+            request.project,
+            request.iteration,
+        )
+        text = "".join(logs.lines) if logs is not None else ""
+        if text and not self.db.get_log(request.uid, request.project)[1]:
+            self.db.store_log(request.uid, request.project, text.encode(), append=True)
+        return run
+
+
+class PodLogs:
+    """A pod's log, followed in a thread from when the pod starts to when it ends."""
+
+    def __init__(self, cluster: Cluster, namespace: str, show: bool, redact: Callable[[str], str]):
+        self.cluster, self.namespace, self.show, self.redact = cluster, namespace, show, redact
+        self.lines: list[str] = []
+        self.thread: threading.Thread | None = None
+
+    @property
+    def started(self) -> bool:
+        return self.thread is not None
+
+    def start(self, pod: str) -> None:
+        self.thread = threading.Thread(target=self._follow, args=(pod,), daemon=True)
+        self.thread.start()
+
+    def join(self, timeout: float) -> None:
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+    def _follow(self, pod: str) -> None:
+        core = self.cluster.core
+        try:
+            resp = core.read_namespaced_pod_log(
+                pod, self.namespace, follow=True, _preload_content=False
+            )
+            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            for chunk in resp.stream(4096):
+                self._add(decoder.decode(chunk))
+            self._add(decoder.decode(b"", final=True))
+        except Exception as exc:  # the pod was deleted, the API went away: the run says so
+            self.lines.append(f"[fnrun: the pod's log ended early: {type(exc).__name__}: {exc}]\n")
+
+    def _add(self, text: str) -> None:
+        if not text:
+            return
+        text = self.redact(text)
+        self.lines.append(text)
+        if self.show:
+            sys.stdout.write(text)
+            sys.stdout.flush()

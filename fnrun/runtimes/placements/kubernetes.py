@@ -1,0 +1,65 @@
+"""``kubernetes``: a run becomes the function's Kubernetes workload (a ``batch/v1`` Job for
+the ``job`` kind) on the cluster :func:`fnrun.runtimes.cluster.find_cluster` names, followed
+to its end (:mod:`fnrun.runtimes.kube_run`). With no cluster configured, or without the
+``kubernetes`` client, the run goes to a local child process and the start line says why:
+MLRun code that never says ``local=True`` runs on a laptop as it is.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import TYPE_CHECKING
+
+from fnrun.runtimes.cluster import ClusterError
+from fnrun.runtimes.placements import Place, register_placement
+
+if TYPE_CHECKING:
+    from fnrun.config import Settings
+    from fnrun.db.base import RunDB
+    from fnrun.runtimes.base import BaseRuntime
+    from fnrun.runtimes.cluster import Cluster
+
+_NO_CLIENT = (
+    "a Kubernetes cluster is configured, but the kubernetes client is not installed: "
+    "pip install 'fnrun[k8s]'"
+)
+
+
+def on_cluster(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
+    cluster, why = _cluster()
+    if cluster is None:
+        raise ClusterError(f"no cluster to run on: {why}", hint="pass local=True")
+    from fnrun.runtimes.kube_run import KubeRun
+    from fnrun.runtimes.progress import status_printer
+
+    run = KubeRun(fn, cluster, db, watch, status_printer(watch))
+
+    return run
+
+
+def where(fn: BaseRuntime) -> str:
+    cluster, why = _cluster()
+    if cluster is None:
+        return why
+    return f"as a Kubernetes {fn.workload or 'job'} on {cluster.describe()}"
+
+
+def resolve(fn: BaseRuntime) -> tuple[str, str]:
+    """Here when a cluster is configured, else a local child process."""
+    cluster, why = _cluster()
+    return ("kubernetes", "") if cluster is not None else ("process", why)
+
+
+def _cluster() -> tuple[Cluster | None, str]:
+    """The configured cluster, or None and why there is none."""
+    from fnrun.runtimes.cluster import connect, find_cluster
+
+    choice = find_cluster()
+    if not choice.found:
+        return None, choice.why
+    if importlib.util.find_spec("kubernetes") is None:
+        return None, _NO_CLIENT
+    return connect(choice), ""
+
+
+register_placement("kubernetes", on_cluster, where, resolve)

@@ -1,0 +1,85 @@
+"""What a run's pod and Job say, read from their API documents (plain dicts).
+
+A pod that cannot start says why in its container's ``waiting`` state or its
+``PodScheduled`` condition. Some reasons never fix themselves (a malformed image name): the
+run fails at once. Others may (an image still being pushed, a node being added): the run
+shows them and fails when the pod is still not running after the pending timeout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# the container cannot start and Kubernetes will not retry it into starting
+FATAL_WAITING = ("InvalidImageName", "ErrImageNeverPull", "CreateContainerError")
+# retried by the kubelet: shown, and fatal only after the pending timeout
+STUCK_WAITING = ("ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError")
+
+
+@dataclass(frozen=True)
+class PodView:
+    """One pod as the run sees it."""
+
+    name: str
+    phase: str  # Pending, Running, Succeeded, Failed, Unknown
+    problem: str = ""  # why it does not run ("ImagePullBackOff: Back-off pulling image ...")
+    fatal: bool = False  # the problem will not fix itself
+    exit_code: int | None = None
+    ended_reason: str = ""  # the container's terminated reason (OOMKilled, Error, ...)
+
+    @property
+    def started(self) -> bool:
+        return self.phase in ("Running", "Succeeded", "Failed")
+
+    @property
+    def ended(self) -> bool:
+        return self.phase in ("Succeeded", "Failed")
+
+    def failure(self) -> str:
+        """Why an ended pod failed, in words ('' when it succeeded)."""
+        if self.phase != "Failed" and not self.exit_code:
+            return ""
+        parts = [f"pod {self.name} failed"]
+        if self.ended_reason:
+            parts.append(f"({self.ended_reason})")
+        if self.exit_code is not None:
+            parts.append(f"with exit code {self.exit_code}")
+        return " ".join(parts)
+
+
+def pod_view(pod: dict[str, Any]) -> PodView:
+    meta, status = pod.get("metadata") or {}, pod.get("status") or {}
+    name, phase = str(meta.get("name", "")), str(status.get("phase") or "Pending")
+    for cs in status.get("containerStatuses") or []:
+        state = cs.get("state") or {}
+        waiting, terminated = state.get("waiting"), state.get("terminated")
+        if terminated:
+            return PodView(
+                name,
+                phase,
+                exit_code=terminated.get("exitCode"),
+                ended_reason=str(terminated.get("reason") or ""),
+            )
+        if waiting and waiting.get("reason") in (*FATAL_WAITING, *STUCK_WAITING):
+            reason = waiting["reason"]
+            text = f"{reason}: {waiting.get('message') or ''}".rstrip(": ")
+            return PodView(name, phase, text, fatal=reason in FATAL_WAITING)
+    for cond in status.get("conditions") or []:
+        if cond.get("type") == "PodScheduled" and cond.get("status") == "False":
+            text = f"{cond.get('reason') or 'Unschedulable'}: {cond.get('message') or ''}"
+            return PodView(name, phase, text.rstrip(": "))
+    return PodView(name, phase)
+
+
+def job_outcome(job: dict[str, Any]) -> str:
+    """``complete``, ``failed`` (with ``: reason``) or '' while the Job runs."""
+    for cond in (job.get("status") or {}).get("conditions") or []:
+        if cond.get("status") != "True":
+            continue
+        if cond.get("type") == "Complete":
+            return "complete"
+        if cond.get("type") == "Failed":
+            why = cond.get("message") or cond.get("reason") or ""
+            return f"failed: {why}" if why else "failed"
+    return ""

@@ -1,0 +1,268 @@
+"""A Kubernetes API for tests: kmock's KubernetesEmulator on loopback (in a thread with its
+own event loop, so the code under test uses the real, synchronous ``kubernetes`` client), and
+a stand-in kubelet that plays the controllers: it makes each Job's pod, starts the pod's
+container command and env as a local process (the ConfigMap 'mounted' in a folder, the
+Secret's values for ``valueFrom``), serves its output as the pod's log and patches the pod's
+and Job's status as Kubernetes would. What it does not do: schedule, pull images, enforce
+resources or run a container runtime (a test names the state it wants instead).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+RESOURCES = ("v1/pods", "v1/configmaps", "v1/secrets", "batch/v1/jobs")
+
+
+class Emulator:
+    """``kmock.KubernetesEmulator`` served on 127.0.0.1 from a background event loop."""
+
+    def __init__(self) -> None:
+        import kmock
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+        async def start() -> tuple[Any, Any]:
+            mock = kmock.KubernetesEmulator()
+            await mock.__aenter__()
+            server = kmock.Server(mock)
+            await server.__aenter__()
+            for resource in RESOURCES:
+                mock.resources[resource] = {}
+            return mock, server
+
+        self.kmock, self.server = self.run(start())
+        self.url = str(self.server.url).rstrip("/")
+
+    def run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
+
+    def on_loop(self, fn: Callable[[], Any]) -> Any:
+        async def call() -> Any:
+            return fn()
+
+        return self.run(call())
+
+    def serve(self, path: str, body: bytes) -> None:
+        """Answer ``GET path`` with ``body`` (a pod's log: no object store serves it)."""
+
+        def add() -> None:
+            self.kmock[f"get {path}"] << body
+
+        self.on_loop(add)
+
+    def kubeconfig(self, path: Path, namespace: str = "ml", context: str = "kmock") -> Path:
+        path.write_text(
+            yaml.safe_dump(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "clusters": [{"name": "kmock", "cluster": {"server": self.url}}],
+                    "users": [{"name": "tester", "user": {"token": "t0ken"}}],
+                    "contexts": [
+                        {
+                            "name": context,
+                            "context": {
+                                "cluster": "kmock",
+                                "user": "tester",
+                                "namespace": namespace,
+                            },
+                        }
+                    ],
+                    "current-context": context,
+                }
+            )
+        )
+        return path
+
+    def client(self) -> Any:
+        from kubernetes import client
+
+        config = client.Configuration()
+        config.host = self.url
+        return client.ApiClient(config)
+
+    def close(self) -> None:
+        async def stop() -> None:
+            await self.server.__aexit__(None, None, None)
+            await self.kmock.__aexit__(None, None, None)
+
+        try:
+            self.run(stop())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+
+
+def as_kubelet(folder: Path, config_map: dict[str, Any], secret: dict[str, Any] | None,
+               container: dict[str, Any]) -> dict[str, str]:  # fmt: skip
+    """The environment the kubelet gives ``container``: its plain values, the Secret's value
+    for the run's ``valueFrom``, and the run's ConfigMap 'mounted' in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for key, text in config_map["data"].items():
+        (folder / key).write_text(text)
+    env = dict(os.environ)
+    for var in [v for v in env if v.startswith("FNRUN_")]:
+        del env[var]  # only what the pod spec gives
+    for entry in container["env"]:
+        if "value" in entry:
+            env[entry["name"]] = entry["value"]
+    env["FNRUN_EXEC_CONFIG_FILE"] = str(folder / "config.json")  # the mount, here
+    if secret is not None:
+        values = dict(secret.get("stringData") or {})
+        for key, b64 in (secret.get("data") or {}).items():
+            values[key] = base64.b64decode(b64).decode()
+        env["FNRUN_EXEC_SECRETS"] = values["FNRUN_EXEC_SECRETS"]
+    env["FNRUN_HOME"] = str(folder / "pod-home")  # the pod's own disk
+    return env
+
+
+def python_here(command: list[str]) -> list[str]:
+    """The image's ``python ...`` with this venv's interpreter (fnrun installed, as the image)."""
+    return [sys.executable if part == "python" else part for part in command]
+
+
+class Kubelet:
+    """Plays the Job controller and kubelet for every Job created on ``emulator``.
+
+    ``behaviour`` per test: ``run`` (start the container command here; the pod and Job end
+    as the process does), ``oom`` (the container is killed, OOMKilled, before it reports),
+    ``waiting:<Reason>:<message>`` (the container never starts, as a bad image),
+    ``unschedulable`` (no node fits), ``hold`` (the pod runs until the test says).
+    """
+
+    def __init__(self, emulator: Emulator, folder: Path, behaviour: str = "run") -> None:
+        from kubernetes import client
+
+        self.emulator, self.folder, self.behaviour = emulator, folder, behaviour
+        api = emulator.client()
+        self.core, self.batch = client.CoreV1Api(api), client.BatchV1Api(api)
+        self.seen: set[str] = set()
+        self.pods: dict[str, dict[str, Any]] = {}
+        self.outputs: dict[str, str] = {}
+        self.stop = threading.Event()
+        self.release = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.release.set()
+        self.thread.join(30)
+
+    def _loop(self) -> None:
+        while not self.stop.is_set():
+            jobs = json.loads(self.batch.list_job_for_all_namespaces(_preload_content=False).data)[
+                "items"
+            ]
+            for job in jobs:
+                name = job["metadata"]["name"]
+                if name not in self.seen:
+                    self.seen.add(name)
+                    threading.Thread(target=self._start, args=(job,), daemon=True).start()
+            time.sleep(0.05)
+
+    def _start(self, job: dict[str, Any]) -> None:
+        ns, name = job["metadata"]["namespace"], job["metadata"]["name"]
+        template = job["spec"]["template"]
+        pod_name = f"{name}-x7k2p"
+        labels = {**template["metadata"]["labels"], "job-name": name}
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": pod_name, "namespace": ns, "labels": labels},
+            "spec": template["spec"],
+            "status": {"phase": "Pending"},
+        }
+        self.core.create_namespaced_pod(ns, pod)
+        self.pods[name] = pod
+        kind, _, detail = self.behaviour.partition(":")
+        if kind == "waiting":
+            reason, _, message = detail.partition(":")
+            waiting = {"waiting": {"reason": reason, "message": message}}
+            self._pod_status(ns, pod_name, "Pending", waiting)
+            return
+        if kind == "unschedulable":
+            condition = {
+                "type": "PodScheduled",
+                "status": "False",
+                "reason": "Unschedulable",
+                "message": "0/3 nodes are available: 3 Insufficient nvidia.com/gpu.",
+            }
+            self._patch_pod(ns, pod_name, {"phase": "Pending", "conditions": [condition]})
+            return
+        if kind == "oom":
+            self.emulator.serve(f"/api/v1/namespaces/{ns}/pods/{pod_name}/log", b"loading...\n")
+            self._pod_status(ns, pod_name, "Running", {"running": {}})
+            time.sleep(0.3)
+            self._end(ns, name, pod_name, 137, "OOMKilled")
+            return
+        code, output = self._run_container(ns, pod)
+        self.outputs[name] = output.decode()
+        self._end(ns, name, pod_name, code, "Completed" if code == 0 else "Error")
+
+    def _run_container(self, ns: str, pod: dict[str, Any]) -> tuple[int, bytes]:
+        (container,) = pod["spec"]["containers"]
+        volume = next(v for v in pod["spec"]["volumes"] if v["name"] == "fnrun-run")
+        config_map = json.loads(
+            self.core.read_namespaced_config_map(
+                volume["configMap"]["name"], ns, _preload_content=False
+            ).data
+        )
+        secret = None
+        for entry in container["env"]:
+            ref = (entry.get("valueFrom") or {}).get("secretKeyRef")
+            if ref and entry["name"] == "FNRUN_EXEC_SECRETS":
+                secret = json.loads(
+                    self.core.read_namespaced_secret(ref["name"], ns, _preload_content=False).data
+                )
+        env = as_kubelet(self.folder / pod["metadata"]["name"], config_map, secret, container)
+        proc = subprocess.Popen(
+            python_here(container["command"]),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        if self.behaviour == "hold":  # running (no log served) until the test releases it
+            self._pod_status(ns, pod["metadata"]["name"], "Running", {"running": {}})
+            self.release.wait(60)
+        out, _ = proc.communicate(timeout=120)
+        # the log is served once the output is known: the pod shows Running from then on
+        self.emulator.serve(f"/api/v1/namespaces/{ns}/pods/{pod['metadata']['name']}/log", out)
+        self._pod_status(ns, pod["metadata"]["name"], "Running", {"running": {}})
+        time.sleep(0.2)
+        return proc.returncode, out
+
+    def _end(self, ns: str, job: str, pod: str, code: int, reason: str) -> None:
+        terminated = {"terminated": {"exitCode": code, "reason": reason}}
+        self._pod_status(ns, pod, "Succeeded" if code == 0 else "Failed", terminated)
+        condition = {"type": "Complete" if code == 0 else "Failed", "status": "True"}
+        if code:
+            condition.update(reason="BackoffLimitExceeded", message="Job has reached the "
+                             "specified backoff limit")  # fmt: skip
+        with contextlib.suppress(Exception):  # the Job was deleted meanwhile (an abort)
+            self.batch.patch_namespaced_job_status(job, ns, {"status": {"conditions": [condition]}})
+
+    def _pod_status(self, ns: str, pod: str, phase: str, state: dict[str, Any]) -> None:
+        self._patch_pod(
+            ns, pod, {"phase": phase, "containerStatuses": [{"name": "main", "state": state}]}
+        )
+
+    def _patch_pod(self, ns: str, pod: str, status: dict[str, Any]) -> None:
+        with contextlib.suppress(Exception):  # deleted meanwhile
+            self.core.patch_namespaced_pod_status(pod, ns, {"status": status})

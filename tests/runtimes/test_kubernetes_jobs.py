@@ -1,0 +1,228 @@
+"""``job`` runs on Kubernetes: submitted with the real kubernetes client to kmock's API
+emulator on loopback, with a stand-in kubelet (tests/runtimes/kube.py) that starts each
+pod's container command and env as a local process and patches pod and Job status as the
+controllers would. The run goes through the same execution path as everywhere: params,
+secrets, results, artifacts and logs land in the run DB; crashes, bad images, pending pods,
+refused and unreachable clusters end the run with a clear error."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import fnrun
+from fnrun.errors import RunError
+
+pytest.importorskip("kubernetes", reason="the kubernetes client (the k8s extra)")
+pytest.importorskip("kmock", reason="kmock, the Kubernetes API emulator (the dev extra)")
+
+from tests.runtimes.kube import Emulator, Kubelet
+
+SECRET = "pod-secret-value-1234567890"
+CODE = """
+import os
+
+def train(context, p1: int = 1):
+    print(f"training with p1={p1} on {os.environ.get('MODE')}")
+    context.log_result("p2", p1 * 2)
+    context.log_result("token_ok", context.get_secret("TOKEN") == os.environ.get("EXPECT", "x"))
+    context.log_artifact("notes", body=f"p1 was {p1}", local_path="notes.txt")
+"""
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    emu = Emulator()
+    yield emu
+    emu.close()
+
+
+@pytest.fixture
+def cluster(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    monkeypatch.setenv("FNRUN_K8S", str(emulator.kubeconfig(tmp_path / "kubeconfig")))
+    monkeypatch.setenv("FNRUN_K8S_POLL", "0.05")
+    monkeypatch.setenv("FNRUN_PROGRESS", "1")
+    monkeypatch.setenv("FNRUN_ARTIFACT_PATH", str(tmp_path / "artifacts"))
+    from fnrun.config import reset_settings
+
+    reset_settings()
+    return emulator
+
+
+def _kubelet(cluster: Emulator, tmp_path: Path, behaviour: str = "run") -> Iterator[Kubelet]:
+    kubelet = Kubelet(cluster, tmp_path / "kubelet", behaviour)
+    yield kubelet
+    kubelet.close()
+
+
+@pytest.fixture
+def kubelet(cluster: Emulator, tmp_path: Path) -> Iterator[Kubelet]:
+    yield from _kubelet(cluster, tmp_path)
+
+
+def _fn(tmp_path: Path, shared: bool = True) -> Any:
+    path = tmp_path / "train.py"
+    path.write_text(CODE)
+    fn = fnrun.code_to_function("trainer", filename=str(path), kind="job", handler="train")
+    fn.spec.image = "registry.local/fnrun:1"
+    fn.set_env("MODE", "pods")
+    if shared:  # the run DB and artifacts on a volume the pods share, at the same path
+        fn.add_volume(
+            {"name": "shared", "hostPath": {"path": str(tmp_path)}}, {"mountPath": str(tmp_path)}
+        )
+    return fn
+
+
+def _objects(emulator: Emulator, plural: str) -> list[dict[str, Any]]:
+    from kubernetes import client
+
+    api = emulator.client()
+    if plural == "jobs":
+        raw = client.BatchV1Api(api).list_job_for_all_namespaces(_preload_content=False)
+    else:
+        method = getattr(client.CoreV1Api(api), f"list_{plural}_for_all_namespaces")
+        raw = method(_preload_content=False)
+    return list(json.loads(raw.data)["items"])
+
+
+def test_a_job_runs_as_a_kubernetes_job_end_to_end(
+    cluster: Emulator, kubelet: Kubelet, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = _fn(tmp_path).run(params={"p1": 21}, secrets={"TOKEN": SECRET}, project="k8s")
+    assert run.state() == "completed"
+    assert run.status.results == {"p2": 42, "token_ok": False}  # EXPECT is not in the pod
+    assert run.artifact("notes").get().decode() == "p1 was 21"
+    (job,) = _objects(cluster, "jobs")
+    name = job["metadata"]["name"]
+    assert job["metadata"]["namespace"] == "ml"  # the kubeconfig context's namespace
+    assert job["spec"]["backoffLimit"] == 0
+    assert job["metadata"]["labels"]["fnrun/uid"] == run.uid()
+    assert run.to_dict()["status"]["kubernetes"]["job"] == name
+    for plural in ("config_map", "secret"):
+        (obj,) = [o for o in _objects(cluster, plural) if o["metadata"]["name"] == name]
+        (owner,) = obj["metadata"]["ownerReferences"]  # deleted with the Job
+        assert owner["kind"] == "Job" and owner["name"] == name
+    (secret,) = [o for o in _objects(cluster, "secret") if o["metadata"]["name"] == name]
+    assert json.loads(secret["stringData"]["FNRUN_EXEC_SECRETS"]) == {"TOKEN": SECRET}
+    stored = json.dumps(fnrun.get_run_db().read_run(run.uid(), "k8s"))
+    assert SECRET not in stored and SECRET not in run.logs()
+    assert "training with p1=21 on pods" in run.logs()  # the pod logged to the run DB
+    out, err = capsys.readouterr()
+    assert "training with p1=21 on pods" in out  # the pod's log, streamed while it ran
+    assert "as a Kubernetes job on Kubernetes (context kmock), namespace ml" in err
+    assert f"job {name} submitted" in err and "completed" in err
+
+
+def test_a_pod_killed_before_reporting_fails_the_run_with_its_reason_and_log(
+    cluster: Emulator, tmp_path: Path
+) -> None:
+    for _ in _kubelet(cluster, tmp_path, "oom"):
+        with pytest.raises(RunError) as err:
+            _fn(tmp_path).run(project="k8s")
+    run = err.value.run
+    assert run.state() == "error"  # type: ignore[attr-defined]
+    assert "OOMKilled" in run.error and "exit code 137" in run.error  # type: ignore[attr-defined]
+    assert "loading..." in run.logs()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "expect", "pending"),
+    [
+        ("waiting:InvalidImageName:couldn't parse image name", "InvalidImageName", False),
+        ("waiting:ImagePullBackOff:Back-off pulling image", "ImagePullBackOff", True),
+        ("unschedulable", "Insufficient nvidia.com/gpu", True),
+    ],
+)
+def test_a_pod_that_cannot_start_fails_the_run_and_deletes_its_job(
+    cluster: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    behaviour: str,
+    expect: str,
+    pending: bool,
+) -> None:
+    monkeypatch.setenv("FNRUN_K8S_PENDING_TIMEOUT", "1")
+    for _ in _kubelet(cluster, tmp_path, behaviour):
+        with pytest.raises(RunError) as err:
+            _fn(tmp_path).run(project="k8s")
+    run = err.value.run
+    assert run.error.startswith("the pod could not start") and expect in run.error  # type: ignore[attr-defined]
+    assert ("still pending after 1 s" in run.error) is pending  # type: ignore[attr-defined]
+    assert expect in run.to_dict()["status"]["status_text"]  # type: ignore[attr-defined]
+    assert expect in capsys.readouterr().err  # shown while it waited
+    assert _objects(cluster, "jobs") == []  # not left pulling forever
+
+
+def test_hyper_parameter_iterations_are_jobs_of_their_own(
+    cluster: Emulator, kubelet: Kubelet, tmp_path: Path
+) -> None:
+    run = _fn(tmp_path).run(
+        project="k8s",
+        hyperparams={"p1": [1, 2, 3]},
+        hyper_param_options={"selector": "max.p2", "parallel_runs": 2},
+        watch=False,
+    )
+    assert run.to_dict()["status"]["best_iteration"] == 3 and run.output("p2") == 6
+    names = sorted(j["metadata"]["name"] for j in _objects(cluster, "jobs"))
+    assert [n.rsplit("-", 1)[1] for n in names] == ["1", "2", "3"]
+
+
+def test_an_unreachable_cluster_is_a_clear_error_and_the_run_says_so(
+    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fnrun.runtimes.cluster import ClusterError
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = emulator.kubeconfig(tmp_path / "kubeconfig")
+    config.write_text(config.read_text().replace(emulator.url, f"http://127.0.0.1:{port}"))
+    monkeypatch.setenv("FNRUN_K8S", str(config))
+    with pytest.raises(
+        ClusterError, match=f"cannot reach the Kubernetes API at http://127.0.0.1:{port}"
+    ):
+        _fn(tmp_path).run(project="k8s", watch=False)
+    (run,) = fnrun.get_run_db().list_runs(project="k8s")
+    assert run["status"]["state"] == "error" and "not submitted" in run["status"]["error"]
+
+
+def test_a_forbidden_namespace_names_what_was_refused(cluster: Emulator, tmp_path: Path) -> None:
+    import kmock
+
+    from fnrun.runtimes.cluster import ClusterError
+
+    message = 'configmaps is forbidden: User "tester" cannot create'
+    refusal = kmock.KubernetesError(status=403, reason="Forbidden", message=message)
+    cluster.on_loop(lambda: cluster.kmock["post /api/v1/namespaces/ml/configmaps"] << refusal)
+    with pytest.raises(ClusterError) as err:
+        _fn(tmp_path).run(project="k8s", watch=False)
+    assert "Kubernetes refused to create ConfigMap" in str(err.value)
+    assert 'User "tester" cannot create' in str(err.value)
+    assert "configmaps and secrets" in err.value.hint
+
+
+def test_pods_that_cannot_see_the_run_db_are_warned_about(
+    cluster: Emulator, kubelet: Kubelet, tmp_path: Path
+) -> None:
+    with pytest.warns(UserWarning) as seen:
+        _fn(tmp_path, shared=False).run(project="k8s", watch=False)
+    texts = [str(w.message) for w in seen]
+    assert any("SQLite run DB" in t and "cannot see unless a shared volume" in t for t in texts)
+    assert any("artifacts go to" in t and "lost with the pod" in t for t in texts)
+
+
+def test_without_a_cluster_a_job_runs_in_a_local_child_process_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("FNRUN_K8S")
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.kube/config
+    monkeypatch.setenv("FNRUN_PROGRESS", "1")
+    run = _fn(tmp_path).run(params={"p1": 2}, project="k8s")
+    assert run.status.results["p2"] == 4
+    assert "in a child process (no Kubernetes cluster configured" in capsys.readouterr().err
