@@ -426,6 +426,22 @@ def logs(
         sys.stdout.write(text)
 
 
+@app.command("abort")
+def abort(
+    uid: Annotated[str, typer.Argument(help="run uid, or a unique prefix of it")],
+    project: Annotated[str, typer.Option("--project", "-p", help="project (default: any)")] = "",
+    db: DbOpt = "",
+) -> None:
+    """Abort an unfinished run: its Kubernetes Job is deleted, its process sent SIGTERM."""
+    from fnrun.db.cleanup import resolve_run
+    from fnrun.runtimes.abort import abort_run
+
+    store = _db(db)
+    full, where = resolve_run(store, uid, project)
+    run = abort_run(store, full, where)
+    print(f"run {full} aborted: {run['status']['error']}")
+
+
 def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items or []:

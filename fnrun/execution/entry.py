@@ -70,8 +70,28 @@ def exec_from_env(environ: dict[str, str] | None = None) -> int:
     if rank >= 0:
         _whole_lines()
     settings = get_settings()
-    ctx = execute(request, get_run_db(), code_dir=Path(settings.home) / "code")
+    _abort_on_sigterm()
+    try:
+        ctx = execute(request, get_run_db(), code_dir=Path(settings.home) / "code")
+    except Terminated:
+        return 143  # 128 + SIGTERM, as a killed process; the run committed "aborted"
     return 0 if ctx.state == "completed" else 1
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM reached the run (an abort, a deleted or evicted pod): the run ends
+    ``aborted`` with its log and results so far, instead of vanishing mid-write."""
+
+
+def _abort_on_sigterm() -> None:
+    import signal
+    import threading
+
+    def terminated(signum: int, frame: object) -> None:
+        raise Terminated("terminated by SIGTERM (aborted, or its pod was deleted)")
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminated)
 
 
 def mpi_rank(env: Any) -> int:

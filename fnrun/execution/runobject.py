@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from fnrun.errors import NotFoundError
+from fnrun.errors import InvalidArgumentError, NotFoundError
 from fnrun.model.docview import DocView
 from fnrun.model.serialize import to_json, to_yaml
 
@@ -123,6 +123,19 @@ class RunObject:
                 hint=f"outputs: {', '.join(sorted(outputs)) or 'none'}",
             )
         return outputs[key]
+
+    def abort(self) -> RunObject:
+        """Stop the run wherever it executes (its Kubernetes Job deleted, its process sent
+        SIGTERM) and mark it ``aborted`` (as MLRun's ``run.abort()``)."""
+        from fnrun.runtimes.abort import abort_run  # the placements know where runs are
+
+        if self._db is None:
+            raise InvalidArgumentError("this run has no run DB to abort it through")
+        meta = self._run["metadata"]
+        self._run = abort_run(
+            self._db, meta["uid"], meta.get("project", ""), meta.get("iteration", 0)
+        )
+        return self
 
     def refresh(self) -> RunObject:
         if self._db is not None:

@@ -143,7 +143,8 @@ class Kubelet:
     ``behaviour`` per test: ``run`` (start the container command here; the pod and Job end
     as the process does), ``oom`` (the container is killed, OOMKilled, before it reports),
     ``waiting:<Reason>:<message>`` (the container never starts, as a bad image),
-    ``unschedulable`` (no node fits), ``hold`` (the pod runs until the test says).
+    ``unschedulable`` (no node fits), ``hold`` (the pod runs until its Job is deleted, then
+    gets SIGTERM).
     """
 
     def __init__(self, emulator: Emulator, folder: Path, behaviour: str = "run") -> None:
@@ -155,6 +156,7 @@ class Kubelet:
         self.seen: set[str] = set()
         self.pods: dict[str, dict[str, Any]] = {}
         self.outputs: dict[str, str] = {}
+        self.workers: list[threading.Thread] = []
         self.stop = threading.Event()
         self.release = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True)
@@ -164,6 +166,8 @@ class Kubelet:
         self.stop.set()
         self.release.set()
         self.thread.join(30)
+        for worker in self.workers:  # before the emulator goes: they still talk to it
+            worker.join(30)
 
     def _loop(self) -> None:
         while not self.stop.is_set():
@@ -174,7 +178,9 @@ class Kubelet:
                 name = job["metadata"]["name"]
                 if name not in self.seen:
                     self.seen.add(name)
-                    threading.Thread(target=self._start, args=(job,), daemon=True).start()
+                    worker = threading.Thread(target=self._start, args=(job,), daemon=True)
+                    self.workers.append(worker)
+                    worker.start()
             time.sleep(0.05)
 
     def _start(self, job: dict[str, Any]) -> None:
@@ -238,15 +244,25 @@ class Kubelet:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
-        if self.behaviour == "hold":  # running (no log served) until the test releases it
+        if self.behaviour == "hold":  # running (no log served) until its Job is deleted
             self._pod_status(ns, pod["metadata"]["name"], "Running", {"running": {}})
-            self.release.wait(60)
+            job = pod["metadata"]["labels"]["job-name"]
+            while not self.release.wait(0.05) and self._job_exists(ns, job):
+                pass
+            proc.terminate()  # as the kubelet stops a deleted pod: SIGTERM first
         out, _ = proc.communicate(timeout=120)
         # the log is served once the output is known: the pod shows Running from then on
         self.emulator.serve(f"/api/v1/namespaces/{ns}/pods/{pod['metadata']['name']}/log", out)
         self._pod_status(ns, pod["metadata"]["name"], "Running", {"running": {}})
         time.sleep(0.2)
         return proc.returncode, out
+
+    def _job_exists(self, ns: str, job: str) -> bool:
+        try:
+            self.batch.read_namespaced_job(job, ns, _preload_content=False)
+        except Exception:
+            return False
+        return True
 
     def _end(self, ns: str, job: str, pod: str, code: int, reason: str) -> None:
         terminated = {"terminated": {"exitCode": code, "reason": reason}}

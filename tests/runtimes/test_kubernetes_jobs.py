@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import fnrun
-from fnrun.errors import RunError
+from fnrun.errors import ConflictError, RunError
 
 pytest.importorskip("kubernetes", reason="the kubernetes client (the k8s extra)")
 pytest.importorskip("kmock", reason="kmock, the Kubernetes API emulator (the dev extra)")
@@ -65,10 +65,10 @@ def kubelet(cluster: Emulator, tmp_path: Path) -> Iterator[Kubelet]:
     yield from _kubelet(cluster, tmp_path)
 
 
-def _fn(tmp_path: Path, shared: bool = True) -> Any:
-    path = tmp_path / "train.py"
-    path.write_text(CODE)
-    fn = fnrun.code_to_function("trainer", filename=str(path), kind="job", handler="train")
+def _fn(tmp_path: Path, shared: bool = True, code: str = CODE, handler: str = "train") -> Any:
+    path = tmp_path / f"{handler}.py"
+    path.write_text(code)
+    fn = fnrun.code_to_function(handler, filename=str(path), kind="job", handler=handler)
     fn.spec.image = "registry.local/fnrun:1"
     fn.set_env("MODE", "pods")
     if shared:  # the run DB and artifacts on a volume the pods share, at the same path
@@ -226,3 +226,73 @@ def test_without_a_cluster_a_job_runs_in_a_local_child_process_and_says_why(
     run = _fn(tmp_path).run(params={"p1": 2}, project="k8s")
     assert run.status.results["p2"] == 4
     assert "in a child process (no Kubernetes cluster configured" in capsys.readouterr().err
+
+
+SLOW = """
+import time
+
+def slow(context):
+    context.log_result("started", 1)
+    print("working...", flush=True)
+    time.sleep(60)
+    context.log_result("finished", 1)
+"""
+
+
+def _running(project: str) -> dict[str, Any]:
+    """The run once its handler has started (its log shows it)."""
+    import time
+
+    db = fnrun.get_run_db()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for run in db.list_runs(project=project):
+            if "working..." in db.get_log(run["metadata"]["uid"], project)[1].decode():
+                return run
+        time.sleep(0.05)
+    raise AssertionError("the run never started")
+
+
+def _abort_while_running(fn: Any, project: str) -> tuple[Any, Any]:
+    """Run ``fn`` in a thread, abort it once its handler works; (what run() returned, the
+    aborted run document)."""
+    import threading
+
+    from fnrun.execution.runobject import RunObject
+
+    returned: list[Any] = []
+    thread = threading.Thread(
+        target=lambda: returned.append(fn.run(project=project, watch=False)), daemon=True
+    )
+    thread.start()
+    run = _running(project)
+    aborted = RunObject(run, fnrun.get_run_db()).abort()
+    thread.join(60)
+    assert not thread.is_alive() and returned, "run() did not return after the abort"
+    return returned[0], aborted
+
+
+def test_abort_deletes_the_job_and_the_run_keeps_what_it_logged(
+    cluster: Emulator, tmp_path: Path
+) -> None:
+    for _ in _kubelet(cluster, tmp_path, "hold"):
+        fn = _fn(tmp_path, code=SLOW, handler="slow")
+        returned, aborted = _abort_while_running(fn, "k8s")
+    assert aborted.state() == "aborted" and "Job fnrun-slow-" in aborted.error
+    assert "deleted from Kubernetes (context kmock)" in aborted.error
+    assert _objects(cluster, "jobs") == []
+    final = returned.refresh()
+    assert final.state() == "aborted"
+    assert final.status.results == {"started": 1}  # committed by the pod as SIGTERM came
+    assert "working..." in final.logs()
+
+
+def test_abort_of_a_local_process_run(tmp_path: Path) -> None:
+    fn = _fn(tmp_path, code=SLOW, handler="slow")
+    returned, aborted = _abort_while_running(fn, "local")  # no cluster: a child process
+    assert "sent SIGTERM" in aborted.error
+    final = returned.refresh()
+    assert final.state() == "aborted" and final.status.results == {"started": 1}
+    assert "working..." in final.logs() and "Terminated" in final.logs()
+    with pytest.raises(ConflictError, match="already aborted"):
+        final.abort()

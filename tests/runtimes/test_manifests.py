@@ -6,9 +6,7 @@ local process, end to end, to prove the entry runs the function."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ import pytest
 
 import fnrun
 from fnrun.errors import InvalidArgumentError
+from tests.runtimes import kube
 
 kubernetes_validate = pytest.importorskip("kubernetes_validate", reason="kubernetes-validate")
 pytest.importorskip("kubernetes", reason="the kubernetes client (the k8s extra)")
@@ -118,24 +117,11 @@ def submitted(tmp_path: Path, fn: Any, params: dict[str, Any]) -> tuple[Any, dic
 
 
 def as_kubelet(tmp_path: Path, docs: dict[str, Any], container: dict[str, Any]) -> dict[str, str]:
-    """The environment the kubelet gives ``container``: its plain values, the Secret's value
-    for ``valueFrom``, and the run's ConfigMap 'mounted' in a folder here."""
-    mounted = tmp_path / "run"
-    mounted.mkdir(exist_ok=True)
-    for key, text in docs["ConfigMap"]["data"].items():
-        (mounted / key).write_text(text)
-    env = {**os.environ, "EXPECT": SECRET}
-    for entry in container["env"]:
-        if "value" in entry:
-            env[entry["name"]] = entry["value"]
-    env["FNRUN_EXEC_CONFIG_FILE"] = str(mounted / "config.json")  # the mount, here
-    env["FNRUN_EXEC_SECRETS"] = docs["Secret"]["stringData"]["FNRUN_EXEC_SECRETS"]
+    """The environment the kubelet gives ``container`` (tests/runtimes/kube.py), and the value
+    the test code compares its secret with."""
+    env = kube.as_kubelet(tmp_path / "run", docs["ConfigMap"], docs.get("Secret"), container)
+    env["EXPECT"] = SECRET
     return env
-
-
-def python_here(command: list[str]) -> list[str]:
-    """The image's ``python ...`` with this venv's interpreter (fnrun installed, as the image)."""
-    return [sys.executable if part == "python" else part for part in command]
 
 
 def test_the_generated_pod_runs_the_function_as_a_local_process(tmp_path: Path) -> None:
@@ -146,7 +132,7 @@ def test_the_generated_pod_runs_the_function_as_a_local_process(tmp_path: Path) 
     request, docs = submitted(tmp_path, _fn(tmp_path, "job"), {"p1": 21})
     (main,) = docs["Job"]["spec"]["template"]["spec"]["containers"]
     env = as_kubelet(tmp_path, docs, main)
-    command = python_here(main["command"])
+    command = kube.python_here(main["command"])
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     run = get_run_db().read_run(request.uid, "k8s")

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from fnrun.db import get_run_db
-from tests.runtimes.test_manifests import _fn, as_kubelet, python_here, submitted
+from tests.runtimes.kube import python_here
+from tests.runtimes.test_manifests import _fn, as_kubelet, submitted
 
 pytestmark = [pytest.mark.integration, pytest.mark.engines]
 

@@ -1,0 +1,92 @@
+"""Abort a run wherever it executes (``run.abort()``, ``fnrun abort UID``).
+
+A run on Kubernetes (``status.kubernetes``) has its Job deleted, pods included (they get
+SIGTERM, then are killed after their grace period). A run in a process on this host gets
+SIGTERM: the fnrun entry turns it into an abort, so the run commits ``aborted`` with its log
+and what it logged so far. The run is marked ``aborted`` here too, whatever the executor
+manages to write before it stops. A run in this very process is not signalled (that would
+stop the caller): interrupt it instead.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any
+
+from fnrun.db.base import RunDB
+from fnrun.db.monitor import UNFINISHED, executor_gone, this_executor
+from fnrun.errors import ConflictError, InvalidArgumentError, NotFoundError
+
+
+def abort_run(db: RunDB, uid: str, project: str = "", iteration: int = 0) -> dict[str, Any]:
+    """Stop the run and mark it ``aborted``; returns the stored run document."""
+    run = db.read_run(uid, project, iteration)
+    status = run.get("status") or {}
+    state = status.get("state")
+    if state not in UNFINISHED:
+        raise ConflictError(
+            f"run {uid} is already {state}", field="state", hint="only unfinished runs abort"
+        )
+    where = _stop(status)
+    return db.update_run(
+        {"status.state": "aborted", "status.error": f"aborted by the user ({where})"},
+        uid,
+        run["metadata"].get("project", project),
+        iteration,
+    )
+
+
+def _stop(status: dict[str, Any]) -> str:
+    placed = status.get("kubernetes")
+    if placed:
+        return _delete_job(placed)
+    executor = status.get("executor") or {}
+    me = this_executor()
+    if executor.get("host") != me["host"]:
+        return f"its process on {executor.get('host') or 'another host'} was not signalled"
+    if executor.get("pid") == me["pid"]:
+        raise InvalidArgumentError(
+            "the run executes in this process",
+            field="uid",
+            hint="interrupt it (Ctrl-C) to abort it",
+        )
+    if executor_gone(executor):
+        return "its process had already exited"
+    try:
+        os.kill(int(executor["pid"]), signal.SIGTERM)
+    except ProcessLookupError:
+        return "its process had already exited"
+    return f"process {executor['pid']} sent SIGTERM"
+
+
+def _delete_job(placed: dict[str, Any]) -> str:
+    from pathlib import Path
+
+    from fnrun.runtimes.cluster import IN_CLUSTER, ClusterChoice, connect, find_cluster
+
+    config, context = str(placed.get("config") or ""), str(placed.get("context") or "")
+    if config == IN_CLUSTER or Path(config).is_file():
+        choice = ClusterChoice(config, context, placed["namespace"])
+    else:  # submitted from elsewhere: this machine's cluster config, the run's namespace
+        here = find_cluster()
+        choice = ClusterChoice(here.source, here.context, placed["namespace"], here.why)
+    if not choice.found:
+        raise InvalidArgumentError(
+            f"cannot reach the run's cluster from here: {choice.why}",
+            field="FNRUN_K8S",
+            hint="point FNRUN_K8S at a kubeconfig for the cluster that runs it",
+        )
+    cluster = connect(choice)
+    name = placed["job"]
+    try:
+        cluster.call(
+            f"delete Job {name}",
+            cluster.batch.delete_namespaced_job,
+            name,
+            cluster.namespace,
+            propagation_policy="Background",
+        )
+    except NotFoundError:
+        return f"its Job {name} was already gone"
+    return f"Job {name} deleted from {cluster.describe()}"
