@@ -16,7 +16,7 @@ from typing import Any
 
 from fnrun.db.base import RunDB
 from fnrun.db.monitor import UNFINISHED, executor_gone, this_executor
-from fnrun.errors import ConflictError, InvalidArgumentError, NotFoundError
+from fnrun.errors import ConflictError, InvalidArgumentError
 
 
 def abort_run(db: RunDB, uid: str, project: str = "", iteration: int = 0) -> dict[str, Any]:
@@ -77,16 +77,10 @@ def _delete_job(placed: dict[str, Any]) -> str:
             field="FNRUN_K8S",
             hint="point FNRUN_K8S at a kubeconfig for the cluster that runs it",
         )
+    from fnrun.runtimes.job_watch import delete_job
+
     cluster = connect(choice)
     name = placed["job"]
-    try:
-        cluster.call(
-            f"delete Job {name}",
-            cluster.batch.delete_namespaced_job,
-            name,
-            cluster.namespace,
-            propagation_policy="Background",
-        )
-    except NotFoundError:
+    if not delete_job(cluster, name):
         return f"its Job {name} was already gone"
     return f"Job {name} deleted from {cluster.describe()}"

@@ -18,12 +18,9 @@ pod's log: a run never stays ``running`` after its pod is gone.
 from __future__ import annotations
 
 import codecs
-import contextlib
-import json
 import os
 import sys
 import threading
-import time
 import uuid
 import warnings
 from collections.abc import Callable
@@ -31,9 +28,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from fnrun.db.monitor import this_executor
-from fnrun.errors import FnrunError, NotFoundError
+from fnrun.errors import FnrunError
 from fnrun.execution.execute import context_for
-from fnrun.runtimes.pod_status import PodView, job_outcome, pod_view
+from fnrun.runtimes.job_watch import JobWatch
+from fnrun.runtimes.pod_status import PodView
 from fnrun.runtimes.subprocess_run import FINAL_STATES
 
 if TYPE_CHECKING:
@@ -160,82 +158,22 @@ class KubeRun:
     # -- follow ------------------------------------------------------------------------------
     def _follow(self, request: RunRequest, name: str, logs: PodLogs) -> tuple[PodView | None, str]:
         """Wait for the Job to end; its last pod view and why it failed here ('' if not)."""
-        deadline = time.monotonic() + self.pending_timeout
-        view: PodView | None = None
-        shown = ""
+
+        def problem(view: PodView) -> None:
+            self.say(f"pod {view.name}: {view.problem}")
+            self._note(request, view.problem)
+
+        def started(view: PodView) -> None:
+            self.say(f"pod {view.name} {view.phase.lower()}")
+            self._note(request, "")
+            logs.start(view.name)
+
+        labels = {"fnrun/uid": request.uid, "fnrun/iteration": str(request.iteration)}
+        watch = JobWatch(self.cluster, name, labels, self.pending_timeout, self.poll)
         try:
-            while True:
-                job = self._read_job(name)
-                if job is None:
-                    return view, "aborted: its Job was deleted"
-                view = self._pod(request) or view
-                if view is not None:
-                    if view.problem and view.problem != shown:
-                        self.say(f"pod {view.name}: {view.problem}")
-                        self._note(request, view.problem)
-                    shown = view.problem
-                    if view.started and not logs.started:
-                        self.say(f"pod {view.name} {view.phase.lower()}")
-                        self._note(request, "")
-                        logs.start(view.name)
-                if job_outcome(job) or (view is not None and view.ended):
-                    return view, ""
-                started = view is not None and view.started
-                if not started and (
-                    (view is not None and view.fatal) or time.monotonic() > deadline
-                ):
-                    why = view.problem if view is not None and view.problem else "no pod started"
-                    if not (view is not None and view.fatal):
-                        why += f" (still pending after {self.pending_timeout:g} s)"
-                    self._delete(name)
-                    return view, f"the pod could not start: {why}"
-                time.sleep(self.poll)
+            return watch.follow(problem, started)
         finally:
             logs.join(timeout=30)
-
-    def _read_job(self, name: str) -> dict[str, Any] | None:
-        batch = self.cluster.batch
-        try:
-            job: dict[str, Any] = self._json(
-                f"read Job {name}", batch.read_namespaced_job_status, name
-            )
-        except NotFoundError:
-            return None
-        return job
-
-    def _pod(self, request: RunRequest) -> PodView | None:
-        """The newest pod of the run (found by its uid and iteration labels)."""
-        labels = {"fnrun/uid": request.uid, "fnrun/iteration": str(request.iteration)}
-        selector = ",".join(f"{k}={v}" for k, v in labels.items())
-        listed = self._json(
-            "list the run's pods", self.cluster.core.list_namespaced_pod, label_selector=selector
-        )
-        pods = [  # the selector, checked here too
-            p
-            for p in listed.get("items") or []
-            if labels.items() <= ((p.get("metadata") or {}).get("labels") or {}).items()
-        ]
-        if not pods:
-            return None
-        pods.sort(key=lambda p: str(p["metadata"].get("creationTimestamp") or ""))
-        return pod_view(pods[-1])
-
-    def _json(self, what: str, method: Callable[..., Any], *args: Any, **kw: Any) -> Any:
-        resp = self.cluster.call(
-            what, method, *args, self.cluster.namespace, _preload_content=False, **kw
-        )
-        return json.loads(resp.data or b"{}")
-
-    def _delete(self, name: str) -> None:
-        batch = self.cluster.batch
-        with contextlib.suppress(NotFoundError):  # gone already
-            self.cluster.call(
-                f"delete Job {name}",
-                batch.delete_namespaced_job,
-                name,
-                self.cluster.namespace,
-                propagation_policy="Background",
-            )
 
     def _note(self, request: RunRequest, problem: str) -> None:
         """Record what keeps the pod from running in the run (``status.status_text``)."""

@@ -1,0 +1,134 @@
+"""Follow a Kubernetes Job and its pod by polling the API (a run's Job, an image build's).
+
+The loop ends when the Job completes or fails, its pod ends, the Job is deleted (an abort),
+or the pod cannot start: a problem Kubernetes will not fix itself (a malformed image name)
+at once, any other (image pulls, scheduling) once it outlasts the pending timeout; then
+the Job is deleted rather than left retrying.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from fnrun.errors import NotFoundError
+from fnrun.runtimes.pod_status import PodView, job_outcome, pod_view
+
+if TYPE_CHECKING:
+    from fnrun.runtimes.cluster import Cluster
+
+OnPod = Callable[[PodView], None]
+ABORTED = "aborted: its Job was deleted"
+
+
+class JobWatch:
+    """The Job ``name`` and its pods (those carrying ``labels``) on ``cluster``."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        name: str,
+        labels: dict[str, str],
+        pending_timeout: float,
+        poll: float,
+    ) -> None:
+        self.cluster, self.name, self.labels = cluster, name, labels
+        self.pending_timeout, self.poll = pending_timeout, poll
+
+    def follow(
+        self, on_problem: OnPod | None = None, on_start: OnPod | None = None
+    ) -> tuple[PodView | None, str]:
+        """Wait for the end; the last pod view and why it failed here ('' if it did not)."""
+        deadline = time.monotonic() + self.pending_timeout
+        view: PodView | None = None
+        shown, started_seen = "", False
+        while True:
+            job = self.read_job()
+            if job is None:
+                return view, ABORTED
+            view = self.newest_pod() or view
+            if view is not None:
+                if view.problem and view.problem != shown and on_problem is not None:
+                    on_problem(view)
+                shown = view.problem
+                if view.started and not started_seen:
+                    started_seen = True
+                    if on_start is not None:
+                        on_start(view)
+            if job_outcome(job) or (view is not None and view.ended):
+                return view, ""
+            fatal = view is not None and view.fatal
+            if not started_seen and (fatal or time.monotonic() > deadline):
+                why = view.problem if view is not None and view.problem else "no pod started"
+                if not fatal:
+                    why += f" (still pending after {self.pending_timeout:g} s)"
+                self.delete()
+                return view, f"the pod could not start: {why}"
+            time.sleep(self.poll)
+
+    def read_job(self) -> dict[str, Any] | None:
+        batch = self.cluster.batch
+        try:
+            job: dict[str, Any] = self._json(
+                f"read Job {self.name}", batch.read_namespaced_job_status, self.name
+            )
+        except NotFoundError:
+            return None
+        return job
+
+    def newest_pod(self) -> PodView | None:
+        pods = self.pods()
+        return pod_view(pods[-1]) if pods else None
+
+    def pods(self) -> list[dict[str, Any]]:
+        """The Job's pods, oldest first (by the labels, checked here too)."""
+        selector = ",".join(f"{k}={v}" for k, v in self.labels.items())
+        core = self.cluster.core
+        listed = self._json(
+            "list the Job's pods", core.list_namespaced_pod, label_selector=selector
+        )
+        pods = [
+            p
+            for p in listed.get("items") or []
+            if self.labels.items() <= ((p.get("metadata") or {}).get("labels") or {}).items()
+        ]
+        return sorted(pods, key=lambda p: str(p["metadata"].get("creationTimestamp") or ""))
+
+    def log(self, pod: str) -> str:
+        """A pod's whole log so far."""
+        core = self.cluster.core
+        resp = self.cluster.call(
+            f"read the log of pod {pod}",
+            core.read_namespaced_pod_log,
+            pod,
+            self.cluster.namespace,
+            _preload_content=False,
+        )
+        return bytes(resp.data or b"").decode("utf-8", errors="replace")
+
+    def delete(self) -> bool:
+        """Delete the Job and its pods; False when it was gone already."""
+        return delete_job(self.cluster, self.name)
+
+    def _json(self, what: str, method: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        resp = self.cluster.call(
+            what, method, *args, self.cluster.namespace, _preload_content=False, **kw
+        )
+        return json.loads(resp.data or b"{}")
+
+
+def delete_job(cluster: Cluster, name: str) -> bool:
+    """Delete the Job ``name`` with its pods (in the background); False when it was gone."""
+    with contextlib.suppress(NotFoundError):
+        cluster.call(
+            f"delete Job {name}",
+            cluster.batch.delete_namespaced_job,
+            name,
+            cluster.namespace,
+            propagation_policy="Background",
+        )
+        return True
+    return False
