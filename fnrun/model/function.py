@@ -133,6 +133,7 @@ class FunctionStatus(Model):
     address: str = ""
     nuclio_name: str = ""
     container_image: str = ""
+    build_log: str = ""  # the last lines of the image build's log (fn.deploy())
     internal_invocation_urls: list[str] = field(default_factory=list)
     external_invocation_urls: list[str] = field(default_factory=list)
     scheduler_address: str = ""  # the dask kind: a running cluster's scheduler (MLRun's)

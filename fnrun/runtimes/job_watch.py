@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from fnrun.errors import NotFoundError
+from fnrun.errors import InvalidArgumentError, NotFoundError
 from fnrun.runtimes.pod_status import PodView, job_outcome, pod_view
 
 if TYPE_CHECKING:
@@ -118,6 +118,32 @@ class JobWatch:
             what, method, *args, self.cluster.namespace, _preload_content=False, **kw
         )
         return json.loads(resp.data or b"{}")
+
+
+def submit(cluster: Cluster, docs: list[dict[str, Any]]) -> None:
+    """Create a Job's Secrets and ConfigMaps, then the Job, then make the Job their owner:
+    Kubernetes deletes them with it (its TTL, an abort)."""
+    core, batch, ns = cluster.core, cluster.batch, cluster.namespace
+    create = {
+        "Secret": (core.create_namespaced_secret, core.patch_namespaced_secret),
+        "ConfigMap": (core.create_namespaced_config_map, core.patch_namespaced_config_map),
+    }
+    owned = []
+    for doc in docs:
+        kind, name = doc["kind"], doc["metadata"]["name"]
+        if kind in create:
+            make, patch = create[kind]
+            cluster.call(f"create {kind} {name}", make, ns, doc)
+            owned.append((patch, kind, name))
+        elif kind == "Job":
+            job = cluster.call(f"create Job {name}", batch.create_namespaced_job, ns, doc)
+            uid = job.metadata.uid or ""
+            owner = {"apiVersion": "batch/v1", "kind": "Job", "name": name, "uid": uid}
+            for patch, what, obj in owned:
+                body = {"metadata": {"ownerReferences": [owner]}}
+                cluster.call(f"own {what} {obj} by its Job", patch, obj, ns, body)
+        else:
+            raise InvalidArgumentError(f"cannot submit a {kind} yet", field="kind")
 
 
 def delete_job(cluster: Cluster, name: str) -> bool:

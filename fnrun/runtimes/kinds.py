@@ -21,7 +21,7 @@ from fnrun.model.pod import (
 )
 from fnrun.runtimes.base import BaseRuntime
 from fnrun.runtimes.dask_cluster import DaskClientMixin
-from fnrun.runtimes.pod import KubeResource
+from fnrun.runtimes.pod import BatchKubeResource, KubeResource
 from fnrun.runtimes.registry import register_runtime
 from fnrun.runtimes.serving import DeployMixin, ServingMixin
 from fnrun.runtimes.spark_session import SparkSessionMixin, check_master
@@ -47,7 +47,7 @@ class LocalRuntime(BaseRuntime):
 
 
 @register_runtime
-class KubejobRuntime(KubeResource):
+class KubejobRuntime(BatchKubeResource):
     """A batch run as a Kubernetes Job on the configured cluster; in a local child process
     when none is configured or with ``local=True``."""
 
@@ -61,7 +61,7 @@ class KubejobRuntime(KubeResource):
 
 
 @register_runtime
-class DaskRuntime(DaskClientMixin, KubeResource):
+class DaskRuntime(DaskClientMixin, BatchKubeResource):
     """A batch run on a Dask cluster: the handler runs here as the client
     (``context.dask_client``), its tasks on ``fn.client``'s cluster."""
 
@@ -75,7 +75,7 @@ class DaskRuntime(DaskClientMixin, KubeResource):
 
 
 @register_runtime
-class MPIJobRuntime(KubeResource):
+class MPIJobRuntime(BatchKubeResource):
     """A batch run as MPI ranks: ``mpirun -np <replicas>`` here (rank 0 logs the run), an
     MPIJob on Kubernetes."""
 
@@ -89,7 +89,7 @@ class MPIJobRuntime(KubeResource):
 
 
 @register_runtime
-class SparkRuntime(SparkSessionMixin, KubeResource):
+class SparkRuntime(SparkSessionMixin, BatchKubeResource):
     """A batch run as a Spark application: the handler is the driver, here, with
     ``context.spark_session`` (``local[N]`` or ``spec.master``; a SparkApplication on
     Kubernetes)."""

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from fnrun.db.monitor import this_executor
 from fnrun.errors import FnrunError
 from fnrun.execution.execute import context_for
-from fnrun.runtimes.job_watch import JobWatch
+from fnrun.runtimes.job_watch import JobWatch, submit
 from fnrun.runtimes.pod_status import PodView
 from fnrun.runtimes.subprocess_run import FINAL_STATES
 
@@ -119,7 +119,7 @@ class KubeRun:
         ctx.commit()  # the run exists before its pod does
         try:
             docs = build_manifests(self.fn, request, db_url, ns, with_secrets=True)
-            self._submit(docs)
+            submit(self.cluster, docs)
         except FnrunError as exc:
             self._fail(request, f"not submitted: {exc}")
             raise
@@ -127,33 +127,6 @@ class KubeRun:
         logs = PodLogs(self.cluster, ns, self.show_logs, ctx.redact)
         view, failure = self._follow(request, name, logs)
         return self._finish(request, view, failure, logs)
-
-    # -- submit ------------------------------------------------------------------------------
-    def _submit(self, docs: list[dict[str, Any]]) -> None:
-        core, batch, ns = self.cluster.core, self.cluster.batch, self.cluster.namespace
-        owned = []
-        for doc in docs:
-            kind, name = doc["kind"], doc["metadata"]["name"]
-            if kind == "Secret":
-                self.cluster.call(f"create Secret {name}", core.create_namespaced_secret, ns, doc)
-                owned.append((core.patch_namespaced_secret, kind, name))
-            elif kind == "ConfigMap":
-                create = core.create_namespaced_config_map
-                self.cluster.call(f"create ConfigMap {name}", create, ns, doc)
-                owned.append((core.patch_namespaced_config_map, kind, name))
-            elif kind == "Job":
-                job = self.cluster.call(f"create Job {name}", batch.create_namespaced_job, ns, doc)
-                owner = {
-                    "apiVersion": "batch/v1",
-                    "kind": "Job",
-                    "name": name,
-                    "uid": job.metadata.uid or "",
-                }
-                for patch, what, obj in owned:  # deleted with the Job (TTL, abort)
-                    body = {"metadata": {"ownerReferences": [owner]}}
-                    self.cluster.call(f"own {what} {obj} by its Job", patch, obj, ns, body)
-            else:
-                raise FnrunError(f"cannot submit a {kind} yet", field="kind")
 
     # -- follow ------------------------------------------------------------------------------
     def _follow(self, request: RunRequest, name: str, logs: PodLogs) -> tuple[PodView | None, str]:

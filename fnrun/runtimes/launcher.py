@@ -48,10 +48,12 @@ def run_function(
     db: RunDB | None = None,
     progress: Any = None,
     in_process: bool = False,
+    auto_build: bool | None = None,
     **unsupported: Any,
 ) -> RunObject:
     _refuse(fn, local, unsupported)
     _check_handler(fn, handler)
+    _build_first(fn, handler, in_process, local, auto_build, watch)
     from fnrun.config import get_settings
     from fnrun.db import get_run_db
 
@@ -126,6 +128,25 @@ def build_request(
         artifact_path=artifact_path or settings.artifact_path,
         returns=returns,
     )
+
+
+def _build_first(
+    fn: BaseRuntime,
+    handler: Any,
+    here: bool,
+    local: bool,
+    auto_build: bool | None,
+    watch: bool,
+) -> None:
+    """``auto_build`` (or ``build_config(auto_build=True)``): a run that goes to pods builds
+    the function's image first, unless it is built already (MLRun's first-run build)."""
+    wanted = auto_build if auto_build is not None else fn.spec.build.auto_build
+    if not wanted or fn.status.state == "ready":
+        return
+    name, _why = _placement_name(fn, handler, here, local)
+    deploy = getattr(fn, "deploy", None)
+    if name == "kubernetes" and callable(deploy):
+        deploy(watch=watch)
 
 
 def _placement(

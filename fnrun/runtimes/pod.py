@@ -159,6 +159,36 @@ class KubeResource(BaseRuntime):
         return self
 
 
+class BatchKubeResource(KubeResource):
+    """A batch function whose runs are pods of its own image (job, dask, mpijob, spark)."""
+
+    def deploy(
+        self,
+        watch: bool = True,
+        with_mlrun: bool | None = None,
+        skip_deployed: bool = False,
+        builder: str = "auto",
+        registry: str = "",
+        push: bool = True,
+        force_build: bool = False,
+    ) -> bool:
+        """Build the function's image from ``build_config`` (as MLRun's ``deploy()`` of a
+        batch function) and record it in ``spec.image``; True when ready. ``builder``:
+        ``auto`` (a local docker engine, podman or buildah, else a Kaniko Job on the
+        configured cluster), or one of them by name. The image is tagged by the build
+        context's digest unless ``build_config(image=...)`` names it; ``skip_deployed`` keeps
+        an image already built (``force_build`` rebuilds). ``registry``: where it is pushed
+        (``build_config(registry=...)``, ``FNRUN_REGISTRY``); ``push=False`` keeps it local."""
+        from fnrun.runtimes.build import build_image
+
+        if with_mlrun is not None:
+            self.spec.build.with_mlrun = with_mlrun
+        if skip_deployed and not force_build and self.status.state == "ready" and self.spec.image:
+            return True
+        build_image(self, builder=builder, registry=registry, push=push, watch=watch)
+        return True
+
+
 def _quantities(section: str, mem: str | None, cpu: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     memory = validate_quantity(mem, f"resources.{section}.memory")

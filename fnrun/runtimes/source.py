@@ -82,8 +82,10 @@ class SourceMixin:
         requirements: str | list[str] | None = None,
         overwrite: bool = False,
         requirements_file: str = "",
+        registry: str | None = None,
     ) -> Self:
-        """Set the image build recipe; lists are appended (``overwrite=True`` replaces them)."""
+        """Set the image build recipe; lists are appended (``overwrite=True`` replaces them).
+        ``registry``: where ``fn.deploy()`` pushes the built image."""
         build = self.spec.build
         if image:
             build.image = image
@@ -106,6 +108,7 @@ class SourceMixin:
             ("load_source_on_run", load_source_on_run),
             ("with_mlrun", with_mlrun),
             ("auto_build", auto_build),
+            ("registry", registry),
         ):
             if value is not None:
                 setattr(build, attr, value)

@@ -147,10 +147,17 @@ class Kubelet:
     gets SIGTERM).
     """
 
-    def __init__(self, emulator: Emulator, folder: Path, behaviour: str = "run") -> None:
+    def __init__(
+        self,
+        emulator: Emulator,
+        folder: Path,
+        behaviour: str = "run",
+        entrypoint: Callable[[Kubelet, str, dict[str, Any]], tuple[int, bytes]] | None = None,
+    ) -> None:
         from kubernetes import client
 
         self.emulator, self.folder, self.behaviour = emulator, folder, behaviour
+        self.entrypoint = entrypoint  # a container with no command: its image's entrypoint
         api = emulator.client()
         self.core, self.batch = client.CoreV1Api(api), client.BatchV1Api(api)
         self.seen: set[str] = set()
@@ -224,6 +231,11 @@ class Kubelet:
 
     def _run_container(self, ns: str, pod: dict[str, Any]) -> tuple[int, bytes]:
         (container,) = pod["spec"]["containers"]
+        if not container.get("command") and self.entrypoint is not None:
+            code, out = self.entrypoint(self, ns, pod)
+            self.emulator.serve(f"/api/v1/namespaces/{ns}/pods/{pod['metadata']['name']}/log", out)
+            self._pod_status(ns, pod["metadata"]["name"], "Running", {"running": {}})
+            return code, out
         volume = next(v for v in pod["spec"]["volumes"] if v["name"] == "fnrun-run")
         config_map = json.loads(
             self.core.read_namespaced_config_map(
@@ -256,6 +268,10 @@ class Kubelet:
         self._pod_status(ns, pod["metadata"]["name"], "Running", {"running": {}})
         time.sleep(0.2)
         return proc.returncode, out
+
+    def config_map(self, ns: str, name: str) -> dict[str, Any]:
+        raw = self.core.read_namespaced_config_map(name, ns, _preload_content=False).data
+        return dict(json.loads(raw))
 
     def _job_exists(self, ns: str, job: str) -> bool:
         try:

@@ -100,7 +100,7 @@ def run_labels(fn: BaseRuntime, request: RunRequest) -> dict[str, str]:
         "fnrun/iteration": str(request.iteration),
     }
     labels.update(request.labels)
-    return {k: _label_value(v) for k, v in labels.items() if v}
+    return {k: label_value(v) for k, v in labels.items() if v}
 
 
 def run_objects(
@@ -236,5 +236,5 @@ def _run_env(objects: RunObjects) -> dict[str, str]:
     }
 
 
-def _label_value(value: Any) -> str:
+def label_value(value: Any) -> str:
     return _LABEL.sub("-", str(value))[:63].strip("-_.")

@@ -26,7 +26,7 @@ _NO_CLIENT = (
 
 
 def on_cluster(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
-    cluster, why = _cluster()
+    cluster, why = configured_cluster()
     if cluster is None:
         raise ClusterError(f"no cluster to run on: {why}", hint="pass local=True")
     from fnrun.runtimes.kube_run import KubeRun
@@ -38,7 +38,7 @@ def on_cluster(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> P
 
 
 def where(fn: BaseRuntime) -> str:
-    cluster, why = _cluster()
+    cluster, why = configured_cluster()
     if cluster is None:
         return why
     return f"as a Kubernetes {fn.workload or 'job'} on {cluster.describe()}"
@@ -46,11 +46,11 @@ def where(fn: BaseRuntime) -> str:
 
 def resolve(fn: BaseRuntime) -> tuple[str, str]:
     """Here when a cluster is configured, else a local child process."""
-    cluster, why = _cluster()
+    cluster, why = configured_cluster()
     return ("kubernetes", "") if cluster is not None else ("process", why)
 
 
-def _cluster() -> tuple[Cluster | None, str]:
+def configured_cluster() -> tuple[Cluster | None, str]:
     """The configured cluster, or None and why there is none."""
     from fnrun.runtimes.cluster import connect, find_cluster
 
