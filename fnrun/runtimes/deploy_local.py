@@ -52,7 +52,7 @@ def deploy_local(fn: Any, port: int = 0, workers: int = 0, timeout: float = 60.0
     for child, child_fn in child_functions(fn).items():
         child_folder = Path(join_under(str(folder), f"child-{check_name(child, 'child')}"))
         child_folder.mkdir(exist_ok=True)
-        replicas = _child_replicas(fn, child)
+        replicas = child_replicas(fn, child)
         children[child] = {
             **_start(child_fn, child_folder, 0, replicas, child, settings.home, timeout),
             "replicas": replicas,
@@ -97,7 +97,7 @@ def _start(
     return {"pid": proc.pid, "port": port, "address": address, "log": str(folder / "server.log")}
 
 
-def _child_replicas(fn: Any, child: str) -> int:
+def child_replicas(fn: Any, child: str) -> int:
     refs = [r for r in fn.spec.function_refs if r.get("name") == child]
     return int(refs[0].get("replicas") or 1) if refs else 1
 

@@ -43,9 +43,18 @@ class DeployMixin:
             return f"mock://{self.metadata.name}"
         if platform == "nuclio":
             return self._deploy_nuclio(dashboard_url, timeout)
+        if platform == "kubernetes":
+            from fnrun.runtimes.deploy_kubernetes import deploy_kubernetes
+
+            address = deploy_kubernetes(self, timeout=timeout)
+            if self.metadata.name:
+                self.save()  # type: ignore[attr-defined]
+            return address
         if platform != "local":
             raise InvalidArgumentError(
-                f"unknown platform {platform!r}", field="platform", hint="use 'local' or 'nuclio'"
+                f"unknown platform {platform!r}",
+                field="platform",
+                hint="use 'local', 'kubernetes' or 'nuclio'",
             )
         from fnrun.runtimes.deploy_local import deploy_local
 
@@ -136,10 +145,12 @@ class DeployMixin:
         return invoke(self, path, body, method, headers, timeout)
 
     def stop(self) -> bool:
-        """Stop the local server of this function; True when one was running."""
+        """Stop the function's local servers, or delete its Kubernetes objects; True when
+        anything was running."""
+        from fnrun.runtimes.deploy_kubernetes import stop_kubernetes
         from fnrun.runtimes.deploy_local import stop_local
 
-        stopped = stop_local(self)
+        stopped = stop_kubernetes(self) or stop_local(self)
         if stopped and self.metadata.name:
             self.save()  # type: ignore[attr-defined]
         return stopped
