@@ -18,12 +18,11 @@ import pytest
 
 import fnrun
 from fnrun.errors import FnrunError
+from tests.conftest import free_port
+from tests.runtimes.kube import Emulator, python_here
 
 kubernetes_validate = pytest.importorskip("kubernetes_validate", reason="kubernetes-validate")
 pytest.importorskip("kmock", reason="kmock, the Kubernetes API emulator (the dev extra)")
-
-from tests.conftest import free_port
-from tests.runtimes.kube import Emulator, python_here
 
 CODE = """
 def add(body):
@@ -129,7 +128,7 @@ def test_a_deployment_that_never_gets_ready_is_a_clear_error(
     cluster: Emulator, tmp_path: Path
 ) -> None:
     fn = _graph(tmp_path)
-    with pytest.raises(FnrunError, match="have no ready replica after 0.3 s"):
+    with pytest.raises(FnrunError, match=r"have no ready replica after 0\.3 s"):
         fn.deploy(platform="kubernetes", timeout=0.3)
 
 
