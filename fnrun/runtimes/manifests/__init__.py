@@ -1,7 +1,7 @@
 """Kubernetes manifests of a run, one builder per workload kind, registered by name; each
 function kind names its workload (``job``, ``mpijob``, ``spark``, ``dask``) as a class
 attribute. ``fn.manifests(...)`` shows what a run would submit; the Kubernetes placement
-(not built yet) submits the same objects.
+(:mod:`fnrun.runtimes.kube_run`) submits the same objects (today the ``job`` kind's).
 """
 
 from __future__ import annotations
