@@ -5,6 +5,7 @@ Errors fnrun raises on purpose print as one clear line and exit with status 2.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -238,6 +239,7 @@ def run(
     from fnrun.runtimes.importer import import_function
     from fnrun.runtimes.progress import LineReporter
 
+    os.environ.setdefault("FNRUN_PROGRESS", "1")  # the placement's lines too (job submitted...)
     if source.endswith((".py", ".ipynb")):
         fn = code_to_function(filename=source, kind=kind, handler=handler, project=project)
     else:
@@ -294,8 +296,6 @@ def serve(
     ] = "",
 ) -> None:
     """Serve a serving (graph) or nuclio function over HTTP (uvicorn) and its Kafka triggers."""
-    import os
-
     from fnrun.extras import require
 
     uvicorn = require("uvicorn", "serve", "serving over HTTP", field="serve")

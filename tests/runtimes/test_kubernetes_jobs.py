@@ -296,3 +296,33 @@ def test_abort_of_a_local_process_run(tmp_path: Path) -> None:
     assert "working..." in final.logs() and "Terminated" in final.logs()
     with pytest.raises(ConflictError, match="already aborted"):
         final.abort()
+
+
+def test_fnrun_run_says_where_the_job_went_and_what_it_waits_for(
+    cluster: Emulator, kubelet: Kubelet, tmp_path: Path, fnrun_home: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    fn = _fn(tmp_path)
+    fn.export(str(tmp_path / "function.yaml"))
+    env = {
+        "FNRUN_HOME": str(fnrun_home),
+        "HOME": str(tmp_path),
+        "PATH": os.environ["PATH"],
+        "FNRUN_K8S": os.environ["FNRUN_K8S"],
+        "FNRUN_K8S_POLL": "0.05",
+        "FNRUN_ARTIFACT_PATH": str(tmp_path / "artifacts"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "fnrun", "run", str(tmp_path / "function.yaml"), "-p", "p1=5"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "as a Kubernetes job on Kubernetes (context kmock), namespace ml" in done.stderr
+    assert "  job fnrun-train-" in done.stderr and " submitted to " in done.stderr
+    assert "training with p1=5 on pods" in done.stdout  # the pod's log
