@@ -25,10 +25,22 @@ def module_from_code(code: str, code_dir: Path, filename: str = "") -> ModuleTyp
     digest = hashlib.sha1(code.encode("utf-8")).hexdigest()
     name = f"fnrun_code_{digest}"
     module = sys.modules.get(name)
-    if module is not None:
+    if module is not None and name in _LOADED:
         return module
-    add_origin_dir(filename)
-    return module_from_file(code_file(code, code_dir, filename), name)
+    # one import per module: a module is in sys.modules while its code still runs, and a run
+    # in another thread (the async engine, parallel iterations) must not see it half made
+    with _IMPORT_LOCK:
+        module = sys.modules.get(name)
+        if module is not None and name in _LOADED:
+            return module
+        add_origin_dir(filename)
+        module = module_from_file(code_file(code, code_dir, filename), name)
+        _LOADED.add(name)
+        return module
+
+
+_IMPORT_LOCK = threading.RLock()
+_LOADED: set[str] = set()
 
 
 def add_origin_dir(filename: str) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from fnrun.errors import InvalidArgumentError
 from fnrun.runtimes.build.local import BuildError
-from fnrun.runtimes.manifests.pod import label_value, k8s, to_dict
+from fnrun.runtimes.manifests.pod import k8s, label_value, to_dict
 
 if TYPE_CHECKING:
     from fnrun.runtimes.base import BaseRuntime
@@ -91,7 +91,9 @@ def kaniko_manifests(
         kind="Job",
         metadata=meta,
         spec=client.V1JobSpec(
-            template=client.V1PodTemplateSpec(metadata=client.V1ObjectMeta(labels=labels), spec=pod),
+            template=client.V1PodTemplateSpec(
+                metadata=client.V1ObjectMeta(labels=labels), spec=pod
+            ),
             backoff_limit=0,
             ttl_seconds_after_finished=24 * 3600,
         ),
@@ -109,9 +111,7 @@ def kaniko_build(
     say: Any = None,
 ) -> str:
     """Submit the build Job, wait for it, return its log; a failed build is a BuildError."""
-    from fnrun.runtimes.job_watch import JobWatch
-
-    from fnrun.runtimes.job_watch import submit
+    from fnrun.runtimes.job_watch import JobWatch, submit
 
     docs = kaniko_manifests(fn, context, cluster.namespace, push)
     job = docs[-1]
