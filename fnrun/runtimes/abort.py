@@ -2,10 +2,12 @@
 
 A run on Kubernetes (``status.kubernetes``) has its Job deleted, pods included (they get
 SIGTERM, then are killed after their grace period). A run in a process on this host gets
-SIGTERM: the fnrun entry turns it into an abort, so the run commits ``aborted`` with its log
-and what it logged so far. The run is marked ``aborted`` here too, whatever the executor
-manages to write before it stops. A run in this very process is not signalled (that would
-stop the caller): interrupt it instead.
+SIGTERM when that process exists for the run (a child ``fnrun exec``, an ``fnrun run``): the
+fnrun entry turns it into an abort, so the run commits ``aborted`` with its log and what it
+logged so far. The run is marked ``aborted`` here too, whatever the executor manages to write
+before it stops. A run executing inside another program (a notebook kernel, a service) is
+only marked, never signalled: that would stop the program; and one in this very process is
+refused (interrupt it instead).
 """
 
 from __future__ import annotations
@@ -53,11 +55,25 @@ def _stop(status: dict[str, Any]) -> str:
         )
     if executor_gone(executor):
         return "its process had already exited"
+    if not status.get("watcher") and not _fnrun_process(int(executor["pid"])):
+        # an in-process run: its process is the user's (a notebook kernel, a service)
+        return f"process {executor['pid']} runs it in-process and was not signalled"
     try:
         os.kill(int(executor["pid"]), signal.SIGTERM)
     except ProcessLookupError:
         return "its process had already exited"
     return f"process {executor['pid']} sent SIGTERM"
+
+
+def _fnrun_process(pid: int) -> bool:
+    """Whether ``pid`` is a process fnrun started for runs (``fnrun exec``/``fnrun run``)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+    except OSError:
+        return False
+    text = b" ".join(argv)
+    return b"fnrun exec" in text or b"fnrun run" in text
 
 
 def _delete_job(placed: dict[str, Any]) -> str:

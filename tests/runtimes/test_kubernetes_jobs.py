@@ -326,3 +326,31 @@ def test_fnrun_run_says_where_the_job_went_and_what_it_waits_for(
     assert "as a Kubernetes job on Kubernetes (context kmock), namespace ml" in done.stderr
     assert "  job fnrun-train-" in done.stderr and " submitted to " in done.stderr
     assert "training with p1=5 on pods" in done.stdout  # the pod's log
+
+
+def test_abort_never_signals_a_program_that_runs_a_run_in_process(tmp_path: Path) -> None:
+    """An in-process run's executor is the user's program (a notebook kernel): it is marked
+    aborted, not sent SIGTERM."""
+    import subprocess
+    import sys
+
+    from fnrun.db.monitor import this_executor
+    from fnrun.execution.runobject import RunObject
+
+    kernel = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        db = fnrun.get_run_db()
+        executor = {**this_executor(), "pid": kernel.pid, "started": ""}
+        doc = {
+            "kind": "run",
+            "metadata": {"name": "nb", "uid": "a" * 32, "project": "k8s", "iteration": 0},
+            "spec": {},
+            "status": {"state": "running", "executor": executor},
+        }
+        db.store_run(doc, "a" * 32, "k8s")
+        aborted = RunObject(db.read_run("a" * 32, "k8s"), db).abort()
+        assert aborted.state() == "aborted" and "was not signalled" in aborted.error
+        assert kernel.poll() is None  # still alive
+    finally:
+        kernel.kill()
+        kernel.wait()
