@@ -77,25 +77,10 @@ def _fnrun_process(pid: int) -> bool:
 
 
 def _delete_job(placed: dict[str, Any]) -> str:
-    from pathlib import Path
-
-    from fnrun.runtimes.cluster import IN_CLUSTER, ClusterChoice, connect, find_cluster
-
-    config, context = str(placed.get("config") or ""), str(placed.get("context") or "")
-    if config == IN_CLUSTER or Path(config).is_file():
-        choice = ClusterChoice(config, context, placed["namespace"])
-    else:  # submitted from elsewhere: this machine's cluster config, the run's namespace
-        here = find_cluster()
-        choice = ClusterChoice(here.source, here.context, placed["namespace"], here.why)
-    if not choice.found:
-        raise InvalidArgumentError(
-            f"cannot reach the run's cluster from here: {choice.why}",
-            field="FNRUN_K8S",
-            hint="point FNRUN_K8S at a kubeconfig for the cluster that runs it",
-        )
+    from fnrun.runtimes.cluster import recorded_cluster
     from fnrun.runtimes.job_watch import delete_job
 
-    cluster = connect(choice)
+    cluster = recorded_cluster(placed)
     name = placed["job"]
     if not delete_job(cluster, name):
         return f"its Job {name} was already gone"

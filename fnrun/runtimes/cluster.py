@@ -158,6 +158,25 @@ def connect(choice: ClusterChoice) -> Cluster:
     )
 
 
+def recorded_cluster(placed: dict[str, Any]) -> Cluster:
+    """The cluster a run or deployment recorded (``status.kubernetes``: config, context,
+    namespace); recorded elsewhere, this machine's cluster config with that namespace."""
+    config, context = str(placed.get("config") or ""), str(placed.get("context") or "")
+    namespace = str(placed.get("namespace") or "")
+    if config == IN_CLUSTER or (config and Path(config).is_file()):
+        choice = ClusterChoice(config, context, namespace)
+    else:
+        here = find_cluster()
+        choice = ClusterChoice(here.source, here.context, namespace, here.why)
+    if not choice.found:
+        raise InvalidArgumentError(
+            f"cannot reach the cluster it runs on from here: {choice.why}",
+            field=K8S_ENV,
+            hint=f"point {K8S_ENV} at a kubeconfig for that cluster",
+        )
+    return connect(choice)
+
+
 def api_call(cluster: Cluster, what: str, method: Callable[..., T], *args: Any, **kw: Any) -> T:
     client = _client()
     try:

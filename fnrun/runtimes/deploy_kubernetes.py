@@ -19,7 +19,8 @@ _API = {  # kind -> (API class, its method suffix)
 }
 
 
-def deploy_kubernetes(fn: Any, timeout: float = 300.0, poll: float = 2.0) -> str:
+def deploy_kubernetes(fn: Any, timeout: float = 300.0) -> str:
+    from fnrun.runtimes.job_watch import follow_settings
     from fnrun.runtimes.manifests.serving import serving_manifests
     from fnrun.runtimes.placements.kubernetes import configured_cluster
 
@@ -40,7 +41,7 @@ def deploy_kubernetes(fn: Any, timeout: float = 300.0, poll: float = 2.0) -> str
         if d["kind"] == "Deployment"
     }
     if timeout > 0:
-        _wait_ready(cluster, deployments, timeout, poll)
+        _wait_ready(cluster, deployments, timeout, follow_settings()[1])
     service = next(name for kind, name in applied if kind == "Service")
     address = f"http://{service}.{cluster.namespace}.svc.cluster.local"
     fn.status.state = "ready"
@@ -59,14 +60,12 @@ def deploy_kubernetes(fn: Any, timeout: float = 300.0, poll: float = 2.0) -> str
 
 def stop_kubernetes(fn: Any) -> bool:
     """Delete what the last deploy applied; True when anything was there."""
-    from fnrun.runtimes.cluster import ClusterChoice, connect
+    from fnrun.runtimes.cluster import recorded_cluster
 
     placed = (fn.status.extra or {}).get("kubernetes")
     if not placed:
         return False
-    cluster = connect(
-        ClusterChoice(placed.get("config", ""), placed.get("context", ""), placed["namespace"])
-    )
+    cluster = recorded_cluster(placed)
     deleted = False
     for kind, name in reversed(placed.get("objects") or []):
         api, suffix = _methods(cluster, kind)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,13 @@ if TYPE_CHECKING:
 
 OnPod = Callable[[PodView], None]
 ABORTED = "aborted: its Job was deleted"
+PENDING_ENV = "FNRUN_K8S_PENDING_TIMEOUT"
+POLL_ENV = "FNRUN_K8S_POLL"
+
+
+def follow_settings() -> tuple[float, float]:
+    """``(pending timeout, poll interval)`` in seconds, from the environment (600, 2)."""
+    return float(os.environ.get(PENDING_ENV) or 600), float(os.environ.get(POLL_ENV) or 2)
 
 
 class JobWatch:

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from fnrun.db.monitor import this_executor
 from fnrun.errors import FnrunError
 from fnrun.execution.execute import context_for
-from fnrun.runtimes.job_watch import JobWatch, submit
+from fnrun.runtimes.job_watch import ABORTED, JobWatch, follow_settings, submit
 from fnrun.runtimes.pod_status import PodView
 from fnrun.runtimes.subprocess_run import FINAL_STATES
 
@@ -41,8 +41,6 @@ if TYPE_CHECKING:
     from fnrun.runtimes.cluster import Cluster
 
 POD_DB_ENV = "FNRUN_K8S_DBPATH"
-PENDING_ENV = "FNRUN_K8S_PENDING_TIMEOUT"
-POLL_ENV = "FNRUN_K8S_POLL"
 Say = Callable[[str], None]
 
 
@@ -95,8 +93,7 @@ class KubeRun:
         self.fn, self.cluster, self.db = fn, cluster, db
         self.say = say or (lambda text: None)
         self.show_logs = watch
-        self.pending_timeout = float(os.environ.get(PENDING_ENV) or 600)
-        self.poll = float(os.environ.get(POLL_ENV) or 2)
+        self.pending_timeout, self.poll = follow_settings()
 
     def __call__(self, request: RunRequest) -> dict[str, Any]:
         from fnrun.runtimes.manifests import build_manifests
@@ -163,7 +160,7 @@ class KubeRun:
         ended = view.failure() if view is not None else ""
         if state in FINAL_STATES and not (state == "completed" and ended):
             return run
-        if failure.startswith("aborted"):
+        if failure == ABORTED:
             return self._fail(request, failure, logs, state="aborted")
         if not failure:
             failure = ended or (

@@ -9,7 +9,6 @@ Kaniko Job on the configured Kubernetes cluster (:mod:`.kaniko`); and records th
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from fnrun.errors import InvalidArgumentError
@@ -48,13 +47,12 @@ def build_image(
     try:
         if tool == "kaniko":
             from fnrun.runtimes.build.kaniko import kaniko_build
-            from fnrun.runtimes.kube_run import PENDING_ENV, POLL_ENV
+            from fnrun.runtimes.job_watch import follow_settings
             from fnrun.runtimes.placements.kubernetes import configured_cluster
 
             cluster, _why = configured_cluster()
             assert cluster is not None  # _choose checked
-            pending = float(os.environ.get(PENDING_ENV) or 600)
-            poll = float(os.environ.get(POLL_ENV) or 2)
+            pending, poll = follow_settings()
             log = kaniko_build(fn, context, cluster, push, pending, poll, say)
         else:
             if say is not None:
