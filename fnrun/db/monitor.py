@@ -35,7 +35,11 @@ def _start_ticks(pid: int) -> str:
 
 
 def this_executor() -> dict[str, Any]:
-    pid = os.getpid()
+    return process_executor(os.getpid())
+
+
+def process_executor(pid: int) -> dict[str, Any]:
+    """The executor record of process ``pid`` on this host."""
     return {"host": _host(), "pid": pid, "started": _start_ticks(pid)}
 
 

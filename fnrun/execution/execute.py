@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,9 @@ class RunRequest:
     status_extra: dict[str, Any] = field(default_factory=dict)
     # attributes the context gets in this process (``dask_client``); never serialized
     context_extras: dict[str, Any] = field(default_factory=dict)
+    # set by a placement once the run is submitted and goes on without the caller
+    # (``watch=False``: the process started, the Job created); None when the caller waits
+    submitted: threading.Event | None = None
 
 
 def execute(request: RunRequest, db: RunDB | None, code_dir: Path, echo: bool = True) -> RunContext:

@@ -145,21 +145,43 @@ class RunObject:
             )
         return self
 
-    def wait_for_completion(self, timeout: float = 3600, poll: float = 0.5) -> RunObject:
-        """Wait until the run reaches a final state (completed, error, aborted)."""
-        deadline = time.monotonic() + timeout
+    def wait_for_completion(
+        self,
+        sleep: float = 0.5,
+        timeout: float = 0,
+        raise_on_failure: bool = True,
+        show_logs: bool | None = None,
+    ) -> RunObject:
+        """Wait until the run reaches a final state (completed, error, aborted), checking every
+        ``sleep`` seconds, at most ``timeout`` seconds (0: no limit); ``show_logs`` prints its
+        output as it comes. A run that did not complete raises :class:`~fnrun.errors.RunError`
+        unless ``raise_on_failure=False`` (as MLRun's)."""
+        deadline = time.monotonic() + timeout if timeout else None
+        if show_logs:
+            self.logs(watch=True, poll=sleep, timeout=timeout)
         while self.refresh().state() not in FINAL_STATES:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"run {self.uid()} still {self.state()} after {timeout}s")
-            time.sleep(poll)
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"run {self.uid()} still {self.state()} after {timeout} s")
+            time.sleep(sleep)
+        if raise_on_failure and self.state() != "completed":
+            from fnrun.errors import RunError
+
+            raise RunError(
+                f"run {self.metadata.name} ({self.uid()}) did not complete "
+                f"(state={self.state()}): {self.error}",
+                run=self,
+                hint=f"see the logs: fnrun logs {self.uid()[:12]}",
+            )
         return self
 
-    def logs(self, watch: bool = False, poll: float = 0.5) -> str:
-        """The captured stdout/stderr so far; ``watch`` prints it as the run goes, to the end."""
+    def logs(self, watch: bool = False, poll: float = 0.5, timeout: float = 0) -> str:
+        """The captured stdout/stderr so far; ``watch`` prints it as the run goes, to the end
+        (or for ``timeout`` seconds, 0: no limit)."""
         if self._db is None:
             return ""
         meta = self._run["metadata"]
         chunks: list[bytes] = []
+        deadline = time.monotonic() + timeout if timeout else None
         while True:
             state, data = self._db.get_log(
                 meta["uid"], meta.get("project", ""), offset=sum(map(len, chunks))
@@ -170,6 +192,8 @@ class RunObject:
                     sys.stdout.write(data.decode("utf-8", errors="replace"))
                     sys.stdout.flush()
             if not watch or state in FINAL_STATES or not state:
+                break
+            if deadline is not None and time.monotonic() > deadline:
                 break
             time.sleep(poll)
         return b"".join(chunks).decode("utf-8", errors="replace")

@@ -41,6 +41,10 @@ class BaseRuntime(SourceMixin, EnvMixin):
     parallel_placement: ClassVar[str] = "process"  # where parallel hyper-param iterations go
     local_placement: ClassVar[str] = ""  # where ``local=True`` runs go, if not ``placement``
     runs_on_this_machine: ClassVar[bool] = False
+    # runs are submitted (a Job, mpirun): ``run(watch=False)`` returns once the run is
+    # submitted and the run goes on (MLRun's remote kinds); others finish before ``run``
+    # returns, ``watch=False`` only keeps them quiet (MLRun's local runs)
+    submits_runs: ClassVar[bool] = False
     workload: ClassVar[str] = ""  # its Kubernetes workload (fnrun.runtimes.manifests), if any
 
     def __init__(

@@ -48,6 +48,8 @@ def run_iterations(
     }
     parent.state = "running"
     parent.commit()
+    if request.submitted is not None:
+        request.submitted.set()  # watch=False: the caller has its run; the iterations go on
     children = [
         dataclasses.replace(request, params={**request.params, **params}, iteration=i)
         for i, params in enumerate(combos, start=1)

@@ -58,6 +58,7 @@ class KubejobRuntime(BatchKubeResource):
     parallel_placement: ClassVar[str] = "kubernetes"  # each iteration its own Job
     local_placement: ClassVar[str] = "process"
     runs_on_this_machine: ClassVar[bool] = True  # without a cluster
+    submits_runs: ClassVar[bool] = True
 
 
 @register_runtime
@@ -86,6 +87,7 @@ class MPIJobRuntime(BatchKubeResource):
     workload: ClassVar[str] = "mpijob"
     parallel_placement: ClassVar[str] = "mpi"  # one mpirun per iteration, parallel_runs at once
     runs_on_this_machine: ClassVar[bool] = True
+    submits_runs: ClassVar[bool] = True
 
 
 @register_runtime

@@ -121,6 +121,8 @@ class KubeRun:
             self._fail(request, f"not submitted: {exc}")
             raise
         self.say(f"job {name} submitted to {self.cluster.describe()}")
+        if request.submitted is not None:
+            request.submitted.set()  # watch=False: the caller has its run, we follow it
         logs = PodLogs(self.cluster, ns, self.show_logs, ctx.redact)
         view, failure = self._follow(request, name, logs)
         return self._finish(request, view, failure, logs)

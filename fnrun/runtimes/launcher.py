@@ -19,6 +19,7 @@ from fnrun.execution.hyper import HyperParamOptions
 from fnrun.execution.runobject import RunObject
 from fnrun.execution.secrets import resolve as resolve_secrets
 from fnrun.execution.values import check_json
+from fnrun.runtimes.background import run_in_background
 from fnrun.runtimes.hyper_run import run_iterations
 from fnrun.runtimes.progress import default_reporter
 
@@ -81,11 +82,23 @@ def run_function(
             )
         if options.parallel_runs > 1:
             place = _parallel_placement(fn, options, db, settings, watch, local)
-        doc = run_iterations(request, hyperparams, options, place, db, report)
+        iterations = place
+
+        def work() -> dict[str, Any]:
+            return run_iterations(request, hyperparams, options, iterations, db, report)
     else:
-        doc = place(request)
+        single = place
+
+        def work() -> dict[str, Any]:
+            return single(request)
+
+    background = not watch and fn.submits_runs and not (local or in_process or callable(handler))
+    if background:  # a submitted run goes on without us (MLRun's remote kinds with watch=False)
+        doc = run_in_background(work, request, db, daemon=not (hyperparams or options.param_file))
+    else:
+        doc = work()
     run = RunObject(doc, db)
-    if report is not None:
+    if report is not None and not background:
         report(
             "finished",
             {"uid": run.uid(), "name": request.name, "state": run.state(), "error": run.error},

@@ -1,23 +1,29 @@
 """Place a run in child processes that re-enter through ``python -m fnrun exec --from-env``.
 
 The parent records the run before starting the child, streams the child's output (printed
-live with ``watch``), and, if the child dies before committing a final state, marks the run
-``error`` with the exit code and the output it saw: a crash never leaves a run ``running``.
+live with ``watch``; with ``watch=False`` on a kind that submits runs, the child is in a
+session of its own writing to ``<home>/runs/<uid>-<iteration>.out``, which the parent tails
+while it lives, so the run outlives its caller), and, if the child dies before committing a
+final state, marks the run ``error`` with the exit code and the output it saw: a crash never
+leaves a run ``running``.
 A child that exits non-zero after the run committed ``completed`` (another MPI rank failed)
 marks it ``error`` too: a run never reads ``completed`` when part of it failed.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import subprocess
 import sys
+import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fnrun.db.monitor import this_executor
+from fnrun.db.monitor import process_executor, this_executor
 from fnrun.execution.entry import CONFIG_ENV, SECRETS_ENV, exec_config
 from fnrun.execution.execute import context_for
 
@@ -58,16 +64,39 @@ def run_in_subprocess(
         "FNRUN_ARTIFACT_PATH": settings.artifact_path,
         "PYTHONUNBUFFERED": "1",
     }
-    proc = subprocess.Popen(
-        [*launcher, sys.executable, "-m", "fnrun", "exec", "--from-env"],
-        env=child_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    command = [*launcher, sys.executable, "-m", "fnrun", "exec", "--from-env"]
+    output: Path | None = None
+    proc: subprocess.Popen[Any]
+    if request.submitted is None:
+        proc = subprocess.Popen(
+            command, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        assert proc.stdout is not None
+        stream: Iterable[str] = proc.stdout
+    else:  # watch=False: the child outlives the caller (own session, output to a file)
+        output = Path(settings.home) / "runs" / f"{request.uid}-{request.iteration}.out"
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with output.open("wb") as sink:
+            proc = subprocess.Popen(
+                command,
+                env=child_env,
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        # the child executes the run from now: if this process dies first, the run monitor
+        # judges the run by the child's life, not by ours
+        db.update_run(
+            {"status.executor": process_executor(proc.pid)},
+            request.uid,
+            request.project,
+            request.iteration,
+        )
+        request.submitted.set()
+        stream = _tail(output, proc)
     seen: list[str] = []
-    assert proc.stdout is not None
-    for raw in proc.stdout:
+    for raw in stream:
         shown, log_now = lines(raw) if lines is not None else (raw, "")
         shown = ctx.redact(shown)  # the child masks too; this covers what it printed unmasked
         if log_now:
@@ -81,6 +110,8 @@ def run_in_subprocess(
     state = run.get("status", {}).get("state")
     if state not in FINAL_STATES or (code != 0 and state == "completed"):
         ended = "before finishing" if state not in FINAL_STATES else "after the run completed"
+        if output is not None:
+            ended += f" (its output: {output})"
         # merge, never overwrite: keep the results, labels and artifacts the child committed
         run = db.update_run(
             {"status.state": "error", "status.error": f"{what} exited with status {code} {ended}"},
@@ -92,4 +123,29 @@ def run_in_subprocess(
             db.store_log(
                 request.uid, request.project, "".join(seen).encode(), append=request.iteration > 0
             )
+    elif output is not None:
+        output.unlink(missing_ok=True)  # the run's log holds it all
     return run
+
+
+def _tail(path: Path, proc: subprocess.Popen[Any], poll: float = 0.1) -> Iterator[str]:
+    """The lines a running child writes to ``path``, as they come, to its end."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pending = ""
+    with path.open("rb") as f:
+        while True:
+            chunk = f.read(65536)
+            if chunk:
+                pending += decoder.decode(chunk)
+                *lines, pending = pending.split("\n")
+                yield from (line + "\n" for line in lines)
+            elif proc.poll() is not None:
+                rest = f.read()
+                if not rest:
+                    break
+                pending += decoder.decode(rest)
+            else:
+                time.sleep(poll)
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending

@@ -189,7 +189,7 @@ def test_kaniko_builds_on_the_cluster_and_auto_build_runs_on_the_image(
     fn.add_volume(  # the run DB, shared with the pods
         {"name": "shared", "hostPath": {"path": str(tmp_path)}}, {"mountPath": str(tmp_path)}
     )
-    run = fn.run(params={"p1": 4}, watch=False)  # builds first, then runs on the image
+    run = fn.run(params={"p1": 4}, watch=False).wait_for_completion()  # built first
     assert run.output("p2") == 8
     image = fn.spec.image
     assert f"Pushing image to {image}" in fn.status.build_log

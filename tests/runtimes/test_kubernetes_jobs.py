@@ -162,11 +162,15 @@ def test_a_pod_that_cannot_start_fails_the_run_and_deletes_its_job(
 def test_hyper_parameter_iterations_are_jobs_of_their_own(
     cluster: Emulator, kubelet: Kubelet, tmp_path: Path
 ) -> None:
-    run = _fn(tmp_path).run(
-        project="k8s",
-        hyperparams={"p1": [1, 2, 3]},
-        hyper_param_options={"selector": "max.p2", "parallel_runs": 2},
-        watch=False,
+    run = (
+        _fn(tmp_path)
+        .run(
+            project="k8s",
+            hyperparams={"p1": [1, 2, 3]},
+            hyper_param_options={"selector": "max.p2", "parallel_runs": 2},
+            watch=False,
+        )
+        .wait_for_completion()
     )
     assert run.to_dict()["status"]["best_iteration"] == 3 and run.output("p2") == 6
     names = sorted(j["metadata"]["name"] for j in _objects(cluster, "jobs"))
@@ -211,7 +215,9 @@ def test_pods_that_cannot_see_the_run_db_are_warned_about(
     cluster: Emulator, kubelet: Kubelet, tmp_path: Path
 ) -> None:
     with pytest.warns(UserWarning) as seen:
-        _fn(tmp_path, shared=False).run(project="k8s", watch=False)
+        _fn(tmp_path, shared=False).run(project="k8s", watch=False).wait_for_completion(
+            raise_on_failure=False
+        )
     texts = [str(w.message) for w in seen]
     assert any("SQLite run DB" in t and "cannot see unless a shared volume" in t for t in texts)
     assert any("artifacts go to" in t and "lost with the pod" in t for t in texts)
@@ -261,9 +267,7 @@ def _abort_while_running(fn: Any, project: str) -> tuple[Any, Any]:
     from fnrun.execution.runobject import RunObject
 
     returned: list[Any] = []
-    thread = threading.Thread(
-        target=lambda: returned.append(fn.run(project=project, watch=False)), daemon=True
-    )
+    thread = threading.Thread(target=lambda: returned.append(fn.run(project=project)), daemon=True)
     thread.start()
     run = _running(project)
     aborted = RunObject(run, fnrun.get_run_db()).abort()
@@ -296,6 +300,18 @@ def test_abort_of_a_local_process_run(tmp_path: Path) -> None:
     assert "working..." in final.logs() and "Terminated" in final.logs()
     with pytest.raises(ConflictError, match="already aborted"):
         final.abort()
+
+
+def test_watch_false_returns_once_the_job_is_submitted(cluster: Emulator, tmp_path: Path) -> None:
+    for _ in _kubelet(cluster, tmp_path, "hold"):
+        run = _fn(tmp_path, code=SLOW, handler="slow").run(project="k8s", watch=False)
+        assert run.state() in ("created", "running")  # the pod has a minute of work
+        (job,) = _objects(cluster, "jobs")
+        assert job["metadata"]["name"] == run.status.kubernetes["job"]
+        _running("k8s")  # the pod goes on without the caller, and the run hears of it
+        run.abort()
+        assert run.wait_for_completion(raise_on_failure=False).state() == "aborted"
+        assert run.status.results == {"started": 1}
 
 
 def test_fnrun_run_says_where_the_job_went_and_what_it_waits_for(

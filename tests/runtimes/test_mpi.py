@@ -61,7 +61,7 @@ def test_a_failing_rank_fails_the_run(code: str) -> None:
     fn = fnrun.code_to_function("ranks", filename=code, kind="mpijob", handler="fail_on_one")
     fn.spec.replicas = 2
     with pytest.raises(RunError) as err:
-        fn.run(watch=False)
+        fn.run(watch=False).wait_for_completion()  # submitted, then failed
     run = err.value.run
     assert run.state() == "error"
     assert "[rank 1]" in run.logs() and "rank one gives up" in run.logs()
