@@ -237,7 +237,7 @@ def run(
     from fnrun.errors import InvalidArgumentError, RunError
     from fnrun.runtimes.factory import code_to_function
     from fnrun.runtimes.importer import import_function
-    from fnrun.runtimes.progress import LineReporter
+    from fnrun.runtimes.progress import LineReporter, default_reporter
 
     os.environ.setdefault("FNRUN_PROGRESS", "1")  # the placement's lines too (job submitted...)
     if source.endswith((".py", ".ipynb")):
@@ -268,7 +268,8 @@ def run(
             artifact_path=artifact_path,
             local=local,
             watch=watch,
-            progress=LineReporter(sys.stderr),  # the uid as the run starts, the state at the end
+            # the uid as the run starts, a live line in a terminal, the state at the end
+            progress=default_reporter(True) or LineReporter(sys.stderr),
             in_process=not subprocess and (local or fn.runs_on_this_machine),
         )
     except RunError as exc:

@@ -229,7 +229,9 @@ class RunObject:
 
     def show(self) -> None:
         """Show the run: an HTML table in a notebook, a rich table in a terminal."""
-        if _in_notebook():
+        from fnrun.notebook import in_notebook
+
+        if in_notebook():
             from IPython.display import HTML, display
 
             display(HTML(self._repr_html_()))  # type: ignore[no-untyped-call]
@@ -250,14 +252,6 @@ class RunObject:
 
     def __repr__(self) -> str:
         return f"<RunObject {self.metadata.get('name')} uid={self.uid()[:8]} state={self.state()}>"
-
-
-def _in_notebook() -> bool:
-    shell = sys.modules.get("IPython")
-    if shell is None:
-        return False
-    ip = shell.get_ipython()
-    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
 
 
 def _kv(values: dict[str, Any]) -> str:

@@ -56,6 +56,7 @@ def run_iterations(
     ]
     runner = _parallel if options.parallel_runs > 1 else _sequential
     if report is not None:
+        report("planned", {"uid": parent.uid, "total": len(children)})
         place = _reporting(place, len(children), options, report, parent.uid)
     docs = runner(children, place, options, stop)
     return _finish(parent, docs, options)

@@ -96,7 +96,21 @@ def run_function(
     if background:  # a submitted run goes on without us (MLRun's remote kinds with watch=False)
         doc = run_in_background(work, request, db, daemon=not (hyperparams or options.param_file))
     else:
-        doc = work()
+        try:
+            doc = work()
+        except BaseException as exc:  # the display ends too (Ctrl-C, a refused submission)
+            if report is not None:
+                state = "interrupted" if isinstance(exc, KeyboardInterrupt) else "error"
+                report(
+                    "finished",
+                    {
+                        "uid": request.uid,
+                        "name": request.name,
+                        "state": state,
+                        "error": str(exc) or type(exc).__name__,
+                    },
+                )
+            raise
     run = RunObject(doc, db)
     if report is not None and not background:
         report(
