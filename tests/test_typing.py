@@ -21,6 +21,8 @@ job = fnrun.code_to_function("j", filename="x.py", handler="h")
 job.with_limits(mem="1Gi")
 run = job.run(params={"a": 1}, inputs={"d": "x.csv"}, returns=["r"], local=True)
 state: str = run.status.state
+imported = fnrun.import_function("graph.yaml", kind="serving")
+imported.set_topology("flow").to(handler="h")
 """
 
 
@@ -41,3 +43,16 @@ def test_user_code_type_checks_without_ignores(tmp_path: Path) -> None:
         cwd=Path(fnrun.__file__).parent.parent,
     )
     assert done.returncode == 0, done.stdout
+
+
+def test_import_function_checks_the_kind_it_is_typed_as(tmp_path: Path) -> None:
+    from fnrun.errors import InvalidArgumentError
+
+    path = tmp_path / "fn.yaml"
+    fnrun.new_function("s", kind="serving").export(str(path))
+    served = fnrun.import_function(str(path), kind="serving")
+    assert served.kind == "serving" and hasattr(served, "set_topology")
+    with pytest.raises(InvalidArgumentError, match="is a 'serving' function, not 'job'") as err:
+        fnrun.import_function(str(path), kind="job")
+    assert "kind='serving'" in err.value.hint
+    assert fnrun.import_function(str(path)).kind == "serving"
