@@ -163,6 +163,11 @@ class RunObject:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"run {self.uid()} still {self.state()} after {timeout} s")
             time.sleep(sleep)
+        from fnrun.runtimes.background import join_keeper
+
+        left = max(0.0, deadline - time.monotonic()) if deadline is not None else None
+        join_keeper(self.uid(), left)  # what this process still records of its end
+        self.refresh()
         if raise_on_failure and self.state() != "completed":
             from fnrun.errors import RunError
 

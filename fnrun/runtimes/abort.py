@@ -1,7 +1,8 @@
 """Abort a run wherever it executes (``run.abort()``, ``fnrun abort UID``).
 
-A run on Kubernetes (``status.kubernetes``) has its Job deleted, pods included (they get
-SIGTERM, then are killed after their grace period). A run in a process on this host gets
+A run on Kubernetes (``status.kubernetes``) has its workload (Job, MPIJob, SparkApplication)
+deleted, pods included (they get SIGTERM, then are killed after their grace period). A run in
+a process on this host gets
 SIGTERM when that process exists for the run (a child ``fnrun exec``, an ``fnrun run``): the
 fnrun entry turns it into an abort, so the run commits ``aborted`` with its log and what it
 logged so far. The run is marked ``aborted`` here too, whatever the executor manages to write
@@ -79,9 +80,10 @@ def _fnrun_process(pid: int) -> bool:
 def _delete_job(placed: dict[str, Any]) -> str:
     from fnrun.runtimes.cluster import recorded_cluster
     from fnrun.runtimes.job_watch import delete_job
+    from fnrun.runtimes.workloads import named
 
     cluster = recorded_cluster(placed)
-    name = placed["job"]
-    if not delete_job(cluster, name):
-        return f"its Job {name} was already gone"
-    return f"Job {name} deleted from {cluster.describe()}"
+    name, workload = placed["job"], named(str(placed.get("kind") or ""))
+    if not delete_job(cluster, name, workload):
+        return f"its {workload.kind} {name} was already gone"
+    return f"{workload.kind} {name} deleted from {cluster.describe()}"

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from fnrun.db.base import RunDB
     from fnrun.execution.execute import RunRequest
 
+_KEEPERS: dict[str, threading.Thread] = {}  # run uid -> its keeper in this process
+
 
 def run_in_background(
     work: Callable[[], dict[str, Any]], request: RunRequest, db: RunDB, daemon: bool = True
@@ -45,8 +47,10 @@ def run_in_background(
                 outcome["error"] = exc
         finally:
             submitted.set()
+            _KEEPERS.pop(request.uid, None)
 
     keeper = threading.Thread(target=keep, name=f"fnrun-run-{request.uid[:8]}", daemon=daemon)
+    _KEEPERS[request.uid] = keeper
     keeper.start()
     submitted.wait()
     if "error" in outcome:
@@ -54,6 +58,14 @@ def run_in_background(
     if "doc" in outcome:
         return dict(outcome["doc"])
     return db.read_run(request.uid, request.project, request.iteration)
+
+
+def join_keeper(uid: str, timeout: float | None = None) -> None:
+    """Wait for the keeper of run ``uid`` in this process, if any: what it records at the
+    end (a rank that failed after rank 0 committed ``completed``) is then in the run DB."""
+    keeper = _KEEPERS.get(uid)
+    if keeper is not None and keeper is not threading.current_thread():
+        keeper.join(timeout)
 
 
 def _record(exc: BaseException, request: RunRequest, db: RunDB) -> None:

@@ -45,6 +45,12 @@ class BaseRuntime(SourceMixin, EnvMixin):
     # submitted and the run goes on (MLRun's remote kinds); others finish before ``run``
     # returns, ``watch=False`` only keeps them quiet (MLRun's local runs)
     submits_runs: ClassVar[bool] = False
+
+    def wants_cluster(self) -> bool:
+        """Whether a run placed ``kubernetes`` goes to the cluster when one is configured
+        (a kind may say no for a function that names where it runs: a Spark master URL)."""
+        return True
+
     workload: ClassVar[str] = ""  # its Kubernetes workload (fnrun.runtimes.manifests), if any
 
     def __init__(

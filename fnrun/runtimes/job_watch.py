@@ -1,9 +1,11 @@
-"""Follow a Kubernetes Job and its pod by polling the API (a run's Job, an image build's).
+"""Follow a run's workload and its pod by polling the API (a run's Job, MPIJob or
+SparkApplication, an image build's Job; :mod:`fnrun.runtimes.workloads`).
 
-The loop ends when the Job completes or fails, its pod ends, the Job is deleted (an abort),
-or the pod cannot start: a problem Kubernetes will not fix itself (a malformed image name)
-at once, any other (image pulls, scheduling) once it outlasts the pending timeout; then
-the Job is deleted rather than left retrying.
+The loop ends when the workload completes or fails, the pod running the entry (the Job's
+pod, the MPI launcher, the Spark driver) ends, the workload is deleted (an abort), or that
+pod cannot start: a problem Kubernetes will not fix itself (a malformed image name) at once,
+any other (image pulls, scheduling) once it outlasts the pending timeout; then the workload
+is deleted rather than left retrying.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from fnrun.errors import InvalidArgumentError, NotFoundError
-from fnrun.runtimes.pod_status import PodView, job_outcome, pod_view
+from fnrun.errors import NotFoundError
+from fnrun.runtimes.cluster import ClusterError
+from fnrun.runtimes.pod_status import PodView, pod_view
+from fnrun.runtimes.workloads import JOB, Workload, workload_of
 
 if TYPE_CHECKING:
     from fnrun.runtimes.cluster import Cluster
@@ -33,7 +37,8 @@ def follow_settings() -> tuple[float, float]:
 
 
 class JobWatch:
-    """The Job ``name`` and its pods (those carrying ``labels``) on ``cluster``."""
+    """The workload ``name`` (a Job unless told) and the pod running its entry (the one
+    carrying ``labels``, and the workload's runner role) on ``cluster``."""
 
     def __init__(
         self,
@@ -42,8 +47,10 @@ class JobWatch:
         labels: dict[str, str],
         pending_timeout: float,
         poll: float,
+        workload: Workload = JOB,
     ) -> None:
-        self.cluster, self.name, self.labels = cluster, name, labels
+        self.cluster, self.name, self.workload = cluster, name, workload
+        self.labels = {**labels, "fnrun/role": workload.runner} if workload.runner else labels
         self.pending_timeout, self.poll = pending_timeout, poll
 
     def follow(
@@ -66,7 +73,7 @@ class JobWatch:
                     started_seen = True
                     if on_start is not None:
                         on_start(view)
-            if job_outcome(job) or (view is not None and view.ended):
+            if self.workload.outcome(job) or (view is not None and view.ended):
                 return view, ""
             fatal = view is not None and view.fatal
             if not started_seen and (fatal or time.monotonic() > deadline):
@@ -78,14 +85,18 @@ class JobWatch:
             time.sleep(self.poll)
 
     def read_job(self) -> dict[str, Any] | None:
-        batch = self.cluster.batch
+        """The workload's document, or None once it is deleted."""
+        custom, wl = self.cluster.custom, self.workload
         try:
-            job: dict[str, Any] = self._json(
-                f"read Job {self.name}", batch.read_namespaced_job_status, self.name
+            doc: dict[str, Any] = self._json(
+                f"read {wl.kind} {self.name}",
+                custom.get_namespaced_custom_object,
+                *wl.path(),
+                name=self.name,
             )
         except NotFoundError:
             return None
-        return job
+        return doc
 
     def newest_pod(self) -> PodView | None:
         pods = self.pods()
@@ -118,20 +129,30 @@ class JobWatch:
         return bytes(resp.data or b"").decode("utf-8", errors="replace")
 
     def delete(self) -> bool:
-        """Delete the Job and its pods; False when it was gone already."""
-        return delete_job(self.cluster, self.name)
+        """Delete the workload and its pods; False when it was gone already."""
+        return delete_job(self.cluster, self.name, self.workload)
 
     def _json(self, what: str, method: Callable[..., Any], *args: Any, **kw: Any) -> Any:
-        resp = self.cluster.call(
-            what, method, *args, self.cluster.namespace, _preload_content=False, **kw
-        )
+        """``method(*args, namespace, **kw)`` (the generic object API's order: group,
+        version, namespace, plural, name) as JSON."""
+        if method.__name__.endswith("custom_object"):
+            group, version, plural = args
+            resp = self.cluster.call(
+                what, method, group, version, self.cluster.namespace, plural,
+                _preload_content=False, **kw,
+            )  # fmt: skip
+        else:
+            resp = self.cluster.call(
+                what, method, *args, self.cluster.namespace, _preload_content=False, **kw
+            )
         return json.loads(resp.data or b"{}")
 
 
 def submit(cluster: Cluster, docs: list[dict[str, Any]]) -> None:
-    """Create a Job's Secrets and ConfigMaps, then the Job, then make the Job their owner:
-    Kubernetes deletes them with it (its TTL, an abort)."""
-    core, batch, ns = cluster.core, cluster.batch, cluster.namespace
+    """Create a run's Secrets and ConfigMaps, then its workload, then make the workload their
+    owner: Kubernetes deletes them with it (its TTL, an abort). A cluster without the
+    workload's kind (no MPI or Spark operator) is an error saying what to install."""
+    core, custom, ns = cluster.core, cluster.custom, cluster.namespace
     create = {
         "Secret": (core.create_namespaced_secret, core.patch_namespaced_secret),
         "ConfigMap": (core.create_namespaced_config_map, core.patch_namespaced_config_map),
@@ -143,25 +164,43 @@ def submit(cluster: Cluster, docs: list[dict[str, Any]]) -> None:
             make, patch = create[kind]
             cluster.call(f"create {kind} {name}", make, ns, doc)
             owned.append((patch, kind, name))
-        elif kind == "Job":
-            job = cluster.call(f"create Job {name}", batch.create_namespaced_job, ns, doc)
-            uid = job.metadata.uid or ""
-            owner = {"apiVersion": "batch/v1", "kind": "Job", "name": name, "uid": uid}
-            for patch, what, obj in owned:
-                body = {"metadata": {"ownerReferences": [owner]}}
-                cluster.call(f"own {what} {obj} by its Job", patch, obj, ns, body)
-        else:
-            raise InvalidArgumentError(f"cannot submit a {kind} yet", field="kind")
+            continue
+        wl = workload_of(doc)
+        group, version, plural = wl.path()
+        try:
+            made = cluster.call(
+                f"create {kind} {name}", custom.create_namespaced_custom_object,
+                group, version, ns, plural, doc,
+            )  # fmt: skip
+        except NotFoundError as exc:
+            if wl is JOB:
+                raise
+            raise ClusterError(
+                f"the cluster has no {kind} kind ({wl.api_version} {plural}): {wl.provider} "
+                f"is not installed on {cluster.describe()}",
+                field="kind",
+                hint=f"install {wl.provider}, or run on this machine with local=True",
+            ) from exc
+        uid = str(((made or {}).get("metadata") or {}).get("uid") or "")
+        owner = {"apiVersion": wl.api_version, "kind": kind, "name": name, "uid": uid}
+        for patch, what, obj in owned:
+            body = {"metadata": {"ownerReferences": [owner]}}
+            cluster.call(f"own {what} {obj} by its {kind}", patch, obj, ns, body)
 
 
-def delete_job(cluster: Cluster, name: str) -> bool:
-    """Delete the Job ``name`` with its pods (in the background); False when it was gone."""
+def delete_job(cluster: Cluster, name: str, workload: Workload = JOB) -> bool:
+    """Delete the workload ``name`` with its pods (in the background); False when it was
+    gone."""
+    group, version, plural = workload.path()
     with contextlib.suppress(NotFoundError):
         cluster.call(
-            f"delete Job {name}",
-            cluster.batch.delete_namespaced_job,
-            name,
+            f"delete {workload.kind} {name}",
+            cluster.custom.delete_namespaced_custom_object,
+            group,
+            version,
             cluster.namespace,
+            plural,
+            name,
             propagation_policy="Background",
         )
         return True

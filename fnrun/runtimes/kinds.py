@@ -83,9 +83,10 @@ class MPIJobRuntime(BatchKubeResource):
     kind: ClassVar[str] = "mpijob"
     spec_class: ClassVar[type[PodSpec]] = MPIJobSpec
     spec: MPIJobSpec
-    placement: ClassVar[str] = "mpi"
+    placement: ClassVar[str] = "kubernetes"  # an MPIJob; mpirun here without a cluster
     workload: ClassVar[str] = "mpijob"
-    parallel_placement: ClassVar[str] = "mpi"  # one mpirun per iteration, parallel_runs at once
+    parallel_placement: ClassVar[str] = "kubernetes"  # one MPIJob / mpirun per iteration
+    local_placement: ClassVar[str] = "mpi"
     runs_on_this_machine: ClassVar[bool] = True
     submits_runs: ClassVar[bool] = True
 
@@ -99,10 +100,17 @@ class SparkRuntime(SparkSessionMixin, BatchKubeResource):
     kind: ClassVar[str] = "spark"
     spec_class: ClassVar[type[PodSpec]] = SparkSpec
     spec: SparkSpec
-    placement: ClassVar[str] = "spark"
+    placement: ClassVar[str] = "kubernetes"  # a SparkApplication; the driver here without one
     workload: ClassVar[str] = "spark"
-    parallel_placement: ClassVar[str] = "spark"  # iterations share the session, in threads
+    # on a cluster each iteration its own application; here they share the session, in threads
+    parallel_placement: ClassVar[str] = "kubernetes"
+    local_placement: ClassVar[str] = "spark"
     runs_on_this_machine: ClassVar[bool] = True  # the driver; executors may be anywhere
+    submits_runs: ClassVar[bool] = True  # to the cluster; a driver here finishes first
+
+    def wants_cluster(self) -> bool:
+        """A function naming its Spark master (``with_spark_master``) is driven from here."""
+        return not self.spec.master
 
 
 @register_runtime
@@ -113,6 +121,10 @@ class RemoteSparkRuntime(SparkRuntime):
     spec_class: ClassVar[type[PodSpec]] = RemoteSparkSpec
     spec: RemoteSparkSpec
     workload: ClassVar[str] = "job"  # a pod whose driver drives the remote cluster
+
+    def wants_cluster(self) -> bool:
+        """On a cluster, a Job pod drives the remote master (as MLRun's remote-spark)."""
+        return True
 
     def with_spark_service(
         self, spark_service: str, provider: str = "", with_v3io_mount: bool = False

@@ -33,6 +33,7 @@ from fnrun.execution.execute import context_for
 from fnrun.runtimes.job_watch import ABORTED, JobWatch, follow_settings, submit
 from fnrun.runtimes.pod_status import PodView
 from fnrun.runtimes.subprocess_run import FINAL_STATES
+from fnrun.runtimes.workloads import Workload, of_function
 
 if TYPE_CHECKING:
     from fnrun.db.base import RunDB
@@ -102,8 +103,10 @@ class KubeRun:
         request.uid = request.uid or uuid.uuid4().hex
         request.watcher = this_executor()  # while this process lives, it records the end
         ns, name = self.cluster.namespace, run_name(self.fn, request)
+        workload = of_function(self.fn)
         request.status_extra["kubernetes"] = {
             "namespace": ns,
+            "kind": workload.kind,
             "job": name,
             "context": self.cluster.context,
             "config": self.cluster.choice.source,
@@ -120,16 +123,19 @@ class KubeRun:
         except FnrunError as exc:
             self._fail(request, f"not submitted: {exc}")
             raise
-        self.say(f"job {name} submitted to {self.cluster.describe()}")
+        self.say(f"{workload.kind} {name} submitted to {self.cluster.describe()}")
         if request.submitted is not None:
             request.submitted.set()  # watch=False: the caller has its run, we follow it
         logs = PodLogs(self.cluster, ns, self.show_logs, ctx.redact)
-        view, failure = self._follow(request, name, logs)
+        view, failure = self._follow(request, name, logs, workload)
         return self._finish(request, view, failure, logs)
 
     # -- follow ------------------------------------------------------------------------------
-    def _follow(self, request: RunRequest, name: str, logs: PodLogs) -> tuple[PodView | None, str]:
-        """Wait for the Job to end; its last pod view and why it failed here ('' if not)."""
+    def _follow(
+        self, request: RunRequest, name: str, logs: PodLogs, workload: Workload
+    ) -> tuple[PodView | None, str]:
+        """Wait for the workload to end; the last view of the pod running the entry and why
+        it failed here ('' if not)."""
 
         def problem(view: PodView) -> None:
             self.say(f"pod {view.name}: {view.problem}")
@@ -141,7 +147,7 @@ class KubeRun:
             logs.start(view.name)
 
         labels = {"fnrun/uid": request.uid, "fnrun/iteration": str(request.iteration)}
-        watch = JobWatch(self.cluster, name, labels, self.pending_timeout, self.poll)
+        watch = JobWatch(self.cluster, name, labels, self.pending_timeout, self.poll, workload)
         try:
             return watch.follow(problem, started)
         finally:

@@ -21,6 +21,7 @@ from fnrun.execution.secrets import resolve as resolve_secrets
 from fnrun.execution.values import check_json
 from fnrun.runtimes.background import run_in_background
 from fnrun.runtimes.hyper_run import run_iterations
+from fnrun.runtimes.placements import runs_detached
 from fnrun.runtimes.progress import default_reporter
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ def run_function(
             return single(request)
 
     background = not watch and fn.submits_runs and not (local or in_process or callable(handler))
+    background = background and runs_detached(_placement_name(fn, handler, in_process)[0])
     if background:  # a submitted run goes on without us (MLRun's remote kinds with watch=False)
         doc = run_in_background(work, request, db, daemon=not (hyperparams or options.param_file))
     else:

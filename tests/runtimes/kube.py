@@ -25,12 +25,25 @@ from typing import Any
 import yaml
 
 RESOURCES = ("v1/pods", "v1/configmaps", "v1/secrets", "batch/v1/jobs")
+# the operators' custom resources, on an emulator made with ``operators=True``
+OPERATOR_RESOURCES = (
+    "kubeflow.org/v2beta1/mpijobs",
+    "sparkoperator.k8s.io/v1beta2/sparkapplications",
+)
+WORKLOADS = {  # what the stand-in controllers follow: (group, version, plural)
+    "Job": ("batch", "v1", "jobs"),
+    "MPIJob": ("kubeflow.org", "v2beta1", "mpijobs"),
+    "SparkApplication": ("sparkoperator.k8s.io", "v1beta2", "sparkapplications"),
+}
 
 
 class Emulator:
-    """``kmock.KubernetesEmulator`` served on 127.0.0.1 from a background event loop."""
+    """``kmock.KubernetesEmulator`` served on 127.0.0.1 from a background event loop; with
+    ``operators``, the MPI and Spark operators' kinds exist too (else the API has no such
+    resources, as a cluster without those operators)."""
 
-    def __init__(self) -> None:
+    def __init__(self, operators: bool = False) -> None:
+        resources = RESOURCES + (OPERATOR_RESOURCES if operators else ())
         import kmock
 
         self.loop = asyncio.new_event_loop()
@@ -42,7 +55,7 @@ class Emulator:
             await mock.__aenter__()
             server = kmock.Server(mock)
             await server.__aenter__()
-            for resource in RESOURCES:
+            for resource in resources:
                 mock.resources[resource] = {}
             return mock, server
 
@@ -133,12 +146,22 @@ def as_kubelet(folder: Path, config_map: dict[str, Any], secret: dict[str, Any] 
 
 
 def python_here(command: list[str]) -> list[str]:
-    """The image's ``python ...`` with this venv's interpreter (fnrun installed, as the image)."""
-    return [sys.executable if part == "python" else part for part in command]
+    """The image's ``python ...`` with this venv's interpreter (fnrun installed, as the image),
+    its ``spark-submit`` with the pyspark package's."""
+    here = {"python": sys.executable}
+    if command and command[0] == "spark-submit":
+        import pyspark
+
+        here["spark-submit"] = str(Path(pyspark.__file__).parent / "bin" / "spark-submit")
+    return [here.get(part, part) for part in command]
 
 
 class Kubelet:
-    """Plays the Job controller and kubelet for every Job created on ``emulator``.
+    """Plays the Job controller and kubelet for every Job created on ``emulator`` (and, on an
+    emulator with operators, the MPI and Spark operators: an MPIJob's launcher pod runs its
+    command, mpirun included, here; a SparkApplication's driver pod runs spark-submit of its
+    main file with ``--master local[1]``; MPI worker pods and Spark executors are not made,
+    the ranks and executors run where mpirun and Spark put them: on this machine).
 
     ``behaviour`` per test: ``run`` (start the container command here; the pod and Job end
     as the process does), ``oom`` (the container is killed, OOMKilled, before it reports),
@@ -160,6 +183,7 @@ class Kubelet:
         self.entrypoint = entrypoint  # a container with no command: its image's entrypoint
         api = emulator.client()
         self.core, self.batch = client.CoreV1Api(api), client.BatchV1Api(api)
+        self.custom = client.CustomObjectsApi(api)
         self.seen: set[str] = set()
         self.pods: dict[str, dict[str, Any]] = {}
         self.outputs: dict[str, str] = {}
@@ -178,22 +202,31 @@ class Kubelet:
 
     def _loop(self) -> None:
         while not self.stop.is_set():
-            jobs = json.loads(self.batch.list_job_for_all_namespaces(_preload_content=False).data)[
-                "items"
-            ]
-            for job in jobs:
-                name = job["metadata"]["name"]
-                if name not in self.seen:
-                    self.seen.add(name)
-                    worker = threading.Thread(target=self._start, args=(job,), daemon=True)
-                    self.workers.append(worker)
-                    worker.start()
+            for kind, (group, version, plural) in WORKLOADS.items():
+                try:
+                    listed = self.custom.list_cluster_custom_object(
+                        group, version, plural, _preload_content=False
+                    )
+                except Exception:
+                    continue  # no such resource on this emulator (no operators)
+                for doc in json.loads(listed.data)["items"]:
+                    key = f"{kind}/{doc['metadata']['name']}"
+                    if key not in self.seen:
+                        self.seen.add(key)
+                        worker = threading.Thread(target=self._start, args=(kind, doc), daemon=True)
+                        self.workers.append(worker)
+                        worker.start()
             time.sleep(0.05)
 
-    def _start(self, job: dict[str, Any]) -> None:
-        ns, name = job["metadata"]["namespace"], job["metadata"]["name"]
-        template = job["spec"]["template"]
-        pod_name = f"{name}-x7k2p"
+    def _start(self, kind: str, doc: dict[str, Any]) -> None:
+        ns, name = doc["metadata"]["namespace"], doc["metadata"]["name"]
+        if kind == "Job":
+            template, pod_name = doc["spec"]["template"], f"{name}-x7k2p"
+        elif kind == "MPIJob":
+            template = doc["spec"]["mpiReplicaSpecs"]["Launcher"]["template"]
+            pod_name = f"{name}-launcher"
+        else:
+            template, pod_name = self._spark_driver(doc), f"{name}-driver"
         labels = {**template["metadata"]["labels"], "job-name": name}
         pod = {
             "apiVersion": "v1",
@@ -204,13 +237,13 @@ class Kubelet:
         }
         self.core.create_namespaced_pod(ns, pod)
         self.pods[name] = pod
-        kind, _, detail = self.behaviour.partition(":")
-        if kind == "waiting":
+        behaviour, _, detail = self.behaviour.partition(":")
+        if behaviour == "waiting":
             reason, _, message = detail.partition(":")
             waiting = {"waiting": {"reason": reason, "message": message}}
             self._pod_status(ns, pod_name, "Pending", waiting)
             return
-        if kind == "unschedulable":
+        if behaviour == "unschedulable":
             condition = {
                 "type": "PodScheduled",
                 "status": "False",
@@ -219,17 +252,35 @@ class Kubelet:
             }
             self._patch_pod(ns, pod_name, {"phase": "Pending", "conditions": [condition]})
             return
-        if kind == "oom":
+        if behaviour == "oom":
             self.emulator.serve(f"/api/v1/namespaces/{ns}/pods/{pod_name}/log", b"loading...\n")
             self._pod_status(ns, pod_name, "Running", {"running": {}})
             time.sleep(0.3)
-            self._end(ns, name, pod_name, 137, "OOMKilled")
+            self._end(kind, ns, name, pod_name, 137, "OOMKilled")
             return
-        code, output = self._run_container(ns, pod)
+        code, output = self._run_container(ns, pod, kind)
         self.outputs[name] = output.decode()
-        self._end(ns, name, pod_name, code, "Completed" if code == 0 else "Error")
+        self._end(kind, ns, name, pod_name, code, "Completed" if code == 0 else "Error")
 
-    def _run_container(self, ns: str, pod: dict[str, Any]) -> tuple[int, bytes]:
+    def _spark_driver(self, app: dict[str, Any]) -> dict[str, Any]:
+        """The driver pod the Spark operator would make: spark-submit of the main file (in
+        the run's ConfigMap, 'mounted' in the pod's folder) with the driver's env."""
+        spec, name = app["spec"], app["metadata"]["name"]
+        main = Path(spec["mainApplicationFile"].removeprefix("local://")).name
+        folder = self.folder / f"{name}-driver"
+        command = ["spark-submit", "--master", "local[1]", "--conf", "spark.ui.enabled=false"]
+        for key in ("spark.driver.host", "spark.driver.bindAddress"):
+            command += ["--conf", f"{key}=127.0.0.1"]
+        container = {
+            "name": "spark-kubernetes-driver",
+            "image": spec["image"],
+            "command": [*command, str(folder / main)],
+            "env": [*spec["driver"]["env"], {"name": "PYSPARK_PYTHON", "value": "python"}],
+        }
+        pod_spec = {"containers": [container], "volumes": spec["volumes"]}
+        return {"metadata": {"labels": spec["driver"]["labels"]}, "spec": pod_spec}
+
+    def _run_container(self, ns: str, pod: dict[str, Any], kind: str = "Job") -> tuple[int, bytes]:
         (container,) = pod["spec"]["containers"]
         if not container.get("command") and self.entrypoint is not None:
             code, out = self.entrypoint(self, ns, pod)
@@ -250,6 +301,8 @@ class Kubelet:
                     self.core.read_namespaced_secret(ref["name"], ns, _preload_content=False).data
                 )
         env = as_kubelet(self.folder / pod["metadata"]["name"], config_map, secret, container)
+        env["PYSPARK_PYTHON"] = python_here(["python"])[0]
+        env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")  # as root here
         proc = subprocess.Popen(
             python_here(container["command"]),
             env=env,
@@ -259,7 +312,7 @@ class Kubelet:
         if self.behaviour == "hold":  # running (no log served) until its Job is deleted
             self._pod_status(ns, pod["metadata"]["name"], "Running", {"running": {}})
             job = pod["metadata"]["labels"]["job-name"]
-            while not self.release.wait(0.05) and self._job_exists(ns, job):
+            while not self.release.wait(0.05) and self._exists(kind, ns, job):
                 pass
             proc.terminate()  # as the kubelet stops a deleted pod: SIGTERM first
         out, _ = proc.communicate(timeout=120)
@@ -273,22 +326,36 @@ class Kubelet:
         raw = self.core.read_namespaced_config_map(name, ns, _preload_content=False).data
         return dict(json.loads(raw))
 
-    def _job_exists(self, ns: str, job: str) -> bool:
+    def _exists(self, kind: str, ns: str, name: str) -> bool:
+        group, version, plural = WORKLOADS[kind]
         try:
-            self.batch.read_namespaced_job(job, ns, _preload_content=False)
+            self.custom.get_namespaced_custom_object(
+                group, version, ns, plural, name, _preload_content=False
+            )
         except Exception:
             return False
         return True
 
-    def _end(self, ns: str, job: str, pod: str, code: int, reason: str) -> None:
+    def _end(self, kind: str, ns: str, name: str, pod: str, code: int, reason: str) -> None:
         terminated = {"terminated": {"exitCode": code, "reason": reason}}
         self._pod_status(ns, pod, "Succeeded" if code == 0 else "Failed", terminated)
-        condition = {"type": "Complete" if code == 0 else "Failed", "status": "True"}
-        if code:
-            condition.update(reason="BackoffLimitExceeded", message="Job has reached the "
-                             "specified backoff limit")  # fmt: skip
-        with contextlib.suppress(Exception):  # the Job was deleted meanwhile (an abort)
-            self.batch.patch_namespaced_job_status(job, ns, {"status": {"conditions": [condition]}})
+        if kind == "SparkApplication":
+            state = {"state": "COMPLETED"} if code == 0 else {
+                "state": "FAILED", "errorMessage": f"driver container failed with ExitCode: {code}"
+            }  # fmt: skip
+            status: dict[str, Any] = {"applicationState": state, "driverInfo": {"podName": pod}}
+        else:
+            done = "Complete" if kind == "Job" else "Succeeded"
+            condition = {"type": done if code == 0 else "Failed", "status": "True"}
+            if code:
+                condition.update(reason="BackoffLimitExceeded", message=f"{kind} has reached "
+                                 "the specified backoff limit")  # fmt: skip
+            status = {"conditions": [condition]}
+        group, version, plural = WORKLOADS[kind]
+        with contextlib.suppress(Exception):  # the workload was deleted meanwhile (an abort)
+            self.custom.patch_namespaced_custom_object_status(
+                group, version, ns, plural, name, {"status": status}
+            )
 
     def _pod_status(self, ns: str, pod: str, phase: str, state: dict[str, Any]) -> None:
         self._patch_pod(

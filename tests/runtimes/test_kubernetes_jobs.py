@@ -114,8 +114,8 @@ def test_a_job_runs_as_a_kubernetes_job_end_to_end(
     assert "training with p1=21 on pods" in run.logs()  # the pod logged to the run DB
     out, err = capsys.readouterr()
     assert "training with p1=21 on pods" in out  # the pod's log, streamed while it ran
-    assert "as a Kubernetes job on Kubernetes (context kmock), namespace ml" in err
-    assert f"job {name} submitted" in err and "completed" in err
+    assert "as a Kubernetes Job on Kubernetes (context kmock), namespace ml" in err
+    assert f"Job {name} submitted" in err and "completed" in err
 
 
 def test_a_pod_killed_before_reporting_fails_the_run_with_its_reason_and_log(
@@ -339,8 +339,8 @@ def test_fnrun_run_says_where_the_job_went_and_what_it_waits_for(
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert "as a Kubernetes job on Kubernetes (context kmock), namespace ml" in done.stderr
-    assert "  job fnrun-train-" in done.stderr and " submitted to " in done.stderr
+    assert "as a Kubernetes Job on Kubernetes (context kmock), namespace ml" in done.stderr
+    assert "  Job fnrun-train-" in done.stderr and " submitted to " in done.stderr
     assert "training with p1=5 on pods" in done.stdout  # the pod's log
 
 

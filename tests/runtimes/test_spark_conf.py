@@ -105,8 +105,11 @@ def test_remote_spark_takes_a_master_url_as_its_service() -> None:
 
 
 def test_spark_runs_here_and_says_where() -> None:
-    from fnrun.runtimes.placements import describe_placement
+    from fnrun.runtimes.placements import describe_placement, resolve_placement
 
     fn = _fn().with_spark_master("local[2]")
-    assert fn.placement == "spark"
-    assert describe_placement(fn.placement, fn) == "the driver here, Spark on local[2]"
+    # a function naming its master is driven from here, cluster or not
+    assert fn.placement == "kubernetes" and resolve_placement(fn.placement, fn) == ("spark", "")
+    assert describe_placement("spark", fn) == "the driver here, Spark on local[2]"
+    name, why = resolve_placement("kubernetes", _fn())  # FNRUN_K8S=off in the tests
+    assert name == "spark" and why == "FNRUN_K8S=off"

@@ -27,9 +27,12 @@ def mpijob(fn: BaseRuntime, objects: RunObjects) -> list[dict[str, Any]]:
         objects,
         command=[*launch, *fn.spec.mpi_args, *ENTRY],
         container_name="launcher",
+        role="launcher",
         resources={},  # the launcher only starts ranks: the function's resources go to workers
     )
-    worker = run_pod(fn, objects, command=["/usr/sbin/sshd", "-De"], container_name="worker")
+    worker = run_pod(
+        fn, objects, command=["/usr/sbin/sshd", "-De"], container_name="worker", role="worker"
+    )
     return [
         {
             "apiVersion": "kubeflow.org/v2beta1",

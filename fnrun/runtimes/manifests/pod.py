@@ -143,9 +143,11 @@ def run_pod(
     resources: dict[str, Any] | None = None,
     extra_env: dict[str, str] | None = None,
     restart_policy: str = "Never",
+    role: str = "",
 ) -> Any:
     """A ``V1PodTemplateSpec`` running ``command`` (default: the fnrun entry) in the
-    function's image with every pod knob of its spec."""
+    function's image with every pod knob of its spec; ``role`` (``launcher``, ``worker``)
+    becomes its ``fnrun/role`` label, so the pod running the entry can be found."""
     client = k8s()
     spec = fn.spec
     env = [client.V1EnvVar(name=k, value=v) for k, v in _run_env(objects).items()]
@@ -204,7 +206,13 @@ def run_pod(
         if spec.security_context
         else None,
     )
-    return client.V1PodTemplateSpec(metadata=client.V1ObjectMeta(labels=objects.labels), spec=pod)
+    labels = role_labels(objects, role)
+    return client.V1PodTemplateSpec(metadata=client.V1ObjectMeta(labels=labels), spec=pod)
+
+
+def role_labels(objects: RunObjects, role: str) -> dict[str, str]:
+    """The run's labels, with ``fnrun/role`` when the pod has one."""
+    return {**objects.labels, "fnrun/role": role} if role else dict(objects.labels)
 
 
 def image_of(fn: BaseRuntime) -> str:

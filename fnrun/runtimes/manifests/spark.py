@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fnrun.runtimes.manifests import register_workload
-from fnrun.runtimes.manifests.pod import RUN_DIR, run_pod, to_dict
+from fnrun.runtimes.manifests.pod import RUN_DIR, role_labels, run_pod, to_dict
 from fnrun.runtimes.spark_session import SUBMITTED_ENV, conf_text, cores_of, spark_memory
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def _role(
     requests = (resources or {}).get("requests", {})
     limits = (resources or {}).get("limits", {})
     out: dict[str, Any] = {
-        "labels": objects.labels,
+        "labels": role_labels(objects, role),
         "env": container.get("env", []),
         "volumeMounts": container.get("volumeMounts", []),
         "cores": int(cores or cores_of(resources) or 1),

@@ -12,8 +12,9 @@ path (:func:`fnrun.execution.execute.execute`) wherever the code runs:
 - ``spark``: this process as the Spark driver, ``context.spark_session`` configured from the
   function (``local[N]`` by default, or a master URL);
 - ``mpi``: ``mpirun -np <replicas>`` ranks, rank 0 tracking the run;
-- ``kubernetes``: the function's workload (a ``batch/v1`` Job) on the configured cluster,
-  followed to its end; a local child process when no cluster is configured.
+- ``kubernetes``: the function's workload (a ``batch/v1`` Job, an MPIJob, a
+  SparkApplication) on the configured cluster, followed to its end; without a cluster, the
+  kind's local placement (a child process, mpirun, a local Spark driver).
 
 Each placement also says, in words, where a run of a function goes (the start line).
 """
@@ -47,16 +48,30 @@ Resolve = Callable[["BaseRuntime"], tuple[str, str]]
 _PLACEMENTS: dict[str, Placement] = {}
 _WHERE: dict[str, Where] = {}
 _RESOLVE: dict[str, Resolve] = {}
+_DETACHED: set[str] = set()
 
 
 def register_placement(
-    name: str, placement: Placement, where: Where | None = None, resolve: Resolve | None = None
+    name: str,
+    placement: Placement,
+    where: Where | None = None,
+    resolve: Resolve | None = None,
+    detached: bool = False,
 ) -> None:
+    """``detached``: its runs execute outside this process and can go on without it (a
+    child process, a Kubernetes workload), so ``watch=False`` may return once they start."""
     _PLACEMENTS[name] = placement
     if where is not None:
         _WHERE[name] = where
     if resolve is not None:
         _RESOLVE[name] = resolve
+    if detached:
+        _DETACHED.add(name)
+
+
+def runs_detached(name: str) -> bool:
+    get_placement(name)
+    return name in _DETACHED
 
 
 def resolve_placement(name: str, fn: BaseRuntime) -> tuple[str, str]:

@@ -1,8 +1,10 @@
 """``kubernetes``: a run becomes the function's Kubernetes workload (a ``batch/v1`` Job for
-the ``job`` kind) on the cluster :func:`fnrun.runtimes.cluster.find_cluster` names, followed
-to its end (:mod:`fnrun.runtimes.kube_run`). With no cluster configured, or without the
-``kubernetes`` client, the run goes to a local child process and the start line says why:
-MLRun code that never says ``local=True`` runs on a laptop as it is.
+``job``, an MPIJob for ``mpijob``, a SparkApplication for ``spark``) on the cluster
+:func:`fnrun.runtimes.cluster.find_cluster` names, followed to its end
+(:mod:`fnrun.runtimes.kube_run`). With no cluster configured, or without the ``kubernetes``
+client, the run goes to the kind's local placement (a child process, ``mpirun`` here, a
+``local[N]`` Spark driver here) and the start line says why: MLRun code that never says
+``local=True`` runs on a laptop as it is.
 """
 
 from __future__ import annotations
@@ -41,13 +43,20 @@ def where(fn: BaseRuntime) -> str:
     cluster, why = configured_cluster()
     if cluster is None:
         return why
-    return f"as a Kubernetes {fn.workload or 'job'} on {cluster.describe()}"
+    from fnrun.runtimes.workloads import of_function
+
+    return f"as a Kubernetes {of_function(fn).kind} on {cluster.describe()}"
 
 
 def resolve(fn: BaseRuntime) -> tuple[str, str]:
-    """Here when a cluster is configured, else a local child process."""
+    """Here when a cluster is configured, else the kind's local placement (a child process,
+    mpirun, a Spark driver here); that too when the function names where it runs (a Spark
+    master URL)."""
+    local = fn.local_placement or "process"
+    if not fn.wants_cluster():
+        return local, ""
     cluster, why = configured_cluster()
-    return ("kubernetes", "") if cluster is not None else ("process", why)
+    return ("kubernetes", "") if cluster is not None else (local, why)
 
 
 def configured_cluster() -> tuple[Cluster | None, str]:
@@ -62,4 +71,4 @@ def configured_cluster() -> tuple[Cluster | None, str]:
     return connect(choice), ""
 
 
-register_placement("kubernetes", on_cluster, where, resolve)
+register_placement("kubernetes", on_cluster, where, resolve, detached=True)

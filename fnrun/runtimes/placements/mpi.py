@@ -110,4 +110,4 @@ def where(fn: BaseRuntime) -> str:
     return f"mpirun, {ranks} rank{'s' if ranks != 1 else ''} on this machine"
 
 
-register_placement("mpi", mpi_ranks, where)
+register_placement("mpi", mpi_ranks, where, detached=True)

@@ -21,4 +21,4 @@ def child_process(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -
     return place
 
 
-register_placement("process", child_process, lambda fn: "in a child process")
+register_placement("process", child_process, lambda fn: "in a child process", detached=True)
