@@ -78,7 +78,7 @@ def bare(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
             message="the server could not find the requested resource",
         )
         path = "post /apis/kubeflow.org/v2beta1/namespaces/ml/mpijobs"
-        emulator.on_loop(lambda: emulator.kmock[path] << missing)
+        emulator.on_loop(lambda e=emulator, p=path, m=missing: e.kmock[p] << m)
         yield emulator
 
 
