@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from fnrun.db.monitor import process_executor, this_executor
 from fnrun.execution.entry import CONFIG_ENV, SECRETS_ENV, exec_config
 from fnrun.execution.execute import context_for
+from fnrun.runtimes.memory_guard import MemoryGuard
 
 if TYPE_CHECKING:
     from fnrun.config import Settings
@@ -47,9 +48,13 @@ def run_in_subprocess(
     lines: Lines | None = None,
     env: dict[str, str] | None = None,
     what: str = "the run process",
+    memory: tuple[int, str] | None = None,
+    per_rank: bool = False,
 ) -> dict[str, Any]:
     """Run ``request`` in a child process (``launcher`` before the Python command, as
-    ``mpirun -np 2``); return the stored run document."""
+    ``mpirun -np 2``); return the stored run document. ``memory`` (bytes, as written) is the
+    function's memory limit, kept by a :class:`~fnrun.runtimes.memory_guard.MemoryGuard`
+    (``per_rank``: for each of the launcher's children, as each MPI rank's pod)."""
     request.uid = request.uid or uuid.uuid4().hex
     request.watcher = this_executor()  # while this process lives, it records the child's end
     ctx = context_for(request, db)
@@ -95,6 +100,7 @@ def run_in_subprocess(
         )
         request.submitted.set()
         stream = _tail(output, proc)
+    guard = MemoryGuard(proc.pid, memory, per_child=per_rank) if memory else None
     seen: list[str] = []
     for raw in stream:
         shown, log_now = lines(raw) if lines is not None else (raw, "")
@@ -106,6 +112,7 @@ def run_in_subprocess(
         if watch:
             sys.stdout.write(shown)
     code = proc.wait()
+    killed = guard.stop() if guard is not None else ""
     run = db.read_run(request.uid, request.project, request.iteration)
     state = run.get("status", {}).get("state")
     if state not in FINAL_STATES or (code != 0 and state == "completed"):
@@ -114,7 +121,11 @@ def run_in_subprocess(
             ended += f" (its output: {output})"
         # merge, never overwrite: keep the results, labels and artifacts the child committed
         run = db.update_run(
-            {"status.state": "error", "status.error": f"{what} exited with status {code} {ended}"},
+            {
+                "status.state": "error",
+                "status.error": f"{killed + '; ' if killed else ''}{what} exited with status "
+                f"{code} {ended}",
+            },
             request.uid,
             request.project,
             request.iteration,

@@ -39,6 +39,10 @@ _OPEN_MPI_ENV = {
 
 
 def mpi_ranks(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
+    from fnrun.runtimes.memory_guard import memory_limit
+
+    memory = memory_limit(fn)  # per rank, as each rank's worker pod carries the resources
+
     def place(request: Any) -> dict[str, Any]:
         return run_in_subprocess(
             request,
@@ -49,6 +53,8 @@ def mpi_ranks(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Pl
             lines=rank_line,
             env={**_OPEN_MPI_ENV, **fn.local_env()},
             what="mpirun",
+            memory=memory,
+            per_rank=True,
         )
 
     return place

@@ -15,8 +15,12 @@ if TYPE_CHECKING:
 def child_process(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
     from fnrun.runtimes.subprocess_run import run_in_subprocess
 
+    from fnrun.runtimes.memory_guard import memory_limit
+
+    memory = memory_limit(fn)
+
     def place(request: Any) -> dict[str, Any]:
-        return run_in_subprocess(request, db, settings, watch, env=fn.local_env())
+        return run_in_subprocess(request, db, settings, watch, env=fn.local_env(), memory=memory)
 
     return place
 
