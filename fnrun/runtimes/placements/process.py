@@ -13,9 +13,8 @@ if TYPE_CHECKING:
 
 
 def child_process(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
-    from fnrun.runtimes.subprocess_run import run_in_subprocess
-
     from fnrun.runtimes.memory_guard import memory_limit
+    from fnrun.runtimes.subprocess_run import run_in_subprocess
 
     memory = memory_limit(fn)
 
