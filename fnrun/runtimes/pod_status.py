@@ -74,10 +74,17 @@ def pod_view(pod: dict[str, Any]) -> PodView:
 
 def job_outcome(job: dict[str, Any]) -> str:
     """``complete``, ``failed`` (with ``: reason``) or '' while the Job runs."""
-    for cond in (job.get("status") or {}).get("conditions") or []:
+    return condition_outcome(job, "Complete")
+
+
+def condition_outcome(doc: dict[str, Any], done: str) -> str:
+    """How a workload whose status has conditions ended: a true ``done`` condition
+    (``Complete`` for a Job, ``Succeeded`` for an MPIJob) is ``complete``, a true ``Failed``
+    one ``failed: why``; '' while it runs."""
+    for cond in (doc.get("status") or {}).get("conditions") or []:
         if cond.get("status") != "True":
             continue
-        if cond.get("type") == "Complete":
+        if cond.get("type") == done:
             return "complete"
         if cond.get("type") == "Failed":
             why = cond.get("message") or cond.get("reason") or ""

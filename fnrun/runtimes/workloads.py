@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fnrun.errors import InvalidArgumentError
-from fnrun.runtimes.pod_status import job_outcome
+from fnrun.runtimes.pod_status import condition_outcome, job_outcome
 
 
 @dataclass(frozen=True)
@@ -38,15 +38,7 @@ class Workload:
 def mpijob_outcome(doc: dict[str, Any]) -> str:
     """An MPIJob (``kubeflow.org/v2beta1``) ends with a ``Succeeded`` or ``Failed``
     condition."""
-    for cond in (doc.get("status") or {}).get("conditions") or []:
-        if cond.get("status") != "True":
-            continue
-        if cond.get("type") == "Succeeded":
-            return "complete"
-        if cond.get("type") == "Failed":
-            why = cond.get("message") or cond.get("reason") or ""
-            return f"failed: {why}" if why else "failed"
-    return ""
+    return condition_outcome(doc, "Succeeded")
 
 
 def spark_outcome(doc: dict[str, Any]) -> str:

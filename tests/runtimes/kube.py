@@ -122,6 +122,19 @@ class Emulator:
             self.thread.join(10)
 
 
+def use_cluster(emulator: Emulator, tmp_path: Path, monkeypatch: Any) -> Emulator:
+    """Point fnrun at ``emulator`` (a kubeconfig for it, quick polls, progress lines, local
+    artifacts under ``tmp_path``)."""
+    monkeypatch.setenv("FNRUN_K8S", str(emulator.kubeconfig(tmp_path / "kubeconfig")))
+    monkeypatch.setenv("FNRUN_K8S_POLL", "0.05")
+    monkeypatch.setenv("FNRUN_PROGRESS", "1")
+    monkeypatch.setenv("FNRUN_ARTIFACT_PATH", str(tmp_path / "artifacts"))
+    from fnrun.config import reset_settings
+
+    reset_settings()
+    return emulator
+
+
 def as_kubelet(folder: Path, config_map: dict[str, Any], secret: dict[str, Any] | None,
                container: dict[str, Any]) -> dict[str, str]:  # fmt: skip
     """The environment the kubelet gives ``container``: its plain values, the Secret's value

@@ -21,7 +21,7 @@ from fnrun.errors import ConflictError, RunError
 pytest.importorskip("kubernetes", reason="the kubernetes client (the k8s extra)")
 pytest.importorskip("kmock", reason="kmock, the Kubernetes API emulator (the dev extra)")
 
-from tests.runtimes.kube import Emulator, Kubelet
+from tests.runtimes.kube import Emulator, Kubelet, use_cluster
 
 SECRET = "pod-secret-value-1234567890"
 CODE = """
@@ -44,14 +44,7 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture
 def cluster(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Emulator:
-    monkeypatch.setenv("FNRUN_K8S", str(emulator.kubeconfig(tmp_path / "kubeconfig")))
-    monkeypatch.setenv("FNRUN_K8S_POLL", "0.05")
-    monkeypatch.setenv("FNRUN_PROGRESS", "1")
-    monkeypatch.setenv("FNRUN_ARTIFACT_PATH", str(tmp_path / "artifacts"))
-    from fnrun.config import reset_settings
-
-    reset_settings()
-    return emulator
+    return use_cluster(emulator, tmp_path, monkeypatch)
 
 
 def _kubelet(cluster: Emulator, tmp_path: Path, behaviour: str = "run") -> Iterator[Kubelet]:

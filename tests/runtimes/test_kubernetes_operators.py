@@ -20,7 +20,8 @@ from fnrun.errors import RunError
 pytest.importorskip("kubernetes", reason="the kubernetes client (the k8s extra)")
 pytest.importorskip("kmock", reason="kmock, the Kubernetes API emulator (the dev extra)")
 
-from tests.runtimes.kube import WORKLOADS, Emulator, Kubelet
+from tests.runtimes.kube import WORKLOADS, Emulator, Kubelet, use_cluster
+from tests.runtimes.test_manifests_run import SPARK_CODE
 
 MPI_CODE = """
 from mpi4py import MPI
@@ -35,28 +36,11 @@ def train(context, p1: int = 1):
     context.log_result("total", comm.allreduce(p1, op=MPI.SUM))
 """
 
-SPARK_CODE = """
-from pyspark.sql import SparkSession
-
-def train(context, p1: int = 1):
-    spark = SparkSession.builder.getOrCreate()
-    assert spark is context.spark_session
-    context.log_result("master", spark.sparkContext.master)
-    context.log_result("total", spark.sparkContext.parallelize(range(p1)).sum())
-"""
-
 
 def _cluster(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, operators: bool
 ) -> Iterator[Emulator]:
-    emulator = Emulator(operators=operators)
-    monkeypatch.setenv("FNRUN_K8S", str(emulator.kubeconfig(tmp_path / "kubeconfig")))
-    monkeypatch.setenv("FNRUN_K8S_POLL", "0.05")
-    monkeypatch.setenv("FNRUN_PROGRESS", "1")
-    monkeypatch.setenv("FNRUN_ARTIFACT_PATH", str(tmp_path / "artifacts"))
-    from fnrun.config import reset_settings
-
-    reset_settings()
+    emulator = use_cluster(Emulator(operators=operators), tmp_path, monkeypatch)
     yield emulator
     emulator.close()
 
