@@ -105,6 +105,7 @@ class RunStep(StepToDict):
             return self._start(arguments)
         try:
             run = self.function.run(**arguments)
+            run.wait_for_completion()  # a submitted run (a Job) returns at once with watch=False
         except RunError as exc:
             raise RunFailed(exc.message, field="run", hint=exc.hint) from exc
         return {"run": run.uid(), "state": run.state(), "outputs": run.outputs}

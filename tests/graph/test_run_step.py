@@ -89,7 +89,10 @@ def read(context, data=None, factor: int = 1):
 """
 
 
-def test_a_function_object_of_any_batch_kind_with_body_params_and_inputs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("local", [True, False])  # False: a job run, submitted and waited for
+def test_a_function_object_of_any_batch_kind_with_body_params_and_inputs(
+    tmp_path: Path, local: bool
+) -> None:
     from fnrun.serving import RunStep
 
     code = tmp_path / "reader.py"
@@ -98,7 +101,9 @@ def test_a_function_object_of_any_batch_kind_with_body_params_and_inputs(tmp_pat
     data.write_text("12345")
     reader = fnrun.code_to_function("reader", filename=str(code), kind="job", handler="read")
     fn = fnrun.new_function("pipeline", kind="serving")
-    fn.set_topology("flow").to(RunStep(function=reader, local=True, params={"factor": 2})).respond()
+    fn.set_topology("flow").to(
+        RunStep(function=reader, local=local, params={"factor": 2})
+    ).respond()
     server = fn.to_mock_server()
     out = server.test(body={"params": {"factor": 99}, "inputs": {"data": str(data)}})
     assert out["state"] == "completed" and out["outputs"]["size"] == 10  # configured factor wins
