@@ -63,10 +63,10 @@ def import_function(
     *,
     kind: str = "",
 ) -> BaseRuntime:
-    """Load a function: ``function.yaml``, ``https://.../function.yaml`` or
-    ``db://project/name[:tag|@hash]``. ``kind`` is the kind you expect: a function of
-    another kind is refused, and the result is typed as that kind (``kind="serving"`` gives
-    a serving function to type checkers, as ``new_function`` does).
+    """Load a function: ``function.yaml``, ``https://.../function.yaml``,
+    ``db://project/name[:tag|@hash]`` or ``hub://[source/]name[:tag]``. ``kind`` is the kind
+    you expect: a function of another kind is refused, and the result is typed as that kind
+    (``kind="serving"`` gives a serving function to type checkers, as ``new_function`` does).
 
     >>> fn = import_function("db://default/prep:latest")  # doctest: +SKIP
     >>> serving = import_function("graph.yaml", kind="serving")  # doctest: +SKIP
@@ -74,11 +74,7 @@ def import_function(
     if url.startswith("db://"):
         fn = function_from_dict(read_db_uri(url, db), url)
     elif url.startswith("hub://"):
-        raise InvalidArgumentError(
-            "hub:// functions are not supported yet",
-            field="url",
-            hint="download the item's function.yaml and import that path or URL",
-        )
+        fn = _from_hub(url)
     else:
         fn = function_from_dict(load_document(url), url)
     if kind and get_runtime_class(kind) is not type(fn):
@@ -91,6 +87,18 @@ def import_function(
         fn.metadata.project = project
     if new_name:
         fn.metadata.name = normalize_name(new_name)
+    return fn
+
+
+def _from_hub(url: str) -> BaseRuntime:
+    """A hub function, with where it came from in its annotations (kept by save/export)."""
+    from fnrun.marketplace import resolve
+
+    item = resolve(url)
+    fn = function_from_dict(from_yaml(item.text, item.location), item.location)
+    fn.metadata.annotations["fnrun/hub-origin"] = item.uri
+    fn.metadata.annotations["fnrun/hub-location"] = item.location
+    fn.metadata.annotations["fnrun/hub-sha256"] = item.sha256
     return fn
 
 

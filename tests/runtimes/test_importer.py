@@ -144,5 +144,5 @@ def test_parse_db_uri(uri: str, parts: tuple[str, ...]) -> None:
 def test_malformed_db_uri_and_hub_scheme() -> None:
     with pytest.raises(InvalidArgumentError, match="malformed function URI"):
         fnrun.import_function("db://only-project")
-    with pytest.raises(InvalidArgumentError, match="hub://"):
-        fnrun.import_function("hub://describe")
+    with pytest.raises(InvalidArgumentError, match="malformed hub URI"):
+        fnrun.import_function("hub://describe:bad tag")

@@ -1,0 +1,15 @@
+"""The function marketplace: ``hub://`` functions from configured hub sources (MLRun's
+published hub layout over HTTP or in a directory, or a source repository's folders)."""
+
+from fnrun.marketplace.resolve import HubItem, parse_hub_uri, resolve
+from fnrun.marketplace.sources import HubSource, add_source, hub_sources, remove_source
+
+__all__ = [
+    "HubItem",
+    "HubSource",
+    "add_source",
+    "hub_sources",
+    "parse_hub_uri",
+    "remove_source",
+    "resolve",
+]
