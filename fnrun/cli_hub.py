@@ -1,0 +1,107 @@
+"""``fnrun hub ...``: the function marketplace (:mod:`fnrun.marketplace`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fnrun.cli_common import console
+
+hub_app = typer.Typer(
+    help="The function marketplace: hub:// sources and items.", no_args_is_help=True
+)
+
+
+def _items(text: str, source: str) -> None:
+    from fnrun.marketplace.listing import list_items
+
+    rows, unreachable = list_items(text, source)
+    table = Table("name", "version", "kind", "categories", "description", "source",
+                  header_style="bold")  # fmt: skip
+    for row in rows:
+        hidden = " (hidden)" if row.hidden else ""
+        table.add_row(row.name + hidden, row.version, row.kind, row.categories,
+                      row.description, row.source)  # fmt: skip
+    console.print(table)
+    for why in unreachable:
+        console.print(f"[yellow]not reached: {why}[/yellow]")
+
+
+SourceOpt = Annotated[str, typer.Option("--source", "-s", help="only this source")]
+
+
+@hub_app.command("list")
+def hub_list(source: SourceOpt = "") -> None:
+    """Every item of the hub sources (its latest version)."""
+    _items("", source)
+
+
+@hub_app.command("search")
+def hub_search(
+    text: Annotated[str, typer.Argument(help="words in the name, description or categories")],
+    source: SourceOpt = "",
+) -> None:
+    """Items whose name, description or categories hold TEXT."""
+    _items(text, source)
+
+
+@hub_app.command("show")
+def hub_show(
+    name: Annotated[str, typer.Argument(help="[source/]name[:tag], as in hub://")],
+) -> None:
+    """An item: where it comes from, its handlers with their docs and parameters."""
+    from fnrun.runtimes.importer import import_function
+
+    uri = name if name.startswith("hub://") else f"hub://{name}"
+    fn = import_function(uri)
+    notes = fn.metadata.annotations
+    console.print(f"[bold]{fn.metadata.name}[/bold] ({fn.kind}) {notes['fnrun/hub-origin']}")
+    console.print(f"from {notes['fnrun/hub-location']}  sha256 {notes['fnrun/hub-sha256'][:16]}")
+    from rich.markup import escape
+
+    from fnrun.model.schema import NOTSET
+
+    for handler, point in sorted((fn.spec.entry_points or {}).items()):
+        doc = escape(point.doc.strip().splitlines()[0]) if point.doc.strip() else ""
+        console.print(f"\n[bold]{escape(handler)}[/bold]  {doc}".rstrip())
+        for param in point.parameters:
+            default = "" if param.default is NOTSET else f" = {param.default!r}"
+            kind = f": {param.type}" if param.type else ""
+            text = f"  {param.name}{kind}{default}" + (f"  {param.doc}" if param.doc else "")
+            console.print(escape(text), soft_wrap=True)
+
+
+@hub_app.command("sources")
+def hub_sources_cmd() -> None:
+    """The sources hub:// names are looked up in, in order."""
+    from fnrun.marketplace import hub_sources
+
+    table = Table("name", "location", "channel", header_style="bold")
+    for src in hub_sources():
+        table.add_row(src.name, src.location, src.channel)
+    console.print(table)
+
+
+@hub_app.command("add-source")
+def hub_add_source(
+    name: Annotated[str, typer.Argument(help="a short name (hub://NAME/item)")],
+    location: Annotated[str, typer.Argument(help="a directory or an http(s) URL")],
+    channel: Annotated[str, typer.Option(help="the published hub's channel")] = "master",
+    first: Annotated[bool, typer.Option("--first", help="look here before the others")] = False,
+) -> None:
+    """Add a hub source (kept in <FNRUN_HOME>/hub-sources.json)."""
+    from fnrun.marketplace import add_source
+
+    add_source(name, location, channel, first)
+    console.print(f"hub source {name} added")
+
+
+@hub_app.command("remove-source")
+def hub_remove_source(name: Annotated[str, typer.Argument(help="the source's name")]) -> None:
+    """Remove a hub source."""
+    from fnrun.marketplace import remove_source
+
+    remove_source(name)
+    console.print(f"hub source {name} removed")

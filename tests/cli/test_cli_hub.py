@@ -1,0 +1,40 @@
+"""``fnrun hub ...`` over the unmodified hub sample (a directory source)."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from fnrun.cli import app
+from tests.conftest import HUB_SAMPLE
+
+runner = CliRunner()
+
+
+def _run(*args: str) -> str:
+    done = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    assert done.exit_code == 0, done.output
+    return done.output
+
+
+def test_list_search_and_show(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FNRUN_HUB_SOURCES", f"sample={HUB_SAMPLE}")
+    listed = _run("hub", "list")
+    for name in ("aggregate", "describe", "gen_class_data", "load_dataset", "v2_model_server"):
+        assert name in listed
+    assert "serving" in listed and "model-serving" in listed
+    found = _run("hub", "search", "sklearn")
+    assert "v2_model_server" in found and "aggregate" not in found
+    shown = _run("hub", "show", "describe")
+    assert "hub://sample/describe:1.5.0" in shown
+    assert "analyze" in shown and "label_column: str = None  Ground truth column label" in shown
+
+
+def test_sources_can_be_added_and_removed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FNRUN_HUB_SOURCES", raising=False)
+    assert "https://mlrun.github.io/marketplace" in _run("hub", "sources")
+    _run("hub", "add-source", "team", str(HUB_SAMPLE), "--first")
+    _run("hub", "remove-source", "mlrun")
+    shown = _run("hub", "sources")
+    assert "team" in shown and "mlrun.github.io" not in shown
+    assert "describe" in _run("hub", "list")
