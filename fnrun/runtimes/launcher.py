@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from fnrun.errors import InvalidArgumentError, RunError
@@ -83,15 +84,9 @@ def run_function(
             )
         if options.parallel_runs > 1:
             place = _parallel_placement(fn, options, db, settings, watch, local)
-        iterations = place
-
-        def work() -> dict[str, Any]:
-            return run_iterations(request, hyperparams, options, iterations, db, report)
+        work = partial(run_iterations, request, hyperparams, options, place, db, report)
     else:
-        single = place
-
-        def work() -> dict[str, Any]:
-            return single(request)
+        work = partial(place, request)
 
     background = not watch and fn.submits_runs and not (local or in_process or callable(handler))
     background = background and runs_detached(_placement_name(fn, handler, in_process)[0])
