@@ -70,36 +70,7 @@ def run_in_subprocess(
         "PYTHONUNBUFFERED": "1",
     }
     command = [*launcher, sys.executable, "-m", "fnrun", "exec", "--from-env"]
-    output: Path | None = None
-    proc: subprocess.Popen[Any]
-    if request.submitted is None:
-        proc = subprocess.Popen(
-            command, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        assert proc.stdout is not None
-        stream: Iterable[str] = proc.stdout
-    else:  # watch=False: the child outlives the caller (own session, output to a file)
-        output = Path(settings.home) / "runs" / f"{request.uid}-{request.iteration}.out"
-        output.parent.mkdir(parents=True, exist_ok=True)
-        with output.open("wb") as sink:
-            proc = subprocess.Popen(
-                command,
-                env=child_env,
-                stdin=subprocess.DEVNULL,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        # the child executes the run from now: if this process dies first, the run monitor
-        # judges the run by the child's life, not by ours
-        db.update_run(
-            {"status.executor": process_executor(proc.pid)},
-            request.uid,
-            request.project,
-            request.iteration,
-        )
-        request.submitted.set()
-        stream = _tail(output, proc)
+    proc, stream, output = _start(command, child_env, request, db, settings)
     guard = MemoryGuard(proc.pid, memory, per_child=per_rank) if memory else None
     seen: list[str] = []
     for raw in stream:
@@ -137,6 +108,44 @@ def run_in_subprocess(
     elif output is not None:
         output.unlink(missing_ok=True)  # the run's log holds it all
     return run
+
+
+def _start(
+    command: list[str],
+    env: dict[str, str],
+    request: RunRequest,
+    db: RunDB,
+    settings: Settings,
+) -> tuple[subprocess.Popen[Any], Iterable[str], Path | None]:
+    """The child, the lines it writes, and the file they go to (``watch=False`` on a kind
+    that submits runs: the child outlives the caller, in a session of its own)."""
+    if request.submitted is None:
+        proc = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        assert proc.stdout is not None
+        return proc, proc.stdout, None
+    output = Path(settings.home) / "runs" / f"{request.uid}-{request.iteration}.out"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("wb") as sink:
+        detached = subprocess.Popen(
+            command,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    # the child executes the run from now: if this process dies first, the run monitor
+    # judges the run by the child's life, not by ours
+    db.update_run(
+        {"status.executor": process_executor(detached.pid)},
+        request.uid,
+        request.project,
+        request.iteration,
+    )
+    request.submitted.set()
+    return detached, _tail(output, detached), output
 
 
 def _tail(path: Path, proc: subprocess.Popen[Any], poll: float = 0.1) -> Iterator[str]:
