@@ -18,12 +18,15 @@ def _items(text: str, source: str) -> None:
     from fnrun.marketplace.listing import list_items
 
     rows, unreachable = list_items(text, source)
-    table = Table("name", "version", "kind", "categories", "description", "source",
-                  header_style="bold")  # fmt: skip
+    table = Table(header_style="bold")
+    for column in ("name", "version", "kind", "source"):  # never cut: they are what you type
+        table.add_column(column, no_wrap=True)
+    table.add_column("categories", overflow="fold")
+    table.add_column("description", overflow="fold")
     for row in rows:
         hidden = " (hidden)" if row.hidden else ""
-        table.add_row(row.name + hidden, row.version, row.kind, row.categories,
-                      row.description, row.source)  # fmt: skip
+        table.add_row(row.name + hidden, row.version, row.kind, row.source, row.categories,
+                      row.description)  # fmt: skip
     console.print(table)
     for why in unreachable:
         console.print(f"[yellow]not reached: {why}[/yellow]")
