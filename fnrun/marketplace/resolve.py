@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ _URI = re.compile(r"^hub://(?:(?P<source>[a-z0-9][a-z0-9_-]*)/)?(?P<name>[A-Za-z
 
 
 class HubUnreachable(Exception):
-    """A source could not be read (network, permissions)."""
+    """A source could not be read (network, a server error, not a directory)."""
 
 
 @dataclass
@@ -43,7 +43,6 @@ class HubItem:
     text: str
     location: str  # the file or URL read
     sha256: str
-    meta: dict[str, Any] = field(default_factory=dict)  # item.yaml / catalog entry
 
     @property
     def uri(self) -> str:
@@ -142,20 +141,20 @@ def _fetch_item(
     if "_dir" in entry:  # a source repository's folder
         path = Path(entry["_dir"]) / "function.yaml"
         text = path.read_text()
-        return HubItem(source, name, version, text, str(path), _sha(text), entry)
+        return HubItem(source, name, version, text, str(path), _sha(text))
     relative = f"functions/{source.channel}/{name}/{tag}/src/function.yaml"
     if not source.is_http:
         path = Path(source.location) / relative
         if not path.is_file():
             raise NotFoundError(f"hub item {name}:{tag} has no function.yaml at {path}")
         text = path.read_text()
-        return HubItem(source, name, version, text, str(path), _sha(text), entry)
+        return HubItem(source, name, version, text, str(path), _sha(text))
     url = f"{source.location}/{relative}"
     try:
         text = _cached(url, fresh=tag == "latest")
     except HubUnreachable as exc:
         raise NotFoundError(f"cannot fetch {url}: {exc}", field="url") from exc
-    return HubItem(source, name, version, text, url, _sha(text), entry)
+    return HubItem(source, name, version, text, url, _sha(text))
 
 
 def _cached(url: str, fresh: bool) -> str:
@@ -167,7 +166,7 @@ def _cached(url: str, fresh: bool) -> str:
     if kept is not None and not fresh:
         return kept
     try:
-        text = _get(url)
+        text = fetch_text(url)
     except HubUnreachable as exc:
         if kept is None:
             raise
@@ -203,7 +202,9 @@ def _cache_dir() -> Path:
     return path
 
 
-def _get(url: str, timeout: float = 30.0) -> str:
+def fetch_text(url: str, timeout: float = 30.0) -> str:
+    """The text at an http(s) URL (hub files, and ``import_function``'s URLs); a 404 is
+    NotFoundError, any other failure HubUnreachable."""
     import urllib.error
     import urllib.request
 
@@ -212,7 +213,7 @@ def _get(url: str, timeout: float = 30.0) -> str:
             return str(response.read().decode("utf-8"))
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
-            raise NotFoundError(f"{url}: HTTP 404", field="url") from exc
+            raise NotFoundError(f"cannot fetch {url}: HTTP 404", field="url") from exc
         raise HubUnreachable(f"HTTP {exc.code}") from exc
     except (urllib.error.URLError, OSError) as exc:
         raise HubUnreachable(str(getattr(exc, "reason", exc))) from exc

@@ -140,14 +140,10 @@ def load_document(url: str) -> Any:
     return from_yaml(text, url)
 
 
-def _fetch(url: str, timeout: float = 30.0) -> str:
-    import urllib.error
-    import urllib.request
+def _fetch(url: str) -> str:
+    from fnrun.marketplace.resolve import HubUnreachable, fetch_text
 
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return str(response.read().decode("utf-8"))
-    except urllib.error.HTTPError as exc:
-        raise NotFoundError(f"cannot fetch {url}: HTTP {exc.code}", field="url") from exc
-    except urllib.error.URLError as exc:
-        raise NotFoundError(f"cannot fetch {url}: {exc.reason}", field="url") from exc
+        return fetch_text(url)
+    except HubUnreachable as exc:
+        raise NotFoundError(f"cannot fetch {url}: {exc}", field="url") from exc

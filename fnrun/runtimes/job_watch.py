@@ -86,16 +86,17 @@ class JobWatch:
 
     def read_job(self) -> dict[str, Any] | None:
         """The workload's document, or None once it is deleted."""
-        custom, wl = self.cluster.custom, self.workload
+        group, version, plural = self.workload.path()
         try:
-            doc: dict[str, Any] = self._json(
-                f"read {wl.kind} {self.name}",
-                custom.get_namespaced_custom_object,
-                *wl.path(),
-                name=self.name,
-            )
+            resp = self.cluster.call(
+                f"read {self.workload.kind} {self.name}",
+                self.cluster.custom.get_namespaced_custom_object,
+                group, version, self.cluster.namespace, plural, self.name,
+                _preload_content=False,
+            )  # fmt: skip
         except NotFoundError:
             return None
+        doc: dict[str, Any] = json.loads(resp.data or b"{}")
         return doc
 
     def newest_pod(self) -> PodView | None:
@@ -133,18 +134,9 @@ class JobWatch:
         return delete_job(self.cluster, self.name, self.workload)
 
     def _json(self, what: str, method: Callable[..., Any], *args: Any, **kw: Any) -> Any:
-        """``method(*args, namespace, **kw)`` (the generic object API's order: group,
-        version, namespace, plural, name) as JSON."""
-        if method.__name__.endswith("custom_object"):
-            group, version, plural = args
-            resp = self.cluster.call(
-                what, method, group, version, self.cluster.namespace, plural,
-                _preload_content=False, **kw,
-            )  # fmt: skip
-        else:
-            resp = self.cluster.call(
-                what, method, *args, self.cluster.namespace, _preload_content=False, **kw
-            )
+        resp = self.cluster.call(
+            what, method, *args, self.cluster.namespace, _preload_content=False, **kw
+        )
         return json.loads(resp.data or b"{}")
 
 
