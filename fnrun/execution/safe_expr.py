@@ -24,6 +24,7 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from fnrun import pyparse
 from fnrun.errors import InvalidArgumentError
 
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
@@ -63,7 +64,7 @@ def parse(
     if len(expression) > _MAX_LENGTH:
         raise InvalidArgumentError(f"expression longer than {_MAX_LENGTH} chars", field=field)
     try:
-        tree = ast.parse(expression.strip(), mode="eval")
+        tree = pyparse.parse(expression.strip(), mode="eval")
     except SyntaxError as exc:
         raise InvalidArgumentError(
             f"cannot parse expression {expression!r}: {exc.msg}", field=field

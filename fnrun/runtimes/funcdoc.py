@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import re
 
+from fnrun import pyparse
 from fnrun.errors import InvalidArgumentError
 from fnrun.model.function import EntryPoint, OutputDoc, ParamDoc
 from fnrun.model.schema import NOTSET
@@ -21,7 +22,7 @@ _GOOGLE_ITEM = re.compile(r"^\s*(\*{0,2}\w+)\s*(?:\(.*?\))?\s*:\s*(.*)$")
 def entry_points(code: str, filename: str = "<code>") -> dict[str, EntryPoint]:
     """Entry points of every public top-level function in ``code``."""
     try:
-        tree = ast.parse(code, filename=filename)
+        tree = pyparse.parse(code, filename)
     except SyntaxError as exc:
         raise InvalidArgumentError(
             f"cannot parse {filename}: {exc.msg} (line {exc.lineno})",
