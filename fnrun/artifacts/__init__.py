@@ -1,9 +1,11 @@
-"""Artifact kinds (``from fnrun.artifacts import ChartArtifact, ...``) and the logging path."""
+"""Artifact kinds (``from fnrun.artifacts import ChartArtifact, ...``), the logging path and
+the updates of logged datasets and models."""
 
 from fnrun.artifacts.base import Artifact, DirArtifact, LinkArtifact
 from fnrun.artifacts.model import ModelArtifact
 from fnrun.artifacts.plots import PlotArtifact, PlotlyArtifact
 from fnrun.artifacts.tabular import ChartArtifact, DatasetArtifact, TableArtifact
+from fnrun.artifacts.update import update_dataset_meta, update_model
 
 __all__ = [
     "Artifact",
@@ -15,4 +17,6 @@ __all__ = [
     "PlotArtifact",
     "PlotlyArtifact",
     "TableArtifact",
+    "update_dataset_meta",
+    "update_model",
 ]

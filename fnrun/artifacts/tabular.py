@@ -23,9 +23,11 @@ class TableArtifact(Artifact):
         df: Any = None,
         header: list[str] | None = None,
         format: str = "csv",
+        visible: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(key, body=body, format=format, **kwargs)
+        self.visible = visible  # MLRun's flag: show the table itself in the UI
         self.df = df
         self.header = list(header or [])
         self.rows: list[list[Any]] = []
@@ -52,7 +54,7 @@ class TableArtifact(Artifact):
 
     def spec_extra(self) -> dict[str, Any]:
         header, _ = self._header_rows()
-        return {"header": header}
+        return {"header": header, **({"visible": True} if self.visible else {})}
 
 
 class ChartArtifact(TableArtifact):
@@ -98,9 +100,13 @@ class DatasetArtifact(Artifact):
         preview: int = 20,
         format: str = "",
         stats: bool = False,
+        extra_data: dict[str, Any] | None = None,
+        index: bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(key, format=format or "parquet", **kwargs)
+        self.extra_data = extra_data_refs(extra_data)
+        self.index = index  # write the DataFrame's index (None: only one that carries data)
         if df is None and not self.src_path:
             raise InvalidArgumentError("a dataset needs df= or local_path=", field="df")
         self.df = as_frame(df) if df is not None else None
@@ -112,7 +118,7 @@ class DatasetArtifact(Artifact):
             return None
         from fnrun.datastore.frames import df_to_bytes
 
-        return df_to_bytes(self.df, self.format)
+        return df_to_bytes(self.df, self.format, self.index)
 
     def spec_extra(self) -> dict[str, Any]:
         if self.df is None:
@@ -125,6 +131,8 @@ class DatasetArtifact(Artifact):
             "length": len(self.df),
             "preview": preview(self.df, self.preview_rows),
         }
+        if self.extra_data:
+            extra["extra_data"] = self.extra_data
         return extra
 
     def status_extra(self) -> dict[str, Any]:
@@ -133,6 +141,22 @@ class DatasetArtifact(Artifact):
         from fnrun.artifacts.stats import dataset_stats
 
         return {"stats": dataset_stats(self.df)}
+
+
+def extra_data_refs(extra_data: dict[str, Any] | None) -> dict[str, str]:
+    """``extra_data`` as MLRun records it: each name to where its data is (a logged
+    artifact's ``store://`` URI or target path, or the URL/path given)."""
+    refs: dict[str, str] = {}
+    for name, value in (extra_data or {}).items():
+        ref = getattr(value, "uri", "") or getattr(value, "target_path", "") or value
+        if not isinstance(ref, str) or not ref:
+            raise InvalidArgumentError(
+                f"extra_data {name!r} is a {type(value).__name__}",
+                field="extra_data",
+                hint="give logged artifacts (what log_artifact returns), URLs or paths",
+            )
+        refs[str(name)] = ref
+    return refs
 
 
 def as_frame(data: Any) -> Any:

@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 from fnrun.datastore.integrity import check_bytes, check_local
 from fnrun.datastore.stores import store_for
 from fnrun.errors import InvalidArgumentError
+from fnrun.model.docview import DocView
 
 if TYPE_CHECKING:
     from fnrun.db.base import RunDB
@@ -34,7 +35,8 @@ def split_url(url: str) -> tuple[str, str]:
 class DataItem:
     """Data at ``url`` (a path, ``file://``, ``memory://``, ``http(s)://``, ``store://``, ``s3://``...).
 
-    ``meta`` is the artifact document when the item came from a ``store://`` URI; reads of
+    ``meta`` is the artifact document when the item came from a ``store://`` URI (read by key
+    or, as MLRun's artifact object, by attribute: ``item.meta.kind``); reads of
     such an item check the data against the hashes the artifact recorded
     (:mod:`fnrun.datastore.integrity`).
     """
@@ -50,7 +52,7 @@ class DataItem:
         self._verified = meta is None
         self.key = key
         self._url = url
-        self.meta = meta
+        self.meta: DocView | None = DocView(meta) if meta is not None else None
         scheme, self._path = split_url(url)
         self._scheme = scheme
         self._store = store_for(scheme, options)
@@ -62,7 +64,7 @@ class DataItem:
     @property
     def artifact_url(self) -> str:
         """The ``store://`` URI when the item is an artifact, else its URL."""
-        return str((self.meta or {}).get("uri") or self._url)
+        return str(self.meta.get("uri") if self.meta else "") or self._url
 
     @property
     def suffix(self) -> str:

@@ -46,16 +46,20 @@ def read_df(
     )
 
 
-def df_to_bytes(df: Any, fmt: str) -> bytes:
-    """Serialise a DataFrame as ``csv`` or ``parquet``."""
+def df_to_bytes(df: Any, fmt: str, index: bool | None = None) -> bytes:
+    """Serialise a DataFrame as ``csv`` or ``parquet``. ``index=None`` keeps what the index
+    carries: parquet stores a non-default index and reads it back (pandas' own default); csv
+    writes the index only when it is named."""
     if fmt == "csv":
-        return str(df.to_csv(index=False)).encode("utf-8")
+        if index is None:
+            index = any(name is not None for name in df.index.names)
+        return str(df.to_csv(index=index)).encode("utf-8")
     if fmt == "parquet":
         from fnrun.extras import require
 
         require("pyarrow", "data", "writing parquet", field="format")
         buffer = io.BytesIO()
-        df.to_parquet(buffer, index=False)
+        df.to_parquet(buffer, index=index)
         return buffer.getvalue()
     raise InvalidArgumentError(
         f"unsupported dataset format {fmt!r}", field="format", hint="use 'csv' or 'parquet'"

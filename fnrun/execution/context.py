@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import copy
-import logging
 import os
 import threading
 import time
@@ -23,6 +22,7 @@ from fnrun.clock import now_iso
 from fnrun.db.monitor import this_executor
 from fnrun.errors import InvalidArgumentError
 from fnrun.execution.masking import Masker
+from fnrun.execution.runlogger import run_logger
 from fnrun.execution.values import check_json
 from fnrun.model.names import check_name, check_optional_name
 from fnrun.model.serialize import to_json, to_yaml
@@ -84,7 +84,7 @@ class RunContext:
         self._commit_lock = threading.Lock()  # the periodic writer and the run's own commits
         # False on the ranks of an MPI run other than rank 0: same code, nothing stored
         self.logging_worker = True
-        self.logger = logging.getLogger(f"fnrun.run.{self.name}")
+        self.logger = run_logger(self.name)
 
     # -- parameters and secrets --------------------------------------------------------------
     @property
@@ -139,9 +139,14 @@ class RunContext:
         upload: bool = True,
         **kwargs: Any,
     ) -> Any:
-        """Store a file or Artifact at ``<artifact_path>/<run>/<uid>/<iter>/<key><suffix>``."""
+        """Store a file or Artifact at ``<artifact_path>/<run>/<uid>/<iter>/<key><suffix>``.
+        ``db_key`` (MLRun's): the key to register it under instead of its own."""
         from fnrun.artifacts.manager import log_artifact
 
+        if kwargs.get("db_key") and not isinstance(item, str):
+            item.key = str(kwargs["db_key"])
+        elif kwargs.get("db_key"):
+            item = str(kwargs["db_key"])
         return log_artifact(
             self,
             item,
@@ -171,7 +176,9 @@ class RunContext:
         stats: bool = False,
         **kwargs: Any,
     ) -> Any:
-        """Store a DataFrame (parquet by default, or csv) with schema, preview and stats."""
+        """Store a DataFrame (parquet by default, or csv) with schema, preview and stats;
+        MLRun's ``index=`` (write the index; by default only one that carries data),
+        ``extra_data=`` and ``db_key=`` are taken."""
         from fnrun.artifacts.tabular import DatasetArtifact
 
         if not format and local_path:
@@ -184,8 +191,12 @@ class RunContext:
             stats=stats,
             labels=labels,
             description=kwargs.get("description", ""),
+            extra_data=kwargs.get("extra_data"),
+            index=kwargs.get("index"),
         )
-        return self.log_artifact(item, artifact_path=artifact_path, tag=tag, upload=upload)
+        return self.log_artifact(
+            item, artifact_path=artifact_path, tag=tag, upload=upload, db_key=kwargs.get("db_key")
+        )
 
     def log_model(
         self,

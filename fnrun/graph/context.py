@@ -10,6 +10,8 @@ import os
 from types import SimpleNamespace
 from typing import Any
 
+from fnrun.execution.runlogger import with_fields
+
 try:  # nuclio's type when it is there, so a handler written for Nuclio runs unchanged
     from nuclio_sdk import Context as _Base
 except ImportError:  # pragma: no cover - nuclio-sdk is in the serve and dev extras
@@ -28,23 +30,21 @@ class GraphLogger:
     def _log(self, level: int, message: Any, args: tuple[Any, ...], fields: dict[str, Any]) -> None:
         if self.logger.isEnabledFor(level):
             text = str(message) % args if args else str(message)
-            if fields:
-                text += " " + " ".join(f"{k}={v!r}" for k, v in fields.items())
-            self.logger.log(level, text)
+            self.logger.log(level, with_fields(text, fields))
 
-    def debug(self, message: Any, *args: Any) -> None:
-        self._log(logging.DEBUG, message, args, {})
+    def debug(self, message: Any, *args: Any, **fields: Any) -> None:
+        self._log(logging.DEBUG, message, args, fields)
 
-    def info(self, message: Any, *args: Any) -> None:
-        self._log(logging.INFO, message, args, {})
+    def info(self, message: Any, *args: Any, **fields: Any) -> None:
+        self._log(logging.INFO, message, args, fields)
 
-    def warn(self, message: Any, *args: Any) -> None:
-        self._log(logging.WARNING, message, args, {})
+    def warn(self, message: Any, *args: Any, **fields: Any) -> None:
+        self._log(logging.WARNING, message, args, fields)
 
     warning = warn
 
-    def error(self, message: Any, *args: Any) -> None:
-        self._log(logging.ERROR, message, args, {})
+    def error(self, message: Any, *args: Any, **fields: Any) -> None:
+        self._log(logging.ERROR, message, args, fields)
 
     def debug_with(self, message: Any, *args: Any, **fields: Any) -> None:
         self._log(logging.DEBUG, message, args, fields)

@@ -1,0 +1,77 @@
+"""fnrun's MLRun import surface: what MLRun code gets for ``import mlrun`` (see
+:mod:`fnrun.compat.alias`). Every name is fnrun's own object (``mlrun.datastore.DataItem`` *is*
+:class:`fnrun.datastore.dataitem.DataItem`, ``mlrun.execution.MLClientCtx`` *is*
+:class:`fnrun.RunContext`), so runs, artifacts and logs are fnrun's. Submodules load on first
+use; the parts of MLRun fnrun does not do (feature store, model monitoring, framework
+auto-logging) import fine and fail when used, naming what is missing.
+
+>>> import fnrun.compat.mlrun as mlrun
+>>> mlrun.datastore.DataItem.__module__
+'fnrun.datastore.dataitem'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fnrun import (
+    code_to_function,
+    get_dataitem,
+    get_or_create_ctx,
+    get_or_create_project,
+    get_run_db,
+    import_function,
+    load_project,
+    new_function,
+    new_project,
+    new_task,
+)
+from fnrun.compat.mlrun._surface import UNSUPPORTED, load
+from fnrun.compat.mlrun.config import config as mlconf
+from fnrun.compat.mlrun.run import get_object, run_function, set_environment
+
+__version__ = "1.7.0"  # the MLRun API level this surface follows
+
+_SUBMODULES = frozenset(
+    {
+        "artifacts",
+        "config",
+        "datastore",
+        "db",
+        "errors",
+        "execution",
+        "model",
+        "platforms",
+        "projects",
+        "run",
+        "runtimes",
+        "serving",
+        "utils",
+    }
+)
+
+__all__ = [
+    "code_to_function",
+    "get_dataitem",
+    "get_object",
+    "get_or_create_ctx",
+    "get_or_create_project",
+    "get_run_db",
+    "import_function",
+    "load_project",
+    "mlconf",
+    "new_function",
+    "new_project",
+    "new_task",
+    "run_function",
+    "set_environment",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES or f"mlrun.{name}" in UNSUPPORTED:
+        return load(f"mlrun.{name}", f"{__name__}.{name}")
+    raise AttributeError(
+        f"mlrun.{name} is not part of fnrun's MLRun import surface "
+        "(install mlrun and set FNRUN_MLRUN=mlrun to use the real package)"
+    )

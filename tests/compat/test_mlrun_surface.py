@@ -1,0 +1,136 @@
+"""``import mlrun`` in function code: fnrun's surface, for that code only; the choice of the
+real package; the parts fnrun does not do fail on use, naming themselves."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import fnrun
+from fnrun.errors import InvalidArgumentError, RunError
+
+pytest.importorskip("pandas")
+
+CODE = textwrap.dedent(
+    """
+    import mlrun
+    import mlrun.feature_store as fstore
+    from mlrun.artifacts import TableArtifact
+    from mlrun.datastore import DataItem
+    from mlrun.execution import MLClientCtx
+    from mlrun.feature_store import FeatureSet
+    from typing import Union
+
+
+    def check(context: MLClientCtx, table: Union[FeatureSet, DataItem] = None):
+        context.logger.info("checking", exact=type(table) == DataItem, kind=table.meta.kind)
+        from mlrun.utils import logger  # an import inside the handler, at run time
+        logger.info("from mlrun's logger")
+        context.log_result("exact_class", type(table) == DataItem)
+        context.log_result("ctx_class", type(context).__name__)
+        context.log_result("mlconf_project", mlrun.mlconf.default_project)
+        context.log_artifact(TableArtifact("stats", df=table.as_df().describe()))
+
+
+    def feature_store(context):
+        fstore.get_offline_features("v")
+
+
+    def framework(context):
+        from mlrun.frameworks.sklearn import apply_mlrun
+        apply_mlrun(model=None)
+
+
+    def unknown(context):
+        import mlrun.no_such_thing
+    """
+)
+
+
+def _fn(tmp_path: Path) -> fnrun.BaseRuntime:
+    path = tmp_path / "uses_mlrun.py"
+    path.write_text(CODE)
+    return fnrun.code_to_function("uses-mlrun", filename=str(path), kind="job")
+
+
+def _dataset(tmp_path: Path) -> str:
+    path = tmp_path / "maker.py"
+    path.write_text(
+        "import pandas as pd\n\n"
+        "def make(context):\n"
+        "    context.log_dataset('rows', df=pd.DataFrame({'a': [1, 2, 3]}))\n"
+    )
+    fn = fnrun.code_to_function("maker", filename=str(path), kind="job", handler="make")
+    return str(fn.run(local=True).outputs["rows"])
+
+
+@pytest.mark.parametrize("local", [True, False], ids=["in-process", "child-process"])
+def test_mlrun_code_gets_fnruns_objects(tmp_path: Path, local: bool) -> None:
+    run = _fn(tmp_path).run(handler="check", inputs={"table": _dataset(tmp_path)}, local=local)
+    assert run.state() == "completed", run.error
+    assert run.outputs["exact_class"] is True  # mlrun.datastore.DataItem is fnrun's class
+    assert run.outputs["ctx_class"] == "RunContext"
+    assert run.outputs["mlconf_project"] == "default"
+    assert run.artifact("stats").as_df().shape[1] == 1
+    logs = run.logs()
+    assert "checking exact=True kind='dataset'" in logs  # MLRun's structured logger fields
+    assert "from mlrun's logger" in logs  # mlrun.utils.logger output is the run's
+
+
+def test_nothing_else_in_the_process_sees_it(tmp_path: Path) -> None:
+    run = _fn(tmp_path).run(handler="check", inputs={"table": _dataset(tmp_path)}, local=True)
+    assert run.state() == "completed"
+    assert not [m for m in sys.modules if m == "mlrun" or m.startswith("mlrun.")]
+    with pytest.raises(ModuleNotFoundError):
+        __import__("mlrun")
+
+
+@pytest.mark.parametrize(
+    ("handler", "expect"),
+    [
+        ("feature_store", "mlrun.feature_store.get_offline_features is not supported by fnrun"),
+        ("framework", "mlrun.frameworks.sklearn.apply_mlrun is not supported by fnrun"),
+        ("unknown", "No module named 'mlrun.no_such_thing' in fnrun's MLRun import surface"),
+    ],
+)
+def test_what_fnrun_does_not_do_fails_on_use_naming_it(
+    tmp_path: Path, handler: str, expect: str
+) -> None:
+    with pytest.raises(RunError, match="failed") as err:
+        _fn(tmp_path).run(handler=handler, local=True)
+    assert expect in err.value.run.error  # type: ignore[attr-defined]
+
+
+def test_the_real_package_can_be_chosen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FNRUN_MLRUN", "mlrun")  # the real mlrun is not installed here
+    with pytest.raises(RunError) as err:
+        _fn(tmp_path).run(handler="check", local=True)
+    assert "No module named 'mlrun'" in err.value.run.error  # type: ignore[attr-defined]
+    monkeypatch.setenv("FNRUN_MLRUN", "auto")  # auto: fnrun's when mlrun is missing
+    run = _fn(tmp_path).run(handler="check", inputs={"table": _dataset(tmp_path)}, local=True)
+    assert run.outputs["exact_class"] is True
+    monkeypatch.setenv("FNRUN_MLRUN", "both")
+    with pytest.raises((RunError, InvalidArgumentError), match="FNRUN_MLRUN"):
+        _fn(tmp_path).run(handler="check", local=True)
+
+
+def test_surface_helpers_behave_as_mlruns() -> None:
+    import fnrun.compat.mlrun as mlrun
+    from fnrun.compat.mlrun import datastore, errors, utils
+
+    assert datastore.parse_store_uri("store://models/p/m@u") == ("models", "p/m@u")
+    assert datastore.parse_store_uri("store://p/key") == ("artifacts", "p/key")
+    assert datastore.parse_store_uri("s3://b/k") == (None, "")
+    data = {"a": {"b": 1}}
+    assert utils.get_in(data, "a.b") == 1 and utils.get_in(data, "a.c", 7) == 7
+    utils.update_in(data, "a.list", 3, append=True)
+    assert data["a"]["list"] == [3]
+    assert utils.create_class("collections.OrderedDict").__name__ == "OrderedDict"
+    assert issubclass(errors.MLRunInvalidArgumentError, ValueError)
+    with pytest.raises(AttributeError, match="not part of fnrun's MLRun import surface"):
+        _ = mlrun.launch_the_rockets
+    with pytest.raises(AttributeError, match="artifact_path, default_project"):
+        _ = mlrun.mlconf.no_such_setting
