@@ -108,3 +108,31 @@ def hub_remove_source(name: Annotated[str, typer.Argument(help="the source's nam
 
     remove_source(name)
     console.print(f"hub source {name} removed")
+
+
+@hub_app.command("build")
+def hub_build(
+    src: Annotated[str, typer.Argument(help="a folder of <name>/<name>.py (+ item.yaml)")],
+    out: Annotated[str, typer.Option("--out", "-o", help="the hub to write or add to")] = "hub",
+    channel: Annotated[str, typer.Option(help="the published hub's channel")] = "master",
+    force: Annotated[
+        bool, typer.Option("--force", help="replace a published version with other content")
+    ] = False,
+) -> None:
+    """Build function sources into a hub (MLRun's published layout), served as it is over
+    HTTP or used as a directory: fnrun hub add-source team OUT."""
+    from pathlib import Path
+
+    from fnrun.marketplace.build import build_hub
+
+    built = build_hub(Path(src), Path(out), channel=channel, force=force)
+    table = Table(header_style="bold")
+    for column in ("name", "version", "kind", "note"):
+        table.add_column(column, no_wrap=column != "note")
+    for item in built:
+        note = ("unchanged" if item.unchanged else "built") + (
+            ", item.yaml made from the code" if item.made_item else ""
+        )
+        table.add_row(item.name, item.version, item.kind, note)
+    console.print(table)
+    console.print(f"{len(built)} item(s) in {Path(out) / 'functions' / channel / 'catalog.json'}")

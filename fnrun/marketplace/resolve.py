@@ -118,7 +118,7 @@ def read_catalog(source: HubSource) -> dict[str, dict[str, dict[str, Any]]]:
     """``{name: {version or 'latest': entry}}`` of a source, whatever its layout."""
     if source.is_http:  # fresh each time; the cached copy when the hub is unreachable
         return _json(_cached(f"{source.location}/functions/{source.channel}/catalog.json", True))
-    root = Path(source.location)
+    root = source.directory
     if not root.is_dir():
         raise HubUnreachable(f"{root} is not a directory")
     published = root / "functions" / source.channel / "catalog.json"
@@ -135,16 +135,27 @@ def read_catalog(source: HubSource) -> dict[str, dict[str, dict[str, Any]]]:
     return catalog
 
 
+def _folder_item(folder: Path) -> str:
+    """A source folder's ``function.yaml``, or one built from its code when it has none
+    (how the bundled hub's items, and a team's unbuilt sources, are read)."""
+    path = folder / "function.yaml"
+    if path.is_file():
+        return path.read_text()
+    from fnrun.marketplace.build import function_yaml, item_of
+
+    return function_yaml(folder, item_of(folder))
+
+
 def _fetch_item(
     source: HubSource, name: str, tag: str, version: str, entry: dict[str, Any]
 ) -> HubItem:
     if "_dir" in entry:  # a source repository's folder
-        path = Path(entry["_dir"]) / "function.yaml"
-        text = path.read_text()
-        return HubItem(source, name, version, text, str(path), _sha(text))
+        folder = Path(entry["_dir"])
+        text = _folder_item(folder)
+        return HubItem(source, name, version, text, str(folder / "function.yaml"), _sha(text))
     relative = f"functions/{source.channel}/{name}/{tag}/src/function.yaml"
     if not source.is_http:
-        path = Path(source.location) / relative
+        path = source.directory / relative
         if not path.is_file():
             raise NotFoundError(f"hub item {name}:{tag} has no function.yaml at {path}")
         text = path.read_text()

@@ -5,8 +5,11 @@ MLRun's published hub layout (``functions/<channel>/catalog.json`` and
 ``functions/<channel>/<name>/<tag>/src/function.yaml``) or a source repository's
 (``functions/src/<name>/`` or the older ``<name>/``, each with ``item.yaml`` +
 ``function.yaml``). The sources are ``FNRUN_HUB_SOURCES`` when set (``name=location``,
-comma-separated), else those in ``<FNRUN_HOME>/hub-sources.json`` (``fnrun hub add-source``),
-else MLRun's public hub (``mlrun`` -> https://mlrun.github.io/marketplace).
+comma-separated), else those in ``<FNRUN_HOME>/hub-sources.json`` (``fnrun hub
+add-source``), else fnrun's bundled hub (``fnrun`` -> ``bundled``, the functions inside the
+package: no network needed) then MLRun's public hub (``mlrun`` ->
+https://mlrun.github.io/marketplace). The location ``bundled`` names the bundled hub in any
+list.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from fnrun.errors import ConflictError, InvalidArgumentError, NotFoundError
 
 SOURCES_ENV = "FNRUN_HUB_SOURCES"
 PUBLIC_HUB = "https://mlrun.github.io/marketplace"
+BUNDLED = "bundled"  # the location word for the hub inside the package
+BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
@@ -33,6 +38,11 @@ class HubSource:
     @property
     def is_http(self) -> bool:
         return self.location.startswith(("http://", "https://"))
+
+    @property
+    def directory(self) -> Path:
+        """The folder of a directory source (the package's own for ``bundled``)."""
+        return BUNDLED_DIR if self.location == BUNDLED else Path(self.location)
 
 
 def _file() -> Path:
@@ -57,14 +67,18 @@ def hub_sources() -> list[HubSource]:
             out.append(_checked(name.strip(), location.strip()))
         return out
     saved = _saved()
-    return saved if saved is not None else [HubSource("mlrun", PUBLIC_HUB)]
+    return saved if saved is not None else _defaults()
+
+
+def _defaults() -> list[HubSource]:
+    return [HubSource("fnrun", BUNDLED), HubSource("mlrun", PUBLIC_HUB)]
 
 
 def add_source(name: str, location: str, channel: str = "master", first: bool = False) -> None:
     """Keep a source in ``hub-sources.json`` (after the others, or ``first``)."""
     source = _checked(name, location, channel)
     saved = _saved()
-    sources = saved if saved is not None else [HubSource("mlrun", PUBLIC_HUB)]
+    sources = saved if saved is not None else _defaults()
     if any(s.name == name for s in sources):
         raise ConflictError(
             f"hub source {name!r} exists", field="name", hint="remove it first, or pick a name"
@@ -74,7 +88,7 @@ def add_source(name: str, location: str, channel: str = "master", first: bool = 
 
 def remove_source(name: str) -> None:
     saved = _saved()
-    sources = saved if saved is not None else [HubSource("mlrun", PUBLIC_HUB)]
+    sources = saved if saved is not None else _defaults()
     kept = [s for s in sources if s.name != name]
     if len(kept) == len(sources):
         raise NotFoundError(

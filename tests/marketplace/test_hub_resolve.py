@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ import pytest
 import fnrun
 from fnrun.errors import InvalidArgumentError, NotFoundError
 from tests.conftest import HUB_SAMPLE, free_port
+from tests.marketplace.hubserver import serve_directory
 
 NAMES = ("aggregate", "describe", "gen_class_data", "load_dataset", "v2_model_server")
 
@@ -38,19 +37,10 @@ def _published(root: Path, hidden: str = "") -> Path:
     return root
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, ThreadingHTTPServer]]:
-    root = _published(tmp_path / "hub")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", server
-    server.shutdown()
-    server.server_close()
+    with serve_directory(_published(tmp_path / "hub")) as served:
+        yield served
 
 
 def test_a_directory_in_the_source_layout_resolves_names_tags_and_dashes(
@@ -163,14 +153,16 @@ def test_sources_are_kept_in_the_home(monkeypatch: pytest.MonkeyPatch) -> None:
     from fnrun.marketplace import add_source, hub_sources, remove_source
 
     monkeypatch.delenv("FNRUN_HUB_SOURCES", raising=False)
-    assert [s.name for s in hub_sources()] == ["mlrun"]  # MLRun's public hub by default
+    # by default: the bundled hub, then MLRun's public hub
+    assert hub_sources()[0].location == "bundled"
+    assert [s.name for s in hub_sources()] == ["fnrun", "mlrun"]
     add_source("sample", str(HUB_SAMPLE), first=True)
-    assert [s.name for s in hub_sources()] == ["sample", "mlrun"]
+    assert [s.name for s in hub_sources()] == ["sample", "fnrun", "mlrun"]
     assert fnrun.import_function("hub://describe").kind == "job"  # offline: sample first
     with pytest.raises(ConflictError):
         add_source("sample", "/elsewhere")
     remove_source("mlrun")
-    assert [s.name for s in hub_sources()] == ["sample"]
+    assert [s.name for s in hub_sources()] == ["sample", "fnrun"]
     with pytest.raises(NotFoundError, match="no hub source 'mlrun'"):
         remove_source("mlrun")
     with pytest.raises(InvalidArgumentError, match="invalid hub source name"):
