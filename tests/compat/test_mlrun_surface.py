@@ -3,6 +3,7 @@ real package; the parts fnrun does not do fail on use, naming themselves."""
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 import fnrun
 from fnrun.errors import InvalidArgumentError, RunError
+from tests.marketplace.helpers import run_hub
 
 pytest.importorskip("pandas")
 
@@ -67,10 +69,9 @@ def _dataset(tmp_path: Path) -> str:
     return str(fn.run(local=True).outputs["rows"])
 
 
-@pytest.mark.parametrize("local", [True, False], ids=["in-process", "child-process"])
-def test_mlrun_code_gets_fnruns_objects(tmp_path: Path, local: bool) -> None:
-    run = _fn(tmp_path).run(handler="check", inputs={"table": _dataset(tmp_path)}, local=local)
-    assert run.state() == "completed", run.error
+@pytest.mark.parametrize("in_process", [True, False], ids=["in-process", "child-process"])
+def test_mlrun_code_gets_fnruns_objects(tmp_path: Path, in_process: bool) -> None:
+    run = run_hub(_fn(tmp_path), in_process, handler="check", inputs={"table": _dataset(tmp_path)})
     assert run.outputs["exact_class"] is True  # mlrun.datastore.DataItem is fnrun's class
     assert run.outputs["ctx_class"] == "RunContext"
     assert run.outputs["mlconf_project"] == "default"
@@ -81,8 +82,7 @@ def test_mlrun_code_gets_fnruns_objects(tmp_path: Path, local: bool) -> None:
 
 
 def test_nothing_else_in_the_process_sees_it(tmp_path: Path) -> None:
-    run = _fn(tmp_path).run(handler="check", inputs={"table": _dataset(tmp_path)}, local=True)
-    assert run.state() == "completed"
+    run_hub(_fn(tmp_path), True, handler="check", inputs={"table": _dataset(tmp_path)})
     assert not [m for m in sys.modules if m == "mlrun" or m.startswith("mlrun.")]
     with pytest.raises(ModuleNotFoundError):
         __import__("mlrun")
@@ -134,3 +134,30 @@ def test_surface_helpers_behave_as_mlruns() -> None:
         _ = mlrun.launch_the_rockets
     with pytest.raises(AttributeError, match="artifact_path, default_project"):
         _ = mlrun.mlconf.no_such_setting
+
+
+def test_where_mlrun_is_installed_the_user_chooses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installed = tmp_path / "site"
+    (installed / "mlrun").mkdir(parents=True)
+    (installed / "mlrun" / "__init__.py").write_text("WHICH = 'the real mlrun'\n")
+    monkeypatch.syspath_prepend(str(installed))  # a package named mlrun is importable
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(installed),
+                       os.environ.get("PYTHONPATH")])))  # fmt: skip
+    code = tmp_path / "which.py"
+    code.write_text(
+        "import mlrun\n\ndef which(context):\n"
+        "    context.log_result('which', getattr(mlrun, 'WHICH', mlrun.__name__))\n"
+    )
+    fn = fnrun.code_to_function("which", filename=str(code), kind="job", handler="which")
+    answers = {}
+    for choice in ("fnrun", "auto", "mlrun"):
+        monkeypatch.setenv("FNRUN_MLRUN", choice)
+        answers[choice] = fn.run(local=True).outputs["which"]  # a child process each
+    assert answers == {
+        "fnrun": "fnrun.compat.mlrun",  # the default: runs stay tracked by fnrun
+        "auto": "the real mlrun",
+        "mlrun": "the real mlrun",
+    }
+    sys.modules.pop("mlrun", None)

@@ -13,6 +13,7 @@ import pytest
 
 import fnrun
 from fnrun.errors import RunError
+from tests.marketplace.helpers import run_hub
 
 pd = pytest.importorskip("pandas")
 pytest.importorskip("sklearn")
@@ -37,10 +38,8 @@ def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FNRUN_PROGRESS", "0")
 
 
-def _run(name: str, local: bool = True, **kwargs: Any) -> Any:
-    run = fnrun.import_function(f"hub://{name}").run(local=local, **kwargs)
-    assert run.state() == "completed", run.error
-    return run
+def _run(name: str, in_process: bool = True, **kwargs: Any) -> Any:
+    return run_hub(fnrun.import_function(f"hub://{name}"), in_process, **kwargs)
 
 
 def test_every_item_is_documented_typed_and_from_the_bundle() -> None:
@@ -60,13 +59,13 @@ def test_every_item_is_documented_typed_and_from_the_bundle() -> None:
             assert param.type and param.doc, f"{name}.{param.name}"
 
 
-@pytest.mark.parametrize("local", [True, False], ids=["in-process", "child-process"])
-def test_train_evaluate_predict_and_serve_a_model(local: bool) -> None:
-    data = _run("sklearn_dataset", local, params={"name": "wine"})
+@pytest.mark.parametrize("in_process", [True, False], ids=["in-process", "child-process"])
+def test_train_evaluate_predict_and_serve_a_model(in_process: bool) -> None:
+    data = _run("sklearn_dataset", in_process, params={"name": "wine"})
     assert data.artifact("wine").as_df().shape == (178, 14)
     trained = _run(
         "train_sklearn",
-        local,
+        in_process,
         inputs={"dataset": data.outputs["wine"]},
         params={"model_params": {"n_estimators": 20}},
     )
@@ -78,7 +77,7 @@ def test_train_evaluate_predict_and_serve_a_model(local: bool) -> None:
 
     evaluated = _run(
         "evaluate_model",
-        local,
+        in_process,
         inputs={"dataset": trained.outputs["test_set"]},
         params={"model": trained.outputs["model"]},
     )
@@ -89,7 +88,7 @@ def test_train_evaluate_predict_and_serve_a_model(local: bool) -> None:
 
     predicted = _run(
         "batch_predict",
-        local,
+        in_process,
         inputs={"dataset": trained.outputs["test_set"]},
         params={
             "model": trained.outputs["model"],

@@ -15,7 +15,7 @@ from fnrun.cli import app
 from fnrun.errors import ConflictError, InvalidArgumentError
 from fnrun.marketplace.build import build_hub, version_key
 from fnrun.marketplace.sources import BUNDLED_DIR
-from tests.marketplace.hubserver import serve_directory
+from tests.marketplace.helpers import serve_directory
 
 HELLO = '''
 """Say hello to someone."""

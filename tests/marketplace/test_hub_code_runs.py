@@ -14,6 +14,7 @@ import pytest
 
 import fnrun
 from tests.conftest import HUB_SAMPLE
+from tests.marketplace.helpers import run_hub
 
 pd = pytest.importorskip("pandas")
 pytest.importorskip("sklearn")
@@ -27,30 +28,31 @@ def _sample_hub(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FNRUN_PROGRESS", "0")
 
 
-def _run(name: str, local: bool, **kwargs: Any) -> Any:
-    run = fnrun.import_function(f"hub://{name}").run(local=local, **kwargs)
-    assert run.state() == "completed", run.error
-    return run
+def _run(name: str, in_process: bool, **kwargs: Any) -> Any:
+    return run_hub(fnrun.import_function(f"hub://{name}"), in_process, **kwargs)
 
 
-@pytest.mark.parametrize("local", PLACES)
-def test_gen_class_data_logs_the_dataset_it_documents(local: bool) -> None:
+@pytest.mark.parametrize("in_process", PLACES)
+def test_gen_class_data_logs_the_dataset_it_documents(in_process: bool) -> None:
     params = {"n_samples": 60, "m_features": 4, "k_classes": 2, "header": None}
-    run = _run("gen_class_data", local, params={**params, "weight": [0.5, 0.5]})
+    run = _run("gen_class_data", in_process, params={**params, "weight": [0.5, 0.5]})
     df = run.artifact("classifier-data").as_df()
     assert list(df.columns) == ["feat_0", "feat_1", "feat_2", "feat_3", "labels"]
     assert len(df) == 60 and set(df["labels"]) == {0, 1}
     assert run.artifact("classifier-data").meta.kind == "dataset"
 
 
-@pytest.mark.parametrize("local", PLACES)
-def test_load_dataset_and_describe_it(local: bool) -> None:
-    iris = _run("load_dataset", local, params={"dataset": "iris"})
+@pytest.mark.parametrize("in_process", PLACES)
+def test_load_dataset_and_describe_it(in_process: bool) -> None:
+    iris = _run("load_dataset", in_process, params={"dataset": "iris"})
     df = iris.artifact("iris").as_df()
     assert df.shape == (150, 5) and df.columns[-1] == "labels"
 
     described = _run(
-        "describe", local, inputs={"table": iris.outputs["iris"]}, params={"label_column": "labels"}
+        "describe",
+        in_process,
+        inputs={"table": iris.outputs["iris"]},
+        params={"label_column": "labels"},
     )
     expected = {
         "describe-csv",
@@ -77,8 +79,10 @@ def test_load_dataset_and_describe_it(local: bool) -> None:
     assert "The data set named dataset is updated" in described.logs()
 
 
-@pytest.mark.parametrize("local", PLACES)
-def test_aggregate_rolls_over_a_window_and_keeps_the_index(local: bool, tmp_path: Path) -> None:
+@pytest.mark.parametrize("in_process", PLACES)
+def test_aggregate_rolls_over_a_window_and_keeps_the_index(
+    in_process: bool, tmp_path: Path
+) -> None:
     source = tmp_path / "ts.parquet"
     frame = pd.DataFrame(
         {"t": range(10), "m": [float(i) for i in range(10)], "l": [i % 3 for i in range(10)]}
@@ -86,7 +90,7 @@ def test_aggregate_rolls_over_a_window_and_keeps_the_index(local: bool, tmp_path
     frame.to_parquet(source)
     run = _run(
         "aggregate",
-        local,
+        in_process,
         inputs={"df_artifact": str(source)},
         params={"metrics": ["m"], "labels": ["l"], "window": 3},
     )
@@ -118,3 +122,42 @@ def test_the_surface_is_for_the_function_code_only() -> None:
     assert not any(name == "mlrun" or name.startswith("mlrun.") for name in sys.modules)
     with pytest.raises(ModuleNotFoundError):
         __import__("mlrun")
+
+
+def test_the_servers_own_nuclio_hooks_serve_through_fnrun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Nuclio processor pointed at the hub code's own handler: ``init_context`` calls
+    ``mlrun.runtimes.nuclio_init_hook`` and ``handler`` calls ``context.mlrun_handler``."""
+    import json
+    import logging
+
+    nuclio_sdk = pytest.importorskip("nuclio_sdk", reason="nuclio-sdk not installed")
+    from sklearn.datasets import load_iris
+    from sklearn.tree import DecisionTreeClassifier
+
+    from fnrun.execution.loader import module_from_code
+    from fnrun.runtimes.nuclio_config import nuclio_config
+    from fnrun.runtimes.nuclio_entry import SPEC_ENV
+
+    features, labels = load_iris(return_X_y=True)
+    model = DecisionTreeClassifier(random_state=0).fit(features, labels)
+    (tmp_path / "model.pkl").write_bytes(pickle.dumps(model))
+    srv = fnrun.import_function("hub://v2_model_server")
+    srv.add_model("iris", class_name="ClassifierModel", model_path=str(tmp_path / "model.pkl"))
+    env = {e["name"]: e["value"] for e in nuclio_config(srv)["spec"]["env"]}
+    monkeypatch.setenv(SPEC_ENV, env[SPEC_ENV])
+    user_code = module_from_code(srv.code, tmp_path)  # the hub module, as Nuclio loads it
+    context = nuclio_sdk.Context(
+        logger=nuclio_sdk.Logger(logging.DEBUG, "test"), platform=nuclio_sdk.Platform("local")
+    )
+    user_code.init_context(context)
+    event = nuclio_sdk.Event(
+        body=json.dumps({"inputs": features[[0, 100]].tolist()}).encode(),
+        path="/v2/models/iris/infer",
+        content_type="application/json",
+        method="POST",
+    )
+    response = user_code.handler(context, event)
+    assert response.status_code == 200
+    assert json.loads(response.body)["outputs"] == model.predict(features[[0, 100]]).tolist()

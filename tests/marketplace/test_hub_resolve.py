@@ -15,7 +15,7 @@ import pytest
 import fnrun
 from fnrun.errors import InvalidArgumentError, NotFoundError
 from tests.conftest import HUB_SAMPLE, free_port
-from tests.marketplace.hubserver import serve_directory
+from tests.marketplace.helpers import serve_directory
 
 NAMES = ("aggregate", "describe", "gen_class_data", "load_dataset", "v2_model_server")
 

@@ -1,4 +1,5 @@
-"""A real HTTP server over a directory (a published hub), for the hub tests."""
+"""For the hub tests: a real HTTP server over a directory (a published hub); running a
+function in this process or in a child process."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -24,3 +26,12 @@ def serve_directory(root: Path) -> Iterator[tuple[str, ThreadingHTTPServer]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def run_hub(fn: Any, in_process: bool, **kwargs: Any) -> Any:
+    """Run ``fn`` in this process (as ``fnrun run --here`` does) or in a child process."""
+    from fnrun.runtimes.launcher import run_function
+
+    run = run_function(fn, in_process=True, **kwargs) if in_process else fn.run(**kwargs)
+    assert run.state() == "completed", run.error
+    return run
