@@ -23,10 +23,26 @@ class PlotArtifact(Artifact):
         if self.figure is None:
             raise InvalidArgumentError("a plot needs a matplotlib figure as body", field="body")
         if isinstance(self.figure, bytes):
-            return self.figure
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", bbox_inches="tight")
-        return buffer.getvalue()
+            png = self.figure
+        else:
+            buffer = io.BytesIO()
+            self.figure.savefig(buffer, format="png", bbox_inches="tight")
+            png = buffer.getvalue()
+        if self.suffix() != ".html":
+            return png
+        # stored under an .html name (MLRun's plots are pages): a page showing the PNG
+        import base64
+        import html
+
+        title = html.escape(self.title or self.key)
+        image = base64.b64encode(png).decode("ascii")
+        return (
+            f"<html><head><title>{title}</title></head><body><h3>{title}</h3>"
+            f'<img src="data:image/png;base64,{image}"/></body></html>'
+        ).encode()
+
+    def suffix(self) -> str:
+        return ".html" if super().suffix() == ".html" else ".png"
 
     def spec_extra(self) -> dict[str, Any]:
         return {"title": self.title} if self.title else {}

@@ -107,8 +107,10 @@ class DatasetArtifact(Artifact):
         super().__init__(key, format=format or "parquet", **kwargs)
         self.extra_data = extra_data_refs(extra_data)
         self.index = index  # write the DataFrame's index (None: only one that carries data)
-        if df is None and not self.src_path:
-            raise InvalidArgumentError("a dataset needs df= or local_path=", field="df")
+        if df is None and not self.src_path and not self.target_path:
+            raise InvalidArgumentError(
+                "a dataset needs df=, local_path= or target_path=", field="df"
+            )
         self.df = as_frame(df) if df is not None else None
         self.preview_rows = preview
         self.with_stats = stats

@@ -165,7 +165,7 @@ class RunContext:
     def log_dataset(
         self,
         key: str,
-        df: Any,
+        df: Any = None,
         tag: str = "",
         local_path: str = "",
         artifact_path: str = "",
@@ -183,6 +183,12 @@ class RunContext:
 
         if not format and local_path:
             format = "csv" if local_path.endswith(".csv") else "parquet"
+        target_path = str(kwargs.get("target_path") or "")
+        if df is None and target_path:  # MLRun's: register data already written there
+            item = DatasetArtifact(
+                key, target_path=target_path, format=format, labels=labels, stats=False
+            )
+            return self.log_artifact(item, tag=tag, upload=False, db_key=kwargs.get("db_key"))
         item = DatasetArtifact(
             key,
             df=df,

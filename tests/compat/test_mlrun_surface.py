@@ -161,3 +161,57 @@ def test_where_mlrun_is_installed_the_user_chooses(
         "mlrun": "the real mlrun",
     }
     sys.modules.pop("mlrun", None)
+
+
+SELECTION = textwrap.dedent(
+    """
+    import os
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import mlrun
+    import mlrun.datastore.targets as targets
+    from mlrun.artifacts import PlotArtifact
+    from mlrun.mlutils.plots import gcf_clear
+    from mlrun.utils.helpers import create_class
+
+
+    def select(context, df_artifact, label_column: str = "label"):
+        # the shapes MLRun's feature-selection and archive functions use
+        is_vector = bool(df_artifact.meta) and (
+            df_artifact.meta.kind == mlrun.api.schemas.ObjectKind.feature_vector
+        )
+        df = df_artifact.as_df()
+        scorer = create_class("sklearn.feature_selection.f_classif")
+        scores, _ = scorer(df.drop(columns=[label_column]), df[label_column])
+        gcf_clear(plt)
+        plt.bar(range(len(scores)), scores)
+        context.log_artifact(
+            PlotArtifact("scores", body=plt.gcf()),
+            local_path=os.path.join("plots", "scores.html"),
+        )
+        gcf_clear(plt)
+        target = os.path.join(context.artifact_path, "copied.parquet")
+        df.to_parquet(target)
+        context.log_dataset(key="copied", format="parquet", target_path=target)
+        context.log_results({"vector": is_vector, "best": int(scores.argmax())})
+        context.log_result("targets", targets.__name__)
+    """
+)
+
+
+def test_feature_selection_and_archive_shapes(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    data = tmp_path / "data.csv"
+    data.write_text("a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40)))
+    path = tmp_path / "select.py"
+    path.write_text(SELECTION)
+    fn = fnrun.code_to_function("select", filename=str(path), kind="job", handler="select")
+    run = run_hub(fn, True, inputs={"df_artifact": str(data)}, artifact_path=str(tmp_path / "a"))
+    assert run.outputs["vector"] is False and run.outputs["best"] == 0
+    page = run.artifact("scores").get(encoding="utf-8")
+    assert page.startswith("<html") and "data:image/png;base64," in page
+    assert run.artifact("copied").as_df().shape == (40, 3)  # registered where it was written
+    assert run.outputs["targets"] == "fnrun.compat.mlrun.datastore.targets"

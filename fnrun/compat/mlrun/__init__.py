@@ -40,6 +40,7 @@ _SUBMODULES = frozenset(
         "db",
         "errors",
         "execution",
+        "mlutils",
         "model",
         "platforms",
         "projects",

@@ -22,6 +22,8 @@ UNSUPPORTED = {
     "mlrun.alerts": "alerts",
     "mlrun.launcher": "MLRun's launcher internals",
     "mlrun.api": "MLRun's API server internals",
+    "mlrun.datastore.targets": "feature store targets",
+    "mlrun.datastore.sources": "feature store sources",
 }
 
 
@@ -38,6 +40,7 @@ ALIASES = {
     "mlrun.serving.states": "serving",
     "mlrun.serving.v2_serving": "serving",
     "mlrun.utils.helpers": "utils",
+    "mlrun.mlutils.plots": "mlutils",
     "mlrun.runtimes.local": "runtimes",
     "mlrun.projects.project": "projects",
 }

@@ -93,14 +93,12 @@ def update_in(obj: dict[str, Any], key: str | list[str], value: Any, append: boo
         obj[last] = value
 
 
-def create_class(pkg_class: str) -> type:
-    """The class named by a dotted path (``sklearn.ensemble.RandomForestClassifier``)."""
+def create_class(pkg_class: str) -> Any:
+    """What a dotted path names (``sklearn.ensemble.RandomForestClassifier``; MLRun code
+    also passes functions, ``sklearn.feature_selection.f_classif``)."""
     from fnrun.execution.loader import import_dotted
 
-    found = import_dotted(pkg_class)
-    if not isinstance(found, type):
-        raise TypeError(f"{pkg_class} is not a class")
-    return found
+    return import_dotted(pkg_class)
 
 
 def create_function(pkg_func: str) -> Any:
