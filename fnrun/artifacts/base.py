@@ -71,7 +71,8 @@ class Artifact:
 
 
 class DirArtifact(Artifact):
-    """A whole local directory, uploaded file by file."""
+    """A whole local directory, uploaded file by file (or registered where it is, given only
+    ``target_path``)."""
 
     kind: ClassVar[str] = "dir"
 
@@ -83,11 +84,14 @@ class DirArtifact(Artifact):
         return ""
 
     def get_files(self) -> dict[str, bytes]:
-        root = Path(self.src_path)
+        # a folder already in place (MLRun's ``DirArtifact(target_path=...)``) is read there
+        root = Path(self.src_path or self.target_path)
         if not root.is_dir():
             from fnrun.errors import NotFoundError
 
-            raise NotFoundError(f"directory not found: {self.src_path}", field="local_path")
+            raise NotFoundError(
+                f"directory not found: {self.src_path or self.target_path}", field="local_path"
+            )
         return {
             str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
         }

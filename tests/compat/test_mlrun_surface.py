@@ -197,6 +197,16 @@ SELECTION = textwrap.dedent(
         context.log_dataset(key="copied", format="parquet", target_path=target)
         context.log_results({"vector": is_vector, "best": int(scores.argmax())})
         context.log_result("targets", targets.__name__)
+
+
+    def unpack(context, archive_url, subdir: str = "content/", key: str = "content"):
+        import zipfile
+        from mlrun.artifacts.base import DirArtifact
+
+        target = os.path.join(context.artifact_path, subdir)
+        with zipfile.ZipFile(archive_url.local()) as ref:
+            ref.extractall(target)
+        context.log_artifact(DirArtifact(key=key, target_path=target))
     """
 )
 
@@ -215,3 +225,12 @@ def test_feature_selection_and_archive_shapes(tmp_path: Path) -> None:
     assert page.startswith("<html") and "data:image/png;base64," in page
     assert run.artifact("copied").as_df().shape == (40, 3)  # registered where it was written
     assert run.outputs["targets"] == "fnrun.compat.mlrun.datastore.targets"
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "a.zip", "w") as zf:
+        zf.writestr("d/one.txt", "1")
+    unpacked = run_hub(fn, True, handler="unpack", inputs={"archive_url": str(tmp_path / "a.zip")},
+                       artifact_path=str(tmp_path / "a"))  # fmt: skip
+    folder = Path(unpacked.artifact("content").local())
+    assert folder == tmp_path / "a" / "content" and (folder / "d" / "one.txt").read_text() == "1"
+    assert unpacked.artifact("content").meta.spec.file_hashes["d/one.txt"]
