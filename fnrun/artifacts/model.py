@@ -100,18 +100,19 @@ class ModelArtifact(Artifact):
         }
 
 
-def get_model(uri: str, suffix: str = "") -> tuple[str, Any, dict[str, Any]]:
+def get_model(uri: Any, suffix: str = "") -> tuple[str, Any, dict[str, Any]]:
     """``(model file, model artifact, extra data)`` for a model (MLRun's
     ``mlrun.artifacts.get_model``): ``uri`` is a ``store://models/...`` URI, a model folder
-    (with ``model_spec.yaml``) or a file. The artifact is its document, read by attribute too
-    (``artifact.spec.metrics``; None for a plain path); the extra data are DataItems by name.
+    (with ``model_spec.yaml``), a file, or a DataItem of one of them. The artifact is its
+    document, read by attribute too (``artifact.spec.metrics``; None for a plain path); the
+    extra data are DataItems by name.
 
     >>> path, artifact, extra = get_model(run.outputs["model"])          # doctest: +SKIP
     """
-    from fnrun.datastore.dataitem import get_dataitem
+    from fnrun.datastore.dataitem import DataItem, get_dataitem
     from fnrun.model.docview import DocView
 
-    item = get_dataitem(uri)
+    item = uri if isinstance(uri, DataItem) else get_dataitem(str(uri))
     doc = DocView(item.meta) if item.meta else None
     spec: dict[str, Any] = dict(doc.get("spec", {})) if doc else {}
     local = Path(item.local())
@@ -129,6 +130,8 @@ def get_model(uri: str, suffix: str = "") -> tuple[str, Any, dict[str, Any]]:
         )
     names = spec.get("extra_data") or model_spec.get("extra_data") or []
     extra = {str(n): get_dataitem(str(local / str(n))) for n in names if (local / str(n)).is_file()}
+    for name, ref in (spec.get("extra_data_refs") or {}).items():  # logged artifacts, by URI
+        extra[str(name)] = get_dataitem(str(ref))
     return str(files[0]), doc, extra
 
 

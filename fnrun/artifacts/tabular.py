@@ -147,10 +147,15 @@ class DatasetArtifact(Artifact):
 
 def extra_data_refs(extra_data: dict[str, Any] | None) -> dict[str, str]:
     """``extra_data`` as MLRun records it: each name to where its data is (a logged
-    artifact's ``store://`` URI or target path, or the URL/path given)."""
+    artifact's ``store://`` URI or target path, a DataItem's, or the URL/path given)."""
     refs: dict[str, str] = {}
     for name, value in (extra_data or {}).items():
-        ref = getattr(value, "uri", "") or getattr(value, "target_path", "") or value
+        ref = (
+            getattr(value, "artifact_url", "")  # a DataItem
+            or getattr(value, "uri", "")  # a logged artifact
+            or getattr(value, "target_path", "")
+            or value
+        )
         if not isinstance(ref, str) or not ref:
             raise InvalidArgumentError(
                 f"extra_data {name!r} is a {type(value).__name__}",

@@ -70,7 +70,7 @@ def update_model(
     model_artifact: Any,
     parameters: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
-    extra_data: dict[str, bytes | str] | None = None,
+    extra_data: dict[str, Any] | None = None,
     inputs: list[dict[str, Any]] | None = None,
     outputs: list[dict[str, Any]] | None = None,
     key_prefix: str = "",
@@ -78,8 +78,9 @@ def update_model(
     write_spec_copy: bool = True,
 ) -> Doc:
     """Update a logged model: merge ``parameters`` and ``metrics`` (names prefixed with
-    ``key_prefix``), replace ``inputs``/``outputs``, add ``extra_data`` files (bytes or text)
-    to its folder. Returns the stored document."""
+    ``key_prefix``), replace ``inputs``/``outputs``, add ``extra_data``: bytes or text become
+    files in its folder, logged artifacts are kept by their URI (``get_model`` gives both as
+    DataItems). Returns the stored document."""
 
     def change(doc: Doc) -> None:
         spec = doc.setdefault("spec", {})
@@ -93,6 +94,9 @@ def update_model(
         hashes: dict[str, str] = dict(spec.get("file_hashes") or {})
         for name, data in (extra_data or {}).items():
             name = check_relative(name, f"extra_data.{name}")
+            if not isinstance(data, str | bytes):  # a logged artifact: kept by reference
+                spec.setdefault("extra_data_refs", {}).update(extra_data_refs({name: data}))
+                continue
             body = data.encode("utf-8") if isinstance(data, str) else bytes(data)
             DataItem(name, join_under(folder, name, field="extra_data")).put(body)
             hashes[name] = digest(body)

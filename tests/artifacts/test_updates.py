@@ -93,3 +93,8 @@ def test_update_model_adds_files_and_still_verifies(made: fnrun.RunObject) -> No
     assert extra["notes.txt"].get(encoding="utf-8") == "trained on rows 5..7"
     spec_copy = (Path(model_file).parent / "model_spec.yaml").read_text()
     assert "test_auc" in spec_copy
+    # a logged artifact as extra data is kept by reference; a DataItem of the model works
+    plot = made.artifact("flat")
+    update_model(made.artifact("m"), extra_data={"test-set": plot})
+    _file, _model, extra = fnrun.get_model(made.artifact("m"))
+    assert extra["test-set"].as_df().shape == (3, 2) and "notes.txt" in extra

@@ -23,6 +23,7 @@ UNSUPPORTED = {
     "mlrun.launcher": "MLRun's launcher internals",
     "mlrun.api": "MLRun's API server internals",
     "mlrun.datastore.targets": "feature store targets",
+    "mlrun.mlutils.models": "MLRun's old model evaluation helpers (eval_model_v2)",
     "mlrun.datastore.sources": "feature store sources",
 }
 
