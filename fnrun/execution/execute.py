@@ -20,7 +20,7 @@ from fnrun.execution.binding import bind
 from fnrun.execution.capture import capture_output
 from fnrun.execution.context import RunContext
 from fnrun.execution.masking import MIN_FREE_LENGTH
-from fnrun.execution.returns import log_returns
+from fnrun.execution.returns import HANDLER_ATTR, log_returns
 from fnrun.execution.targets import command_line, resolve, run_command, run_script, source_workdir
 
 if TYPE_CHECKING:
@@ -154,8 +154,11 @@ def _call(ctx: RunContext, request: RunRequest, code_dir: Path) -> None:
         kwargs, unused = bind(target, ctx, ctx.parameters, inputs)
         if unused:
             ctx.logger.warning("params not taken by %s(): %s", target.__name__, ", ".join(unused))
+        declared: dict[str, Any] = getattr(target, HANDLER_ATTR, {})  # @mlrun.handler(...)
+        for label, label_value in (declared.get("labels") or {}).items():
+            ctx.set_label(label, label_value)
         value = target(**kwargs)
-    log_returns(ctx, value, request.returns)
+    log_returns(ctx, value, request.returns or declared.get("outputs"))
 
 
 def _check_input(key: str, item: DataItem) -> None:

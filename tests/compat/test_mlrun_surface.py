@@ -234,3 +234,38 @@ def test_feature_selection_and_archive_shapes(tmp_path: Path) -> None:
     folder = Path(unpacked.artifact("content").local())
     assert folder == tmp_path / "a" / "content" and (folder / "d" / "one.txt").read_text() == "1"
     assert unpacked.artifact("content").meta.spec.file_hashes["d/one.txt"]
+
+
+DECORATED = textwrap.dedent(
+    """
+    import mlrun
+    import pandas as pd
+
+
+    @mlrun.handler(
+        labels={"framework": "pandas"}, outputs=["summary", "doubled:dataset", "n:result"]
+    )
+    def crunch(data: pd.DataFrame, factor: int = 2):
+        return data.describe(), data * factor, len(data)
+
+
+    @mlrun.handler(outputs=["x:chart"])
+    def bad_type(source: mlrun.DataItem):
+        return 1
+    """
+)
+
+
+def test_the_handler_decorator_logs_its_outputs_and_labels(tmp_path: Path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("a,b\n1,2\n3,4\n5,6\n")
+    path = tmp_path / "decorated.py"
+    path.write_text(DECORATED)
+    fn = fnrun.code_to_function("crunch", filename=str(path), kind="job", handler="crunch")
+    run = run_hub(fn, True, inputs={"data": str(data)}, params={"factor": 10})
+    assert run.outputs["n"] == 3
+    assert run.artifact("doubled").as_df().to_dict("list") == {"a": [10, 30, 50], "b": [20, 40, 60]}
+    assert run.artifact("summary").meta.kind == "dataset"
+    assert run.to_dict()["metadata"]["labels"]["framework"] == "pandas"
+    with pytest.raises(RunError, match="unknown type 'chart'"):
+        fn.run(handler="bad_type", inputs={"source": str(data)}, local=True)

@@ -29,6 +29,7 @@ from fnrun import (
 from fnrun.compat.mlrun._surface import UNSUPPORTED, load
 from fnrun.compat.mlrun.config import config as mlconf
 from fnrun.compat.mlrun.run import get_object, run_function, set_environment
+from fnrun.datastore.dataitem import DataItem
 
 __version__ = "1.7.0"  # the MLRun API level this surface follows
 
@@ -52,12 +53,14 @@ _SUBMODULES = frozenset(
 )
 
 __all__ = [
+    "DataItem",
     "code_to_function",
     "get_dataitem",
     "get_object",
     "get_or_create_ctx",
     "get_or_create_project",
     "get_run_db",
+    "handler",
     "import_function",
     "load_project",
     "mlconf",
@@ -76,3 +79,20 @@ def __getattr__(name: str) -> Any:
         f"mlrun.{name} is not part of fnrun's MLRun import surface "
         "(install mlrun and set FNRUN_MLRUN=mlrun to use the real package)"
     )
+
+
+def handler(
+    labels: dict[str, str] | None = None,
+    outputs: list[str] | None = None,
+    inputs: bool | dict[str, Any] = True,
+) -> Any:
+    """MLRun's ``@mlrun.handler(labels=..., outputs=["key", "key:type"...])``: the run gets
+    the labels and logs the return values under ``outputs`` (unless the run names its own
+    ``returns``). Inputs are parsed by the parameters' annotations, as fnrun always does."""
+    from fnrun.execution.returns import HANDLER_ATTR
+
+    def mark(func: Any) -> Any:
+        setattr(func, HANDLER_ATTR, {"labels": dict(labels or {}), "outputs": list(outputs or [])})
+        return func
+
+    return mark
