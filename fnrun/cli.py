@@ -17,6 +17,7 @@ from fnrun.cli_common import DbOpt, NameOpt, ProjectOpt, console
 from fnrun.cli_common import run_db as _db
 from fnrun.cli_delete import delete_app
 from fnrun.cli_hub import hub_app
+from fnrun.cli_service import service
 from fnrun.errors import FnrunError
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ get_app = typer.Typer(
 app.add_typer(get_app, name="get")
 app.add_typer(delete_app, name="delete")  # fnrun/cli_delete.py
 app.add_typer(hub_app, name="hub")  # fnrun/cli_hub.py
+app.command("service")(service)  # fnrun/cli_service.py
 
 
 def _print_version(value: bool) -> None:

@@ -57,3 +57,7 @@ class RunError(FnrunError):
 
 class IntegrityError(FnrunError):
     """Stored data does not match the hash recorded when it was written (changed or replaced)."""
+
+
+class AccessError(FnrunError):
+    """The service refused the request: no token, or a wrong one."""

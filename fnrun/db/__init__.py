@@ -2,7 +2,8 @@
 
 The default is an embedded SQLite file under ``$FNRUN_HOME`` (``~/.fnrun/fnrun.db``);
 ``FNRUN_DBPATH`` (or ``get_run_db(url)``) takes a SQLAlchemy URL such as
-``postgresql://user@host:5432/db`` or a file path.
+``postgresql://user@host:5432/db`` or a file path, or the fnrun service's
+``http://host:port`` (:class:`fnrun.db.http.HTTPRunDB`; the token in ``FNRUN_TOKEN``).
 """
 
 from __future__ import annotations
@@ -22,9 +23,14 @@ def get_run_db(url: str = "") -> RunDB:
     key = to_db_url(url) if url else get_settings().db_url
     db = _dbs.get(key)
     if db is None:
-        from fnrun.db.sql.sqldb import SQLRunDB
+        if key.startswith(("http://", "https://")):
+            from fnrun.db.http import HTTPRunDB
 
-        db = SQLRunDB(key)
+            db = HTTPRunDB(key)
+        else:
+            from fnrun.db.sql.sqldb import SQLRunDB
+
+            db = SQLRunDB(key)
         _dbs[key] = db
     return db
 

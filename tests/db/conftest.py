@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,11 +36,35 @@ def _postgres_db() -> Iterator[SQLRunDB]:
     params=[
         "sqlite-file",
         pytest.param("postgresql", marks=pytest.mark.integration),
+        "http-service",
+        pytest.param("http-service-postgresql", marks=pytest.mark.integration),
     ]
 )
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLRunDB]:
-    """The run DB under test: an embedded SQLite file, and a real PostgreSQL server."""
-    if request.param == "postgresql":
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """The run DB under test, each test the same on all: an embedded SQLite file, a real
+    PostgreSQL server, and the fnrun service (HTTP) over each of them. ``db.backing`` is the
+    SQL DB the answers come from."""
+    if request.param.startswith("http-service"):
+        from fnrun.db.http import HTTPRunDB
+        from tests.db.restserver import running_service
+
+        with (
+            _sql(request.param.endswith("postgresql"), tmp_path) as sql,
+            running_service(sql, token="t0ken") as url,
+        ):
+            client = HTTPRunDB(url, token="t0ken", default_project="default")
+            client.backing = sql  # type: ignore[attr-defined]
+            yield client
+            client.close()
+        return
+    with _sql(request.param == "postgresql", tmp_path) as sql:
+        sql.backing = sql  # type: ignore[attr-defined]
+        yield sql
+
+
+@contextmanager
+def _sql(postgres: bool, tmp_path: Path) -> Iterator[SQLRunDB]:
+    if postgres:
         yield from _postgres_db()
         return
     sqlite = SQLRunDB(f"sqlite:///{tmp_path / 'run.db'}", default_project="default")

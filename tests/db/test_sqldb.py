@@ -130,7 +130,7 @@ def test_projects(db: SQLRunDB) -> None:
 
 def test_json_columns_not_pickles(db: SQLRunDB) -> None:
     db.store_run(_run("t", "completed", "x"), "u1", "p")
-    with db.engine.connect() as conn:
+    with db.backing.engine.connect() as conn:
         raw = conn.exec_driver_sql("SELECT body FROM runs").scalar()
     text = raw if isinstance(raw, str) else str(raw)
     assert '"parameters"' in text or "'parameters'" in text

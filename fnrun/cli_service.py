@@ -1,0 +1,55 @@
+"""``fnrun service``: the run DB over HTTP (:mod:`fnrun.service.rest`) for a team."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from fnrun.cli_common import console
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def service(
+    host: Annotated[str, typer.Option(help="interface to bind (loopback unless told)")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="port")] = 8080,
+    db: Annotated[
+        str, typer.Option(help="the run DB: a SQLAlchemy URL or SQLite file (FNRUN_DBPATH)")
+    ] = "",
+    token: Annotated[
+        str,
+        typer.Option(
+            envvar="FNRUN_TOKEN",
+            show_default=False,
+            help="token every client must send (FNRUN_TOKEN)",
+        ),
+    ] = "",
+) -> None:
+    """Serve the run DB under /api/v1 (clients: FNRUN_DBPATH=http://HOST:PORT)."""
+    from fnrun.extras import require
+
+    uvicorn = require("uvicorn", "service", "the fnrun service", field="service")
+    require("fastapi", "service", "the fnrun service", field="service")
+    from fnrun.config import get_settings, to_db_url
+    from fnrun.db.sql.sqldb import SQLRunDB
+    from fnrun.errors import InvalidArgumentError
+    from fnrun.service.rest import PREFIX, create_app
+
+    url = to_db_url(db) if db else get_settings().db_url
+    if url.startswith(("http://", "https://")):
+        raise InvalidArgumentError(
+            "the service needs a SQL database, not another service",
+            field="db",
+            hint="give a postgresql:// URL or a SQLite file",
+        )
+    if host not in _LOOPBACK and not token:
+        console.print(f"[yellow]warning: {host} is not loopback and no token is set: anyone "
+                      "who reaches it can read and change every run[/yellow]")  # fmt: skip
+    app = create_app(SQLRunDB(url), token=token)
+    shown = url.split("@")[-1] if "@" in url else url  # never the DB password
+    console.print(f"fnrun service on http://{host}:{port}{PREFIX} over {shown}"
+                  + (" (token required)" if token else ""))  # fmt: skip
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

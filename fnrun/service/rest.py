@@ -1,0 +1,238 @@
+"""The run-DB service: fnrun's ``RunDB`` over HTTP, ``/api/v1`` (FastAPI).
+
+One route per ``RunDB`` call, so every client (SDK, CLI, child processes, pods) shares one
+DB through :class:`fnrun.db.http.HTTPRunDB` and gets the answers the SQL DB gives. Errors are
+JSON ``{"error", "message", "field", "hint"}`` with a 4xx status (404 not found, 400 bad
+input, 409 conflict, 422 a malformed request, 503 the DB failing); never a stack trace.
+With a token, every request but ``/api/v1/healthz`` needs ``Authorization: Bearer <token>``
+(compared in constant time); without it answers 401.
+"""
+
+import hmac
+from typing import Annotated, Any
+
+from fnrun.db.base import RunDB
+from fnrun.errors import ConflictError, DBError, FnrunError, IntegrityError, NotFoundError
+
+PREFIX = "/api/v1"
+Doc = dict[str, Any]
+
+
+def status_for(exc: FnrunError) -> int:
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, ConflictError | IntegrityError):
+        return 409
+    if isinstance(exc, DBError):
+        return 503
+    return 400
+
+
+def _labels(values: list[str] | None) -> dict[str, str] | None:
+    """``label=k=v`` query values as a dict."""
+    if not values:
+        return None
+    out = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not key:
+            from fnrun.errors import InvalidArgumentError
+
+            raise InvalidArgumentError(
+                f"label filter {value!r} is not key=value", field="label", hint="label=owner=ann"
+            )
+        out[key] = val
+    return out
+
+
+def create_app(db: RunDB, token: str = "") -> Any:
+    """The FastAPI app over ``db`` (``token``: required from every client when set)."""
+    from fastapi import Body, FastAPI, Query, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse, Response
+
+    expected = f"Bearer {token}".encode()
+    app = FastAPI(
+        title="fnrun service",
+        version="1",
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs",
+        redoc_url=None,
+    )
+
+    @app.middleware("http")
+    async def authorized(request: Request, call_next: Any) -> Any:
+        given = request.headers.get("authorization", "").encode()
+        if (
+            token
+            and request.url.path != f"{PREFIX}/healthz"
+            and not hmac.compare_digest(given, expected)
+        ):
+            body = {
+                "error": "Unauthorized",
+                "message": "a valid token is needed",
+                "field": "Authorization",
+                "hint": "send Authorization: Bearer <FNRUN_TOKEN>",
+            }
+            return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return await call_next(request)
+
+    @app.exception_handler(FnrunError)
+    async def fnrun_error(_request: Request, exc: FnrunError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=status_for(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
+        body = {"error": "InvalidArgumentError", "message": str(first.get("msg", "bad request")),
+                "field": field, "hint": f"see {PREFIX}/openapi.json"}  # fmt: skip
+        return JSONResponse(body, status_code=422)
+
+    Project = Annotated[str, Query(min_length=1, max_length=63)]
+    Labels = Annotated[list[str] | None, Query(alias="label")]
+    DocBody = Annotated[Doc, Body()]
+
+    @app.get(f"{PREFIX}/healthz")
+    def healthz() -> Doc:
+        return {"status": "ok"}
+
+    # -- projects ------------------------------------------------------------------------
+    @app.put(f"{PREFIX}/projects/{{name}}")
+    def store_project(name: str, project: DocBody) -> Doc:
+        db.store_project(name, project or None)
+        return {}
+
+    @app.get(f"{PREFIX}/projects/{{name}}")
+    def get_project(name: str) -> Doc:
+        return db.get_project(name)
+
+    @app.get(f"{PREFIX}/projects")
+    def list_projects() -> list[Doc]:
+        return db.list_projects()
+
+    @app.delete(f"{PREFIX}/projects/{{name}}")
+    def delete_project(name: str) -> Doc:
+        db.delete_project(name)
+        return {}
+
+    # -- functions -----------------------------------------------------------------------
+    @app.post(f"{PREFIX}/functions/{{name}}")
+    def store_function(
+        name: str, function: DocBody, project: Project, tag: str = "latest", versioned: bool = True
+    ) -> Doc:
+        return {"hash_key": db.store_function(function, name, project, tag, versioned)}
+
+    @app.get(f"{PREFIX}/functions/{{name}}")
+    def get_function(name: str, project: Project, tag: str = "", hash_key: str = "") -> Doc:
+        return db.get_function(name, project, tag, hash_key)
+
+    @app.get(f"{PREFIX}/functions")
+    def list_functions(
+        name: str | None = None,
+        project: str | None = None,
+        tag: str | None = None,
+        label: Labels = None,
+    ) -> list[Doc]:
+        return db.list_functions(name, project, tag, _labels(label))
+
+    @app.get(f"{PREFIX}/functions/{{name}}/versions")
+    def list_function_versions(name: str, project: Project) -> list[Doc]:
+        return db.list_function_versions(name, project)
+
+    @app.put(f"{PREFIX}/functions/{{name}}/tags/{{tag}}")
+    def tag_function(name: str, tag: str, project: Project, hash_key: str) -> Doc:
+        db.tag_function(name, project, tag, hash_key)
+        return {}
+
+    @app.delete(f"{PREFIX}/functions/{{name}}")
+    def delete_function(name: str, project: Project) -> Doc:
+        db.delete_function(name, project)
+        return {}
+
+    # -- runs ----------------------------------------------------------------------------
+    Iter = Annotated[int, Query(ge=0)]
+
+    @app.put(f"{PREFIX}/runs/{{uid}}")
+    def store_run(uid: str, run: DocBody, project: Project, iter: Iter = 0) -> Doc:
+        db.store_run(run, uid, project, iter)
+        return {}
+
+    @app.patch(f"{PREFIX}/runs/{{uid}}")
+    def update_run(uid: str, updates: DocBody, project: Project, iter: Iter = 0) -> Doc:
+        return db.update_run(updates, uid, project, iter)
+
+    @app.get(f"{PREFIX}/runs/{{uid}}")
+    def read_run(uid: str, project: Project, iter: Iter = 0) -> Doc:
+        return db.read_run(uid, project, iter)
+
+    @app.get(f"{PREFIX}/runs")
+    def list_runs(
+        name: str | None = None,
+        project: str | None = None,
+        label: Labels = None,
+        state: str | None = None,
+        uid: str | None = None,
+        iter: bool = False,
+        last: Annotated[int, Query(ge=0)] = 0,
+    ) -> list[Doc]:
+        return db.list_runs(name, project, _labels(label), state, uid, iter, last)
+
+    @app.delete(f"{PREFIX}/runs/{{uid}}")
+    def del_run(uid: str, project: Project, iter: Annotated[int | None, Query(ge=0)] = None) -> Doc:
+        db.del_run(uid, project, iter)
+        return {}
+
+    # -- artifacts -----------------------------------------------------------------------
+    @app.put(f"{PREFIX}/artifacts/{{key}}")
+    def store_artifact(
+        key: str, artifact: DocBody, project: Project, uid: str, iter: Iter = 0, tag: str = ""
+    ) -> Doc:
+        db.store_artifact(key, artifact, uid, iter, tag, project)
+        return {}
+
+    @app.get(f"{PREFIX}/artifacts/{{key}}")
+    def read_artifact(
+        key: str,
+        project: Project,
+        tag: str = "",
+        iter: Annotated[int | None, Query(ge=0)] = None,
+        uid: str | None = None,
+    ) -> Doc:
+        return db.read_artifact(key, tag, iter, project, uid)
+
+    @app.get(f"{PREFIX}/artifacts")
+    def list_artifacts(
+        name: str | None = None,
+        project: str | None = None,
+        tag: str | None = None,
+        label: Labels = None,
+        kind: str | None = None,
+    ) -> list[Doc]:
+        return db.list_artifacts(name, project, tag, _labels(label), kind)
+
+    @app.delete(f"{PREFIX}/artifacts/{{key}}")
+    def del_artifact(key: str, project: Project, tag: str | None = None) -> Doc:
+        db.del_artifact(key, project, tag)
+        return {}
+
+    # -- logs ----------------------------------------------------------------------------
+    @app.post(f"{PREFIX}/logs/{{uid}}")
+    async def store_log(uid: str, request: Request, project: Project, append: bool = True) -> Doc:
+        from starlette.concurrency import run_in_threadpool
+
+        await run_in_threadpool(db.store_log, uid, project, await request.body(), append)
+        return {}
+
+    @app.get(f"{PREFIX}/logs/{{uid}}")
+    def get_log(
+        uid: str,
+        project: Project,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        size: Annotated[int, Query(ge=-1)] = -1,
+    ) -> Response:
+        state, data = db.get_log(uid, project, offset, size)
+        return Response(data, media_type="application/octet-stream",
+                        headers={"x-fnrun-run-state": state})  # fmt: skip
+
+    return app
