@@ -93,6 +93,8 @@ class RunsMixin:
         if not iter:
             query = query.where(runs.c.iteration == 0)
         query = query.order_by(runs.c.start_time.desc(), runs.c.updated.desc())
+        if last and not labels:  # labels are matched on the documents: cut after that
+            query = query.limit(last)
         rows = with_retries(self.engine, lambda c: c.execute(query).all(), write=False)
         out = [r.body for r in rows if labels_match(r.body["metadata"].get("labels", {}), labels)]
         out = out[:last] if last else out

@@ -1,0 +1,96 @@
+"""The run DB through the fnrun service (HTTP) next to the direct SQL path.
+
+    python benchmarks/service.py [--clients 16] [--runs 50] [--rows 10000]
+
+Rows: runs recorded per second (store_run + update_run + store_log, as a run does) by
+``--clients`` concurrent threads, direct to SQLite and through the service on a real uvicorn
+(over the same kind of SQLite file); then the runs list (``list_runs(last=100)``) p50/p99 with
+``--rows`` runs in the DB, direct and through the service. The service runs in this process
+(one uvicorn worker), so client and server share the machine's cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _record(db: Any, client: int, runs: int) -> None:
+    for i in range(runs):
+        uid = f"c{client}-{i}"
+        db.store_run({"metadata": {"name": "bench"}, "status": {"state": "running"}}, uid, "b")
+        db.update_run({"status.state": "completed", "status.results.i": i}, uid, "b")
+        db.store_log(uid, "b", b"a line of output\n")
+
+
+def _throughput(make: Any, clients: int, runs: int) -> float:
+    dbs = [make() for _ in range(clients)]
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(lambda c: _record(dbs[c], c, runs), range(clients)))
+    return clients * runs / (time.perf_counter() - start)
+
+
+def _latency(db: Any, repeat: int = 60) -> tuple[float, float]:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        db.list_runs(project="b", last=100)
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return statistics.median(times) * 1e3, times[int(len(times) * 0.99)] * 1e3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--rows", type=int, default=10_000)
+    args = parser.parse_args()
+    import uvicorn
+
+    from fnrun.db.http import HTTPRunDB
+    from fnrun.db.sql.sqldb import SQLRunDB
+    from fnrun.service.rest import create_app
+
+    tmp = Path(tempfile.mkdtemp(prefix="fnrun-bench-service-"))
+    direct_url = f"sqlite:///{tmp / 'direct.db'}"
+    served = SQLRunDB(f"sqlite:///{tmp / 'served.db'}")
+    server = uvicorn.Server(uvicorn.Config(create_app(served), port=0, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+
+    print(f"{args.clients} clients x {args.runs} runs (store + update + log each)")
+    direct = _throughput(lambda: SQLRunDB(direct_url), args.clients, args.runs)
+    http = _throughput(lambda: HTTPRunDB(url, token=""), args.clients, args.runs)
+    print(f"{'case':40} {'runs/s':>10} {'x direct':>9}")
+    print(f"{'direct SQL (SQLite, WAL)':40} {direct:10.0f} {1:9.2f}")
+    print(f"{'through the service (HTTP)':40} {http:10.0f} {http / direct:9.2f}")
+
+    filler = SQLRunDB(direct_url)
+    for db in (filler, served):
+        for i in range(args.rows):
+            db.store_run({"metadata": {"name": "bench"}, "status": {"state": "completed"}},
+                         f"row-{i}", "b")  # fmt: skip
+    print(f"\nlist_runs(last=100) with {args.rows + args.clients * args.runs} runs in the DB")
+    print(f"{'case':40} {'p50 ms':>10} {'p99 ms':>9}")
+    for name, db in (("direct SQL", filler), ("through the service", HTTPRunDB(url, token=""))):
+        p50, p99 = _latency(db)
+        print(f"{name:40} {p50:10.2f} {p99:9.2f}")
+    server.should_exit = True
+
+
+if __name__ == "__main__":
+    main()
