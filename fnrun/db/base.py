@@ -93,6 +93,17 @@ class RunDB(Protocol):
         self, uid: str, project: str = "", offset: int = 0, size: int = -1
     ) -> tuple[str, bytes]: ...
 
+    # schedules (run by the service: fnrun.service.scheduler)
+    def store_schedule(self, schedule: Doc, project: str = "") -> Doc: ...
+    def get_schedule(self, name: str, project: str = "") -> Doc: ...
+    def list_schedules(
+        self,
+        project: str | None = None,
+        name: str | None = None,
+        labels: dict[str, str] | None = None,
+    ) -> list[Doc]: ...
+    def delete_schedule(self, name: str, project: str = "") -> None: ...
+
 
 def labels_match(have: dict[str, Any], want: dict[str, str] | None) -> bool:
     """Every wanted label is present with the same (string) value."""

@@ -250,6 +250,53 @@ class HTTPRunDB:
         response = self._call("GET", f"/logs/{quote(uid)}", params, raw=True)
         return response.headers.get("x-fnrun-run-state", ""), bytes(response.content)
 
+    # -- schedules -------------------------------------------------------------------------
+    def store_schedule(self, schedule: Doc, project: str = "") -> Doc:
+        name = str((schedule.get("metadata") or {}).get("name") or "")
+        params = {"project": self._p(project or schedule.get("metadata", {}).get("project"))}
+        return dict(self._call("PUT", f"/schedules/{quote(name, safe='')}", params, json=schedule))
+
+    def get_schedule(self, name: str, project: str = "") -> Doc:
+        params = {"project": self._p(project)}
+        return dict(self._call("GET", f"/schedules/{quote(name, safe='')}", params))
+
+    def list_schedules(
+        self,
+        project: str | None = None,
+        name: str | None = None,
+        labels: dict[str, str] | None = None,
+    ) -> list[Doc]:
+        params = {"project": project, "name": name, "label": _labels(labels)}
+        return list(self._call("GET", "/schedules", params))
+
+    def delete_schedule(self, name: str, project: str = "") -> None:
+        params = {"project": self._p(project)}
+        self._call("DELETE", f"/schedules/{quote(name, safe='')}", params)
+
+    # -- the service's own verbs (no SQL equivalent) ---------------------------------------
+    def invoke_schedule(self, name: str, project: str = "") -> Doc:
+        """Run schedule ``name`` now; the run's document."""
+        params = {"project": self._p(project)}
+        return dict(self._call("POST", f"/schedules/{quote(name, safe='')}/invoke", params))
+
+    def submit_job(self, function: Doc | str, task: Doc, project: str = "") -> Doc:
+        """Have the service run ``function`` with ``task``; the run's (pending) document."""
+        body = {"function": function, "task": task, "project": self._p(project)}
+        return dict(self._call("POST", "/submit", json=body))
+
+    def abort_run(self, uid: str, project: str = "", iter: int = 0) -> Doc:
+        """Abort the run where the service placed it."""
+        params = {"project": self._p(project), "iter": iter}
+        return dict(self._call("POST", f"/runs/{quote(uid)}/abort", params))
+
+    def download_artifact(
+        self, key: str, project: str = "", tag: str = "", path: str = ""
+    ) -> bytes:
+        """The body of artifact ``key`` (one file of a directory artifact by ``path``)."""
+        params = {"project": self._p(project), "tag": tag, "path": path}
+        response = self._call("GET", f"/artifacts/{quote(key)}/download", params, raw=True)
+        return bytes(response.content)
+
 
 def _labels(labels: dict[str, str] | None) -> list[str] | None:
     return [f"{k}={v}" for k, v in labels.items()] if labels else None

@@ -139,15 +139,17 @@ class Project:
     def list_functions(self) -> list[BaseRuntime]:
         return [self.get_function(name) for name in self.function_names()]
 
-    def run_function(self, function: str | BaseRuntime, **kwargs: Any) -> RunObject:
+    def run_function(self, function: str | BaseRuntime, **kwargs: Any) -> RunObject | None:
         """Run a project function (by name, or an object) in this project, with the
-        project's ``params`` as defaults and its ``artifact_path``."""
+        project's ``params`` as defaults and its ``artifact_path`` (None with ``schedule=``:
+        the schedule is stored in the service)."""
         fn = self.get_function(function) if isinstance(function, str) else function
         kwargs["params"] = {**self.params, **(kwargs.get("params") or {})}
         kwargs.setdefault("project", self.name)
         if self.artifact_path:
             kwargs.setdefault("artifact_path", self.artifact_path)
-        return fn.run(**kwargs)
+        run: RunObject | None = fn.run(**kwargs)
+        return run
 
     # -- runs and artifacts ------------------------------------------------------------------
     def list_runs(

@@ -23,7 +23,11 @@ from fnrun.errors import ConflictError, InvalidArgumentError
 
 
 def abort_run(db: RunDB, uid: str, project: str = "", iteration: int = 0) -> dict[str, Any]:
-    """Stop the run and mark it ``aborted``; returns the stored run document."""
+    """Stop the run and mark it ``aborted``; returns the stored run document. Through the
+    service (``FNRUN_DBPATH=http://``) the service aborts it, where it placed it."""
+    remote = getattr(db, "abort_run", None)
+    if callable(remote):
+        return dict(remote(uid, project, iteration))
     run = db.read_run(uid, project, iteration)
     status = run.get("status") or {}
     state = status.get("state")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, overload
 
 from fnrun.errors import InvalidArgumentError, SchemaError
 from fnrun.model.function import FunctionMetadata, FunctionSpec, FunctionStatus
@@ -159,6 +159,17 @@ class BaseRuntime(SourceMixin, EnvMixin):
         return f"db://{self.metadata.project}/{self.metadata.name}@{self.metadata.hash}"
 
     # -- running -------------------------------------------------------------------------------
+    @overload
+    def run(
+        self,
+        runspec: Any = None,
+        handler: str | None = None,
+        *,
+        schedule: str | dict[str, Any],
+        **kwargs: Any,
+    ) -> None: ...
+
+    @overload
     def run(
         self,
         runspec: Any = None,
@@ -175,13 +186,35 @@ class BaseRuntime(SourceMixin, EnvMixin):
         artifact_path: str = "",
         local: bool = False,
         watch: bool = True,
+        schedule: None = None,
         **kwargs: Any,
-    ) -> RunObject:
+    ) -> RunObject: ...
+
+    def run(
+        self,
+        runspec: Any = None,
+        handler: str | Callable[..., Any] | None = None,
+        name: str = "",
+        project: str = "",
+        params: dict[str, Any] | None = None,
+        inputs: dict[str, str] | None = None,
+        hyperparams: dict[str, list[Any]] | list[dict[str, Any]] | None = None,
+        hyper_param_options: HyperParamOptions | dict[str, Any] | None = None,
+        returns: list[str] | None = None,
+        secrets: dict[str, str] | list[dict[str, Any]] | None = None,
+        labels: dict[str, str] | None = None,
+        artifact_path: str = "",
+        local: bool = False,
+        watch: bool = True,
+        schedule: str | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> RunObject | None:
         """Run the function as a tracked batch run and return its RunObject.
 
         ``runspec`` is a task from :func:`fnrun.new_task` (or its dict); the arguments given
-        here override it. Other MLRun options (``schedule``...) are refused with a clear error
-        naming them until they are available.
+        here override it. With ``schedule`` (a cron string, or ``{"cron", "overlap",
+        "missed"}``) the run is stored as a schedule in the fnrun service, which runs it on
+        time (:mod:`fnrun.runtimes.scheduling`), and this returns None (as MLRun).
         """
         from fnrun.execution.task import task_arguments
         from fnrun.runtimes.launcher import run_function
@@ -199,6 +232,11 @@ class BaseRuntime(SourceMixin, EnvMixin):
         merged = task_arguments(
             runspec, handler=handler, name=name, project=project, params=params, **given, **kwargs
         )
+        if schedule is not None:
+            from fnrun.runtimes.scheduling import schedule_run
+
+            schedule_run(self, schedule, {**merged, "local": local})
+            return None
         return run_function(self, local=local, watch=watch, **merged)
 
     def run_extras(self) -> dict[str, Any]:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from fnrun.db.base import RunDB
     from fnrun.runtimes.base import BaseRuntime
 
-_NOT_YET = ("schedule",)
+_NOT_YET: tuple[str, ...] = ()
 
 
 def run_function(
@@ -52,6 +52,7 @@ def run_function(
     progress: Any = None,
     in_process: bool = False,
     auto_build: bool | None = None,
+    uid: str = "",
     **unsupported: Any,
 ) -> RunObject:
     _refuse(fn, local, unsupported)
@@ -68,7 +69,7 @@ def run_function(
     place = _placement(fn, handler, db, settings, watch, here=in_process, local=local)
     options = HyperParamOptions.from_any(hyper_param_options)
     report = progress if progress is not None else default_reporter(watch)
-    request.uid = request.uid or uuid.uuid4().hex
+    request.uid = uid or request.uid or uuid.uuid4().hex
     if report is not None:
         where = _where(fn, handler, in_process, options, local)
         report(

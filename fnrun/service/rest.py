@@ -9,10 +9,20 @@ With a token, every request but ``/api/v1/healthz`` needs ``Authorization: Beare
 """
 
 import hmac
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 from fnrun.db.base import RunDB
-from fnrun.errors import ConflictError, DBError, FnrunError, IntegrityError, NotFoundError
+from fnrun.errors import (
+    AccessError,
+    ConflictError,
+    DBError,
+    FnrunError,
+    IntegrityError,
+    NotFoundError,
+)
 
 PREFIX = "/api/v1"
 Doc = dict[str, Any]
@@ -21,6 +31,8 @@ Doc = dict[str, Any]
 def status_for(exc: FnrunError) -> int:
     if isinstance(exc, NotFoundError):
         return 404
+    if isinstance(exc, AccessError):
+        return 403
     if isinstance(exc, ConflictError | IntegrityError):
         return 409
     if isinstance(exc, DBError):
@@ -28,7 +40,7 @@ def status_for(exc: FnrunError) -> int:
     return 400
 
 
-def _labels(values: list[str] | None) -> dict[str, str] | None:
+def query_labels(values: list[str] | None) -> dict[str, str] | None:
     """``label=k=v`` query values as a dict."""
     if not values:
         return None
@@ -45,20 +57,53 @@ def _labels(values: list[str] | None) -> dict[str, str] | None:
     return out
 
 
-def create_app(db: RunDB, token: str = "") -> Any:
-    """The FastAPI app over ``db`` (``token``: required from every client when set)."""
+def create_app(
+    db: RunDB,
+    token: str = "",
+    *,
+    scheduler: bool = True,
+    artifact_roots: list[Path] | None = None,
+    workers: int = 8,
+) -> Any:
+    """The FastAPI app over ``db`` (``token``: required from every client when set).
+
+    It runs submitted jobs on ``workers`` threads and, with ``scheduler`` and a SQL DB, the
+    schedules stored in it; artifact downloads serve local files under ``artifact_roots``
+    only (default: the service's artifact path)."""
     from fastapi import Body, FastAPI, Query, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, Response
 
+    from fnrun.config import get_settings
+    from fnrun.service.jobs import JobRunner
+    from fnrun.service.rest_jobs import job_routes
+    from fnrun.service.scheduler import Scheduler
+
     expected = f"Bearer {token}".encode()
+    runner = JobRunner(db, workers=workers)
+    clock = Scheduler(db, runner) if scheduler and hasattr(db, "due_schedules") else None  # type: ignore[arg-type]
+    roots = artifact_roots or [Path(get_settings().artifact_path)]
+
+    @asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        if clock is not None:
+            clock.start()
+        try:
+            yield
+        finally:
+            if clock is not None:
+                clock.stop()
+            runner.close()
+
     app = FastAPI(
         title="fnrun service",
         version="1",
         openapi_url=f"{PREFIX}/openapi.json",
         docs_url=f"{PREFIX}/docs",
         redoc_url=None,
+        lifespan=lifespan,
     )
+    app.state.runner, app.state.scheduler = runner, clock
 
     @app.middleware("http")
     async def authorized(request: Request, call_next: Any) -> Any:
@@ -134,7 +179,7 @@ def create_app(db: RunDB, token: str = "") -> Any:
         tag: str | None = None,
         label: Labels = None,
     ) -> list[Doc]:
-        return db.list_functions(name, project, tag, _labels(label))
+        return db.list_functions(name, project, tag, query_labels(label))
 
     @app.get(f"{PREFIX}/functions/{{name}}/versions")
     def list_function_versions(name: str, project: Project) -> list[Doc]:
@@ -176,7 +221,7 @@ def create_app(db: RunDB, token: str = "") -> Any:
         iter: bool = False,
         last: Annotated[int, Query(ge=0)] = 0,
     ) -> list[Doc]:
-        return db.list_runs(name, project, _labels(label), state, uid, iter, last)
+        return db.list_runs(name, project, query_labels(label), state, uid, iter, last)
 
     @app.delete(f"{PREFIX}/runs/{{uid}}")
     def del_run(uid: str, project: Project, iter: Annotated[int | None, Query(ge=0)] = None) -> Doc:
@@ -209,7 +254,7 @@ def create_app(db: RunDB, token: str = "") -> Any:
         label: Labels = None,
         kind: str | None = None,
     ) -> list[Doc]:
-        return db.list_artifacts(name, project, tag, _labels(label), kind)
+        return db.list_artifacts(name, project, tag, query_labels(label), kind)
 
     @app.delete(f"{PREFIX}/artifacts/{{key}}")
     def del_artifact(key: str, project: Project, tag: str | None = None) -> Doc:
@@ -235,4 +280,5 @@ def create_app(db: RunDB, token: str = "") -> Any:
         return Response(data, media_type="application/octet-stream",
                         headers={"x-fnrun-run-state": state})  # fmt: skip
 
+    app.include_router(job_routes(db, runner, clock, roots), prefix=PREFIX)
     return app

@@ -104,7 +104,9 @@ def test_a_failing_migration_leaves_the_older_version(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         ensure_schema(engine, [*MIGRATIONS, broken])
     with transaction(engine) as conn:
-        assert conn.exec_driver_sql("SELECT max(version) FROM fnrun_schema").scalar() == 1
+        assert conn.exec_driver_sql("SELECT max(version) FROM fnrun_schema").scalar() == len(
+            MIGRATIONS
+        )
         tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
     assert "half" not in tables  # rolled back with its version
     engine.dispose()

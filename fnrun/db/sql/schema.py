@@ -34,13 +34,21 @@ schema_version = Table(
 
 
 def _initial(conn: Connection) -> None:
-    from fnrun.db.sql.tables import metadata
+    from fnrun.db.sql import tables
 
-    metadata.create_all(conn)
+    first = (tables.projects, tables.functions, tables.function_tags, tables.runs,
+             tables.artifacts, tables.artifact_tags, tables.logs)  # fmt: skip
+    tables.metadata.create_all(conn, tables=first)
+
+
+def _schedules(conn: Connection) -> None:
+    from fnrun.db.sql import tables
+
+    tables.metadata.create_all(conn, tables=[tables.schedules])
 
 
 Migration = Callable[[Connection], None]
-MIGRATIONS: list[Migration] = [_initial]
+MIGRATIONS: list[Migration] = [_initial, _schedules]
 
 
 def ensure_schema(engine: Engine, migrations: list[Migration] | None = None) -> int:

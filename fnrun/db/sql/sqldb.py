@@ -13,10 +13,11 @@ from fnrun.db.sql.engine import make_engine
 from fnrun.db.sql.functions import FunctionsMixin
 from fnrun.db.sql.projects import LogsMixin, ProjectsMixin
 from fnrun.db.sql.runs import RunsMixin
+from fnrun.db.sql.schedules import SchedulesMixin
 from fnrun.db.sql.schema import ensure_schema
 
 
-class SQLRunDB(ProjectsMixin, FunctionsMixin, RunsMixin, ArtifactsMixin, LogsMixin):
+class SQLRunDB(ProjectsMixin, FunctionsMixin, RunsMixin, ArtifactsMixin, LogsMixin, SchedulesMixin):
     """A :class:`~fnrun.db.base.RunDB` over SQLAlchemy; creates or migrates its schema on open
     (safe when many processes open a fresh DB at once: :mod:`fnrun.db.sql.schema`)."""
 

@@ -93,3 +93,15 @@ logs = Table(
     Column("body", LargeBinary, nullable=False),
 )
 Index("ix_logs_run", logs.c.project, logs.c.uid, logs.c.id)
+
+# added by schema version 2 (fnrun.db.sql.schema): schedules the service runs
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("project", String(255), primary_key=True),
+    Column("name", String(255), primary_key=True),
+    Column("next_run", String(40), nullable=False, default=""),  # "" when it never runs again
+    Column("updated", String(40), nullable=False),
+    Column("body", JSON, nullable=False),
+)
+Index("ix_schedules_next_run", schedules.c.next_run)

@@ -1,0 +1,123 @@
+"""An artifact's body for ``GET /api/v1/artifacts/{key}/download``, never from outside the store.
+
+- a body kept inline in the artifact document is answered as is;
+- a local target (a path or ``file://``) must resolve, links followed, inside one of the
+  service's artifact roots (``--artifact-root``, default the service's artifact path):
+  anything else is refused with 403, so a crafted ``target_path`` (``/etc/passwd``,
+  ``../../``) or a link planted in the store cannot read the host's files. A directory
+  artifact (a model folder) answers one file by ``path=``, which must stay inside it;
+- an object-store target (``s3://``, ``gs://``, ``az://``, ``memory://``) is read through the
+  datastore with the service's credentials; web URLs are refused (the service would fetch
+  whatever a client recorded).
+
+The bytes are checked against the hash the artifact recorded, when it recorded one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from fnrun.datastore.dataitem import split_url
+from fnrun.errors import AccessError, InvalidArgumentError, NotFoundError
+
+_OBJECT_STORES = ("s3", "gs", "gcs", "az", "abfs", "memory")
+
+
+@dataclass
+class Body:
+    """What to send: a local file (``path``) or bytes (``data``), and a file name."""
+
+    filename: str
+    path: Path | None = None
+    data: bytes = b""
+
+
+def artifact_body(doc: dict[str, Any], roots: list[Path], inner: str = "") -> Body:
+    spec = doc.get("spec") or {}
+    key = str((doc.get("metadata") or {}).get("key") or "artifact")
+    target = str(spec.get("target_path") or "")
+    if "body" in spec and not inner:
+        return Body(filename=_name(target) or key, data=str(spec["body"]).encode())
+    if not target:
+        raise NotFoundError(f"artifact {key!r} has no stored body", field="key")
+    scheme, rest = split_url(target)
+    if scheme == "":
+        return _local(Path(rest), roots, inner, key, doc)
+    if scheme in _OBJECT_STORES:
+        return _remote(target, inner, key)
+    raise InvalidArgumentError(
+        f"artifact {key!r} is at {scheme}://, which the service does not fetch",
+        field="key",
+        hint="read it from where it is; the service serves its own store and object stores",
+    )
+
+
+def _local(target: Path, roots: list[Path], inner: str, key: str, doc: dict[str, Any]) -> Body:
+    path = target.resolve()
+    if not any(path == root or path.is_relative_to(root) for root in _resolved(roots)):
+        raise AccessError(
+            f"artifact {key!r} is outside the service's artifact store",
+            field="key",
+            hint="the service serves files under its --artifact-root only",
+        )
+    if path.is_dir():
+        if not inner:
+            raise InvalidArgumentError(
+                f"artifact {key!r} is a directory",
+                field="path",
+                hint="name one of its files: ?path=<file inside it>",
+            )
+        file = _inside(path, inner)
+    else:
+        if inner:
+            raise InvalidArgumentError(f"artifact {key!r} is a single file", field="path")
+        file = path
+    if not file.is_file():
+        raise NotFoundError(f"{inner or target} not found in artifact {key!r}", field="path")
+    if file == path:
+        from fnrun.datastore.integrity import check_local
+
+        check_local(doc, str(file))  # the bytes the run recorded, or 409
+    return Body(filename=file.name, path=file)
+
+
+def _inside(folder: Path, inner: str) -> Path:
+    """``inner`` (a relative path) under ``folder``, links resolved; never outside it."""
+    rel = PurePosixPath(inner)
+    if rel.is_absolute() or ".." in rel.parts or "\\" in inner or "\0" in inner:
+        raise AccessError(
+            f"path {inner!r} leaves the artifact",
+            field="path",
+            hint="a relative path inside the artifact, without '..'",
+        )
+    file = (folder / rel).resolve()
+    if not file.is_relative_to(folder):
+        raise AccessError(
+            f"path {inner!r} leaves the artifact",
+            field="path",
+            hint="a link inside the artifact points outside it",
+        )
+    return file
+
+
+def _remote(target: str, inner: str, key: str) -> Body:
+    from fnrun.datastore.dataitem import get_dataitem
+
+    url = target.rstrip("/") + "/" + str(PurePosixPath(inner)) if inner else target
+    if inner:
+        _inside(Path("/x"), inner)  # the same rules for the relative part
+    try:
+        data = get_dataitem(url).get()
+    except FileNotFoundError as exc:
+        raise NotFoundError(f"artifact {key!r}: {url} not found", field="key") from exc
+    return Body(filename=_name(url) or key, data=bytes(data))
+
+
+def _resolved(roots: list[Path]) -> list[Path]:
+    return [root.resolve() for root in roots]
+
+
+def _name(target: str) -> str:
+    return PurePosixPath(target.rstrip("/")).name

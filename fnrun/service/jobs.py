@@ -1,0 +1,199 @@
+"""Job submission: the service runs a function on its placement (``POST /api/v1/submit``).
+
+A submission is the function (its document, or a ``db://``/``hub://`` URI the service
+resolves) and a task (:data:`fnrun.model.schedule` task fields: handler, params, inputs,
+labels, secret sources, artifact path, returns, hyper-parameters). It is checked at once (a
+bad one is a 4xx, nothing recorded), then recorded as a ``pending`` run whose executor is
+this service, and run by a worker thread through ``fn.run`` on the function's own placement
+(a child process for ``job``/``local``, a Kubernetes Job when a cluster is configured, the
+Dask, Spark or MPI engines). A run that fails before its code starts (a secrets file gone)
+ends ``error`` saying why; if the service dies first, the run monitor marks it (its
+executor is gone). The scheduler submits the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from fnrun.clock import now_iso
+from fnrun.db.monitor import UNFINISHED, this_executor
+from fnrun.errors import FnrunError, InvalidArgumentError, RunError
+
+if TYPE_CHECKING:
+    from fnrun.db.base import RunDB
+    from fnrun.runtimes.base import BaseRuntime
+
+Doc = dict[str, Any]
+log = logging.getLogger("fnrun.service")
+_URI_SCHEMES = ("db://", "hub://")
+
+
+def _silent(_event: str, _info: dict[str, Any]) -> None:
+    """No progress display in the service."""
+
+
+class JobRunner:
+    """Runs submitted tasks on worker threads (``workers`` at once; the rest wait ``pending``)."""
+
+    def __init__(self, db: RunDB, workers: int = 8) -> None:
+        self.db = db
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fnrun-job")
+        self._lock = threading.Lock()
+        self.futures: dict[str, Any] = {}  # run uid -> its worker's future
+
+    def close(self, wait: bool = False) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+
+    def submit(
+        self,
+        function: Doc | str,
+        task: Doc,
+        project: str = "",
+        labels: dict[str, str] | None = None,
+    ) -> Doc:
+        """Check and queue one run; returns its ``pending`` run document."""
+        from fnrun.model.schedule import check_task
+
+        task = {} if task is None else task
+        check_task(task, field="task", inline_secrets=True)
+        fn = self.function(function, project)
+        project = project or fn.metadata.project or getattr(self.db, "default_project", "")
+        fn.metadata.project = project
+        kwargs = _run_kwargs(task, labels)
+        from fnrun.runtimes.launcher import build_request
+
+        build = {
+            k: kwargs[k]
+            for k in (
+                "handler",
+                "name",
+                "params",
+                "inputs",
+                "labels",
+                "secrets",
+                "artifact_path",
+                "returns",
+            )
+        }
+        request = build_request(fn, project=project, **build)  # bad input: raised here
+        uid = uuid.uuid4().hex
+        doc = _pending(uid, request, fn)
+        self.db.store_run(doc, uid, project)
+        future = self._pool.submit(self._run, fn, kwargs, project, uid)
+        with self._lock:
+            self.futures[uid] = future
+        future.add_done_callback(lambda _f: self._forget(uid))
+        return doc
+
+    def function(self, function: Doc | str, project: str = "") -> BaseRuntime:
+        """The runtime of a submitted function: a batch kind, from its document or URI."""
+        from fnrun.runtimes.factory import function_from_dict
+        from fnrun.runtimes.importer import import_function
+
+        if isinstance(function, str):
+            if not function.startswith(_URI_SCHEMES):
+                raise InvalidArgumentError(
+                    f"function {function!r} is neither a document nor a db:// or hub:// URI",
+                    field="function",
+                    hint="send the function document (fn.to_dict()) or db://project/name:tag",
+                )
+            fn = import_function(function, project=project or None, db=self.db)
+        elif isinstance(function, dict):
+            fn = function_from_dict(function)
+        else:
+            raise InvalidArgumentError("function must be a document or a URI", field="function")
+        if not fn.is_batch:
+            raise InvalidArgumentError(
+                f"a {fn.kind!r} function is deployed, not run",
+                field="function.kind",
+                hint="submit a batch kind (job, local, dask, spark, mpijob)",
+            )
+        return fn
+
+    def _run(self, fn: BaseRuntime, kwargs: Doc, project: str, uid: str) -> None:
+        from fnrun.runtimes.launcher import run_function
+
+        try:
+            run_function(
+                fn, project=project, watch=False, db=self.db, progress=_silent, uid=uid, **kwargs
+            )
+        except RunError:
+            pass  # the run failed and says so itself
+        except BaseException as exc:  # before or around the run: the run must say so
+            log.warning("submitted run %s failed: %s", uid, exc)
+            self._fail(uid, project, exc)
+
+    def _fail(self, uid: str, project: str, exc: BaseException) -> None:
+        try:
+            run = self.db.read_run(uid, project)
+            if (run.get("status") or {}).get("state") in UNFINISHED:
+                what = str(exc) if isinstance(exc, FnrunError) else f"{type(exc).__name__}: {exc}"
+                self.db.update_run(
+                    {
+                        "status.state": "error",
+                        "status.error": what,
+                        "status.last_update": now_iso(),
+                    },
+                    uid,
+                    project,
+                )
+        except FnrunError as again:  # the DB itself is failing: the monitor marks the run later
+            log.error("cannot record the failure of run %s: %s", uid, again)
+
+    def _forget(self, uid: str) -> None:
+        with self._lock:
+            self.futures.pop(uid, None)
+
+    def wait(self, uid: str, timeout: float | None = None) -> None:
+        """Wait for the worker of run ``uid`` (tests, ``run-now --wait``)."""
+        with self._lock:
+            future = self.futures.get(uid)
+        if future is not None:
+            future.exception(timeout)
+
+
+def _run_kwargs(task: Doc, labels: dict[str, str] | None) -> Doc:
+    """``fn.run`` keyword arguments of a task."""
+    return {
+        "handler": task.get("handler") or None,
+        "name": task.get("name") or "",
+        "params": dict(task.get("params") or {}),
+        "inputs": dict(task.get("inputs") or {}),
+        "labels": {**(task.get("labels") or {}), **(labels or {})},
+        "secrets": list(task.get("secret_sources") or []) or None,
+        "artifact_path": task.get("artifact_path") or "",
+        "returns": task.get("returns") or None,
+        "hyperparams": task.get("hyperparams") or None,
+        "hyper_param_options": task.get("hyper_param_options") or None,
+    }
+
+
+def _pending(uid: str, request: Any, fn: BaseRuntime) -> Doc:
+    """The run's record until its placement writes its own: ``pending``, executed by us."""
+    now = now_iso()
+    return {
+        "kind": "run",
+        "metadata": {
+            "name": request.name,
+            "uid": uid,
+            "project": request.project,
+            "labels": dict(request.labels),
+            "iteration": 0,
+        },
+        "spec": {
+            "function": fn.uri,
+            "handler": request.handler if isinstance(request.handler, str) else "",
+            "parameters": dict(request.params),
+            "inputs": dict(request.inputs),
+        },
+        "status": {
+            "state": "pending",
+            "start_time": now,
+            "last_update": now,
+            "executor": this_executor(),
+        },
+    }
