@@ -17,6 +17,7 @@ from fnrun.cli_common import DbOpt, NameOpt, ProjectOpt, console
 from fnrun.cli_common import run_db as _db
 from fnrun.cli_delete import delete_app
 from fnrun.cli_hub import hub_app
+from fnrun.cli_schedules import schedules_app
 from fnrun.cli_service import service
 from fnrun.errors import FnrunError
 
@@ -30,6 +31,7 @@ app.add_typer(get_app, name="get")
 app.add_typer(delete_app, name="delete")  # fnrun/cli_delete.py
 app.add_typer(hub_app, name="hub")  # fnrun/cli_hub.py
 app.command("service")(service)  # fnrun/cli_service.py
+app.add_typer(schedules_app, name="schedules")  # fnrun/cli_schedules.py
 
 
 def _print_version(value: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -27,8 +28,15 @@ def service(
             help="token every client must send (FNRUN_TOKEN)",
         ),
     ] = "",
+    artifact_root: Annotated[
+        list[Path] | None,
+        typer.Option(help="where artifact downloads may read (repeat; default: artifact path)"),
+    ] = None,
+    scheduler: Annotated[bool, typer.Option(help="run the stored schedules")] = True,
+    workers: Annotated[int, typer.Option(min=1, help="submitted runs started at once")] = 8,
 ) -> None:
-    """Serve the run DB under /api/v1 (clients: FNRUN_DBPATH=http://HOST:PORT)."""
+    """Serve the run DB, job submission and schedules under /api/v1 (clients:
+    FNRUN_DBPATH=http://HOST:PORT)."""
     from fnrun.extras import require
 
     uvicorn = require("uvicorn", "service", "the fnrun service", field="service")
@@ -48,7 +56,8 @@ def service(
     if host not in _LOOPBACK and not token:
         console.print(f"[yellow]warning: {host} is not loopback and no token is set: anyone "
                       "who reaches it can read and change every run[/yellow]")  # fmt: skip
-    app = create_app(SQLRunDB(url), token=token)
+    app = create_app(SQLRunDB(url), token=token, scheduler=scheduler,
+                     artifact_roots=artifact_root or None, workers=workers)  # fmt: skip
     shown = url.split("@")[-1] if "@" in url else url  # never the DB password
     console.print(f"fnrun service on http://{host}:{port}{PREFIX} over {shown}"
                   + (" (token required)" if token else ""))  # fmt: skip

@@ -56,7 +56,7 @@ def run_function(
     **unsupported: Any,
 ) -> RunObject:
     _refuse(fn, local, unsupported)
-    _check_handler(fn, handler)
+    check_handler(fn, handler)
     _build_first(fn, handler, in_process, local, auto_build, watch)
     from fnrun.config import get_settings
     from fnrun.db import get_run_db
@@ -257,7 +257,7 @@ def _on_dask(fn: BaseRuntime, address: str) -> BaseRuntime:
     return copy
 
 
-def _check_handler(fn: BaseRuntime, handler: Any) -> None:
+def check_handler(fn: BaseRuntime, handler: Any) -> None:
     """A plain handler name must be one of the code's entry points (when they are known)."""
     name = handler if isinstance(handler, str) else ("" if handler else fn.spec.default_handler)
     points = fn.spec.entry_points

@@ -64,8 +64,9 @@ class JobRunner:
         project = project or fn.metadata.project or getattr(self.db, "default_project", "")
         fn.metadata.project = project
         kwargs = _run_kwargs(task, labels)
-        from fnrun.runtimes.launcher import build_request
+        from fnrun.runtimes.launcher import build_request, check_handler
 
+        check_handler(fn, kwargs["handler"])
         build = {
             k: kwargs[k]
             for k in (
