@@ -52,9 +52,10 @@ def schedules_list(
     for doc in _service(db).list_schedules(project or None):
         meta, spec, status = doc["metadata"], doc["spec"], doc.get("status") or {}
         name = f"{meta['project']}/{meta['name']}"
+        policies = f"{spec['overlap']}/{spec['missed']}"
         table.add_row(name, spec["cron"], _short(status.get("next_run_time")),
                       status.get("last_run_uid", "")[:8], str(status.get("runs", 0)),
-                      str(status.get("skipped", 0)), f"{spec['overlap']}/{spec['missed']}")  # fmt: skip
+                      str(status.get("skipped", 0)), policies)  # fmt: skip
         if status.get("last_error"):
             problems.append(f"{name}: the last start failed: {status['last_error']}")
     console.print(table)

@@ -34,9 +34,21 @@ def service(
     ] = None,
     scheduler: Annotated[bool, typer.Option(help="run the stored schedules")] = True,
     workers: Annotated[int, typer.Option(min=1, help="submitted runs started at once")] = 8,
+    manifests: Annotated[
+        bool, typer.Option(help="print Kubernetes manifests for the service and exit")
+    ] = False,
+    image: Annotated[str, typer.Option(help="--manifests: the image with fnrun")] = "",
+    namespace: Annotated[str, typer.Option(help="--manifests: the namespace")] = "default",
+    replicas: Annotated[int, typer.Option(min=1, help="--manifests: replicas")] = 1,
 ) -> None:
     """Serve the run DB, job submission and schedules under /api/v1 (clients:
     FNRUN_DBPATH=http://HOST:PORT)."""
+    if manifests:
+        from fnrun.service.k8s import manifests_yaml, service_manifests
+
+        objects = service_manifests(namespace=namespace, image=image, replicas=replicas)
+        print(manifests_yaml(objects, "fnrun-service", namespace), end="")
+        return
     from fnrun.extras import require
 
     uvicorn = require("uvicorn", "service", "the fnrun service", field="service")
@@ -53,6 +65,14 @@ def service(
             field="db",
             hint="give a postgresql:// URL or a SQLite file",
         )
+    for field, value in (("token", token), ("db", url)):
+        if "<set me" in value:
+            raise InvalidArgumentError(
+                f"the {field} is still the manifests' placeholder",
+                field=field,
+                hint="set the Secret's values: kubectl create secret generic ... (see the "
+                "comment at the top of `fnrun service --manifests`)",
+            )
     if host not in _LOOPBACK and not token:
         console.print(f"[yellow]warning: {host} is not loopback and no token is set: anyone "
                       "who reaches it can read and change every run[/yellow]")  # fmt: skip

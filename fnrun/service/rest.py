@@ -25,6 +25,7 @@ from fnrun.errors import (
 )
 
 PREFIX = "/api/v1"
+MAX_INT = 2**31 - 1  # query integers the DB columns hold (a larger one is a 422, not a 500)
 Doc = dict[str, Any]
 
 
@@ -196,7 +197,8 @@ def create_app(
         return {}
 
     # -- runs ----------------------------------------------------------------------------
-    Iter = Annotated[int, Query(ge=0)]
+    Iter = Annotated[int, Query(ge=0, le=MAX_INT)]
+    AnyIter = Annotated[int | None, Query(ge=0, le=MAX_INT)]
 
     @app.put(f"{PREFIX}/runs/{{uid}}")
     def store_run(uid: str, run: DocBody, project: Project, iter: Iter = 0) -> Doc:
@@ -219,12 +221,12 @@ def create_app(
         state: str | None = None,
         uid: str | None = None,
         iter: bool = False,
-        last: Annotated[int, Query(ge=0)] = 0,
+        last: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     ) -> list[Doc]:
         return db.list_runs(name, project, query_labels(label), state, uid, iter, last)
 
     @app.delete(f"{PREFIX}/runs/{{uid}}")
-    def del_run(uid: str, project: Project, iter: Annotated[int | None, Query(ge=0)] = None) -> Doc:
+    def del_run(uid: str, project: Project, iter: AnyIter = None) -> Doc:
         db.del_run(uid, project, iter)
         return {}
 
@@ -241,7 +243,7 @@ def create_app(
         key: str,
         project: Project,
         tag: str = "",
-        iter: Annotated[int | None, Query(ge=0)] = None,
+        iter: AnyIter = None,
         uid: str | None = None,
     ) -> Doc:
         return db.read_artifact(key, tag, iter, project, uid)
@@ -273,8 +275,8 @@ def create_app(
     def get_log(
         uid: str,
         project: Project,
-        offset: Annotated[int, Query(ge=0)] = 0,
-        size: Annotated[int, Query(ge=-1)] = -1,
+        offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+        size: Annotated[int, Query(ge=-1, le=2**62)] = -1,
     ) -> Response:
         state, data = db.get_log(uid, project, offset, size)
         return Response(data, media_type="application/octet-stream",

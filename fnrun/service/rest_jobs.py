@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, Response
 from fnrun.db.base import RunDB
 from fnrun.service.downloads import artifact_body
 from fnrun.service.jobs import JobRunner
+from fnrun.service.rest import MAX_INT
 from fnrun.service.scheduler import Scheduler
 
 Doc = dict[str, Any]
@@ -38,7 +39,7 @@ def job_routes(
         return runner.submit(function, task, project)
 
     @router.post("/runs/{uid}/abort")
-    def abort(uid: str, project: Project, iter: Annotated[int, Query(ge=0)] = 0) -> Doc:
+    def abort(uid: str, project: Project, iter: Annotated[int, Query(ge=0, le=MAX_INT)] = 0) -> Doc:
         """Stop a run where it executes (the service's host, or its Kubernetes Job)."""
         from fnrun.runtimes.abort import abort_run
 
@@ -50,7 +51,7 @@ def job_routes(
         key: str,
         project: Project,
         tag: str = "",
-        iter: Annotated[int | None, Query(ge=0)] = None,
+        iter: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
         uid: str | None = None,
         path: str = "",
     ) -> Response:

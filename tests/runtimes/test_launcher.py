@@ -76,7 +76,7 @@ def test_bad_input_errors_before_running() -> None:
     assert err.value.field == "params.when"
     with pytest.raises(InvalidArgumentError, match="deployed, not run"):
         fnrun.new_function("s", kind="serving").run()
-    with pytest.raises(InvalidArgumentError, match="does not support schedule yet"):
+    with pytest.raises(InvalidArgumentError, match="schedules are run by the fnrun service"):
         fn.run(handler="echo", local=True, schedule="0 * * * *")
 
 
