@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from typer.testing import CliRunner
 
 import fnrun
 from fnrun.cli import app
+from fnrun.config import reset_settings
+from fnrun.db import reset_run_dbs
 from fnrun.errors import RunError
 from tests.conftest import DATA
 
@@ -67,7 +70,31 @@ def test_a_leaked_secret_lands_nowhere(
     assert artifact["metadata"]["labels"] == {"who": "***"}
 
 
-def test_a_killed_child_keeps_what_it_committed() -> None:
+@pytest.fixture(params=["sqlite", "service"])
+def backend(
+    request: pytest.FixtureRequest, fnrun_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """The run DB of the crash tests: the embedded SQLite file, or the fnrun service over one
+    (FNRUN_DBPATH=http://..., inherited by every process the test starts)."""
+    if request.param == "sqlite":
+        yield "sqlite"
+        return
+    pytest.importorskip("fastapi")
+    from fnrun.db.sql.sqldb import SQLRunDB
+    from tests.db.restserver import running_service
+
+    sql = SQLRunDB(f"sqlite:///{fnrun_home / 'service.db'}", default_project="default")
+    with running_service(sql, token="crash-t0ken") as url:
+        monkeypatch.setenv("FNRUN_DBPATH", url)
+        monkeypatch.setenv("FNRUN_TOKEN", "crash-t0ken")
+        reset_settings()
+        reset_run_dbs()
+        yield url
+        reset_run_dbs()
+    sql.close()
+
+
+def test_a_killed_child_keeps_what_it_committed(backend: str) -> None:
     with pytest.raises(RunError, match="exited with status -9"):
         _fn().run(handler="partial_then_kill", local=True, watch=False)
     (stored,) = fnrun.get_run_db().list_runs(project="safe", name="hostile")
@@ -108,7 +135,9 @@ def _wait_for_run(state: str, timeout: float = 30.0) -> dict:
     raise AssertionError(f"no run reached {state!r}: {runs}")
 
 
-def test_a_child_whose_parent_died_finishes_and_commits(tmp_path: Path, fnrun_home: Path) -> None:
+def test_a_child_whose_parent_died_finishes_and_commits(
+    tmp_path: Path, fnrun_home: Path, backend: str
+) -> None:
     marker = tmp_path / "finished"
     parent = _start_parent("outlive_parent", marker, fnrun_home)
     _wait_for_run("running")
@@ -125,7 +154,7 @@ def test_a_child_whose_parent_died_finishes_and_commits(tmp_path: Path, fnrun_ho
 
 
 def test_a_run_whose_executor_died_is_marked_error_when_read(
-    tmp_path: Path, fnrun_home: Path
+    tmp_path: Path, fnrun_home: Path, backend: str
 ) -> None:
     proc = _start_parent("hang", tmp_path / "unused", fnrun_home)  # an in-process run
     running = _wait_for_run("running")
