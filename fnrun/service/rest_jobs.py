@@ -1,4 +1,5 @@
-"""The service's routes beyond the RunDB calls: job submission, schedules, abort, downloads.
+"""The service's routes beyond the RunDB calls: job submission, schedules, abort, downloads,
+the hub.
 
 Imported by :func:`fnrun.service.rest.create_app` only (FastAPI is the service's extra).
 """
@@ -96,5 +97,30 @@ def job_routes(
 
             raise ConflictError("this service runs no scheduler", field="name")
         return scheduler.invoke(name, project)
+
+    # -- the hub -------------------------------------------------------------------------
+    @router.get("/hub/items")
+    def hub_items(text: str = "", source: str = "") -> Doc:
+        """Every hub item (its latest version) whose name, description or categories hold
+        ``text``; ``unreachable`` names the sources that could not be read."""
+        from dataclasses import asdict
+
+        from fnrun.marketplace.listing import list_items
+
+        rows, unreachable = list_items(text, source)
+        return {"items": [asdict(row) for row in rows], "unreachable": unreachable}
+
+    @router.get("/hub/items/{name}")
+    def hub_item(name: str, source: str = "", tag: str = "latest") -> Doc:
+        """One hub function: its URI, version, digest and function document."""
+        import yaml
+
+        from fnrun.marketplace.resolve import resolve
+
+        where = f"{source}/" if source else ""
+        item = resolve(f"hub://{where}{name}:{tag}")
+        return {"uri": item.uri, "source": item.source.name, "name": item.name,
+                "version": item.version, "sha256": item.sha256,
+                "function": yaml.safe_load(item.text)}  # fmt: skip
 
     return router

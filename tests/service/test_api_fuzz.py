@@ -27,9 +27,10 @@ EXAMPLES = int(os.environ.get("FNRUN_FUZZ_EXAMPLES", "25"))
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Any]:
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from fastapi.testclient import TestClient
 
+    monkeypatch.setenv("FNRUN_HUB_SOURCES", "fnrun=bundled")  # the hub routes, without network
     db = SQLRunDB(f"sqlite:///{tmp_path / 'fuzz.db'}", default_project="default")
     db.store_project("default")
     application = create_app(db, token=TOKEN, scheduler=False, artifact_roots=[tmp_path])
@@ -52,5 +53,6 @@ def test_no_request_gets_a_server_error(app: Any) -> None:
 
         no_server_error()
         tried.append(operation.label)
-    assert len(tried) >= 25, tried  # every route of the API was fuzzed
-    assert "POST /api/v1/submit" in tried and "PUT /api/v1/schedules/{name}" in tried
+    assert len(tried) >= 28, tried  # every route of the API was fuzzed
+    for label in ("POST /api/v1/submit", "PUT /api/v1/schedules/{name}", "GET /api/v1/hub/items"):
+        assert label in tried

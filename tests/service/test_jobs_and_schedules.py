@@ -256,3 +256,28 @@ def test_artifact_downloads_never_leave_the_store(
     stored.write_text("tampered")  # the bytes changed after the run logged them
     with pytest.raises(IntegrityError):
         client.download_artifact("summary")
+
+
+def test_the_hub_through_the_service_and_a_hub_function_submitted(
+    service: tuple[HTTPRunDB, SQLRunDB], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    client, _sql = service
+    monkeypatch.setenv("FNRUN_HUB_SOURCES", "fnrun=bundled")
+    api = httpx.Client(base_url=f"{client.url}/api/v1",
+                       headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
+    listing = api.get("/hub/items", params={"text": "dataset"}).json()
+    names = {row["name"] for row in listing["items"]}
+    assert {"make_dataset", "sklearn_dataset", "profile_dataset"} <= names
+    assert listing["unreachable"] == []
+    item = api.get("/hub/items/make_dataset").json()
+    assert item["uri"].startswith("hub://fnrun/make_dataset:") and len(item["sha256"]) == 64
+    assert item["function"]["kind"] == "job"
+    missing = api.get("/hub/items/make_datasett")
+    assert missing.status_code == 404 and "make_dataset" in missing.json()["hint"]
+    assert api.get("/hub/items/x", params={"tag": "no such tag!"}).status_code == 400
+    pending = client.submit_job("hub://make_dataset", {"params": {"n_samples": 50}})
+    run = _wait(client, pending["metadata"]["uid"])
+    assert run["status"]["state"] == "completed", run["status"].get("error")
+    assert "dataset" in run["status"]["artifact_uris"]
