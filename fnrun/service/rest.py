@@ -77,6 +77,12 @@ def create_app(
 
     from fnrun.config import get_settings
     from fnrun.service.jobs import JobRunner
+    from fnrun.service.mlrun_api import (
+        CLIENT_HEADER,
+        MLRUN_PREFIX,
+        mlrun_routes,
+        rewrite_mlrun_path,
+    )
     from fnrun.service.rest_jobs import job_routes
     from fnrun.service.scheduler import Scheduler
 
@@ -84,6 +90,7 @@ def create_app(
     runner = JobRunner(db, workers=workers)
     clock = Scheduler(db, runner) if scheduler and hasattr(db, "due_schedules") else None  # type: ignore[arg-type]
     roots = artifact_roots or [Path(get_settings().artifact_path)]
+    default_project = getattr(db, "default_project", "") or get_settings().default_project
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -121,18 +128,27 @@ def create_app(
                 "hint": "send Authorization: Bearer <FNRUN_TOKEN>",
             }
             return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        if request.headers.get(CLIENT_HEADER) and request.url.path.startswith("/api/"):
+            # MLRun's own client: its API (fnrun.service.mlrun_api) at the same address
+            path = rewrite_mlrun_path(request.url.path, default_project)
+            request.scope["path"], request.scope["raw_path"] = path, path.encode()
         return await call_next(request)
 
     @app.exception_handler(FnrunError)
-    async def fnrun_error(_request: Request, exc: FnrunError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=status_for(exc))
+    async def fnrun_error(request: Request, exc: FnrunError) -> JSONResponse:
+        body = exc.to_dict()
+        if request.url.path.startswith(MLRUN_PREFIX):  # MLRun's client reads "detail"
+            body["detail"] = str(exc)
+        return JSONResponse(body, status_code=status_for(exc))
 
     @app.exception_handler(RequestValidationError)
-    async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
         body = {"error": "InvalidArgumentError", "message": str(first.get("msg", "bad request")),
                 "field": field, "hint": f"see {PREFIX}/openapi.json"}  # fmt: skip
+        if request.url.path.startswith(MLRUN_PREFIX):
+            body["detail"] = f"{field}: {body['message']}"
         return JSONResponse(body, status_code=422)
 
     Project = Annotated[str, Query(min_length=1, max_length=63)]
@@ -283,4 +299,5 @@ def create_app(
                         headers={"x-fnrun-run-state": state})  # fmt: skip
 
     app.include_router(job_routes(db, runner, clock, roots), prefix=PREFIX)
+    app.include_router(mlrun_routes(db))
     return app
