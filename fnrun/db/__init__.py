@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 _dbs: dict[str, RunDB] = {}
 
 
-def get_run_db(url: str = "") -> RunDB:
-    """The run DB at ``url`` (default: the configured one); one instance per URL per process."""
+def get_run_db(url: str = "", token: str | None = None) -> RunDB:
+    """The run DB at ``url`` (default: the configured one); one instance per URL per process.
+    ``token``: the service's, for an ``http(s)://`` URL (default ``FNRUN_TOKEN``)."""
     from fnrun.config import get_settings, to_db_url
 
     key = to_db_url(url) if url else get_settings().db_url
@@ -26,7 +27,7 @@ def get_run_db(url: str = "") -> RunDB:
         if key.startswith(("http://", "https://")):
             from fnrun.db.http import HTTPRunDB
 
-            db = HTTPRunDB(key)
+            db = HTTPRunDB(key, token=token)
         else:
             from fnrun.db.sql.sqldb import SQLRunDB
 
@@ -42,3 +43,8 @@ def reset_run_dbs() -> None:
         if close:
             close()
     _dbs.clear()
+
+
+def db_token(db: RunDB) -> str:
+    """The token a process reporting to ``db`` needs ("" for a SQL DB or an open service)."""
+    return str(getattr(db, "token", "") or "")

@@ -50,6 +50,7 @@ class HTTPRunDB:
         self.default_project = default_project or get_settings().default_project
         self.retries = retries
         token = os.environ.get("FNRUN_TOKEN", "") if token is None else token
+        self.token = token  # handed to the processes, pods and workers that run for us
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._client = httpx.Client(base_url=f"{self.url}/api/v1", headers=headers, timeout=timeout)
 

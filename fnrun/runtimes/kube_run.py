@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from fnrun.db import db_token
 from fnrun.db.monitor import this_executor
 from fnrun.errors import FnrunError
 from fnrun.execution.execute import context_for
@@ -118,7 +119,8 @@ class KubeRun:
         ctx = context_for(request, self.db)
         ctx.commit()  # the run exists before its pod does
         try:
-            docs = build_manifests(self.fn, request, db_url, ns, with_secrets=True)
+            token = db_token(self.db) if db_url == self.db.url else ""
+            docs = build_manifests(self.fn, request, db_url, ns, with_secrets=True, db_token=token)
             submit(self.cluster, docs)
         except FnrunError as exc:
             self._fail(request, f"not submitted: {exc}")

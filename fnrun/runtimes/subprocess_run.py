@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fnrun.db import db_token
 from fnrun.db.monitor import process_executor, this_executor
 from fnrun.execution.entry import CONFIG_ENV, SECRETS_ENV, exec_config
 from fnrun.execution.execute import context_for
@@ -65,6 +66,7 @@ def run_in_subprocess(
         CONFIG_ENV: json.dumps(exec_config(request)),
         SECRETS_ENV: json.dumps(request.secrets),
         "FNRUN_DBPATH": db.url,
+        **({"FNRUN_TOKEN": db_token(db)} if db_token(db) else {}),
         "FNRUN_HOME": str(settings.home),
         "FNRUN_ARTIFACT_PATH": settings.artifact_path,
         "PYTHONUNBUFFERED": "1",

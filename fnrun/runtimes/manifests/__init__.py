@@ -31,8 +31,10 @@ def build_manifests(
     db_url: str,
     namespace: str = "",
     with_secrets: bool = False,
+    db_token: str = "",
 ) -> list[dict[str, Any]]:
-    """The objects a run of ``fn`` submits: [Secret,] ConfigMap, workload."""
+    """The objects a run of ``fn`` submits: [Secret,] ConfigMap, workload (``db_token``: the
+    fnrun service's, into the Secret, when the pods report to the service)."""
     from fnrun.runtimes.manifests import dask, job, mpi, spark  # noqa: F401 - they register
     from fnrun.runtimes.manifests.pod import run_objects
 
@@ -45,6 +47,6 @@ def build_manifests(
             hint="kinds with one: " + ", ".join(sorted(_BUILDERS)),
         )
     request.uid = request.uid or uuid.uuid4().hex
-    objects = run_objects(fn, request, db_url, namespace, with_secrets)
+    objects = run_objects(fn, request, db_url, namespace, with_secrets, db_token=db_token)
     objects.workload = builder(fn, objects)
     return objects.all()

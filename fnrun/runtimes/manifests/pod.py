@@ -110,8 +110,10 @@ def run_objects(
     namespace: str = "",
     with_secrets: bool = False,
     extra_files: dict[str, str] | None = None,
+    db_token: str = "",
 ) -> RunObjects:
-    """The run's ConfigMap (its config, and a launcher script) and Secret."""
+    """The run's ConfigMap (its config, and a launcher script) and Secret (the run's secrets
+    and, when the run DB is the fnrun service, its token)."""
     from fnrun.execution.entry import exec_config
 
     name = run_name(fn, request)
@@ -124,8 +126,12 @@ def run_objects(
         client.V1ConfigMap(api_version="v1", kind="ConfigMap", metadata=meta, data=data)
     )
     secret = None
+    values = {}
     if request.secrets:
-        values = {"FNRUN_EXEC_SECRETS": json.dumps(request.secrets) if with_secrets else REDACTED}
+        values["FNRUN_EXEC_SECRETS"] = json.dumps(request.secrets) if with_secrets else REDACTED
+    if db_token:
+        values["FNRUN_TOKEN"] = db_token if with_secrets else REDACTED
+    if values:
         secret = to_dict(
             client.V1Secret(
                 api_version="v1", kind="Secret", metadata=meta, type="Opaque", string_data=values
@@ -152,13 +158,9 @@ def run_pod(
     spec = fn.spec
     env = [client.V1EnvVar(name=k, value=v) for k, v in _run_env(objects).items()]
     env += [client.V1EnvVar(name=k, value=v) for k, v in (extra_env or {}).items()]
-    if objects.secret is not None:
-        ref = client.V1SecretKeySelector(name=objects.name, key="FNRUN_EXEC_SECRETS")
-        env.append(
-            client.V1EnvVar(
-                name="FNRUN_EXEC_SECRETS", value_from=client.V1EnvVarSource(secret_key_ref=ref)
-            )
-        )
+    for key in (objects.secret or {}).get("stringData") or {}:  # each from the run's Secret
+        ref = client.V1SecretKeySelector(name=objects.name, key=key)
+        env.append(client.V1EnvVar(name=key, value_from=client.V1EnvVarSource(secret_key_ref=ref)))
     for i, entry in enumerate(spec.env):
         env.append(from_dict(entry, "V1EnvVar", f"spec.env[{i}]"))
     volumes = [from_dict(v, "V1Volume", f"spec.volumes[{i}]") for i, v in enumerate(spec.volumes)]

@@ -37,6 +37,7 @@ def dask_workers(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) ->
     """Each request runs on a worker of the function's cluster (parallel hyper-parameter
     iterations): the worker executes it through the same path and writes the run DB named by
     ``db.url`` (a SQLite file on this machine, or PostgreSQL for a cluster elsewhere)."""
+    from fnrun.db import db_token
     from fnrun.execution.entry import exec_config
 
     def place(request: Any) -> dict[str, Any]:
@@ -50,6 +51,7 @@ def dask_workers(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) ->
             db.url,
             str(settings.home),
             settings.artifact_path,
+            db_token(db),
             pure=False,
             key=f"fnrun-{request.uid or 'run'}-{request.iteration}",
         )
@@ -60,9 +62,15 @@ def dask_workers(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) ->
 
 
 def run_on_worker(
-    config: dict[str, Any], secrets: dict[str, str], db_url: str, home: str, artifact_path: str
+    config: dict[str, Any],
+    secrets: dict[str, str],
+    db_url: str,
+    home: str,
+    artifact_path: str,
+    token: str = "",
 ) -> str:
-    """On a Dask worker: run one request (its config as ``fnrun exec`` gets it); the state."""
+    """On a Dask worker: run one request (its config as ``fnrun exec`` gets it); the state.
+    ``token``: the fnrun service's, when the run DB is the service."""
     from pathlib import Path
 
     from fnrun.db import get_run_db
@@ -72,7 +80,8 @@ def run_on_worker(
     fn = function_from_dict(config["function"]) if config.get("function") else None
     request = RunRequest(function=fn, secrets=secrets, **config["run"])
     request.artifact_path = request.artifact_path or artifact_path
-    ctx = execute(request, get_run_db(db_url), code_dir=Path(home) / "code", echo=False)
+    db = get_run_db(db_url, token=token or None)
+    ctx = execute(request, db, code_dir=Path(home) / "code", echo=False)
     return str(ctx.state)
 
 
