@@ -58,7 +58,10 @@ class RunDB(Protocol):
         uid: str | None = None,
         iter: bool = False,
         last: int = 0,
-    ) -> list[Doc]: ...
+        offset: int = 0,
+    ) -> list[Doc]:
+        """Runs newest first: ``last`` of them (0: all) after skipping ``offset`` (paging)."""
+
     def del_run(self, uid: str, project: str = "", iter: int | None = None) -> None:
         """One iteration, or (``iter=None``) the run, its iterations, log and artifact
         records."""

@@ -196,9 +196,10 @@ class HTTPRunDB:
         uid: str | None = None,
         iter: bool = False,
         last: int = 0,
+        offset: int = 0,
     ) -> list[Doc]:
         params = {"name": name, "project": project, "label": _labels(labels), "state": state,
-                  "uid": uid, "iter": iter, "last": last}  # fmt: skip
+                  "uid": uid, "iter": iter, "last": last, "offset": offset}  # fmt: skip
         return list(self._call("GET", "/runs", params))
 
     def del_run(self, uid: str, project: str = "", iter: int | None = None) -> None:

@@ -238,8 +238,10 @@ def create_app(
         uid: str | None = None,
         iter: bool = False,
         last: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     ) -> list[Doc]:
-        return db.list_runs(name, project, query_labels(label), state, uid, iter, last)
+        """Runs newest first; a page: ``last`` runs after the first ``offset``."""
+        return db.list_runs(name, project, query_labels(label), state, uid, iter, last, offset)
 
     @app.delete(f"{PREFIX}/runs/{{uid}}")
     def del_run(uid: str, project: Project, iter: AnyIter = None) -> Doc:

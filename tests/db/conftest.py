@@ -12,8 +12,10 @@ from fnrun.db.sql.sqldb import SQLRunDB
 from tests.conftest import require_service
 
 
-def _postgres_db() -> Iterator[SQLRunDB]:
-    """A fresh database on the PostgreSQL server .ci/run starts (FNRUN_TEST_PG_URL)."""
+@contextmanager
+def postgres_url() -> Iterator[str]:
+    """The URL of a fresh database on the PostgreSQL server .ci/run starts (FNRUN_TEST_PG_URL),
+    dropped afterwards."""
     import sqlalchemy
 
     base = require_service("FNRUN_TEST_PG_URL", "PostgreSQL server")
@@ -21,15 +23,22 @@ def _postgres_db() -> Iterator[SQLRunDB]:
     admin = sqlalchemy.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = base.rsplit("/", 1)[0] + f"/{name}"
-    db = SQLRunDB(url, default_project="default")
     try:
-        yield db
+        yield base.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        db.close()
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def _postgres_db() -> Iterator[SQLRunDB]:
+    """A SQLRunDB on a fresh PostgreSQL database."""
+    with postgres_url() as url:
+        db = SQLRunDB(url, default_project="default")
+        try:
+            yield db
+        finally:
+            db.close()
 
 
 @pytest.fixture(

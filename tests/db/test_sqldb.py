@@ -89,6 +89,48 @@ def test_runs_store_update_list_iterations(db: SQLRunDB) -> None:
         db.read_run("u1", "p")
 
 
+def test_runs_list_in_pages(db: SQLRunDB) -> None:
+    for i in range(7):
+        labels = {"even": "yes"} if i % 2 == 0 else {}
+        db.store_run(_run("r", "completed", f"2026-01-0{i + 1}T00:00:00", labels), f"u{i}", "p")
+    pages = [db.list_runs(project="p", last=3, offset=o) for o in (0, 3, 6, 9)]
+    assert [[r["metadata"]["uid"] for r in page] for page in pages] == [
+        ["u6", "u5", "u4"],
+        ["u3", "u2", "u1"],
+        ["u0"],
+        [],
+    ]
+    even = db.list_runs(project="p", labels={"even": "yes"}, last=2, offset=1)
+    assert [r["metadata"]["uid"] for r in even] == ["u4", "u2"]  # the page after filtering
+    assert [r["metadata"]["uid"] for r in db.list_runs(project="p", offset=5)] == ["u1", "u0"]
+
+
+def test_schedules_store_list_get_delete(db: SQLRunDB) -> None:
+    pytest.importorskip("croniter")
+    from fnrun.errors import InvalidArgumentError
+    from fnrun.model.schedule import new_schedule
+
+    doc = new_schedule("nightly", "p", "0 3 * * *", _fn("nightly"), {"params": {"day": 1}},
+                       labels={"team": "ml"})  # fmt: skip
+    stored = db.store_schedule(doc, "p")
+    planned = stored["status"]["next_run_time"]
+    assert planned.endswith("T03:00:00.000000+00:00")
+    assert db.get_schedule("nightly", "p")["spec"]["task"] == {"params": {"day": 1}}
+    assert [s["metadata"]["name"] for s in db.list_schedules(project="p")] == ["nightly"]
+    assert db.list_schedules(labels={"team": "ml"}) and not db.list_schedules(labels={"team": "x"})
+    assert db.list_schedules(project="other") == []
+    doc["spec"]["cron"] = "0 4 * * *"
+    again = db.store_schedule(doc, "p")  # replaced: the spec changes, the plan follows
+    assert again["status"]["next_run_time"].endswith("T04:00:00.000000+00:00")
+    assert again["status"]["created"] == stored["status"]["created"]
+    with pytest.raises(InvalidArgumentError) as bad:
+        db.store_schedule({**doc, "spec": {**doc["spec"], "cron": "0 25 * * *"}}, "p")
+    assert bad.value.field == "schedule"
+    db.delete_schedule("nightly", "p")
+    with pytest.raises(NotFoundError, match="schedule 'nightly' not found"):
+        db.get_schedule("nightly", "p")
+
+
 def test_artifacts_versions_and_tags(db: SQLRunDB) -> None:
     art = {"kind": "model", "metadata": {"labels": {"f": "sk"}}, "spec": {"target_path": "/a"}}
     db.store_artifact("m", art, uid="r1", project="p", tag="v1")

@@ -108,3 +108,13 @@ def test_fnrun_uses_the_service_as_its_run_db(
                      headers={"Authorization": f"Bearer {TOKEN}"}).text  # fmt: skip
     assert secret not in answers and secret not in logs
     reset_run_dbs()
+
+
+def test_cors_is_off_by_default(service: tuple[str, SQLRunDB]) -> None:
+    url, _ = service
+    origin = {"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
+    preflight = httpx.options(f"{url}/api/v1/runs", headers=origin)
+    assert "access-control-allow-origin" not in preflight.headers
+    answer = httpx.get(f"{url}/api/v1/runs",
+                       headers={**origin, "Authorization": f"Bearer {TOKEN}"})  # fmt: skip
+    assert answer.status_code == 200 and "access-control-allow-origin" not in answer.headers

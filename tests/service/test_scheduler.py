@@ -53,9 +53,16 @@ class Clock:
         return self.now
 
 
-@pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'service.db'}"
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The service's DB: an embedded SQLite file, or a real PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'service.db'}"
+        return
+    from tests.db.conftest import postgres_url
+
+    with postgres_url() as pg:
+        yield pg
 
 
 @pytest.fixture

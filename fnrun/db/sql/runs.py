@@ -79,8 +79,10 @@ class RunsMixin:
         uid: str | None = None,
         iter: bool = False,
         last: int = 0,
+        offset: int = 0,
     ) -> list[Doc]:
-        """Runs newest first; child iterations only with ``iter=True``."""
+        """Runs newest first; child iterations only with ``iter=True``; ``last`` of them
+        after the first ``offset`` (a page)."""
         query = select(runs.c.body)
         for column, value in (
             (runs.c.project, project),
@@ -92,12 +94,15 @@ class RunsMixin:
                 query = query.where(column == value)
         if not iter:
             query = query.where(runs.c.iteration == 0)
-        query = query.order_by(runs.c.start_time.desc(), runs.c.updated.desc())
-        if last and not labels:  # labels are matched on the documents: cut after that
-            query = query.limit(last)
+        query = query.order_by(
+            runs.c.start_time.desc(), runs.c.updated.desc(), runs.c.uid, runs.c.iteration
+        )
+        if not labels:  # labels are matched on the documents: cut after that
+            query = query.offset(offset or None).limit(last or None)
         rows = with_retries(self.engine, lambda c: c.execute(query).all(), write=False)
         out = [r.body for r in rows if labels_match(r.body["metadata"].get("labels", {}), labels)]
-        out = out[:last] if last else out
+        if labels:
+            out = out[offset : offset + last] if last else out[offset:]
         settled = [self._settle(doc) for doc in out]
         return [d for d in settled if d["status"].get("state") == state] if state else settled
 
