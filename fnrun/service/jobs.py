@@ -67,19 +67,7 @@ class JobRunner:
         from fnrun.runtimes.launcher import build_request, check_handler
 
         check_handler(fn, kwargs["handler"])
-        build = {
-            k: kwargs[k]
-            for k in (
-                "handler",
-                "name",
-                "params",
-                "inputs",
-                "labels",
-                "secrets",
-                "artifact_path",
-                "returns",
-            )
-        }
+        build = {k: v for k, v in kwargs.items() if not k.startswith("hyper")}
         request = build_request(fn, project=project, **build)  # bad input: raised here
         uid = uuid.uuid4().hex
         doc = _pending(uid, request, fn)

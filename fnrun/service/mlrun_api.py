@@ -22,6 +22,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from fnrun.db.base import RunDB
+from fnrun.service.log_routes import Offset, Size, append_log, log_response
 
 MLRUN_PREFIX = "/mlrun"  # internal; MLRun clients are routed here by their header
 CLIENT_HEADER = "x-mlrun-client-version"
@@ -127,21 +128,12 @@ def mlrun_routes(db: RunDB) -> APIRouter:
     # -- logs ------------------------------------------------------------------------------
     @router.post("/api/v1/projects/{project}/logs/{uid}")
     async def store_log(project: str, uid: str, request: Request, append: bool = True) -> Doc:
-        from starlette.concurrency import run_in_threadpool
-
-        await run_in_threadpool(db.store_log, uid, project, await request.body(), append)
+        await append_log(db, request, uid, project, append)
         return {}
 
     @router.get("/api/v1/projects/{project}/logs/{uid}")
-    def get_log(
-        project: str,
-        uid: str,
-        offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
-        size: Annotated[int, Query(ge=-1, le=2**62)] = -1,
-    ) -> Response:
-        state, data = db.get_log(uid, project, offset, size)
-        return Response(data, media_type="application/octet-stream",
-                        headers={"x-mlrun-run-state": state})  # fmt: skip
+    def get_log(project: str, uid: str, offset: Offset = 0, size: Size = -1) -> Response:
+        return log_response(db, uid, project, offset, size, "x-mlrun-run-state")
 
     # -- artifacts (MLRun's v2 API) ----------------------------------------------------------
     @router.put("/api/v2/projects/{project}/artifacts/{key}")

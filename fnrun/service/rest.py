@@ -77,6 +77,7 @@ def create_app(
 
     from fnrun.config import get_settings
     from fnrun.service.jobs import JobRunner
+    from fnrun.service.log_routes import Offset, Size, append_log, log_response
     from fnrun.service.mlrun_api import (
         CLIENT_HEADER,
         MLRUN_PREFIX,
@@ -284,21 +285,12 @@ def create_app(
     # -- logs ----------------------------------------------------------------------------
     @app.post(f"{PREFIX}/logs/{{uid}}")
     async def store_log(uid: str, request: Request, project: Project, append: bool = True) -> Doc:
-        from starlette.concurrency import run_in_threadpool
-
-        await run_in_threadpool(db.store_log, uid, project, await request.body(), append)
+        await append_log(db, request, uid, project, append)
         return {}
 
     @app.get(f"{PREFIX}/logs/{{uid}}")
-    def get_log(
-        uid: str,
-        project: Project,
-        offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
-        size: Annotated[int, Query(ge=-1, le=2**62)] = -1,
-    ) -> Response:
-        state, data = db.get_log(uid, project, offset, size)
-        return Response(data, media_type="application/octet-stream",
-                        headers={"x-fnrun-run-state": state})  # fmt: skip
+    def get_log(uid: str, project: Project, offset: Offset = 0, size: Size = -1) -> Response:
+        return log_response(db, uid, project, offset, size, "x-fnrun-run-state")
 
     app.include_router(job_routes(db, runner, clock, roots), prefix=PREFIX)
     app.include_router(mlrun_routes(db))
