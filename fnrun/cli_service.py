@@ -79,6 +79,7 @@ def service(
     app = create_app(SQLRunDB(url), token=token, scheduler=scheduler,
                      artifact_roots=artifact_root or None, workers=workers)  # fmt: skip
     shown = url.split("@")[-1] if "@" in url else url  # never the DB password
+    console.print(f"web UI on http://{host}:{port}/ui")
     console.print(f"fnrun service on http://{host}:{port}{PREFIX} over {shown}"
                   + (" (token required)" if token else ""))  # fmt: skip
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -230,7 +230,20 @@ class RunObject:
             rows.append(("labels", _kv(meta["labels"])))
         if self.error:
             rows.append(("error", self.error))
+        if self.ui_url:
+            rows.append(("web UI", self.ui_url))
         return rows
+
+    @property
+    def ui_url(self) -> str:
+        """The run's page in the fnrun service's web UI ("" when the run DB is no service)."""
+        url = str(getattr(self._db, "url", "") or "")
+        if not url.startswith(("http://", "https://")):
+            return ""
+        from urllib.parse import quote
+
+        project = quote(str(self.metadata.get("project", "")), safe="")
+        return f"{url.rstrip('/')}/ui/projects/{project}/runs/{quote(self.uid(), safe='')}"
 
     def show(self) -> None:
         """Show the run: an HTML table in a notebook, a rich table in a terminal."""
@@ -253,7 +266,15 @@ class RunObject:
         """The run as an HTML card (Jupyter shows this instead of the text table)."""
         from fnrun.notebook.run_card import run_card
 
-        return run_card(self)
+        card = run_card(self)
+        if not self.ui_url:
+            return card
+        from fnrun.notebook.html import esc
+
+        return (
+            card
+            + f"<div class='fnrun-ui'><a href='{esc(self.ui_url)}'>open in the web UI</a></div>"
+        )
 
     def __repr__(self) -> str:
         return f"<RunObject {self.metadata.get('name')} uid={self.uid()[:8]} state={self.state()}>"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from fnrun.notebook.html import card, esc, kv_table, section, table
@@ -18,7 +19,12 @@ MAX_IMAGE = 2 * 1024 * 1024  # bigger pictures are linked, not inlined
 PREVIEW_ROWS = 10
 
 
-def run_card(run: RunObject) -> str:
+Link = Callable[[str, str], str]  # (artifact key, target path) -> the href to its body
+
+
+def run_card(run: RunObject, link: Link | None = None) -> str:
+    """The card; ``link`` makes the artifacts' links (default: their storage URLs; the web UI
+    gives its download route, and then HTML artifacts are drawn in a sandboxed frame)."""
     meta, spec, status = run.metadata, run.spec, run.status
     sub = " · ".join(
         esc(x)
@@ -33,7 +39,7 @@ def run_card(run: RunObject) -> str:
         section("results", kv_table(dict(status.get("results", {})))),
         section("labels", kv_table(dict(meta.get("labels", {})))),
         _iterations(status.get("iterations") or [], int(status.get("best_iteration") or 0)),
-        _artifacts(run),
+        _artifacts(run, link),
         _error(run),
     ]
     title = f"run {meta.get('name', '')}"
@@ -59,7 +65,7 @@ def _error(run: RunObject) -> str:
     return f"<details class='run-error'><summary>error: {esc(message)}</summary>{trace}</details>"
 
 
-def _artifacts(run: RunObject) -> str:
+def _artifacts(run: RunObject, link: Link | None = None) -> str:
     uris = dict(run.status.get("artifact_uris", {}))
     if not uris:
         return ""
@@ -68,14 +74,14 @@ def _artifacts(run: RunObject) -> str:
         try:
             item = run.artifact(key)
             doc = dict(item.meta or {})
-            preview = _preview(doc, item)
+            preview = _preview(doc, item, link(key, "inline") if link else "")
         except Exception as exc:  # a preview never breaks the card
             doc, preview = {}, f"<pre>preview unavailable: {esc(exc)}</pre>"
         kind = doc.get("kind", "artifact")
         target = str(doc.get("spec", {}).get("target_path", ""))
         name = target.rstrip("/").rsplit("/", 1)[-1]
-        href = _href(target) if target else ""
-        link = (
+        href = (link(key, target) if link else _href(target)) if target else ""
+        anchor = (
             f" <a href='{esc(href)}' title='{esc(target)}'>{esc(name)}</a>"
             if href
             else (f" {esc(name)}" if target else "")
@@ -83,7 +89,7 @@ def _artifacts(run: RunObject) -> str:
         blocks.append(
             f"<details open class='artifact' data-key='{esc(key)}'><summary>{esc(key)} "
             f"<small>({esc(kind)})</small></summary>"
-            f"<div class='uri'>{esc(uri)}{link}</div>{preview}</details>"
+            f"<div class='uri'>{esc(uri)}{anchor}</div>{preview}</details>"
         )
     return section("artifacts", "".join(blocks))
 
@@ -100,7 +106,7 @@ def _href(target: str) -> str:
     return target if scheme.lower() in _LINKABLE else ""
 
 
-def _preview(doc: dict[str, Any], item: Any) -> str:
+def _preview(doc: dict[str, Any], item: Any, inline: str = "") -> str:
     kind, spec = doc.get("kind", ""), dict(doc.get("spec", {}))
     if kind == "dataset":
         return _dataset(spec, dict(doc.get("status", {})))
@@ -111,6 +117,9 @@ def _preview(doc: dict[str, Any], item: Any) -> str:
     if kind == "model":
         files = kv_table({"model file": spec.get("model_file", "")})
         return files + section("metrics", kv_table(dict(spec.get("metrics", {}))))
+    if inline and str(spec.get("format", "")) in ("html", "htm"):
+        # drawn by the browser in a frame with no scripts, forms or same-origin rights
+        return f"<iframe class='html-preview' sandbox src='{esc(inline)}'></iframe>"
     if kind == "plot" or str(spec.get("format", "")) in ("png", "jpg", "jpeg", "gif", "svg"):
         return _image(spec, item)
     if kind == "table" or spec.get("format") == "csv":

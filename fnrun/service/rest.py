@@ -8,11 +8,11 @@ With a token, every request but ``/api/v1/healthz`` needs ``Authorization: Beare
 (compared in constant time); without it answers 401.
 """
 
-import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fnrun.db.base import RunDB
 from fnrun.errors import (
@@ -23,6 +23,7 @@ from fnrun.errors import (
     IntegrityError,
     NotFoundError,
 )
+from fnrun.service.access import SESSION_COOKIE, allowed
 
 PREFIX = "/api/v1"
 MAX_INT = 2**31 - 1  # query integers the DB columns hold (a larger one is a 422, not a 500)
@@ -73,7 +74,7 @@ def create_app(
     only (default: the service's artifact path)."""
     from fastapi import Body, FastAPI, Query, Request
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse, Response
+    from fastapi.responses import JSONResponse, RedirectResponse, Response
 
     from fnrun.config import get_settings
     from fnrun.service.jobs import JobRunner
@@ -87,7 +88,6 @@ def create_app(
     from fnrun.service.rest_jobs import job_routes
     from fnrun.service.scheduler import Scheduler
 
-    expected = f"Bearer {token}".encode()
     runner = JobRunner(db, workers=workers)
     clock = Scheduler(db, runner) if scheduler and hasattr(db, "due_schedules") else None  # type: ignore[arg-type]
     roots = artifact_roots or [Path(get_settings().artifact_path)]
@@ -116,12 +116,16 @@ def create_app(
 
     @app.middleware("http")
     async def authorized(request: Request, call_next: Any) -> Any:
-        given = request.headers.get("authorization", "").encode()
-        if (
-            token
-            and request.url.path != f"{PREFIX}/healthz"
-            and not hmac.compare_digest(given, expected)
+        path = request.url.path
+        if not allowed(
+            token,
+            request.method,
+            path,
+            request.headers.get("authorization", ""),
+            request.cookies.get(SESSION_COOKIE, ""),
         ):
+            if path == "/ui" or path.startswith("/ui/"):  # a person: the login page
+                return RedirectResponse(f"/ui/login?next={quote(path)}", status_code=303)
             body = {
                 "error": "Unauthorized",
                 "message": "a valid token is needed",
@@ -136,7 +140,11 @@ def create_app(
         return await call_next(request)
 
     @app.exception_handler(FnrunError)
-    async def fnrun_error(request: Request, exc: FnrunError) -> JSONResponse:
+    async def fnrun_error(request: Request, exc: FnrunError) -> Response:
+        if request.url.path.startswith("/ui/"):
+            from fnrun.service.ui import error_page
+
+            return error_page(status_for(exc), exc.to_dict()["message"], exc.hint)
         body = exc.to_dict()
         if request.url.path.startswith(MLRUN_PREFIX):  # MLRun's client reads "detail"
             body["detail"] = str(exc)
@@ -294,4 +302,8 @@ def create_app(
 
     app.include_router(job_routes(db, runner, clock, roots), prefix=PREFIX)
     app.include_router(mlrun_routes(db))
+    from fnrun.service.ui import static_files, ui_routes
+
+    app.include_router(ui_routes(db, token))
+    app.mount("/ui/static", static_files(), name="ui-static")
     return app

@@ -4,8 +4,10 @@ the hub.
 Imported by :func:`fnrun.service.rest.create_app` only (FastAPI is the service's extra).
 """
 
+import mimetypes
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import FileResponse, Response
@@ -55,16 +57,21 @@ def job_routes(
         iter: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
         uid: str | None = None,
         path: str = "",
+        inline: bool = False,
     ) -> Response:
+        """The artifact's bytes; ``inline``: for the browser to draw (an HTML page, a
+        picture), under a sandboxing Content-Security-Policy (no scripts, its own origin)."""
         body = artifact_body(db.read_artifact(key, tag, iter, project, uid), roots, path)
+        headers = {"x-content-type-options": "nosniff"}
+        media = "application/octet-stream"
+        if inline:
+            media = mimetypes.guess_type(body.filename)[0] or "text/plain"
+            headers["content-security-policy"] = "sandbox"
+        disposition = "inline" if inline else "attachment"
+        headers["content-disposition"] = f'{disposition}; filename="{quote(body.filename)}"'
         if body.path is not None:
-            return FileResponse(body.path, filename=body.filename)
-        disposition = f'attachment; filename="{body.filename}"'
-        return Response(
-            body.data,
-            media_type="application/octet-stream",
-            headers={"content-disposition": disposition},
-        )
+            return FileResponse(body.path, media_type=media, headers=headers)
+        return Response(body.data, media_type=media, headers=headers)
 
     # -- schedules -----------------------------------------------------------------------
     @router.put("/schedules/{name}")

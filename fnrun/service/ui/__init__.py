@@ -1,0 +1,124 @@
+"""The web UI, served by the fnrun service under ``/ui`` (pages: :mod:`.pages`).
+
+Everything it needs is served from here (its CSS and script in ``static/``, pictures inline):
+it works offline. With a token, a person signs in once at ``/ui/login`` (a session cookie
+that opens reads only: :mod:`fnrun.service.access`).
+"""
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from fnrun.db.base import RunDB
+from fnrun.notebook.html import esc
+from fnrun.service.access import SESSION_COOKIE, session_value
+from fnrun.service.ui import pages
+from fnrun.service.ui.layout import UI, page
+
+STATIC = Path(__file__).resolve().parent / "static"
+Many = Annotated[list[str] | None, Query()]
+
+
+def static_files() -> StaticFiles:
+    return StaticFiles(directory=STATIC)
+
+
+def ui_routes(db: RunDB, token: str) -> APIRouter:
+    router = APIRouter(prefix=UI, include_in_schema=False)
+
+    def html(text: str) -> HTMLResponse:
+        return HTMLResponse(text, headers={"content-security-policy": _CSP,
+                                           "x-content-type-options": "nosniff"})  # fmt: skip
+
+    @router.get("")
+    def home() -> HTMLResponse:
+        return html(pages.projects_page(db))
+
+    @router.get("/login")
+    def login_form(next: str = UI, failed: bool = False) -> HTMLResponse:
+        note = "<p class='warn'>that token is not the service's</p>" if failed else ""
+        form = (
+            f"{note}<form method='post' class='login'><input type='hidden' name='next' "
+            f"value='{esc(_next_path(next))}'><input type='password' name='token' "
+            "placeholder='the service token (FNRUN_TOKEN)' autofocus>"
+            "<button>sign in</button></form>"
+        )
+        return html(page("sign in", [("sign in", "")], form))
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        import hmac
+
+        fields = parse_qs((await request.body()).decode(errors="replace"))
+        given = (fields.get("token") or [""])[0]
+        target = _next_path((fields.get("next") or [UI])[0])
+        if token and not hmac.compare_digest(given.encode(), token.encode()):
+            again = f"{UI}/login?{urlencode({'failed': 1, 'next': target})}"
+            return RedirectResponse(again, status_code=303)
+        answer = RedirectResponse(target, status_code=303)
+        answer.set_cookie(SESSION_COOKIE, session_value(token), httponly=True,
+                          samesite="strict", secure=request.url.scheme == "https",
+                          path="/")  # fmt: skip
+        return answer
+
+    @router.get("/logout")
+    def logout() -> Response:
+        answer = RedirectResponse(f"{UI}/login", status_code=303)
+        answer.delete_cookie(SESSION_COOKIE, path="/")
+        return answer
+
+    @router.get("/hub")
+    def hub() -> HTMLResponse:
+        return html(pages.hub_page())
+
+    @router.get("/projects/{project}")
+    def project(project: str) -> HTMLResponse:
+        return html(pages.project_page(db, project))
+
+    @router.get("/projects/{project}/runs")
+    def runs(
+        project: str,
+        name: str = "",
+        state: str = "",
+        label: Many = None,
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    ) -> HTMLResponse:
+        query: dict[str, Any] = {"name": name, "state": state, "label": label, "page": page}
+        return html(pages.runs_page(db, project, query))
+
+    @router.get("/projects/{project}/runs/{uid}")
+    def run(project: str, uid: str) -> HTMLResponse:
+        return html(pages.run_page(db, project, uid))
+
+    @router.get("/projects/{project}/compare")
+    def compare(project: str, uid: Many = None, result: str = "") -> HTMLResponse:
+        return html(pages.compare_page(db, project, uid or [], result))
+
+    @router.get("/projects/{project}/functions/{name}")
+    def function(project: str, name: str, a: str = "", b: str = "") -> HTMLResponse:
+        return html(pages.function_page(db, project, name, a, b))
+
+    return router
+
+
+# our own script and styles only; artifact pictures are data: URLs; HTML artifacts in
+# sandboxed frames from this origin
+_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'")  # fmt: skip
+
+
+def _next_path(target: str) -> str:
+    """Only a path inside the UI (no open redirect elsewhere)."""
+    ok = target.startswith(UI) and not target.startswith("//") and "\\" not in target
+    return target if ok else UI
+
+
+def error_page(status: int, message: str, hint: str) -> HTMLResponse:
+    """A 4xx/5xx of the UI as a page a person reads."""
+    body = f"<p class='warn'>{esc(message)}</p>" + (f"<p>{esc(hint)}</p>" if hint else "")
+    return HTMLResponse(page(f"error {status}", [("projects", UI)], body), status_code=status)

@@ -1,0 +1,204 @@
+"""The web UI in a real headless Chromium (Playwright driving Debian's chromium) against the
+running service: sign in, click from a project to a run, open artifact previews, compare two
+runs, follow a live log, read it on a phone. Screenshots go to test-artifacts/ui-*.png."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import fnrun
+from fnrun.config import reset_settings
+from fnrun.db import reset_run_dbs
+from fnrun.db.http import HTTPRunDB
+from fnrun.db.sql.sqldb import SQLRunDB
+from tests.conftest import require_service
+from tests.db.restserver import running_service
+from tests.notebook.test_cards import SHOTS, rich_handler
+
+pytestmark = pytest.mark.integration
+pytest.importorskip("fastapi")
+TOKEN = "ui-t0ken"
+HOSTILE = "<img src=x onerror=\"document.title='pwned'\">"
+SLOW = textwrap.dedent(
+    """
+    import time
+
+    def slow(context, lines: int = 8):
+        for i in range(lines):
+            print(f"line {i}", flush=True)
+            time.sleep(0.4)
+        context.log_result("lines", lines)
+    """
+)
+
+
+def report(context: fnrun.RunContext) -> None:
+    page = "<h1>weekly report</h1><script>parent.document.title = 'pwned'</script>"
+    context.log_artifact("report", body=page, format="html")
+    context.log_result("pages", 1)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or ""
+    if not chromium:
+        require_service("FNRUN_TEST_CHROMIUM", "a chromium browser (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (the dev extra)")
+    with sync_api.sync_playwright() as driver:
+        launched = driver.chromium.launch(
+            executable_path=os.environ.get("FNRUN_TEST_CHROMIUM") or chromium,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, HTTPRunDB]]:
+    sql = SQLRunDB(f"sqlite:///{tmp_path / 'service.db'}", default_project="default")
+    with running_service(sql, token=TOKEN) as url:
+        monkeypatch.setenv("FNRUN_DBPATH", url)
+        monkeypatch.setenv("FNRUN_TOKEN", TOKEN)
+        monkeypatch.setenv("FNRUN_PROGRESS", "0")
+        reset_settings()
+        reset_run_dbs()
+        client = fnrun.get_run_db()
+        assert isinstance(client, HTTPRunDB)
+        yield url, client
+        reset_run_dbs()
+    sql.close()
+
+
+def _runs() -> list[Any]:
+    fn = fnrun.new_function("cards", kind="handler", project="ui")
+    fn.save()
+    runs = [fn.run(handler=rich_handler, params={"rate": r}, labels={"who": HOSTILE})
+            for r in (0.3, 0.8)]  # fmt: skip
+    runs.append(fn.run(handler=rich_handler, hyperparams={"rate": [0.2, 0.9, 0.5]},
+                       hyper_param_options={"selector": "max.accuracy"}))  # fmt: skip
+    runs.append(fn.run(handler=report, name="report"))
+    return runs
+
+
+def _shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"ui-{name}.png"), full_page=True)
+
+
+def _sign_in(browser: Any, url: str, viewport: dict[str, int] | None = None) -> Any:
+    page = browser.new_page(viewport=viewport or {"width": 1280, "height": 900})
+    page.goto(f"{url}/ui/projects/ui/runs")
+    assert "/ui/login" in page.url  # no session yet
+    page.fill("input[name=token]", "wrong")
+    page.click("button")
+    assert "that token is not the service's" in page.inner_text("main")
+    page.fill("input[name=token]", TOKEN)
+    page.click("button")
+    return page
+
+
+def test_from_a_project_to_a_run_and_its_artifacts(
+    browser: Any, service: tuple[str, HTTPRunDB]
+) -> None:
+    url, _client = service
+    runs = _runs()
+    page = _sign_in(browser, url)
+    page.goto(f"{url}/ui")
+    _shot(page, "projects")
+    page.click("text=ui")
+    assert "cards" in page.inner_text("table")  # the project's function
+    page.click("text=all runs")
+    rows = page.locator("table.runs tbody tr")
+    assert rows.count() == 4
+    assert page.title() != "pwned" and HOSTILE[:8] in page.inner_text("table.runs")
+    page.click("table.runs th:has-text('name')")  # sorted in the page
+    assert page.locator("table.runs th.sorted-asc").count() == 1
+    _shot(page, "runs")
+
+    single = runs[1]
+    page.click(f"text={single.uid()[:8]}")
+    assert page.inner_text(".badge") == "completed"
+    card = page.locator(".run .fnrun-card")
+    assert card.locator(".artifact").count() == 5
+    people = card.locator(".artifact[data-key=people]")
+    assert "5 rows" in people.inner_text() and people.locator("svg.hist").count() == 2
+    assert card.locator(".artifact[data-key=curve] polyline").count() == 1
+    width = page.eval_on_selector(".artifact[data-key=plot] img", "img => img.naturalWidth")
+    assert width > 100
+    assert "auc" in card.locator(".artifact[data-key=model]").inner_text()
+    download = card.locator(".artifact[data-key=scores] a")
+    assert "/api/v1/artifacts/scores/download" in (download.get_attribute("href") or "")
+    _shot(page, "run")
+
+    page.goto(f"{url}/ui/projects/ui/runs/{runs[2].uid()}")  # the hyper-parameter run
+    best = page.locator("tr.best")
+    assert best.count() == 1 and "0.9" in best.inner_text()
+
+    page.goto(f"{url}/ui/projects/ui/runs/{runs[3].uid()}")  # an HTML artifact, sandboxed
+    frame = page.frame_locator("iframe.html-preview")
+    assert frame.locator("h1").inner_text() == "weekly report"
+    page.wait_for_timeout(300)
+    assert page.title() != "pwned"  # its script did not run
+    _shot(page, "html-artifact")
+
+
+def test_compare_two_runs(browser: Any, service: tuple[str, HTTPRunDB]) -> None:
+    url, _client = service
+    first, second, *_ = _runs()
+    page = _sign_in(browser, url)
+    button = page.locator("button.compare")
+    assert button.is_disabled()
+    page.check(f"input[value='{first.uid()}']")
+    page.check(f"input[value='{second.uid()}']")
+    assert button.inner_text() == "compare 2 selected"
+    button.click()
+    assert "/ui/projects/ui/compare" in page.url
+    table = page.locator("table.compare").first
+    assert first.uid()[:8] in table.inner_text() and second.uid()[:8] in table.inner_text()
+    rate_row = page.locator("table.compare tr", has_text="rate").first
+    assert "0.3" in rate_row.inner_text() and "0.8" in rate_row.inner_text()
+    assert rate_row.locator(".differs").count() == 1
+    bars = page.locator("svg.chart rect.bar")
+    assert bars.count() == 2
+    widths = [float(bars.nth(i).get_attribute("width") or 0) for i in range(2)]
+    assert max(widths) / min(widths) == pytest.approx(0.8 / 0.3, rel=0.01)  # accuracy drawn
+    _shot(page, "compare")
+
+
+def test_a_live_log_follows_the_run(
+    browser: Any, service: tuple[str, HTTPRunDB], tmp_path: Path
+) -> None:
+    url, client = service
+    path = tmp_path / "slow.py"
+    path.write_text(SLOW)
+    fn = fnrun.code_to_function("slow", filename=str(path), kind="job", handler="slow")
+    pending = client.submit_job(fn.to_dict(), {"params": {"lines": 8}})
+    uid = pending["metadata"]["uid"]
+    page = _sign_in(browser, url)
+    page.goto(f"{url}/ui/projects/default/runs/{uid}")
+    from playwright.sync_api import expect
+
+    log = page.locator("pre.log")
+    expect(log).to_contain_text("line 2", timeout=20_000)
+    assert "line 7" not in log.inner_text()  # it is still going: the page shows it as it comes
+    _shot(page, "live-log")
+    # the run ended: the page reloads with its results
+    expect(page.locator(".badge").first).to_have_text("completed", timeout=30_000)
+    assert "line 7" in page.inner_text("pre.log") and "lines" in page.inner_text(".run")
+
+
+def test_readable_on_a_phone(browser: Any, service: tuple[str, HTTPRunDB]) -> None:
+    url, _client = service
+    _runs()
+    page = _sign_in(browser, url, viewport={"width": 390, "height": 844})
+    assert page.locator("table.runs tbody tr").count() == 4
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1  # the table scrolls inside its box, the page does not
+    _shot(page, "phone-runs")

@@ -1,0 +1,149 @@
+"""The web UI's pages over HTTP (no browser): who gets in, what is escaped, where redirects
+may go, the headers that keep artifacts and pages in their box, and the runs table paging
+through 10,000 runs in the DB."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fnrun.db.sql.sqldb import SQLRunDB
+from fnrun.execution.runobject import RunObject
+from fnrun.service.access import SESSION_COOKIE, session_value
+from tests.db.restserver import running_service
+
+httpx = pytest.importorskip("httpx")
+pytest.importorskip("fastapi")
+TOKEN = "pages-t0ken"
+EVIL = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[tuple[Any, SQLRunDB]]:
+    sql = SQLRunDB(f"sqlite:///{tmp_path / 'service.db'}", default_project="default")
+    with (
+        running_service(sql, token=TOKEN) as url,
+        httpx.Client(base_url=url, follow_redirects=False) as client,
+    ):
+        yield client, sql
+    sql.close()
+
+
+def _signed(client: Any) -> dict[str, str]:
+    answer = client.post("/ui/login", content=f"token={TOKEN}&next=/ui/projects/p/runs",
+                         headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert answer.status_code == 303 and answer.headers["location"] == "/ui/projects/p/runs"
+    cookie = answer.cookies[SESSION_COOKIE]
+    assert cookie == session_value(TOKEN) and TOKEN not in cookie  # never the token itself
+    set_cookie = answer.headers["set-cookie"].lower()
+    assert "httponly" in set_cookie and "samesite=strict" in set_cookie
+    return {"cookie": f"{SESSION_COOKIE}={cookie}"}
+
+
+def test_a_session_opens_the_ui_and_reads_only(service: tuple[Any, SQLRunDB]) -> None:
+    client, _sql = service
+    first = client.get("/ui/projects/p/runs")
+    assert first.status_code == 303 and first.headers["location"].startswith("/ui/login?next=")
+    assert client.get("/ui/static/ui.css").status_code == 200  # assets are open
+    wrong = client.post("/ui/login", content="token=nope",
+                        headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert wrong.status_code == 303 and "failed=1" in wrong.headers["location"]
+    session = _signed(client)
+    assert client.get("/ui/projects/p/runs", headers=session).status_code == 200
+    assert client.get("/api/v1/runs", headers=session).status_code == 200  # the page's reads
+    write = client.put("/api/v1/projects/x", json={}, headers=session)
+    assert write.status_code == 401  # a cookie never writes: no cross-site request can act
+    forged = {"cookie": f"{SESSION_COOKIE}={session_value('other-token')}"}
+    assert client.get("/ui/projects/p/runs", headers=forged).status_code == 303
+    out = client.get("/ui/logout", headers=session)
+    assert out.status_code == 303 and "max-age=0" in out.headers["set-cookie"].lower()
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example", "/api/v1/runs"])
+def test_login_never_redirects_out_of_the_ui(service: tuple[Any, SQLRunDB], target: str) -> None:
+    client, _sql = service
+    answer = client.post("/ui/login", content=f"token={TOKEN}&next={target}",
+                         headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert answer.headers["location"] == "/ui"
+
+
+def test_values_from_runs_are_escaped_and_pages_are_locked_down(
+    service: tuple[Any, SQLRunDB],
+) -> None:
+    client, sql = service
+    run = {"kind": "run", "metadata": {"name": EVIL, "labels": {"x": EVIL}},
+           "spec": {"parameters": {"p": EVIL}},
+           "status": {"state": "completed", "results": {"r": EVIL}}}  # fmt: skip
+    sql.store_run(run, "u1", "p")
+    session = _signed(client)
+    for path in ("/ui/projects/p/runs", "/ui/projects/p/runs/u1", "/ui/projects/p"):
+        page = client.get(path, headers=session)
+        assert page.status_code == 200, path
+        assert EVIL not in page.text and "&lt;script&gt;" in page.text
+        csp = page.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    missing = client.get("/ui/projects/p/runs/nope", headers=session)
+    assert missing.status_code == 404 and "run nope" in missing.text
+    assert missing.headers["content-type"].startswith("text/html")
+
+
+def test_html_artifacts_are_served_sandboxed(service: tuple[Any, SQLRunDB], tmp_path: Path) -> None:
+    client, sql = service
+    from fnrun.config import get_settings
+
+    store = Path(get_settings().artifact_path)
+    store.mkdir(parents=True, exist_ok=True)
+    (store / "page.html").write_text("<script>steal()</script>")
+    doc = {"kind": "artifact", "metadata": {"key": "page"},
+           "spec": {"target_path": str(store / "page.html"), "format": "html"}}  # fmt: skip
+    sql.store_artifact("page", doc, "u1", project="p")
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    inline = client.get("/api/v1/artifacts/page/download",
+                        params={"project": "p", "inline": 1}, headers=auth)  # fmt: skip
+    assert inline.headers["content-type"].startswith("text/html")
+    assert inline.headers["content-security-policy"] == "sandbox"
+    assert inline.headers["content-disposition"].startswith("inline")
+    plain = client.get("/api/v1/artifacts/page/download", params={"project": "p"}, headers=auth)
+    assert plain.headers["content-type"] == "application/octet-stream"
+    assert plain.headers["content-disposition"].startswith("attachment")
+
+
+def test_the_runs_table_pages_through_10000_runs(service: tuple[Any, SQLRunDB]) -> None:
+    client, sql = service
+    from fnrun.db.sql.runs import _run_row
+    from fnrun.db.sql.tables import runs
+
+    rows = []
+    for i in range(10_000):
+        started = f"2026-01-01T{i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}"
+        doc = {"kind": "run", "metadata": {"name": "bulk" if i % 10 else "tenth"},
+               "status": {"state": "completed", "start_time": started}}  # fmt: skip
+        rows.append(_run_row(doc, f"u{i:05d}", "big", 0))
+    with sql.engine.begin() as conn:
+        conn.execute(runs.insert(), rows)
+    session = _signed(client)
+    first = client.get("/ui/projects/big/runs", headers=session).text
+    assert first.count("<tr><td><input type='checkbox'") == 50
+    assert "u09999"[:8] in first and "older →" in first and "newer" not in first
+    third = client.get("/ui/projects/big/runs", params={"page": 3}, headers=session).text
+    assert "u09899" in third and "u09850" in third and "u09900" not in third
+    tenth = client.get("/ui/projects/big/runs", params={"name": "tenth"}, headers=session).text
+    assert tenth.count("<tr><td><input") == 50 and "bulk" not in tenth.split("<tbody>")[1]
+
+
+def test_a_run_links_to_its_page_when_the_db_is_the_service(
+    service: tuple[Any, SQLRunDB],
+) -> None:
+    client, sql = service
+    from fnrun.db.http import HTTPRunDB
+
+    sql.store_run({"kind": "run", "metadata": {"name": "r"}, "status": {"state": "completed"}},
+                  "u1", "p")  # fmt: skip
+    db = HTTPRunDB(str(client.base_url), token=TOKEN)
+    run = RunObject(db.read_run("u1", "p"), db)
+    assert run.ui_url == f"{client.base_url}/ui/projects/p/runs/u1"
+    assert ("web UI", run.ui_url) in run._rows() and run.ui_url in run._repr_html_()
+    assert RunObject(sql.read_run("u1", "p"), sql).ui_url == ""  # no service, no link
