@@ -5,8 +5,9 @@
 Rows: runs recorded per second (store_run + update_run + store_log, as a run does) by
 ``--clients`` concurrent threads, direct to SQLite and through the service on a real uvicorn
 (over the same kind of SQLite file); then the runs list (``list_runs(last=100)``) p50/p99 with
-``--rows`` runs in the DB, direct and through the service. The service runs in this process
-(one uvicorn worker), so client and server share the machine's cores.
+``--rows`` runs in the DB, direct and through the service; then the web UI's pages (the runs
+table's first and 20th page, a run's page) p50/p99 with those runs in the DB. The service
+runs in this process (one uvicorn worker), so client and server share the machine's cores.
 """
 
 from __future__ import annotations
@@ -40,11 +41,11 @@ def _throughput(make: Any, clients: int, runs: int) -> float:
     return clients * runs / (time.perf_counter() - start)
 
 
-def _latency(db: Any, repeat: int = 60) -> tuple[float, float]:
+def _latency(call: Any, repeat: int = 60) -> tuple[float, float]:
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        db.list_runs(project="b", last=100)
+        call()
         times.append(time.perf_counter() - t0)
     times.sort()
     return statistics.median(times) * 1e3, times[int(len(times) * 0.99)] * 1e3
@@ -87,8 +88,20 @@ def main() -> None:
     print(f"\nlist_runs(last=100) with {args.rows + args.clients * args.runs} runs in the DB")
     print(f"{'case':40} {'p50 ms':>10} {'p99 ms':>9}")
     for name, db in (("direct SQL", filler), ("through the service", HTTPRunDB(url, token=""))):
-        p50, p99 = _latency(db)
+        p50, p99 = _latency(lambda db=db: db.list_runs(project="b", last=100))
         print(f"{name:40} {p50:10.2f} {p99:9.2f}")
+
+    import httpx
+
+    print(f"\nweb UI pages with {args.rows + args.clients * args.runs} runs in the DB")
+    print(f"{'page':40} {'p50 ms':>10} {'p99 ms':>9}")
+    with httpx.Client(base_url=url) as web:
+        for name, path in (("runs table, page 1", "/ui/projects/b/runs"),
+                           ("runs table, page 20", "/ui/projects/b/runs?page=20"),
+                           ("a run", "/ui/projects/b/runs/row-5000")):  # fmt: skip
+            assert web.get(path).status_code == 200, path
+            p50, p99 = _latency(lambda path=path: web.get(path), repeat=40)
+            print(f"{name:40} {p50:10.2f} {p99:9.2f}")
     server.should_exit = True
 
 
