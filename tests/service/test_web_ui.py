@@ -202,3 +202,36 @@ def test_readable_on_a_phone(browser: Any, service: tuple[str, HTTPRunDB]) -> No
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1  # the table scrolls inside its box, the page does not
     _shot(page, "phone-runs")
+
+
+ADDER = """
+class Add:
+    def __init__(self, context, name=None, n=1):
+        self.n = n
+
+    def do(self, body):
+        return {"value": body["x"] + self.n}
+"""
+
+
+def test_a_serving_function_with_its_graph_address_and_requests(
+    browser: Any, service: tuple[str, HTTPRunDB], tmp_path: Path
+) -> None:
+    url, _client = service
+    code = tmp_path / "adder.py"
+    code.write_text(ADDER)
+    fn = fnrun.code_to_function("adder", filename=str(code), kind="serving", project="ui")
+    fn.set_topology("flow").to("Add", name="add", n=10).respond()  # type: ignore[attr-defined]
+    address = fn.deploy()  # type: ignore[attr-defined]
+    try:
+        for x in (1, 2, 3):
+            assert fn.invoke("/", {"x": x}) == {"value": x + 10}  # type: ignore[attr-defined]
+        page = _sign_in(browser, url)
+        page.goto(f"{url}/ui/projects/ui/functions/adder")
+        text = page.inner_text("main")
+        assert "ready" in text and address in text
+        assert "status 200" in text and "step add" in text and "3 calls" in text
+        assert page.locator(".graph svg").count() == 1  # the graph, drawn
+        _shot(page, "serving")
+    finally:
+        fn.stop()  # type: ignore[attr-defined]

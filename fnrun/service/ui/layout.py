@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from fnrun.notebook.html import badge, esc
+from fnrun.notebook.html import esc
 
 UI = "/ui"
 
@@ -43,7 +43,13 @@ def page(title: str, crumbs: list[tuple[str, str]], body: str) -> str:
 
 
 def state_badge(state: str) -> str:
-    return badge(state or "unknown")
+    """A run's or a function's state as a coloured badge (a deployed function's ``ready``
+    shows as a success)."""
+    css = {"ready": "completed", "pending": "created"}.get(state, state)
+    known = ("completed", "error", "running", "created", "aborted")
+    return (
+        f"<span class='badge {css if css in known else 'created'}'>{esc(state or 'unknown')}</span>"
+    )
 
 
 def compact(values: dict[str, Any], limit: int = 60) -> str:
@@ -68,10 +74,10 @@ def grid(
     head = "".join(
         f"<th data-sort='{i}'>{h if html_header else esc(h)}</th>" for i, h in enumerate(header)
     )
+    thead = f"<thead><tr>{head}</tr></thead>" if any(header) else ""
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
     if not rows:
         body = f"<tr><td colspan='{len(header)}' class='empty'>nothing here yet</td></tr>"
     return (
-        f"<div class='scroll'><table class='{esc(css)}'><thead><tr>{head}</tr></thead>"
-        f"<tbody>{body}</tbody></table></div>"
+        f"<div class='scroll'><table class='{esc(css)}'>{thead}<tbody>{body}</tbody></table></div>"
     )

@@ -10,6 +10,7 @@ versions; a serving graph's picture) · the hub's catalog.
 from __future__ import annotations
 
 import base64
+import copy
 import difflib
 from datetime import UTC, datetime
 from typing import Any
@@ -247,12 +248,76 @@ def function_page(db: RunDB, project: str, name: str, a: str, b: str) -> str:
         left = yaml.safe_dump(db.get_function(name, project, hash_key=a), sort_keys=True)
         right = yaml.safe_dump(db.get_function(name, project, hash_key=b), sort_keys=True)
         body += "<h2>diff</h2>" + _diff(left, right, a[:12], b[:12])
+    if current.get("kind") in _SERVING_KINDS:
+        body += _serving(current)
     code = _code(current)
     if code:
         body += f"<h2>code</h2><pre class='code'>{esc(code)}</pre>"
-    body += f"<h2>spec</h2><pre class='code'>{esc(yaml.safe_dump(current.get('spec') or {}))}</pre>"
+    spec = copy.deepcopy(current.get("spec") or {})
+    (spec.get("build") or {}).pop("functionSourceCode", None)  # shown above as code
+    body += f"<h2>spec</h2><pre class='code'>{esc(yaml.safe_dump(spec))}</pre>"
     crumbs = [("projects", href()), (project, href("projects", project)), (name, "")]
     return page(f"function {name}", crumbs, body)
+
+
+_SERVING_KINDS = ("serving", "nuclio", "remote")
+
+
+def _serving(doc: Doc) -> str:
+    """A deployed function: its graph, state, address and what its /metrics say now."""
+    from fnrun.notebook.function_card import function_card
+    from fnrun.runtimes.factory import function_from_dict
+
+    status = doc.get("status") or {}
+    address = str(status.get("address") or "")
+    shown = link(address, address) if address.startswith("http") else esc(address)
+    facts = [["state", state_badge(str(status.get("state") or "not deployed"))],
+             ["address", shown]]  # fmt: skip
+    out = "<h2>serving</h2>" + grid(["", ""], facts, "grid facts")
+    if address.startswith(("http://", "https://")):
+        out += "<h2>requests</h2>" + _metrics_table(address)
+    try:
+        out += function_card(function_from_dict(doc))  # its graph, drawn
+    except Exception as exc:  # a card never breaks the page
+        out += f"<p class='warn'>cannot draw the function: {esc(exc)}</p>"
+    return out
+
+
+def _metrics_table(address: str) -> str:
+    """Requests by status, mean latency and per-step time from the function's /metrics."""
+    import httpx
+
+    try:
+        text = httpx.get(address.rstrip("/") + "/metrics", timeout=2.0).text
+    except httpx.HTTPError as exc:
+        return f"<p class='warn'>the function does not answer: {esc(exc)}</p>"
+    samples = _prometheus(text)
+    rows = [[esc(f"status {labels.get('status')}"), esc(f"{value:.0f}")]
+            for name, labels, value in samples if name == "fnrun_requests_total"]  # fmt: skip
+    total = {n: v for n, labels, v in samples if n.startswith("fnrun_request_seconds_")}
+    if total.get("fnrun_request_seconds_count"):
+        mean = total["fnrun_request_seconds_sum"] / total["fnrun_request_seconds_count"] * 1e3
+        rows.append(["mean latency", esc(f"{mean:.2f} ms")])
+    steps: dict[str, dict[str, float]] = {}
+    for name, labels, value in samples:
+        if name.startswith("fnrun_step_seconds_"):
+            steps.setdefault(labels.get("step", ""), {})[name.rsplit("_", 1)[1]] = value
+    for step, seen in sorted(steps.items()):
+        if seen.get("count"):
+            mean = seen.get("sum", 0.0) / seen["count"] * 1e3
+            rows.append([esc(f"step {step}"), esc(f"{seen['count']:.0f} calls, {mean:.2f} ms")])
+    return grid(["", ""], rows, "grid facts")
+
+
+def _prometheus(text: str) -> list[tuple[str, dict[str, str], float]]:
+    """The samples of a text exposition (prometheus_client's parser)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        families = list(text_string_to_metric_families(text))
+    except ValueError:
+        return []
+    return [(s.name, dict(s.labels), float(s.value)) for f in families for s in f.samples]
 
 
 def _radio(name: str, value: str, picked: str) -> str:
