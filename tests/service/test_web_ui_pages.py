@@ -147,3 +147,31 @@ def test_a_run_links_to_its_page_when_the_db_is_the_service(
     assert run.ui_url == f"{client.base_url}/ui/projects/p/runs/u1"
     assert ("web UI", run.ui_url) in run._rows() and run.ui_url in run._repr_html_()
     assert RunObject(sql.read_run("u1", "p"), sql).ui_url == ""  # no service, no link
+
+
+def test_a_functions_versions_code_and_diff(service: tuple[Any, SQLRunDB]) -> None:
+    import base64
+
+    client, sql = service
+    hashes = []
+    for n in (1, 2):
+        code = base64.b64encode(f"def train(context):\n    return {n}\n".encode()).decode()
+        doc = {"kind": "job", "metadata": {"name": "trainer"},
+               "spec": {"build": {"functionSourceCode": code}, "description": f"v{n}"}}  # fmt: skip
+        hashes.append(sql.store_function(doc, "trainer", "p"))
+    session = _signed(client)
+    page = client.get("/ui/projects/p/functions/trainer", headers=session).text
+    assert page.count("type='radio' name='a'") == 2 and "return 2" in page  # latest's code
+    diff = client.get("/ui/projects/p/functions/trainer",
+                      params={"a": hashes[0], "b": hashes[1]}, headers=session).text  # fmt: skip
+    assert "<span class='del'>-  description: v1</span>" in diff
+    assert "<span class='add'>+  description: v2</span>" in diff
+
+
+def test_the_hub_catalog(service: tuple[Any, SQLRunDB], monkeypatch: pytest.MonkeyPatch) -> None:
+    client, _sql = service
+    monkeypatch.setenv("FNRUN_HUB_SOURCES", "fnrun=bundled")
+    page = client.get("/ui/hub", headers=_signed(client)).text
+    for name in ("make_dataset", "train_sklearn", "sklearn_server"):
+        assert f"<td>{name}</td>" in page
+    assert "not reached" not in page

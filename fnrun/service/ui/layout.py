@@ -25,8 +25,9 @@ def link(text: Any, url: str, css: str = "") -> str:
     return f"<a href='{esc(url)}'{cls}>{esc(text)}</a>"
 
 
-def page(title: str, crumbs: list[tuple[str, str]], body: str) -> str:
-    """A whole page; ``crumbs``: (text, url) from the top, the last one the current page."""
+def page(title: str, crumbs: list[tuple[str, str]], body: str, heading: bool = True) -> str:
+    """A whole page; ``crumbs``: (text, url) from the top, the last one the current page;
+    ``heading``: the title as the page's first line (off where the body has its own)."""
     trail = " <span class='sep'>/</span> ".join(
         link(text, url) if url else f"<span>{esc(text)}</span>" for text, url in crumbs
     )
@@ -38,7 +39,7 @@ def page(title: str, crumbs: list[tuple[str, str]], body: str) -> str:
         f"<script defer src='{UI}/static/ui.js'></script></head><body>"
         f"<header><a class='brand' href='{UI}'>fnrun</a><nav>{trail}</nav>"
         f"<a class='hub' href='{UI}/hub'>hub</a></header>"
-        f"<main><h1>{esc(title)}</h1>{body}</main></body></html>"
+        f"<main>{f'<h1>{esc(title)}</h1>' if heading else ''}{body}</main></body></html>"
     )
 
 

@@ -150,7 +150,7 @@ def run_page(db: RunDB, project: str, uid: str) -> str:
     name = str(doc["metadata"].get("name", ""))
     crumbs = [("projects", href()), (project, href("projects", project)),
               ("runs", href("projects", project, "runs")), (uid[:8], "")]  # fmt: skip
-    return page(f"run {name}", crumbs, body)
+    return page(f"run {name}", crumbs, body, heading=False)  # the card has the title
 
 
 def _q(text: str) -> str:
