@@ -33,7 +33,7 @@ SLOW = textwrap.dedent(
     def slow(context, lines: int = 8):
         for i in range(lines):
             print(f"line {i}", flush=True)
-            time.sleep(0.4)
+            time.sleep(0.5)
         context.log_result("lines", lines)
     """
 )
