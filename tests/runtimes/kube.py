@@ -149,11 +149,14 @@ def as_kubelet(folder: Path, config_map: dict[str, Any], secret: dict[str, Any] 
         if "value" in entry:
             env[entry["name"]] = entry["value"]
     env["FNRUN_EXEC_CONFIG_FILE"] = str(folder / "config.json")  # the mount, here
-    if secret is not None:
+    if secret is not None:  # every valueFrom of the run's Secret, resolved
         values = dict(secret.get("stringData") or {})
         for key, b64 in (secret.get("data") or {}).items():
             values[key] = base64.b64decode(b64).decode()
-        env["FNRUN_EXEC_SECRETS"] = values["FNRUN_EXEC_SECRETS"]
+        for entry in container["env"]:
+            ref = (entry.get("valueFrom") or {}).get("secretKeyRef")
+            if ref and ref.get("name") == secret["metadata"]["name"]:
+                env[entry["name"]] = values[ref["key"]]
     env["FNRUN_HOME"] = str(folder / "pod-home")  # the pod's own disk
     return env
 
@@ -309,7 +312,7 @@ class Kubelet:
         secret = None
         for entry in container["env"]:
             ref = (entry.get("valueFrom") or {}).get("secretKeyRef")
-            if ref and entry["name"] == "FNRUN_EXEC_SECRETS":
+            if ref and secret is None:
                 secret = json.loads(
                     self.core.read_namespaced_secret(ref["name"], ns, _preload_content=False).data
                 )

@@ -363,3 +363,27 @@ def test_abort_never_signals_a_program_that_runs_a_run_in_process(tmp_path: Path
     finally:
         kernel.kill()
         kernel.wait()
+
+
+def test_pods_report_to_the_service_with_the_token_from_the_runs_secret(
+    cluster: Emulator, kubelet: Kubelet, tmp_path: Path
+) -> None:
+    pytest.importorskip("fastapi")
+    from fnrun.db.http import HTTPRunDB
+    from fnrun.db.sql.sqldb import SQLRunDB
+    from tests.db.restserver import running_service
+
+    sql = SQLRunDB(f"sqlite:///{tmp_path / 'service.db'}", default_project="default")
+    with running_service(sql, token="kube-t0ken") as url:
+        db = HTTPRunDB(url, token="kube-t0ken")  # the token in code only: not in any env
+        with pytest.warns(UserWarning, match="their own loopback"):  # true on a real cluster
+            run = _fn(tmp_path).run(params={"p1": 3}, project="k8s", db=db)
+        assert run.state() == "completed"
+        assert sql.read_run(run.uid(), "k8s")["status"]["results"]["p2"] == 6  # via the service
+    (job,) = _objects(cluster, "jobs")
+    (secret,) = [o for o in _objects(cluster, "secret")
+                 if o["metadata"]["name"] == job["metadata"]["name"]]  # fmt: skip
+    assert secret["stringData"]["FNRUN_TOKEN"] == "kube-t0ken"
+    [container] = job["spec"]["template"]["spec"]["containers"]
+    assert "kube-t0ken" not in json.dumps(container)  # the pod spec names the Secret only
+    sql.close()

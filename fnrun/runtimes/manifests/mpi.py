@@ -19,8 +19,8 @@ def mpijob(fn: BaseRuntime, objects: RunObjects) -> list[dict[str, Any]]:
     forward: list[str] = []
     for name in ("FNRUN_EXEC_CONFIG_FILE", "FNRUN_DBPATH", "PYTHONUNBUFFERED"):
         forward += ["-x", name]
-    if objects.secret is not None:
-        forward += ["-x", "FNRUN_EXEC_SECRETS"]
+    for key in (objects.secret or {}).get("stringData") or {}:  # secrets, the service token
+        forward += ["-x", key]
     launch = ["mpirun", "-np", str(ranks), "--tag-output", "--bind-to", "none", *forward]
     launcher = run_pod(
         fn,
