@@ -5,8 +5,7 @@ instead of the limit meaning something only on Kubernetes.
 
 The guard is a thread of the watching parent reading ``/proc`` four times a second (resident
 set sizes of the process and its descendants, as a cgroup counts them); a spike shorter than
-that can pass, a cgroup would not let it. CPU limits are not enforced here: a pod's CFS quota
-has no unprivileged equivalent on a plain machine.
+that can pass, a cgroup would not let it. CPU limits: :mod:`fnrun.runtimes.cpu_limit`.
 """
 
 from __future__ import annotations

@@ -51,11 +51,15 @@ def run_in_subprocess(
     what: str = "the run process",
     memory: tuple[int, str] | None = None,
     per_rank: bool = False,
+    cpus: list[int] | None = None,
+    threads: int = 0,
 ) -> dict[str, Any]:
     """Run ``request`` in a child process (``launcher`` before the Python command, as
     ``mpirun -np 2``); return the stored run document. ``memory`` (bytes, as written) is the
     function's memory limit, kept by a :class:`~fnrun.runtimes.memory_guard.MemoryGuard`
-    (``per_rank``: for each of the launcher's children, as each MPI rank's pod)."""
+    (``per_rank``: for each of the launcher's children, as each MPI rank's pod); ``cpus``:
+    the CPUs the child is bound to, ``threads`` its thread pools' size
+    (:mod:`fnrun.runtimes.cpu_limit`)."""
     request.uid = request.uid or uuid.uuid4().hex
     request.watcher = this_executor()  # while this process lives, it records the child's end
     ctx = context_for(request, db)
@@ -71,8 +75,14 @@ def run_in_subprocess(
         "FNRUN_ARTIFACT_PATH": settings.artifact_path,
         "PYTHONUNBUFFERED": "1",
     }
+    if cpus:
+        from fnrun.runtimes.cpu_limit import THREAD_VARS, bind
+
+        child_env.update({k: str(threads) for k in THREAD_VARS if threads and k not in (env or {})})
     command = [*launcher, sys.executable, "-m", "fnrun", "exec", "--from-env"]
     proc, stream, output = _start(command, child_env, request, db, settings)
+    if cpus:
+        bind(proc.pid, cpus)  # before it runs any code: its threads and children inherit it
     guard = MemoryGuard(proc.pid, memory, per_child=per_rank) if memory else None
     seen: list[str] = []
     for raw in stream:

@@ -39,11 +39,15 @@ _OPEN_MPI_ENV = {
 
 
 def mpi_ranks(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
+    from fnrun.runtimes.cpu_limit import cpu_limit, pick_cpus
     from fnrun.runtimes.memory_guard import memory_limit
 
     memory = memory_limit(fn)  # per rank, as each rank's worker pod carries the resources
+    cpu = cpu_limit(fn)  # the same: each rank its share of CPUs
 
     def place(request: Any) -> dict[str, Any]:
+        ranks = int(fn.spec.replicas or 1)
+        cpus = pick_cpus(cpu[0], copies=ranks) if cpu else None
         return run_in_subprocess(
             request,
             db,
@@ -55,6 +59,8 @@ def mpi_ranks(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Pl
             what="mpirun",
             memory=memory,
             per_rank=True,
+            cpus=cpus,
+            threads=max(1, len(cpus or []) // ranks),
         )
 
     return place

@@ -13,13 +13,17 @@ if TYPE_CHECKING:
 
 
 def child_process(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
+    from fnrun.runtimes.cpu_limit import cpu_limit, pick_cpus
     from fnrun.runtimes.memory_guard import memory_limit
     from fnrun.runtimes.subprocess_run import run_in_subprocess
 
     memory = memory_limit(fn)
+    cpu = cpu_limit(fn)
 
     def place(request: Any) -> dict[str, Any]:
-        return run_in_subprocess(request, db, settings, watch, env=fn.local_env(), memory=memory)
+        cpus = pick_cpus(cpu[0]) if cpu else None
+        return run_in_subprocess(request, db, settings, watch, env=fn.local_env(), memory=memory,
+                                 cpus=cpus, threads=len(cpus or []))  # fmt: skip
 
     return place
 
