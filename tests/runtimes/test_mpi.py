@@ -29,6 +29,12 @@ def allreduce(context, x: int = 1):
     context.log_result("ranks", comm.size)
     context.log_artifact("who", body=f"written by rank {comm.rank}")
 
+def cpus(context):
+    comm = MPI.COMM_WORLD
+    seen = comm.gather((len(os.sched_getaffinity(0)), os.environ.get("OMP_NUM_THREADS")))
+    if comm.rank == 0:
+        context.log_result("seen", seen)
+
 def fail_on_one(context):
     comm = MPI.COMM_WORLD
     if comm.rank == 1:
@@ -91,3 +97,14 @@ def test_cli_runs_ranks_and_says_where(code: str) -> None:
     assert out.returncode == 0, out.stderr
     assert "mpirun, 2 ranks on this machine" in out.stderr
     assert "total 3" in out.stdout
+
+
+def test_each_rank_gets_its_share_of_the_cpu_limit(code: str) -> None:
+    import os
+
+    fn = fnrun.code_to_function("ranks", filename=code, kind="mpijob", handler="cpus")
+    fn.spec.replicas = 2
+    fn.with_limits(cpu="1")  # per rank, as each rank's worker pod carries it
+    run = fn.run()
+    share = min(2, len(os.sched_getaffinity(0)))
+    assert run.status.results["seen"] == [[share, "1"], [share, "1"]]
