@@ -129,6 +129,13 @@ class KubeRun:
         if request.submitted is not None:
             request.submitted.set()  # watch=False: the caller has its run, we follow it
         logs = PodLogs(self.cluster, ns, self.show_logs, ctx.redact)
+        if workload.kind == "MPIJob":  # the launcher's mpirun tags each rank's lines
+            from fnrun.runtimes.placements.mpi import rank_line
+
+            def keep(text: str) -> None:
+                self.db.store_log(request.uid, request.project, text.encode())
+
+            logs.per_line(rank_line, keep)
         view, failure = self._follow(request, name, logs, workload)
         return self._finish(request, view, failure, logs)
 
@@ -203,6 +210,16 @@ class PodLogs:
         self.cluster, self.namespace, self.show, self.redact = cluster, namespace, show, redact
         self.lines: list[str] = []
         self.thread: threading.Thread | None = None
+        self._split: Callable[[str], tuple[str, str]] | None = None
+        self._keep: Callable[[str], None] = lambda _text: None
+        self._partial = ""
+
+    def per_line(
+        self, split: Callable[[str], tuple[str, str]], keep: Callable[[str], None]
+    ) -> None:
+        """Pass each line through ``split`` (-> what to show, what to add to the run's log
+        now, as locally for MPI ranks: ``[rank 1] ...``) and ``keep`` the latter."""
+        self._split, self._keep = split, keep
 
     @property
     def started(self) -> bool:
@@ -226,10 +243,13 @@ class PodLogs:
             for chunk in resp.stream(4096):
                 self._add(decoder.decode(chunk))
             self._add(decoder.decode(b"", final=True))
+            self._add("", final=True)
         except Exception as exc:  # the pod was deleted, the API went away: the run says so
             self.lines.append(f"[fnrun: the pod's log ended early: {type(exc).__name__}: {exc}]\n")
 
-    def _add(self, text: str) -> None:
+    def _add(self, text: str, final: bool = False) -> None:
+        if self._split is not None:
+            text = self._lines(text, final)
         if not text:
             return
         text = self.redact(text)
@@ -237,3 +257,18 @@ class PodLogs:
         if self.show:
             sys.stdout.write(text)
             sys.stdout.flush()
+
+    def _lines(self, text: str, final: bool) -> str:
+        """The shown text of the whole lines in ``text`` (a partial one waits for its end);
+        what the split says to log now is kept at once."""
+        assert self._split is not None
+        pending = self._partial + text
+        whole = pending.splitlines(keepends=True)
+        self._partial = "" if final or not whole or whole[-1].endswith("\n") else whole.pop()
+        shown = []
+        for line in whole:
+            show, log_now = self._split(line)
+            shown.append(show)
+            if log_now:
+                self._keep(self.redact(log_now))
+        return "".join(shown)

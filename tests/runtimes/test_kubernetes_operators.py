@@ -157,6 +157,9 @@ def test_an_mpijob_runs_its_ranks_through_the_launcher(
         assert job["spec"]["mpiReplicaSpecs"]["Worker"]["replicas"] == 2
         output = kubelet.outputs[job["metadata"]["name"]]
         assert "rank 1 of 2" in output  # the launcher pod's log: mpirun over both ranks
+        logs = run.logs()  # as locally: rank 0 logs itself, the others' lines by rank
+        assert "[rank 1] rank 1 of 2" in logs and "rank 0 of 2" in logs
+        assert "[1,1]<stdout>" not in logs
         err = capsys.readouterr().err
         assert "as a Kubernetes MPIJob on Kubernetes (context kmock)" in err
         assert f"MPIJob {job['metadata']['name']} submitted" in err
