@@ -59,8 +59,10 @@ class RunDB(Protocol):
         iter: bool = False,
         last: int = 0,
         offset: int = 0,
+        sort: str = "",
     ) -> list[Doc]:
-        """Runs newest first: ``last`` of them (0: all) after skipping ``offset`` (paging)."""
+        """Runs newest first (``sort``: ``name``, ``state`` or ``start_time``, ``-`` before it
+        for descending): ``last`` of them (0: all) after skipping ``offset`` (paging)."""
 
     def del_run(self, uid: str, project: str = "", iter: int | None = None) -> None:
         """One iteration, or (``iter=None``) the run, its iterations, log and artifact

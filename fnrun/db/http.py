@@ -197,9 +197,11 @@ class HTTPRunDB:
         iter: bool = False,
         last: int = 0,
         offset: int = 0,
+        sort: str = "",
     ) -> list[Doc]:
         params = {"name": name, "project": project, "label": _labels(labels), "state": state,
-                  "uid": uid, "iter": iter, "last": last, "offset": offset}  # fmt: skip
+                  "uid": uid, "iter": iter, "last": last, "offset": offset,
+                  "sort": sort or None}  # fmt: skip
         return list(self._call("GET", "/runs", params))
 
     def del_run(self, uid: str, project: str = "", iter: int | None = None) -> None:

@@ -248,9 +248,12 @@ def create_app(
         iter: bool = False,
         last: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
         offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+        sort: str = "",
     ) -> list[Doc]:
-        """Runs newest first; a page: ``last`` runs after the first ``offset``."""
-        return db.list_runs(name, project, query_labels(label), state, uid, iter, last, offset)
+        """Runs newest first (or by ``sort``); a page: ``last`` runs after the first
+        ``offset``."""
+        labels = query_labels(label)
+        return db.list_runs(name, project, labels, state, uid, iter, last, offset, sort)
 
     @app.delete(f"{PREFIX}/runs/{{uid}}")
     def del_run(uid: str, project: Project, iter: AnyIter = None) -> Doc:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from fnrun.db.sql.sqldb import SQLRunDB
-from fnrun.errors import NotFoundError
+from fnrun.errors import InvalidArgumentError, NotFoundError
 
 
 def _fn(name: str = "f", command: str = "a.py", labels: dict | None = None) -> dict:
@@ -103,11 +103,19 @@ def test_runs_list_in_pages(db: SQLRunDB) -> None:
     even = db.list_runs(project="p", labels={"even": "yes"}, last=2, offset=1)
     assert [r["metadata"]["uid"] for r in even] == ["u4", "u2"]  # the page after filtering
     assert [r["metadata"]["uid"] for r in db.list_runs(project="p", offset=5)] == ["u1", "u0"]
+    db.store_run(_run("a-first", "error", "2025-01-01T00:00:00"), "z1", "p")
+    by_name = db.list_runs(project="p", sort="name", last=2)
+    assert [r["metadata"]["uid"] for r in by_name] == ["z1", "u6"]  # then newest first
+    oldest = db.list_runs(project="p", sort="start_time", last=1)
+    assert oldest[0]["metadata"]["uid"] == "z1"
+    assert db.list_runs(project="p", sort="-state", last=1)[0]["status"]["state"] == "error"
+    with pytest.raises(InvalidArgumentError) as bad:
+        db.list_runs(project="p", sort="body")
+    assert bad.value.field == "sort"
 
 
 def test_schedules_store_list_get_delete(db: SQLRunDB) -> None:
     pytest.importorskip("croniter")
-    from fnrun.errors import InvalidArgumentError
     from fnrun.model.schedule import new_schedule
 
     doc = new_schedule("nightly", "p", "0 3 * * *", _fn("nightly"), {"params": {"day": 1}},

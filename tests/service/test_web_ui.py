@@ -118,7 +118,11 @@ def test_from_a_project_to_a_run_and_its_artifacts(
     rows = page.locator("table.runs tbody tr")
     assert rows.count() == 4
     assert page.title() != "pwned" and HOSTILE[:8] in page.inner_text("table.runs")
-    page.click("table.runs th:has-text('name')")  # sorted in the page
+    page.click("table.runs th a:has-text('name')")  # sorted in the DB, across pages
+    assert "sort=name" in page.url
+    names = page.locator("table.runs tbody tr td:nth-child(2)").all_inner_texts()
+    assert names == sorted(names) and "name ▲" in page.inner_text("table.runs thead")
+    page.click("table.runs th:has-text('duration')")  # sorted in the page
     assert page.locator("table.runs th.sorted-asc").count() == 1
     _shot(page, "runs")
 

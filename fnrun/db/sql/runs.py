@@ -80,6 +80,7 @@ class RunsMixin:
         iter: bool = False,
         last: int = 0,
         offset: int = 0,
+        sort: str = "",
     ) -> list[Doc]:
         """Runs newest first; child iterations only with ``iter=True``; ``last`` of them
         after the first ``offset`` (a page)."""
@@ -95,7 +96,11 @@ class RunsMixin:
         if not iter:
             query = query.where(runs.c.iteration == 0)
         query = query.order_by(
-            runs.c.start_time.desc(), runs.c.updated.desc(), runs.c.uid, runs.c.iteration
+            *_order(sort),
+            runs.c.start_time.desc(),
+            runs.c.updated.desc(),
+            runs.c.uid,
+            runs.c.iteration,
         )
         if not labels:  # labels are matched on the documents: cut after that
             query = query.offset(offset or None).limit(last or None)
@@ -165,6 +170,26 @@ def _read(conn: Connection, uid: str, project: str, iter: int) -> Doc:
             hint="list runs with `fnrun get runs`",
         )
     return dict(row.body)
+
+
+SORTS = ("name", "state", "start_time")
+
+
+def _order(sort: str) -> list[Any]:
+    """The ORDER BY of a ``sort`` (a run column, ``-`` first for descending)."""
+    if not sort:
+        return []
+    column = sort.lstrip("-")
+    if column not in SORTS:
+        from fnrun.errors import InvalidArgumentError
+
+        raise InvalidArgumentError(
+            f"runs cannot be sorted by {sort!r}",
+            field="sort",
+            hint="name, state or start_time; -name for descending",
+        )
+    field = runs.c[column]
+    return [field.desc() if sort.startswith("-") else field.asc()]
 
 
 def _run_row(body: Doc, uid: str, project: str, iter: int) -> dict[str, Any]:

@@ -86,8 +86,10 @@ def ui_routes(db: RunDB, token: str) -> APIRouter:
         state: str = "",
         label: Many = None,
         page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+        sort: str = "",
     ) -> HTMLResponse:
-        query: dict[str, Any] = {"name": name, "state": state, "label": label, "page": page}
+        query: dict[str, Any] = {"name": name, "state": state, "label": label, "page": page,
+                                 "sort": sort}  # fmt: skip
         return html(pages.runs_page(db, project, query))
 
     @router.get("/projects/{project}/runs/{uid}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import copy
 import difflib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -59,19 +60,20 @@ def runs_page(db: RunDB, project: str, query: dict[str, Any]) -> str:
     name, state = str(query.get("name") or ""), str(query.get("state") or "")
     labels = [str(v) for v in query.get("label") or [] if v]
     pageno = max(1, int(query.get("page") or 1))
+    sort = str(query.get("sort") or "")
     wanted = dict(v.split("=", 1) for v in labels if "=" in v)
     runs = db.list_runs(name or None, project, wanted or None, state or None, None, False,
-                        PAGE_SIZE + 1, (pageno - 1) * PAGE_SIZE)  # fmt: skip
+                        PAGE_SIZE + 1, (pageno - 1) * PAGE_SIZE, sort)  # fmt: skip
     more = len(runs) > PAGE_SIZE
     filters = (
         f"<form class='filters' method='get'>"
         f"<input name='name' placeholder='name' value='{esc(name)}'>"
         f"<select name='state'>{_options(state)}</select>"
         f"<input name='label' placeholder='label=value' value='{esc(labels[0] if labels else '')}'>"
-        "<button>filter</button></form>"
+        f"<input type='hidden' name='sort' value='{esc(sort)}'><button>filter</button></form>"
     )
     nav = []
-    base = {"name": name, "state": state, "label": labels}
+    base = {"name": name, "state": state, "label": labels, "sort": sort}
     if pageno > 1:
         nav.append(link("← newer", href("projects", project, "runs", **base, page=pageno - 1)))
     nav.append(f"<span>page {pageno}</span>")
@@ -80,7 +82,12 @@ def runs_page(db: RunDB, project: str, query: dict[str, Any]) -> str:
     body = (
         filters
         + f"<form method='get' action='{esc(href('projects', project, 'compare'))}'>"
-        + _runs_table(project, runs[:PAGE_SIZE], select=True)
+        + _runs_table(
+            project,
+            runs[:PAGE_SIZE],
+            select=True,
+            order=lambda column: _sort_link(project, base, column),
+        )
         + "<div class='bar'><button class='compare' disabled>compare selected</button>"
         + f"<span class='pages'>{' '.join(nav)}</span></div></form>"
     )
@@ -96,8 +103,27 @@ def _options(current: str) -> str:
     )
 
 
-def _runs_table(project: str, runs: list[Doc], select: bool) -> str:
+_SERVER_SORT = {"name": "name", "state": "state", "started": "start_time"}
+
+
+def _sort_link(project: str, base: dict[str, Any], column: str) -> str:
+    """A header that sorts all the runs in the DB by its column (again: the other way)."""
+    key = _SERVER_SORT[column]
+    current = str(base.get("sort") or "")
+    nxt = f"-{key}" if current == key else key
+    mark = " ▲" if current == key else " ▼" if current == f"-{key}" else ""
+    url = href("projects", project, "runs", **{**base, "sort": nxt})
+    return f"<a class='sort' href='{esc(url)}' title='sort all runs'>{esc(column)}{mark}</a>"
+
+
+def _runs_table(
+    project: str, runs: list[Doc], select: bool, order: Callable[[str], str] | None = None
+) -> str:
+    """The runs grid; ``order`` makes the name, state and started headers sort in the DB
+    (the others sort the rows shown)."""
     header = ["uid", "name", "state", "started", "duration", "parameters", "results", "labels"]
+    if order is not None:
+        header = [order(h) if h in _SERVER_SORT else esc(h) for h in header]
     rows = []
     for run in runs:
         meta, spec, status = run["metadata"], run.get("spec") or {}, run.get("status") or {}
@@ -110,7 +136,7 @@ def _runs_table(project: str, runs: list[Doc], select: bool) -> str:
             compact(dict(spec.get("parameters") or {})), compact(dict(status.get("results") or {})),
             compact(dict(meta.get("labels") or {}), 40),
         ])  # fmt: skip
-    return grid(header, rows, "grid runs")
+    return grid(header, rows, "grid runs", html_header=order is not None)
 
 
 def _duration(status: Doc) -> str:
