@@ -110,3 +110,26 @@ def test_a_failing_migration_leaves_the_older_version(tmp_path: Path) -> None:
         tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
     assert "half" not in tables  # rolled back with its version
     engine.dispose()
+
+
+def test_a_version_1_db_migrates_to_schedules_and_the_start_time_index(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    assert ensure_schema(engine, MIGRATIONS[:1]) == 1  # as the last release left it
+    with transaction(engine, write=True) as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO runs (project, uid, iteration, name, state, labels, start_time,"
+            " updated, body) VALUES ('p', 'u1', 0, 'old', 'completed', '{}', '2026-01-01',"
+            ' \'2026-01-01\', \'{"metadata": {"name": "old"}, "status": {}}\')'
+        )
+        tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
+    assert "schedules" not in tables and "ix_runs_start_time" not in tables
+    engine.dispose()
+    db = SQLRunDB(url)  # opening it migrates
+    assert db.schema_version == len(MIGRATIONS)
+    with transaction(db.engine) as conn:
+        tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
+    assert {"schedules", "ix_runs_start_time", "ix_schedules_next_run"} <= tables
+    assert db.read_run("u1", "p")["metadata"]["name"] == "old"  # the old rows stay
+    assert db.list_schedules() == []
+    db.close()
