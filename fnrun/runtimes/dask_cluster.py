@@ -1,7 +1,9 @@
 """The dask kind's cluster connection: ``fn.client`` is a ``distributed.Client``.
 
 Where it connects, first that applies: ``fn.spec.scheduler_address``, MLRun's
-``fn.status.scheduler_address``, ``DASK_SCHEDULER_ADDRESS``; else a LocalCluster on
+``fn.status.scheduler_address``, ``DASK_SCHEDULER_ADDRESS``; with a Kubernetes cluster
+configured, a DaskCluster of the function there (:mod:`fnrun.runtimes.dask_kube`); else a
+LocalCluster on
 127.0.0.1 of ``spec.replicas`` worker processes (1) with ``spec.nthreads`` threads each (1),
 adaptive between ``spec.min_replicas`` and ``spec.max_replicas`` when those are set, with its
 dashboard on a free loopback port when bokeh is installed (``fn.dashboard_link``), each
@@ -44,6 +46,15 @@ class DaskClientMixin:
         address = self.scheduler_address
         if address:
             return distributed.Client(address, timeout="10s")
+        from fnrun.runtimes.dask_kube import kubernetes_for, start
+
+        kube = kubernetes_for(self)
+        if kube is not None:
+            name, address, made = start(self, kube)
+            self.status.scheduler_address, self.status.cluster_name = address, name
+            if made:  # close() deletes what this process made, never a cluster it found
+                self.__dict__["_kube_cluster"] = (kube, name)
+            return distributed.Client(address, timeout="60s")
         spec = self.spec
         cluster = distributed.LocalCluster(
             n_workers=int(spec.replicas or spec.min_replicas or 1),
@@ -75,8 +86,14 @@ class DaskClientMixin:
         """Close the client, and the LocalCluster when this function started one."""
         client = self.__dict__.pop("_dask_client", None)
         cluster = self.__dict__.pop("_dask_cluster", None)
+        kube = self.__dict__.pop("_kube_cluster", None)
         if client is not None:
             client.close()
+        if kube is not None:  # the DaskCluster this process made on Kubernetes
+            from fnrun.runtimes.dask_kube import stop
+
+            stop(*kube)
+            self.status.scheduler_address = self.status.cluster_name = ""
         if cluster is not None:
             cluster.close()
 

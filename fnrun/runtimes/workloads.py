@@ -63,7 +63,23 @@ SPARK_APPLICATION = Workload(
     "SparkApplication", "sparkoperator.k8s.io", "v1beta2", "sparkapplications", "driver",
     spark_outcome, "the Spark operator (kubeflow/spark-operator)",
 )  # fmt: skip
-_BY_KIND = {w.kind: w for w in (JOB, MPIJOB, SPARK_APPLICATION)}
+
+
+def dask_outcome(doc: dict[str, Any]) -> str:
+    """A DaskCluster runs until deleted; its operator says ``status.phase``."""
+    phase = str((doc.get("status") or {}).get("phase") or "")
+    return f"failed: {phase}" if phase in ("Failed", "Error") else ""
+
+
+DASK_CLUSTER = Workload(
+    "DaskCluster", "kubernetes.dask.org", "v1", "daskclusters", "scheduler", dask_outcome,
+    "the dask-kubernetes operator",
+)  # fmt: skip
+DASK_AUTOSCALER = Workload(
+    "DaskAutoscaler", "kubernetes.dask.org", "v1", "daskautoscalers", "", dask_outcome,
+    "the dask-kubernetes operator",
+)  # fmt: skip
+_BY_KIND = {w.kind: w for w in (JOB, MPIJOB, SPARK_APPLICATION, DASK_CLUSTER, DASK_AUTOSCALER)}
 
 
 def workload_of(doc: dict[str, Any]) -> Workload:

@@ -29,11 +29,14 @@ RESOURCES = ("v1/pods", "v1/configmaps", "v1/secrets", "batch/v1/jobs")
 OPERATOR_RESOURCES = (
     "kubeflow.org/v2beta1/mpijobs",
     "sparkoperator.k8s.io/v1beta2/sparkapplications",
+    "kubernetes.dask.org/v1/daskclusters",
+    "kubernetes.dask.org/v1/daskautoscalers",
 )
 WORKLOADS = {  # what the stand-in controllers follow: (group, version, plural)
     "Job": ("batch", "v1", "jobs"),
     "MPIJob": ("kubeflow.org", "v2beta1", "mpijobs"),
     "SparkApplication": ("sparkoperator.k8s.io", "v1beta2", "sparkapplications"),
+    "DaskCluster": ("kubernetes.dask.org", "v1", "daskclusters"),
 }
 
 
@@ -203,6 +206,7 @@ class Kubelet:
         self.seen: set[str] = set()
         self.pods: dict[str, dict[str, Any]] = {}
         self.outputs: dict[str, str] = {}
+        self.dask_procs: dict[str, list[subprocess.Popen[bytes]]] = {}
         self.workers: list[threading.Thread] = []
         self.stop = threading.Event()
         self.release = threading.Event()
@@ -236,6 +240,9 @@ class Kubelet:
 
     def _start(self, kind: str, doc: dict[str, Any]) -> None:
         ns, name = doc["metadata"]["namespace"], doc["metadata"]["name"]
+        if kind == "DaskCluster":
+            self._dask_cluster(ns, name, doc)
+            return
         if kind == "Job":
             template, pod_name = doc["spec"]["template"], f"{name}-x7k2p"
         elif kind == "MPIJob":
@@ -337,6 +344,46 @@ class Kubelet:
         self._pod_status(ns, pod["metadata"]["name"], "Running", {"running": {}})
         time.sleep(0.2)
         return proc.returncode, out
+
+    def _dask_cluster(self, ns: str, name: str, doc: dict[str, Any]) -> None:
+        """The dask-kubernetes operator's part: a real ``dask scheduler`` and the spec's
+        number of ``dask worker`` processes here (the scheduler on the port that
+        FNRUN_K8S_DASK_ADDRESS names, as a port-forward would), ``status.phase: Running`` once
+        they are up, everything stopped when the DaskCluster is deleted."""
+        import shutil
+
+        dask = shutil.which("dask", path=str(Path(sys.executable).parent)) or "dask"
+        address = os.environ["FNRUN_K8S_DASK_ADDRESS"]
+        port = address.rsplit(":", 1)[1]
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        worker = doc["spec"]["worker"]
+        args = worker["spec"]["containers"][0]["args"]
+        nthreads = args[args.index("--nthreads") + 1]
+        procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", port,
+                                   "--no-dashboard"], **quiet)]  # fmt: skip
+        worker_cmd = [dask, "worker", address, "--nthreads", nthreads, "--host", "127.0.0.1",
+                      "--no-dashboard"]  # fmt: skip
+        procs += [subprocess.Popen(worker_cmd, **quiet) for _ in range(int(worker["replicas"]))]
+        self.dask_procs[name] = procs
+        import distributed
+
+        with distributed.Client(address, timeout="30s") as probe:
+            probe.wait_for_workers(int(worker["replicas"]), timeout=60)
+        group, version, plural = WORKLOADS["DaskCluster"]
+        self.custom.patch_namespaced_custom_object_status(
+            group, version, ns, plural, name, {"status": {"phase": "Running"}}
+        )
+        while not self.stop.is_set() and self._exists("DaskCluster", ns, name):
+            time.sleep(0.1)
+        for proc in reversed(procs):  # deleted: its pods go
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        self.dask_procs.pop(name, None)
 
     def config_map(self, ns: str, name: str) -> dict[str, Any]:
         raw = self.core.read_namespaced_config_map(name, ns, _preload_content=False).data
