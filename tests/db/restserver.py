@@ -34,3 +34,31 @@ def running_service(db: Any, token: str = "") -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextmanager
+def serving_this_process(
+    tmp_path: Any, monkeypatch: Any, token: str
+) -> Iterator[tuple[str, Any, Any]]:
+    """The service over a SQLite file in ``tmp_path``, and this process its client
+    (FNRUN_DBPATH=http://..., FNRUN_TOKEN): ``(url, the HTTP client DB, the SQL DB)``."""
+    import fnrun
+    from fnrun.config import reset_settings
+    from fnrun.db import reset_run_dbs
+    from fnrun.db.http import HTTPRunDB
+    from fnrun.db.sql.sqldb import SQLRunDB
+
+    sql = SQLRunDB(f"sqlite:///{tmp_path / 'service.db'}", default_project="default")
+    with running_service(sql, token=token) as url:
+        monkeypatch.setenv("FNRUN_DBPATH", url)
+        monkeypatch.setenv("FNRUN_TOKEN", token)
+        monkeypatch.setenv("FNRUN_PROGRESS", "0")
+        reset_settings()
+        reset_run_dbs()
+        client = fnrun.get_run_db()
+        assert isinstance(client, HTTPRunDB)
+        try:
+            yield url, client, sql
+        finally:
+            reset_run_dbs()
+    sql.close()

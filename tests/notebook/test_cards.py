@@ -5,7 +5,7 @@ Screenshots go to test-artifacts/ (FNRUN_TEST_ARTIFACTS)."""
 from __future__ import annotations
 
 import os
-import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import pytest
 
 import fnrun
 from fnrun.artifacts import ChartArtifact, PlotArtifact, TableArtifact
-from tests.conftest import require_service
+from tests.browser import launch_chromium
 
 SHOTS = Path(os.environ.get("FNRUN_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
 
@@ -70,18 +70,8 @@ def test_run_card_escapes_and_marks_the_best_iteration() -> None:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Any:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or ""
-    if not chromium:
-        require_service("FNRUN_TEST_CHROMIUM", "a chromium browser (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (the dev extra)")
-    with sync_api.sync_playwright() as driver:
-        launched = driver.chromium.launch(
-            executable_path=os.environ.get("FNRUN_TEST_CHROMIUM") or chromium,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-        )
-        yield launched
-        launched.close()
+def browser() -> Iterator[Any]:
+    yield from launch_chromium()
 
 
 @pytest.mark.integration

@@ -23,16 +23,7 @@ pytest.importorskip("kubernetes", reason="the kubernetes client (the k8s extra)"
 pytest.importorskip("kmock", reason="kmock, the Kubernetes API emulator (the dev extra)")
 
 from tests.runtimes.kube import WORKLOADS, Emulator, Kubelet, use_cluster  # noqa: E402
-
-CODE = """
-def square(x):
-    return x * x
-
-def total(context, n: int = 4):
-    client = context.dask_client
-    context.log_result("total", sum(client.gather(client.map(square, range(n)))))
-    context.log_result("workers", len(client.scheduler_info()["workers"]))
-"""
+from tests.runtimes.test_dask import CODE  # noqa: E402
 
 
 @pytest.fixture

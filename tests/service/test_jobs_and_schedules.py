@@ -19,7 +19,7 @@ from fnrun.db.http import HTTPRunDB
 from fnrun.db.sql.sqldb import SQLRunDB
 from fnrun.errors import AccessError, IntegrityError, InvalidArgumentError, NotFoundError
 from fnrun.model.schedule import SCHEDULE_LABEL
-from tests.db.restserver import running_service
+from tests.db.restserver import running_service, serving_this_process
 
 pytest.importorskip("fastapi")
 pytest.importorskip("croniter")
@@ -46,18 +46,8 @@ def service(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[HTTPRunDB, SQLRunDB]]:
     """The service, and this process as its client (FNRUN_DBPATH=http://...)."""
-    sql = SQLRunDB(f"sqlite:///{tmp_path / 'service.db'}", default_project="default")
-    with running_service(sql, token=TOKEN) as url:
-        monkeypatch.setenv("FNRUN_DBPATH", url)
-        monkeypatch.setenv("FNRUN_TOKEN", TOKEN)
-        monkeypatch.setenv("FNRUN_PROGRESS", "0")
-        reset_settings()
-        reset_run_dbs()
-        client = fnrun.get_run_db()
-        assert isinstance(client, HTTPRunDB)
+    with serving_this_process(tmp_path, monkeypatch, TOKEN) as (_url, client, sql):
         yield client, sql
-        reset_run_dbs()
-    sql.close()
 
 
 def _function(tmp_path: Path) -> Any:

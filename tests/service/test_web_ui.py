@@ -4,8 +4,6 @@ runs, follow a live log, read it on a phone. Screenshots go to test-artifacts/ui
 
 from __future__ import annotations
 
-import os
-import shutil
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,12 +12,9 @@ from typing import Any
 import pytest
 
 import fnrun
-from fnrun.config import reset_settings
-from fnrun.db import reset_run_dbs
 from fnrun.db.http import HTTPRunDB
-from fnrun.db.sql.sqldb import SQLRunDB
-from tests.conftest import require_service
-from tests.db.restserver import running_service
+from tests.browser import launch_chromium
+from tests.db.restserver import serving_this_process
 from tests.notebook.test_cards import SHOTS, rich_handler
 
 pytestmark = pytest.mark.integration
@@ -47,33 +42,13 @@ def report(context: fnrun.RunContext) -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or ""
-    if not chromium:
-        require_service("FNRUN_TEST_CHROMIUM", "a chromium browser (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (the dev extra)")
-    with sync_api.sync_playwright() as driver:
-        launched = driver.chromium.launch(
-            executable_path=os.environ.get("FNRUN_TEST_CHROMIUM") or chromium,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-        )
-        yield launched
-        launched.close()
+    yield from launch_chromium()
 
 
 @pytest.fixture
 def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, HTTPRunDB]]:
-    sql = SQLRunDB(f"sqlite:///{tmp_path / 'service.db'}", default_project="default")
-    with running_service(sql, token=TOKEN) as url:
-        monkeypatch.setenv("FNRUN_DBPATH", url)
-        monkeypatch.setenv("FNRUN_TOKEN", TOKEN)
-        monkeypatch.setenv("FNRUN_PROGRESS", "0")
-        reset_settings()
-        reset_run_dbs()
-        client = fnrun.get_run_db()
-        assert isinstance(client, HTTPRunDB)
+    with serving_this_process(tmp_path, monkeypatch, TOKEN) as (url, client, _sql):
         yield url, client
-        reset_run_dbs()
-    sql.close()
 
 
 def _runs() -> list[Any]:
