@@ -32,9 +32,18 @@ def projects_page(db: RunDB) -> str:
     for doc in db.list_projects():
         name = str(doc["metadata"]["name"])
         description = str((doc.get("spec") or {}).get("description") or "")
+        latest = db.list_runs(project=name, last=1)
+        last = ""
+        if latest:
+            status = latest[0].get("status") or {}
+            when = str(status.get("start_time", ""))[:16].replace("T", " ")
+            badge = state_badge(str(status.get("state", "")))
+            last = f"{esc(latest[0]['metadata'].get('name', ''))} {badge} {esc(when)}"
         rows.append([link(name, href("projects", name)), esc(description),
+                     esc(len(db.list_functions(project=name))), last,
                      link("runs", href("projects", name, "runs"))])  # fmt: skip
-    return page("projects", [("projects", "")], grid(["project", "description", ""], rows))
+    header = ["project", "description", "functions", "latest run", ""]
+    return page("projects", [("projects", "")], grid(header, rows))
 
 
 def project_page(db: RunDB, project: str) -> str:
