@@ -100,12 +100,12 @@ class Scheduler:
             action, why = "skip", f"run {status['last_run_uid']} is still going"
         updates: Doc = {"status.next_run_time": iso(next_after(spec["cron"], now))}
         if action == "skip":
-            updates["status.skipped"] = int(status.get("skipped") or 0) + 1
             updates["status.last_skip"] = {"time": due_text, "reason": why}
         claimed = self.db.advance_schedule(name, project, due_text, updates)
         if claimed is None:
             return None  # another scheduler took this time, or the schedule was deleted
         if action == "skip":
+            self.db.update_schedule_status(name, project, {}, {"status.skipped": 1})
             log.info("schedule %s/%s skipped %s: %s", project, name, due_text, why)
             return {"name": name, "project": project, "action": "skip", "reason": why}
         return self._start(claimed, now)
@@ -124,6 +124,7 @@ class Scheduler:
         meta, spec = doc["metadata"], doc["spec"]
         name, project = meta["name"], meta["project"]
         updates: Doc = {"status.last_run_time": iso(now)}
+        counts: dict[str, int] = {}
         outcome: Doc = {"name": name, "project": project, "action": "run"}
         try:
             run = self.runner.submit(
@@ -135,15 +136,10 @@ class Scheduler:
             outcome.update(action="error", error=str(exc))
         else:
             uid = run["metadata"]["uid"]
-            updates.update(
-                {
-                    "status.last_run_uid": uid,
-                    "status.last_error": "",
-                    "status.runs": int(doc["status"].get("runs") or 0) + 1,
-                }
-            )
+            updates.update({"status.last_run_uid": uid, "status.last_error": ""})
+            counts["status.runs"] = 1
             outcome["uid"] = uid
-        self.db.update_schedule_status(name, project, updates)
+        self.db.update_schedule_status(name, project, updates, counts)
         return outcome
 
     def invoke(self, name: str, project: str) -> Doc:
@@ -159,7 +155,7 @@ class Scheduler:
                 "status.last_run_uid": run["metadata"]["uid"],
                 "status.last_error": "",
                 "status.last_run_time": iso(self.clock()),
-                "status.runs": int(doc["status"].get("runs") or 0) + 1,
             },
+            {"status.runs": 1},  # counted under the row's lock: concurrent run-nows all count
         )
         return run

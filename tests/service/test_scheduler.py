@@ -230,3 +230,14 @@ def test_bad_schedules_are_refused_naming_the_field(
         db.store_schedule(doc)
     assert caught.value.field == field
     assert db.list_schedules() == []
+
+
+def test_concurrent_starts_all_count(db: SQLRunDB) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    _store(db)
+    scheduler, runner = _scheduler(db, Clock())
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _i: scheduler.invoke("report", "default"), range(8)))
+    assert len(runner.started) == 8
+    assert db.get_schedule("report", "default")["status"]["runs"] == 8  # none lost

@@ -98,7 +98,7 @@ class SchedulesMixin:
         scheduler claimed that time first or the schedule is gone."""
 
         def work(conn: Connection) -> Doc | None:
-            body = _read(conn, project, name, missing_ok=True)
+            body = _read(conn, project, name, missing_ok=True, lock=True)
             if body is None or body["status"].get("next_run_time", "") != expected_next:
                 return None
             for key, value in updates.items():
@@ -116,24 +116,39 @@ class SchedulesMixin:
 
         return with_retries(self.engine, work)
 
-    def update_schedule_status(self, name: str, project: str, updates: dict[str, Any]) -> None:
-        """Apply dotted ``updates`` to a schedule's status fields (no claim)."""
+    def update_schedule_status(
+        self,
+        name: str,
+        project: str,
+        updates: dict[str, Any],
+        increments: dict[str, int] | None = None,
+    ) -> None:
+        """Apply dotted ``updates`` and add ``increments`` to counters (``status.runs``) of a
+        schedule, under a row lock: two updates at once never lose a count."""
 
         def work(conn: Connection) -> None:
-            body = _read(conn, project, name, missing_ok=True)
+            body = _read(conn, project, name, missing_ok=True, lock=True)
             if body is None:
                 return
             for key, value in updates.items():
                 set_dotted(body, key, value)
+            for key, step in (increments or {}).items():
+                node: Any = body
+                for part in key.split(".")[:-1]:
+                    node = node.get(part) or {}
+                set_dotted(body, key, int(node.get(key.rsplit(".", 1)[-1]) or 0) + step)
             upsert(conn, schedules, _row(body))
 
         with_retries(self.engine, work)
 
 
-def _read(conn: Connection, project: str, name: str, missing_ok: bool = False) -> Any:
-    row = conn.execute(
-        select(schedules.c.body).where(schedules.c.project == project, schedules.c.name == name)
-    ).first()
+def _read(
+    conn: Connection, project: str, name: str, missing_ok: bool = False, lock: bool = False
+) -> Any:
+    query = select(schedules.c.body).where(schedules.c.project == project, schedules.c.name == name)
+    if lock:  # PostgreSQL: FOR UPDATE; SQLite's write transaction is the lock already
+        query = query.with_for_update()
+    row = conn.execute(query).first()
     if row is None:
         if missing_ok:
             return None
