@@ -30,9 +30,6 @@ if TYPE_CHECKING:
     from fnrun.db.base import RunDB
     from fnrun.runtimes.base import BaseRuntime
 
-_NOT_YET: tuple[str, ...] = ()
-
-
 def run_function(
     fn: BaseRuntime,
     handler: str | Callable[..., Any] | None = None,
@@ -281,16 +278,9 @@ def _check_inputs(inputs: dict[str, str] | None) -> dict[str, str]:
 
 
 def _refuse(fn: BaseRuntime, local: bool, unsupported: dict[str, Any]) -> None:
-    given = [k for k, v in unsupported.items() if v is not None]
-    unknown = [k for k in given if k not in _NOT_YET]
+    unknown = [k for k, v in unsupported.items() if v is not None]
     if unknown:
         raise TypeError(f"run() got unexpected arguments: {', '.join(unknown)}")
-    if given:
-        raise InvalidArgumentError(
-            f"run() does not support {', '.join(given)} yet",
-            field=given[0],
-            hint="pass them as params for now",
-        )
     if not fn.is_batch:
         raise InvalidArgumentError(
             f"a {fn.kind!r} function is deployed, not run",
