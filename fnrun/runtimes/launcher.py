@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from fnrun.db.base import RunDB
     from fnrun.runtimes.base import BaseRuntime
 
+
 def run_function(
     fn: BaseRuntime,
     handler: str | Callable[..., Any] | None = None,

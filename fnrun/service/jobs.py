@@ -14,7 +14,6 @@ executor is gone). The scheduler submits the same way.
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -42,8 +41,6 @@ class JobRunner:
     def __init__(self, db: RunDB, workers: int = 8) -> None:
         self.db = db
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fnrun-job")
-        self._lock = threading.Lock()
-        self.futures: dict[str, Any] = {}  # run uid -> its worker's future
 
     def close(self, wait: bool = False) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=True)
@@ -72,10 +69,7 @@ class JobRunner:
         uid = uuid.uuid4().hex
         doc = _pending(uid, request, fn)
         self.db.store_run(doc, uid, project)
-        future = self._pool.submit(self._run, fn, kwargs, project, uid)
-        with self._lock:
-            self.futures[uid] = future
-        future.add_done_callback(lambda _f: self._forget(uid))
+        self._pool.submit(self._run, fn, kwargs, project, uid)
         return doc
 
     def function(self, function: Doc | str, project: str = "") -> BaseRuntime:
@@ -132,17 +126,6 @@ class JobRunner:
                 )
         except FnrunError as again:  # the DB itself is failing: the monitor marks the run later
             log.error("cannot record the failure of run %s: %s", uid, again)
-
-    def _forget(self, uid: str) -> None:
-        with self._lock:
-            self.futures.pop(uid, None)
-
-    def wait(self, uid: str, timeout: float | None = None) -> None:
-        """Wait for the worker of run ``uid`` (tests, ``run-now --wait``)."""
-        with self._lock:
-            future = self.futures.get(uid)
-        if future is not None:
-            future.exception(timeout)
 
 
 def _run_kwargs(task: Doc, labels: dict[str, str] | None) -> Doc:
