@@ -112,7 +112,6 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.runner, app.state.scheduler = runner, clock
 
     @app.middleware("http")
     async def authorized(request: Request, call_next: Any) -> Any:
