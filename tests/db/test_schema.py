@@ -112,7 +112,7 @@ def test_a_failing_migration_leaves_the_older_version(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_a_version_1_db_migrates_to_schedules_and_the_start_time_index(tmp_path: Path) -> None:
+def test_a_version_1_db_with_runs_migrates_to_schedules(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = make_engine(url)
     assert ensure_schema(engine, MIGRATIONS[:1]) == 1  # as the last release left it
@@ -123,13 +123,13 @@ def test_a_version_1_db_migrates_to_schedules_and_the_start_time_index(tmp_path:
             ' \'2026-01-01\', \'{"metadata": {"name": "old"}, "status": {}}\')'
         )
         tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
-    assert "schedules" not in tables and "ix_runs_start_time" not in tables
+    assert "schedules" not in tables
     engine.dispose()
     db = SQLRunDB(url)  # opening it migrates
     assert db.schema_version == len(MIGRATIONS)
     with transaction(db.engine) as conn:
         tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
-    assert {"schedules", "ix_runs_start_time", "ix_schedules_next_run"} <= tables
+    assert {"schedules", "ix_schedules_next_run"} <= tables
     assert db.read_run("u1", "p")["metadata"]["name"] == "old"  # the old rows stay
     assert db.list_schedules() == []
     db.close()

@@ -42,11 +42,10 @@ def _initial(conn: Connection) -> None:
 
 
 def _schedules(conn: Connection) -> None:
-    """Version 2: the schedules table; the runs list's order (start time) gets an index."""
+    """Version 2: the schedules table."""
     from fnrun.db.sql import tables
 
     tables.metadata.create_all(conn, tables=[tables.schedules])
-    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_runs_start_time ON runs (start_time)")
 
 
 Migration = Callable[[Connection], None]

@@ -60,7 +60,6 @@ runs = Table(
 )
 Index("ix_runs_project_name", runs.c.project, runs.c.name)
 Index("ix_runs_updated", runs.c.updated)
-# ix_runs_start_time (the runs list's order): made by schema version 2
 
 artifacts = Table(
     "artifacts",
