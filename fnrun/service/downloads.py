@@ -85,14 +85,7 @@ def _local(target: Path, roots: list[Path], inner: str, key: str, doc: dict[str,
 
 def _inside(folder: Path, inner: str) -> Path:
     """``inner`` (a relative path) under ``folder``, links resolved; never outside it."""
-    rel = PurePosixPath(inner)
-    if rel.is_absolute() or ".." in rel.parts or "\\" in inner or "\0" in inner:
-        raise AccessError(
-            f"path {inner!r} leaves the artifact",
-            field="path",
-            hint="a relative path inside the artifact, without '..'",
-        )
-    file = (folder / rel).resolve()
+    file = (folder / _relative(inner)).resolve()
     if not file.is_relative_to(folder):
         raise AccessError(
             f"path {inner!r} leaves the artifact",
@@ -102,12 +95,27 @@ def _inside(folder: Path, inner: str) -> Path:
     return file
 
 
+def _relative(inner: str) -> str:
+    """``inner`` checked by the project's own rule for relative paths (no absolute path, no
+    ``..``, no empty or odd parts); refused as an access outside the artifact."""
+    from fnrun.errors import InvalidArgumentError
+    from fnrun.model.names import check_relative
+
+    try:
+        return check_relative(inner, "path")
+    except InvalidArgumentError as exc:
+        raise AccessError(
+            f"path {inner!r} leaves the artifact: {exc.to_dict()['message']}",
+            field="path",
+            hint="a relative path inside the artifact, without '..'",
+        ) from exc
+
+
 def _remote(target: str, inner: str, key: str) -> Body:
     from fnrun.datastore.dataitem import get_dataitem
+    from fnrun.model.names import join_under
 
-    url = target.rstrip("/") + "/" + str(PurePosixPath(inner)) if inner else target
-    if inner:
-        _inside(Path("/x"), inner)  # the same rules for the relative part
+    url = join_under(target, _relative(inner)) if inner else target
     try:
         data = get_dataitem(url).get()
     except FileNotFoundError as exc:
