@@ -9,7 +9,6 @@ versions; a serving graph's picture) · the hub's catalog.
 
 from __future__ import annotations
 
-import base64
 import copy
 import difflib
 from collections.abc import Callable
@@ -283,9 +282,10 @@ def function_page(db: RunDB, project: str, name: str, a: str, b: str) -> str:
         left = yaml.safe_dump(db.get_function(name, project, hash_key=a), sort_keys=True)
         right = yaml.safe_dump(db.get_function(name, project, hash_key=b), sort_keys=True)
         body += "<h2>diff</h2>" + _diff(left, right, a[:12], b[:12])
+    fn = _runtime(current)
     if current.get("kind") in _SERVING_KINDS:
-        body += _serving(current)
-    code = _code(current)
+        body += _serving(current, fn)
+    code = _code(fn)
     if code:
         body += f"<h2>code</h2><pre class='code'>{esc(code)}</pre>"
     spec = copy.deepcopy(current.get("spec") or {})
@@ -298,10 +298,19 @@ def function_page(db: RunDB, project: str, name: str, a: str, b: str) -> str:
 _SERVING_KINDS = ("serving", "nuclio", "remote")
 
 
-def _serving(doc: Doc) -> str:
+def _runtime(doc: Doc) -> Any:
+    """The function object of a stored document (None when it no longer loads)."""
+    from fnrun.runtimes.factory import function_from_dict
+
+    try:
+        return function_from_dict(doc)
+    except Exception:  # a stored document of an older or foreign shape: show what we can
+        return None
+
+
+def _serving(doc: Doc, fn: Any) -> str:
     """A deployed function: its graph, state, address and what its /metrics say now."""
     from fnrun.notebook.function_card import function_card
-    from fnrun.runtimes.factory import function_from_dict
 
     status = doc.get("status") or {}
     address = str(status.get("address") or "")
@@ -311,10 +320,8 @@ def _serving(doc: Doc) -> str:
     out = "<h2>serving</h2>" + grid(["", ""], facts, "grid facts")
     if address.startswith(("http://", "https://")):
         out += "<h2>requests</h2>" + _metrics_table(address)
-    try:
-        out += function_card(function_from_dict(doc))  # its graph, drawn
-    except Exception as exc:  # a card never breaks the page
-        out += f"<p class='warn'>cannot draw the function: {esc(exc)}</p>"
+    if fn is not None:
+        out += function_card(fn)  # its graph, drawn
     return out
 
 
@@ -360,11 +367,11 @@ def _radio(name: str, value: str, picked: str) -> str:
     return f"<input type='radio' name='{name}' value='{esc(value)}'{checked}>"
 
 
-def _code(doc: Doc) -> str:
-    encoded = ((doc.get("spec") or {}).get("build") or {}).get("functionSourceCode") or ""
+def _code(fn: Any) -> str:
+    """The function's embedded code (the runtime's own decoding)."""
     try:
-        return base64.b64decode(encoded).decode("utf-8", errors="replace") if encoded else ""
-    except ValueError:
+        return str(fn.code) if fn is not None else ""
+    except ValueError:  # not base64 / not UTF-8
         return ""
 
 
