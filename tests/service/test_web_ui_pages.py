@@ -175,3 +175,9 @@ def test_the_hub_catalog(service: tuple[Any, SQLRunDB], monkeypatch: pytest.Monk
     for name in ("make_dataset", "train_sklearn", "sklearn_server"):
         assert f"<td>{name}</td>" in page
     assert "not reached" not in page
+
+
+def test_a_bad_label_filter_is_a_page_saying_why(service: tuple[Any, SQLRunDB]) -> None:
+    client, _sql = service
+    page = client.get("/ui/projects/p/runs", params={"label": "nokey"}, headers=_signed(client))
+    assert page.status_code == 400 and "is not key=value" in page.text

@@ -69,8 +69,10 @@ def runs_page(db: RunDB, project: str, query: dict[str, Any]) -> str:
     labels = [str(v) for v in query.get("label") or [] if v]
     pageno = max(1, int(query.get("page") or 1))
     sort = str(query.get("sort") or "")
-    wanted = dict(v.split("=", 1) for v in labels if "=" in v)
-    runs = db.list_runs(name or None, project, wanted or None, state or None, None, False,
+    from fnrun.service.rest import query_labels  # the API's own label=k=v rule
+
+    wanted = query_labels(labels)
+    runs = db.list_runs(name or None, project, wanted, state or None, None, False,
                         PAGE_SIZE + 1, (pageno - 1) * PAGE_SIZE, sort)  # fmt: skip
     more = len(runs) > PAGE_SIZE
     filters = (
