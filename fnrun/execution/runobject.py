@@ -266,15 +266,7 @@ class RunObject:
         """The run as an HTML card (Jupyter shows this instead of the text table)."""
         from fnrun.notebook.run_card import run_card
 
-        card = run_card(self)
-        if not self.ui_url:
-            return card
-        from fnrun.notebook.html import esc
-
-        return (
-            card
-            + f"<div class='fnrun-ui'><a href='{esc(self.ui_url)}'>open in the web UI</a></div>"
-        )
+        return run_card(self, ui_url=self.ui_url)
 
     def __repr__(self) -> str:
         return f"<RunObject {self.metadata.get('name')} uid={self.uid()[:8]} state={self.state()}>"

@@ -1,20 +1,22 @@
 """The HTML card of a function: kind, version, image, handlers with their parameters, and
-for serving functions the graph drawn inline (our own SVG)."""
+for serving functions the graph drawn inline (our own SVG), rendered by
+``templates/_function_card.html``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fnrun.model.schema import NOTSET
-from fnrun.notebook.html import card, esc, kv_table, section, table
+from fnrun.notebook.templating import our_svg, render
 
 
 def function_card(fn: Any) -> str:
+    return render("function_card.html", card=card_values(fn))
+
+
+def card_values(fn: Any) -> dict[str, Any]:
+    """What the card shows, as plain values for the template."""
     meta, spec = fn.metadata, fn.spec
-    sub = " · ".join(
-        esc(x)
-        for x in (f"kind {fn.kind}", f"project {meta.project or '-'}", f"tag {meta.tag or '-'}")
-    )
     facts = {
         "hash": meta.hash,
         "image": spec.image,
@@ -22,12 +24,18 @@ def function_card(fn: Any) -> str:
         "command": spec.command,
         "description": spec.description,
     }
-    parts = [kv_table({k: v for k, v in facts.items() if v}), _handlers(spec), _graph(fn)]
-    return card(f"function {meta.name}", "", sub, "".join(parts))
+    graph = getattr(spec, "graph", None)
+    return {
+        "title": f"function {meta.name}",
+        "sub": f"kind {fn.kind} · project {meta.project or '-'} · tag {meta.tag or '-'}",
+        "facts": {k: v for k, v in facts.items() if v},
+        "handlers": _handlers(spec),
+        "graph": _svg(graph) if graph is not None else "",
+    }
 
 
-def _handlers(spec: Any) -> str:
-    rows = []
+def _handlers(spec: Any) -> list[list[Any]]:
+    rows: list[list[Any]] = []
     for name, entry in spec.entry_points.items():
         for param in entry.parameters:
             if param.name == "context":
@@ -36,21 +44,15 @@ def _handlers(spec: Any) -> str:
             rows.append([name, param.name, param.type, default, param.doc])
         if not entry.parameters:
             rows.append([name, "", "", "", entry.doc])
-    header = ["handler", "parameter", "type", "default", "doc"]
-    return section("handlers", table(header, rows)) if rows else ""
+    return rows
 
 
-def _graph(fn: Any) -> str:
-    graph = getattr(fn.spec, "graph", None)
-    if graph is None:
-        return ""
+def _svg(graph: Any) -> Any:
     from fnrun.graph.plot import to_svg
 
-    return section("graph", f"<div class='graph'>{to_svg(graph)}</div>")
+    return our_svg(to_svg(graph))
 
 
 def graph_card(graph: Any) -> str:
     """A graph alone (``graph`` in a notebook cell)."""
-    from fnrun.graph.plot import to_svg
-
-    return card(f"{graph.kind_name} graph", "", "", to_svg(graph))
+    return render("graph_card.html", title=f"{graph.kind_name} graph", svg=_svg(graph))

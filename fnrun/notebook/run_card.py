@@ -1,6 +1,12 @@
 """The HTML card of a run: state badge, params, results, artifacts with inline previews
 (tables, charts, images, dataset stats with histograms, model metrics), the iterations table
-with the best one marked, and the error with its traceback folded."""
+with the best one marked, and the error with its traceback folded.
+
+The card is rendered by ``templates/_run_card.html`` from the plain values
+:func:`card_values` gathers here (everything a run wrote is escaped there). Artifact bodies
+are read through a ``reader``: in a notebook the datastore (the user's own process), in the
+service its download guard (:func:`fnrun.service.downloads.preview_bytes`).
+"""
 
 from __future__ import annotations
 
@@ -10,88 +16,81 @@ import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from fnrun.notebook.html import card, esc, kv_table, section, table
+from fnrun.notebook.templating import our_svg, render
 
 if TYPE_CHECKING:
     from fnrun.execution.runobject import RunObject
 
 MAX_IMAGE = 2 * 1024 * 1024  # bigger pictures are linked, not inlined
+MAX_TABLE = 64 * 1024  # the bytes of a CSV read for its preview
 PREVIEW_ROWS = 10
-
+_IMAGES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",
+           "webp": "image/webp", "svg": "image/svg+xml"}  # fmt: skip
 
 Link = Callable[[str, str], str]  # (artifact key, target path) -> the href to its body
+Reader = Callable[[str, dict[str, Any], int], bytes]  # (key, document, at most) -> bytes
+Values = dict[str, Any]
 
 
-def run_card(run: RunObject, link: Link | None = None) -> str:
+def run_card(
+    run: RunObject, link: Link | None = None, reader: Reader | None = None, ui_url: str = ""
+) -> str:
     """The card; ``link`` makes the artifacts' links (default: their storage URLs; the web UI
-    gives its download route, and then HTML artifacts are drawn in a sandboxed frame)."""
+    gives its download route, and then HTML artifacts are drawn in a sandboxed frame);
+    ``reader`` reads artifact bodies for previews (default: through the datastore)."""
+    return render("run_card.html", card=card_values(run, link, reader, ui_url))
+
+
+def card_values(
+    run: RunObject, link: Link | None = None, reader: Reader | None = None, ui_url: str = ""
+) -> Values:
+    """What the card shows, as plain values for the template."""
     meta, spec, status = run.metadata, run.spec, run.status
-    sub = " · ".join(
-        esc(x)
-        for x in (
-            f"uid {meta.get('uid', '')}",
-            f"project {meta.get('project', '')}",
-            f"started {str(status.get('start_time', ''))[:19].replace('T', ' ')}",
-        )
-    )
-    parts = [
-        section("parameters", kv_table(dict(spec.get("parameters", {})))),
-        section("results", kv_table(dict(status.get("results", {})))),
-        section("labels", kv_table(dict(meta.get("labels", {})))),
-        _iterations(status.get("iterations") or [], int(status.get("best_iteration") or 0)),
-        _artifacts(run, link),
-        _error(run),
-    ]
-    title = f"run {meta.get('name', '')}"
-    return card(title, str(status.get("state", "")), sub, "".join(parts))
+    started = str(status.get("start_time", ""))[:19].replace("T", " ")
+    rows = list(status.get("iterations") or [])
+    best = int(status.get("best_iteration") or 0)
+    error = str(run.error or "")
+    return {
+        "title": f"run {meta.get('name', '')}",
+        "state": str(status.get("state", "")),
+        "sub": f"uid {meta.get('uid', '')} · project {meta.get('project', '')} · started {started}",
+        "parameters": dict(spec.get("parameters") or {}),
+        "results": dict(status.get("results") or {}),
+        "labels": dict(meta.get("labels") or {}),
+        "iterations": rows,
+        "iterations_title": f"iterations (best: {best})" if best else "iterations",
+        "best_rows": {i for i, row in enumerate(rows[1:]) if row and row[0] == best},
+        "artifacts": _artifacts(run, link, reader or _datastore_reader(run)),
+        "error": error,
+        "trace": run.logs()[-6000:] if error and run.state() == "error" else "",
+        "ui_url": ui_url,
+    }
 
 
-def _iterations(rows: list[list[Any]], best: int) -> str:
-    if not rows:
-        return ""
-    header, *body = rows
-    marks = {i for i, row in enumerate(body) if row and row[0] == best}
-    return section(
-        f"iterations (best: {best})" if best else "iterations", table(header, body, marks)
-    )
+def _datastore_reader(run: RunObject) -> Reader:
+    def read(key: str, _doc: dict[str, Any], limit: int) -> bytes:
+        data = run.artifact(key).get(size=limit)
+        return data if isinstance(data, bytes) else str(data).encode()
+
+    return read
 
 
-def _error(run: RunObject) -> str:
-    message = run.error
-    if not message:
-        return ""
-    log = run.logs()[-6000:] if run.state() == "error" else ""
-    trace = f"<pre>{esc(log)}</pre>" if log else ""
-    return f"<details class='run-error'><summary>error: {esc(message)}</summary>{trace}</details>"
-
-
-def _artifacts(run: RunObject, link: Link | None = None) -> str:
-    uris = dict(run.status.get("artifact_uris", {}))
-    if not uris:
-        return ""
-    blocks = []
-    for key, uri in uris.items():
+def _artifacts(run: RunObject, link: Link | None, reader: Reader) -> list[Values]:
+    out = []
+    for key, uri in dict(run.status.get("artifact_uris") or {}).items():
         try:
-            item = run.artifact(key)
-            doc = dict(item.meta or {})
-            preview = _preview(doc, item, link(key, "inline") if link else "")
+            doc = dict(run.artifact(key).meta or {})
+            preview = _preview(key, doc, reader, link(key, "inline") if link else "")
         except Exception as exc:  # a preview never breaks the card
-            doc, preview = {}, f"<pre>preview unavailable: {esc(exc)}</pre>"
-        kind = doc.get("kind", "artifact")
-        target = str(doc.get("spec", {}).get("target_path", ""))
-        name = target.rstrip("/").rsplit("/", 1)[-1]
-        href = (link(key, target) if link else _href(target)) if target else ""
-        anchor = (
-            f" <a href='{esc(href)}' title='{esc(target)}'>{esc(name)}</a>"
-            if href
-            else (f" {esc(name)}" if target else "")
-        )
-        blocks.append(
-            f"<details open class='artifact' data-key='{esc(key)}'><summary>{esc(key)} "
-            f"<small>({esc(kind)})</small></summary>"
-            f"<div class='uri'>{esc(uri)}{anchor}</div>{preview}</details>"
-        )
-    return section("artifacts", "".join(blocks))
+            doc, preview = {}, {"type": "error", "text": f"preview unavailable: {exc}"}
+        target = str((doc.get("spec") or {}).get("target_path", ""))
+        out.append({
+            "key": key, "uri": str(uri), "kind": str(doc.get("kind", "artifact")),
+            "target": target, "name": target.rstrip("/").rsplit("/", 1)[-1],
+            "href": (link(key, target) if link else _href(target)) if target else "",
+            "preview": preview,
+        })  # fmt: skip
+    return out
 
 
 _LINKABLE = ("file", "http", "https", "s3", "gs", "az", "abfs")
@@ -106,86 +105,75 @@ def _href(target: str) -> str:
     return target if scheme.lower() in _LINKABLE else ""
 
 
-def _preview(doc: dict[str, Any], item: Any, inline: str = "") -> str:
-    kind, spec = doc.get("kind", ""), dict(doc.get("spec", {}))
+def _preview(key: str, doc: dict[str, Any], reader: Reader, inline: str) -> Values:
+    kind, spec = doc.get("kind", ""), dict(doc.get("spec") or {})
+    fmt = str(spec.get("format") or "").lower()
     if kind == "dataset":
-        return _dataset(spec, dict(doc.get("status", {})))
+        return _dataset(spec, dict(doc.get("status") or {}))
     if kind == "chart":
         from fnrun.artifacts.tabular import svg_lines
 
-        return svg_lines(list(spec.get("header", [])), list(spec.get("rows", [])))
+        header, rows = list(spec.get("header") or []), list(spec.get("rows") or [])
+        return {"type": "chart", "svg": our_svg(svg_lines(header, rows))}
     if kind == "model":
-        files = kv_table({"model file": spec.get("model_file", "")})
-        return files + section("metrics", kv_table(dict(spec.get("metrics", {}))))
-    if inline and str(spec.get("format", "")) in ("html", "htm"):
+        return {"type": "model", "model_file": spec.get("model_file", ""),
+                "metrics": dict(spec.get("metrics") or {})}  # fmt: skip
+    if inline and fmt in ("html", "htm"):
         # drawn by the browser in a frame with no scripts, forms or same-origin rights
-        return f"<iframe class='html-preview' sandbox src='{esc(inline)}'></iframe>"
-    if kind == "plot" or str(spec.get("format", "")) in ("png", "jpg", "jpeg", "gif", "svg"):
-        return _image(spec, item)
-    if kind == "table" or spec.get("format") == "csv":
-        return _csv(item, spec)
+        return {"type": "frame", "src": inline}
+    if fmt in _IMAGES or kind == "plot":
+        return _image(key, doc, spec, fmt, reader)
+    if kind == "table" or fmt == "csv":
+        return _table(reader(key, doc, MAX_TABLE))
     text = spec.get("body")
-    return f"<pre>{esc(str(text)[:2000])}</pre>" if text else ""
+    return {"type": "text", "text": str(text)[:2000]} if text else {"type": "none"}
 
 
-def _dataset(spec: dict[str, Any], status: dict[str, Any]) -> str:
-    header, rows = list(spec.get("header", [])), list(spec.get("preview", []))
-    out = f"<div>{esc(spec.get('length', '?'))} rows</div>"
-    out += table(header, rows[:PREVIEW_ROWS]) if header else ""
-    stats = dict(status.get("stats", {}))
-    if stats:
-        names = ["count", "mean", "std", "min", "max"]
-        lines = [
-            [col, *(_num(s.get(n, "")) for n in names), _hist(s.get("hist"))]
-            for col, s in stats.items()
-        ]
-        out += section("stats", _raw_table(["column", *names, "histogram"], lines))
-    return out
-
-
-def _raw_table(header: list[str], rows: list[list[str]]) -> str:
-    """A table whose last column is our own SVG (the other cells are escaped)."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row[:-1]) + f"<td>{row[-1]}</td></tr>"
-        for row in rows
-    )
-    return f"<table class='stats'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _dataset(spec: dict[str, Any], status: dict[str, Any]) -> Values:
+    names = ["count", "mean", "std", "min", "max"]
+    stats = [
+        {"cells": [col, *(_num(s.get(n, "")) for n in names)], "hist": _counts(s.get("hist"))}
+        for col, s in dict(status.get("stats") or {}).items()
+        if isinstance(s, dict)
+    ]
+    return {
+        "type": "dataset", "length": spec.get("length", "?"),
+        "header": list(spec.get("header") or []),
+        "rows": list(spec.get("preview") or [])[:PREVIEW_ROWS],
+        "stats": stats, "stats_header": ["column", *names, "histogram"],
+    }  # fmt: skip
 
 
 def _num(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def _hist(hist: Any) -> str:
+def _counts(hist: Any) -> list[float]:
+    """A histogram's counts (``[[counts], [edges]]``) as numbers, or none."""
     if not isinstance(hist, list) or not hist or not isinstance(hist[0], list):
-        return ""
-    counts = [float(c) for c in hist[0]]
-    top = max(counts) or 1.0
-    width = 4
-    bars = "".join(
-        f"<rect x='{i * width}' y='{30 - 30 * c / top:.1f}' width='{width - 1}' "
-        f"height='{30 * c / top:.1f}' fill='#0969da'/>"
-        for i, c in enumerate(counts)
-    )
-    return f"<svg class='hist' width='{len(counts) * width}' height='30'>{bars}</svg>"
+        return []
+    try:
+        return [float(c) for c in hist[0]]
+    except (TypeError, ValueError):
+        return []
 
 
-def _image(spec: dict[str, Any], item: Any) -> str:
+def _image(key: str, doc: dict[str, Any], spec: dict[str, Any], fmt: str, reader: Reader) -> Values:
+    mime = _IMAGES.get(fmt or "png")
+    if mime is None:
+        return {"type": "note", "text": f"no preview for format {fmt!r}: open it from the link"}
     size = int(spec.get("size") or 0)
-    if size > MAX_IMAGE:
-        return f"<div>picture of {size} bytes: open it from the link</div>"
-    data = item.get()
-    fmt = str(spec.get("format") or "png").replace("jpg", "jpeg")
-    mime = "image/svg+xml" if fmt == "svg" else f"image/{fmt}"
+    data = b"" if size > MAX_IMAGE else reader(key, doc, MAX_IMAGE + 1)
+    if size > MAX_IMAGE or len(data) > MAX_IMAGE:
+        shown = size or len(data)
+        return {"type": "note", "text": f"picture of {shown} bytes: open it from the link"}
     encoded = base64.b64encode(data).decode()
-    return f"<img alt='{esc(spec.get('target_path', ''))}' src='data:{mime};base64,{encoded}'/>"
+    # an <img> never runs script, SVG included
+    src = f"data:{mime};base64,{encoded}"
+    return {"type": "image", "alt": spec.get("target_path", ""), "src": src}
 
 
-def _csv(item: Any, spec: dict[str, Any]) -> str:
-    data = item.get(size=64 * 1024)
-    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else str(data)
-    rows = list(csv.reader(io.StringIO(text)))[: PREVIEW_ROWS + 1]
-    if not rows:
-        return ""
-    return table(rows[0], rows[1:])
+def _table(data: bytes) -> Values:
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8", errors="replace"))))
+    rows = rows[: PREVIEW_ROWS + 1]
+    return {"type": "table", "header": rows[0], "rows": rows[1:]} if rows else {"type": "none"}

@@ -11,6 +11,9 @@
   whatever a client recorded).
 
 The bytes are checked against the hash the artifact recorded, when it recorded one.
+
+The web UI's previews read through the same guard (:func:`preview_bytes`), bounded in bytes
+and time.
 """
 
 from __future__ import annotations
@@ -23,6 +26,37 @@ from fnrun.datastore.dataitem import split_url
 from fnrun.errors import AccessError, InvalidArgumentError, NotFoundError
 
 _OBJECT_STORES = ("s3", "gs", "gcs", "az", "abfs", "memory")
+# what a browser may draw inline from our origin: passive pictures and text (as text/plain,
+# so no JSON or CSV is ever sniffed into something active); HTML and SVG only sandboxed
+_PASSIVE = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+            ".gif": "image/gif", ".webp": "image/webp", ".bmp": "image/bmp"}  # fmt: skip
+_TEXT = (".txt", ".csv", ".tsv", ".json", ".log", ".md", ".yaml", ".yml", ".ndjson")
+# an artifact's own page: no script, an origin of its own, nothing loaded but inline pictures
+_ARTIFACT_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+_SANDBOXED = {".html": "text/html", ".htm": "text/html", ".svg": "image/svg+xml"}
+
+
+def answer_headers(filename: str, inline: bool) -> tuple[str, dict[str, str]]:
+    """The media type and headers of a download: ``inline`` answers only passive types
+    (pictures but SVG; text, CSV and JSON as ``text/plain``) and HTML/SVG under
+    ``Content-Security-Policy: sandbox``; everything else (JavaScript included) is an
+    attachment of ``application/octet-stream``. Every answer is ``nosniff``."""
+    from urllib.parse import quote
+
+    suffix = PurePosixPath(filename.lower()).suffix
+    media, disposition = "application/octet-stream", "attachment"
+    if inline and suffix in _PASSIVE:
+        media, disposition = _PASSIVE[suffix], "inline"
+    elif inline and suffix in _TEXT:
+        media, disposition = "text/plain; charset=utf-8", "inline"
+    elif inline and suffix in _SANDBOXED:
+        media, disposition = _SANDBOXED[suffix], "inline"
+    headers = {
+        "x-content-type-options": "nosniff",
+        "content-security-policy": _ARTIFACT_CSP,
+        "content-disposition": f"{disposition}; filename=\"{quote(filename)}\"",
+    }
+    return media, headers
 
 
 @dataclass
@@ -34,7 +68,41 @@ class Body:
     data: bytes = b""
 
 
-def artifact_body(doc: dict[str, Any], roots: list[Path], inner: str = "") -> Body:
+PREVIEW_TIMEOUT = 2.0  # seconds an object-store read for a preview may take
+_preview_pool: Any = None
+
+
+def preview_bytes(
+    doc: dict[str, Any], roots: list[Path], limit: int, timeout: float = PREVIEW_TIMEOUT
+) -> bytes:
+    """At most ``limit`` bytes of an artifact's body for a preview, read by the download
+    rules (so a page shows nothing the download route refuses), within ``timeout``."""
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import TimeoutError as Late
+
+    global _preview_pool
+    if _preview_pool is None:  # a few threads: a store that hangs cannot pile them up
+        _preview_pool = ThreadPoolExecutor(4, thread_name_prefix="fnrun-preview")
+    future = _preview_pool.submit(_bounded, doc, roots, limit)
+    try:
+        return bytes(future.result(timeout=timeout))
+    except Late:
+        future.cancel()
+        raise TimeoutError(f"the artifact's store did not answer within {timeout} s") from None
+
+
+def _bounded(doc: dict[str, Any], roots: list[Path], limit: int) -> bytes:
+    body = artifact_body(doc, roots, size=limit)
+    if body.path is None:
+        return body.data[:limit]
+    with body.path.open("rb") as file:
+        return file.read(limit)
+
+
+def artifact_body(
+    doc: dict[str, Any], roots: list[Path], inner: str = "", size: int | None = None
+) -> Body:
+    """What to answer for ``doc`` (``size``: read at most that much from an object store)."""
     spec = doc.get("spec") or {}
     key = str((doc.get("metadata") or {}).get("key") or "artifact")
     target = str(spec.get("target_path") or "")
@@ -44,9 +112,9 @@ def artifact_body(doc: dict[str, Any], roots: list[Path], inner: str = "") -> Bo
         raise NotFoundError(f"artifact {key!r} has no stored body", field="key")
     scheme, rest = split_url(target)
     if scheme == "":
-        return _local(Path(rest), roots, inner, key, doc)
+        return _local(Path(rest), roots, inner, key, doc, check=size is None)
     if scheme in _OBJECT_STORES:
-        return _remote(target, inner, key)
+        return _remote(target, inner, key, size)
     raise InvalidArgumentError(
         f"artifact {key!r} is at {scheme}://, which the service does not fetch",
         field="key",
@@ -54,7 +122,9 @@ def artifact_body(doc: dict[str, Any], roots: list[Path], inner: str = "") -> Bo
     )
 
 
-def _local(target: Path, roots: list[Path], inner: str, key: str, doc: dict[str, Any]) -> Body:
+def _local(
+    target: Path, roots: list[Path], inner: str, key: str, doc: dict[str, Any], check: bool
+) -> Body:
     path = target.resolve()
     if not any(path == root or path.is_relative_to(root) for root in _resolved(roots)):
         raise AccessError(
@@ -76,7 +146,7 @@ def _local(target: Path, roots: list[Path], inner: str, key: str, doc: dict[str,
         file = path
     if not file.is_file():
         raise NotFoundError(f"{inner or target} not found in artifact {key!r}", field="path")
-    if file == path:
+    if file == path and check:  # a preview reads part of it: nothing to check against
         from fnrun.datastore.integrity import check_local
 
         check_local(doc, str(file))  # the bytes the run recorded, or 409
@@ -111,13 +181,13 @@ def _relative(inner: str) -> str:
         ) from exc
 
 
-def _remote(target: str, inner: str, key: str) -> Body:
+def _remote(target: str, inner: str, key: str, size: int | None) -> Body:
     from fnrun.datastore.dataitem import get_dataitem
     from fnrun.model.names import join_under
 
     url = join_under(target, _relative(inner)) if inner else target
     try:
-        data = get_dataitem(url).get()
+        data = get_dataitem(url).get(size=size)
     except FileNotFoundError as exc:
         raise NotFoundError(f"artifact {key!r}: {url} not found", field="key") from exc
     return Body(filename=_name(url) or key, data=bytes(data))

@@ -306,6 +306,6 @@ def create_app(
     app.include_router(mlrun_routes(db))
     from fnrun.service.ui import static_files, ui_routes
 
-    app.include_router(ui_routes(db, token))
+    app.include_router(ui_routes(db, token, roots))
     app.mount("/ui/static", static_files(), name="ui-static")
     return app

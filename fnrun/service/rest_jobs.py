@@ -4,16 +4,14 @@ the hub.
 Imported by :func:`fnrun.service.rest.create_app` only (FastAPI is the service's extra).
 """
 
-import mimetypes
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import FileResponse, Response
 
 from fnrun.db.base import RunDB
-from fnrun.service.downloads import artifact_body
+from fnrun.service.downloads import answer_headers, artifact_body
 from fnrun.service.jobs import JobRunner
 from fnrun.service.rest import MAX_INT
 from fnrun.service.scheduler import Scheduler
@@ -59,16 +57,11 @@ def job_routes(
         path: str = "",
         inline: bool = False,
     ) -> Response:
-        """The artifact's bytes; ``inline``: for the browser to draw (an HTML page, a
-        picture), under a sandboxing Content-Security-Policy (no scripts, its own origin)."""
+        """The artifact's bytes; ``inline``: for the browser to draw a passive type (a
+        picture, text; HTML and SVG under a sandboxing Content-Security-Policy: no scripts,
+        its own origin), anything else still an attachment."""
         body = artifact_body(db.read_artifact(key, tag, iter, project, uid), roots, path)
-        headers = {"x-content-type-options": "nosniff"}
-        media = "application/octet-stream"
-        if inline:
-            media = mimetypes.guess_type(body.filename)[0] or "text/plain"
-            headers["content-security-policy"] = "sandbox"
-        disposition = "inline" if inline else "attachment"
-        headers["content-disposition"] = f'{disposition}; filename="{quote(body.filename)}"'
+        media, headers = answer_headers(body.filename, inline)
         if body.path is not None:
             return FileResponse(body.path, media_type=media, headers=headers)
         return Response(body.data, media_type=media, headers=headers)

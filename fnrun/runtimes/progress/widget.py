@@ -13,31 +13,15 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-from fnrun.notebook.html import STYLE, badge, esc
+from fnrun.notebook.templating import render
 from fnrun.runtimes.progress.tracker import RunProgress, watch_output
 
 Display = Callable[..., Any]  # IPython.display.display
 
 
 def progress_html(p: RunProgress) -> str:
-    """The widget's HTML for ``p`` (everything from the run escaped)."""
-    where = f" · {esc(p.where)}" if p.where else ""
-    head = (
-        f"<h3>run {esc(p.name)}{badge(p.state)}</h3><div class='sub'><code>{esc(p.uid)}</code>"
-        f" · project {esc(p.project)}{where} · <span class='elapsed'>{p.elapsed:.1f} s</span>"
-        "</div>"
-    )
-    body = ""
-    if p.total:
-        body += (
-            f"<div class='iters'><progress value='{p.done}' max='{p.total}'></progress> "
-            f"{esc(p.counts())}</div>"
-        )
-    if p.error:
-        body += f"<pre class='err'>{esc(p.error)}</pre>"
-    elif p.last_line and p.ended is None:
-        body += f"<pre class='last'>{esc(p.last_line)}</pre>"
-    return f"{STYLE}<div class='fnrun-card fnrun-progress'>{head}{body}</div>"
+    """The widget's HTML for ``p`` (``templates/progress.html``: everything escaped)."""
+    return render("progress.html", p=p)
 
 
 class NotebookReporter:

@@ -14,10 +14,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from fnrun.db.base import RunDB
-from fnrun.notebook.html import esc
 from fnrun.service.access import SESSION_COOKIE, session_value
+from fnrun.service.downloads import preview_bytes
 from fnrun.service.ui import pages
 from fnrun.service.ui.layout import UI, page
+from fnrun.service.ui.serving_metrics import MetricsViews
 
 STATIC = Path(__file__).resolve().parent / "static"
 Many = Annotated[list[str] | None, Query()]
@@ -27,8 +28,14 @@ def static_files() -> StaticFiles:
     return StaticFiles(directory=STATIC)
 
 
-def ui_routes(db: RunDB, token: str) -> APIRouter:
+def ui_routes(db: RunDB, token: str, roots: list[Path]) -> APIRouter:
+    """The UI's routes; artifact previews read only what the download route serves from
+    ``roots``."""
     router = APIRouter(prefix=UI, include_in_schema=False)
+    metrics = MetricsViews()
+
+    def reader(_key: str, doc: dict[str, Any], limit: int) -> bytes:
+        return preview_bytes(doc, roots, limit)
 
     def html(text: str) -> HTMLResponse:
         return HTMLResponse(text, headers={"content-security-policy": _CSP,
@@ -40,14 +47,8 @@ def ui_routes(db: RunDB, token: str) -> APIRouter:
 
     @router.get("/login")
     def login_form(next: str = UI, failed: bool = False) -> HTMLResponse:
-        note = "<p class='warn'>that token is not the service's</p>" if failed else ""
-        form = (
-            f"{note}<form method='post' class='login'><input type='hidden' name='next' "
-            f"value='{esc(_next_path(next))}'><input type='password' name='token' "
-            "placeholder='the service token (FNRUN_TOKEN)' autofocus>"
-            "<button>sign in</button></form>"
-        )
-        return html(page("sign in", [("sign in", "")], form))
+        return html(page("login.html", "sign in", [("sign in", "")], failed=failed,
+                         next=_next_path(next)))  # fmt: skip
 
     @router.post("/login")
     async def login(request: Request) -> Response:
@@ -94,7 +95,7 @@ def ui_routes(db: RunDB, token: str) -> APIRouter:
 
     @router.get("/projects/{project}/runs/{uid}")
     def run(project: str, uid: str) -> HTMLResponse:
-        return html(pages.run_page(db, project, uid))
+        return html(pages.run_page(db, project, uid, reader))
 
     @router.get("/projects/{project}/compare")
     def compare(project: str, uid: Many = None, result: str = "") -> HTMLResponse:
@@ -102,7 +103,7 @@ def ui_routes(db: RunDB, token: str) -> APIRouter:
 
     @router.get("/projects/{project}/functions/{name}")
     def function(project: str, name: str, a: str = "", b: str = "") -> HTMLResponse:
-        return html(pages.function_page(db, project, name, a, b))
+        return html(pages.function_page(db, project, name, a, b, metrics))
 
     return router
 
@@ -122,5 +123,5 @@ def _next_path(target: str) -> str:
 
 def error_page(status: int, message: str, hint: str) -> HTMLResponse:
     """A 4xx/5xx of the UI as a page a person reads."""
-    body = f"<p class='warn'>{esc(message)}</p>" + (f"<p>{esc(hint)}</p>" if hint else "")
-    return HTMLResponse(page(f"error {status}", [("projects", UI)], body), status_code=status)
+    text = page("error.html", f"error {status}", [("projects", UI)], message=message, hint=hint)
+    return HTMLResponse(text, status_code=status)
