@@ -51,7 +51,7 @@ def service(
         return
     from fnrun.extras import require
 
-    uvicorn = require("uvicorn", "service", "the fnrun service", field="service")
+    require("uvicorn", "service", "the fnrun service", field="service")
     require("fastapi", "service", "the fnrun service", field="service")
     from fnrun.config import get_settings, to_db_url
     from fnrun.db.sql.sqldb import SQLRunDB
@@ -82,4 +82,8 @@ def service(
     console.print(f"web UI on http://{host}:{port}/ui")
     console.print(f"fnrun service on http://{host}:{port}{PREFIX} over {shown}"
                   + (" (token required)" if token else ""))  # fmt: skip
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    import uvicorn
+
+    from fnrun.service.http_protocol import service_config
+
+    uvicorn.Server(service_config(app, host, port, log_level="warning")).run()

@@ -56,7 +56,9 @@ class ServeLimits:
 
     ``max_body`` bytes (413 beyond), JSON ``max_depth`` (400 beyond), ``header_timeout``
     seconds to send a request's headers (idle and slow-loris connections are closed),
-    ``body_timeout`` seconds to send its body (408), ``keep_alive`` seconds an idle
+    ``body_timeout`` seconds to send its whole body, counted from the end of its headers
+    (408, and the connection closed), and at least ``min_body_rate`` bytes a second of it
+    once ``RATE_GRACE`` seconds have passed (0: no rate bound), ``keep_alive`` seconds an idle
     keep-alive connection stays open. ``max_body`` also bounds how long one request's JSON
     parse can hold the worker's event loop (~35 ms per MiB here: the C parser holds the GIL,
     so a thread would not help); more ``--workers`` serve others meanwhile.
@@ -66,15 +68,25 @@ class ServeLimits:
     max_depth: int = 100
     header_timeout: float = 10.0
     body_timeout: float = 30.0
+    min_body_rate: float = 1024.0
     keep_alive: float = 5.0
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServeLimits:
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        prefix: str = "FNRUN_SERVE_",
+        base: ServeLimits | None = None,
+    ) -> ServeLimits:
+        """The limits from ``<prefix><NAME>`` variables over ``base`` (the service reads
+        ``FNRUN_SERVICE_*`` over :data:`SERVICE_LIMITS`)."""
         env = os.environ if environ is None else environ
-        base = cls()
+        base = base or cls()
         values: dict[str, object] = {}
-        for name in ("max_body", "max_depth", "header_timeout", "body_timeout", "keep_alive"):
-            raw = env.get(f"FNRUN_SERVE_{name.upper()}")
+        names = ("max_body", "max_depth", "header_timeout", "body_timeout", "min_body_rate",
+                 "keep_alive")  # fmt: skip
+        for name in names:
+            raw = env.get(f"{prefix}{name.upper()}")
             if raw:
                 kind = type(getattr(base, name))
                 try:
@@ -84,10 +96,14 @@ class ServeLimits:
 
                     raise InvalidArgumentError(
                         f"{raw!r} is not a {kind.__name__}",
-                        field=f"FNRUN_SERVE_{name.upper()}",
+                        field=f"{prefix}{name.upper()}",
                         hint="give a number",
                     ) from None
         return replace(base, **values)  # type: ignore[arg-type]
+
+
+# the fnrun service (``FNRUN_SERVICE_*``): a run's log can come in one large append
+SERVICE_LIMITS = ServeLimits(max_body=32 * 1024 * 1024)
 
 
 def to_db_url(dbpath: str) -> str:

@@ -16,12 +16,11 @@ def running_service(db: Any, token: str = "") -> Iterator[str]:
     """``http://127.0.0.1:<port>``: ``fnrun.service.rest`` over ``db`` until the block ends."""
     import uvicorn
 
+    from fnrun.service.http_protocol import service_config
     from fnrun.service.rest import create_app
 
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(db, token=token), host="127.0.0.1", port=port, log_level="warning"
-    )
+    port = free_port()  # the service's own uvicorn configuration, its guards included
+    config = service_config(create_app(db, token=token), "127.0.0.1", port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
