@@ -51,7 +51,11 @@ class HTTPRunDB:
         self.retries = retries
         token = os.environ.get("FNRUN_TOKEN", "") if token is None else token
         self.token = token  # handed to the processes, pods and workers that run for us
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        # x-fnrun-client: a header no page elsewhere can make a browser send unasked, so the
+        # service (without a token) tells our writes from a cross-site form's
+        headers = {"x-fnrun-client": "1"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         self._client = httpx.Client(base_url=f"{self.url}/api/v1", headers=headers, timeout=timeout)
 
     def close(self) -> None:

@@ -54,7 +54,7 @@ def answer_headers(filename: str, inline: bool) -> tuple[str, dict[str, str]]:
     headers = {
         "x-content-type-options": "nosniff",
         "content-security-policy": _ARTIFACT_CSP,
-        "content-disposition": f"{disposition}; filename=\"{quote(filename)}\"",
+        "content-disposition": f'{disposition}; filename="{quote(filename)}"',
     }
     return media, headers
 

@@ -59,6 +59,27 @@ def query_labels(values: list[str] | None) -> dict[str, str] | None:
     return out
 
 
+def _guard(app: Any, token: str, allowed_hosts: tuple[str, ...] | None) -> None:
+    """Put :class:`ServiceGuard` outside everything, error answers included."""
+    import os
+
+    from fnrun.config import SERVICE_LIMITS, ServeLimits
+    from fnrun.service.guard import ServiceGuard
+
+    limits = ServeLimits.from_env(prefix="FNRUN_SERVICE_", base=SERVICE_LIMITS)
+    if allowed_hosts is None:
+        allowed_hosts = tuple(
+            h.strip() for h in os.environ.get("FNRUN_SERVICE_HOSTS", "").split(",")
+        )
+    build = app.build_middleware_stack
+
+    def guarded() -> Any:
+        return ServiceGuard(build(), token, max_body=limits.max_body,
+                            max_depth=limits.max_depth, allowed_hosts=allowed_hosts)  # fmt: skip
+
+    app.build_middleware_stack = guarded
+
+
 def create_app(
     db: RunDB,
     token: str = "",
@@ -66,12 +87,16 @@ def create_app(
     scheduler: bool = True,
     artifact_roots: list[Path] | None = None,
     workers: int = 8,
+    allowed_hosts: tuple[str, ...] | None = None,
 ) -> Any:
     """The FastAPI app over ``db`` (``token``: required from every client when set).
 
     It runs submitted jobs on ``workers`` threads and, with ``scheduler`` and a SQL DB, the
     schedules stored in it; artifact downloads serve local files under ``artifact_roots``
-    only (default: the service's artifact path)."""
+    only (default: the service's artifact path). Every request passes
+    :class:`fnrun.service.guard.ServiceGuard` first (limits from ``FNRUN_SERVICE_*``;
+    without a token, only ``Host`` names on loopback or in ``allowed_hosts``, default
+    ``FNRUN_SERVICE_HOSTS``, comma-separated)."""
     from fastapi import Body, FastAPI, Query, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -108,10 +133,11 @@ def create_app(
         title="fnrun service",
         version="1",
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,  # Swagger UI loads its script from a CDN: no third-party script here
         redoc_url=None,
         lifespan=lifespan,
     )
+    _guard(app, token, allowed_hosts)
 
     @app.middleware("http")
     async def authorized(request: Request, call_next: Any) -> Any:

@@ -12,15 +12,18 @@ from tests.conftest import free_port
 
 
 @contextmanager
-def running_service(db: Any, token: str = "") -> Iterator[str]:
-    """``http://127.0.0.1:<port>``: ``fnrun.service.rest`` over ``db`` until the block ends."""
+def running_service(db: Any, token: str = "", **options: Any) -> Iterator[str]:
+    """``http://127.0.0.1:<port>``: ``fnrun.service.rest`` over ``db`` until the block ends
+    (``options``: more arguments of ``create_app``)."""
     import uvicorn
 
     from fnrun.service.http_protocol import service_config
     from fnrun.service.rest import create_app
 
     port = free_port()  # the service's own uvicorn configuration, its guards included
-    config = service_config(create_app(db, token=token), "127.0.0.1", port, log_level="warning")
+    config = service_config(
+        create_app(db, token=token, **options), "127.0.0.1", port, log_level="warning"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
