@@ -112,7 +112,9 @@ def create_app(
     )
     from fnrun.service.rest_jobs import job_routes
     from fnrun.service.scheduler import Scheduler
+    from fnrun.service.sessions import Sessions
 
+    sessions = Sessions(db, token)
     runner = JobRunner(db, workers=workers)
     clock = Scheduler(db, runner) if scheduler and hasattr(db, "due_schedules") else None  # type: ignore[arg-type]
     roots = artifact_roots or [Path(get_settings().artifact_path)]
@@ -148,6 +150,7 @@ def create_app(
             path,
             request.headers.get("authorization", ""),
             request.cookies.get(SESSION_COOKIE, ""),
+            sessions.valid,
         ):
             if path == "/ui" or path.startswith("/ui/"):  # a person: the login page
                 return RedirectResponse(f"/ui/login?next={quote(path)}", status_code=303)
@@ -332,6 +335,6 @@ def create_app(
     app.include_router(mlrun_routes(db))
     from fnrun.service.ui import static_files, ui_routes
 
-    app.include_router(ui_routes(db, token, roots))
+    app.include_router(ui_routes(db, token, roots, sessions))
     app.mount("/ui/static", static_files(), name="ui-static")
     return app

@@ -12,7 +12,7 @@ import pytest
 
 from fnrun.db.sql.sqldb import SQLRunDB
 from fnrun.execution.runobject import RunObject
-from fnrun.service.access import SESSION_COOKIE, session_value
+from fnrun.service.access import SESSION_COOKIE
 from tests.db.restserver import running_service
 
 httpx = pytest.importorskip("httpx")
@@ -37,9 +37,10 @@ def _signed(client: Any) -> dict[str, str]:
                          headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
     assert answer.status_code == 303 and answer.headers["location"] == "/ui/projects/p/runs"
     cookie = answer.cookies[SESSION_COOKIE]
-    assert cookie == session_value(TOKEN) and TOKEN not in cookie  # never the token itself
+    assert TOKEN not in cookie and len(cookie) >= 40  # a random id, never the token itself
     set_cookie = answer.headers["set-cookie"].lower()
     assert "httponly" in set_cookie and "samesite=strict" in set_cookie
+    assert "max-age=43200" in set_cookie  # 12 hours
     return {"cookie": f"{SESSION_COOKIE}={cookie}"}
 
 
@@ -56,10 +57,57 @@ def test_a_session_opens_the_ui_and_reads_only(service: tuple[Any, SQLRunDB]) ->
     assert client.get("/api/v1/runs", headers=session).status_code == 200  # the page's reads
     write = client.put("/api/v1/projects/x", json={}, headers=session)
     assert write.status_code == 401  # a cookie never writes: no cross-site request can act
-    forged = {"cookie": f"{SESSION_COOKIE}={session_value('other-token')}"}
-    assert client.get("/ui/projects/p/runs", headers=forged).status_code == 303
+    import hashlib
+    import hmac
+
+    old_style = hmac.new(TOKEN.encode(), b"fnrun-ui-session", hashlib.sha256).hexdigest()
+    for forged in (old_style, "x" * 43, "é" * 10, "a" * 5000, '"quoted"', ";;;"):
+        jar = {"cookie": f"{SESSION_COOKIE}={forged}".encode()}
+        answer = client.get("/ui/projects/p/runs", headers=jar)
+        assert answer.status_code == 303, forged  # no session: sign in
+        api = client.get("/api/v1/runs", headers=jar)
+        assert api.status_code == 401, forged
     out = client.get("/ui/logout", headers=session)
     assert out.status_code == 303 and "max-age=0" in out.headers["set-cookie"].lower()
+    assert client.get("/ui/projects/p/runs", headers=session).status_code == 303  # revoked
+
+
+def test_each_sign_in_is_its_own_session_and_a_new_token_ends_them_all(
+    service: tuple[Any, SQLRunDB],
+) -> None:
+    client, sql = service
+    first, second = _signed(client), _signed(client)
+    assert first != second
+    client.post("/ui/logout", headers=first)
+    assert client.get("/ui/projects/p", headers=first).status_code == 303
+    assert client.get("/ui/projects/p", headers=second).status_code == 200  # the other stays
+    from fnrun.service.sessions import Sessions
+
+    Sessions(sql, "a-new-token")  # a service started with another token
+    assert client.get("/ui/projects/p", headers=second).status_code == 303
+    stored = sql.engine.connect().exec_driver_sql("select digest from ui_sessions").fetchall()
+    cookie = second["cookie"].split("=", 1)[1]
+    assert all(cookie not in row[0] for row in stored)  # the DB never holds the id itself
+
+
+def test_sessions_expire() -> None:
+    from fnrun.service.sessions import Sessions
+
+    short = Sessions(None, "t", hours=-1.0)  # already over when made
+    assert not short.valid(short.open())
+    normal = Sessions(None, "t")
+    sid = normal.open()
+    assert normal.valid(sid) and not Sessions(None, "other").valid(sid)
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer é", "Bearer " + "x" * 10_000, "Basic Zm9vOmJhcg==", "bearer"],
+)
+def test_malformed_authorization_is_a_401(service: tuple[Any, SQLRunDB], header: str) -> None:
+    client, _sql = service
+    answer = client.get("/api/v1/runs", headers={"authorization": header.encode("utf-8")})
+    assert answer.status_code == 401
 
 
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example", "/api/v1/runs"])

@@ -48,8 +48,15 @@ def _schedules(conn: Connection) -> None:
     tables.metadata.create_all(conn, tables=[tables.schedules])
 
 
+def _sessions(conn: Connection) -> None:
+    """Version 3: the web UI's sessions."""
+    from fnrun.db.sql import tables
+
+    tables.metadata.create_all(conn, tables=[tables.ui_sessions])
+
+
 Migration = Callable[[Connection], None]
-MIGRATIONS: list[Migration] = [_initial, _schedules]
+MIGRATIONS: list[Migration] = [_initial, _schedules, _sessions]
 
 
 def ensure_schema(engine: Engine, migrations: list[Migration] | None = None) -> int:

@@ -15,9 +15,13 @@ from fnrun.db.sql.projects import LogsMixin, ProjectsMixin
 from fnrun.db.sql.runs import RunsMixin
 from fnrun.db.sql.schedules import SchedulesMixin
 from fnrun.db.sql.schema import ensure_schema
+from fnrun.db.sql.sessions import SessionsMixin
 
 
-class SQLRunDB(ProjectsMixin, FunctionsMixin, RunsMixin, ArtifactsMixin, LogsMixin, SchedulesMixin):
+class SQLRunDB(
+    ProjectsMixin, FunctionsMixin, RunsMixin, ArtifactsMixin, LogsMixin, SchedulesMixin,
+    SessionsMixin,
+):  # fmt: skip
     """A :class:`~fnrun.db.base.RunDB` over SQLAlchemy; creates or migrates its schema on open
     (safe when many processes open a fresh DB at once: :mod:`fnrun.db.sql.schema`)."""
 

@@ -105,3 +105,13 @@ schedules = Table(
     Column("body", JSON, nullable=False),
 )
 Index("ix_schedules_next_run", schedules.c.next_run)
+
+# added by schema version 3: the web UI's sign-in sessions (the id's SHA-256 only, so a
+# reader of the DB cannot take one over; ``token_mark`` ties it to the token it was made under)
+ui_sessions = Table(
+    "ui_sessions",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("token_mark", String(64), nullable=False),
+    Column("expires", String(40), nullable=False),
+)

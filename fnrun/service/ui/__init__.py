@@ -14,8 +14,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from fnrun.db.base import RunDB
-from fnrun.service.access import SESSION_COOKIE, session_value
+from fnrun.service.access import SESSION_COOKIE
 from fnrun.service.downloads import preview_bytes
+from fnrun.service.sessions import Sessions
 from fnrun.service.ui import pages
 from fnrun.service.ui.layout import UI, page
 from fnrun.service.ui.serving_metrics import MetricsViews
@@ -28,9 +29,9 @@ def static_files() -> StaticFiles:
     return StaticFiles(directory=STATIC)
 
 
-def ui_routes(db: RunDB, token: str, roots: list[Path]) -> APIRouter:
+def ui_routes(db: RunDB, token: str, roots: list[Path], sessions: Sessions) -> APIRouter:
     """The UI's routes; artifact previews read only what the download route serves from
-    ``roots``."""
+    ``roots``; sign-in opens one of ``sessions``."""
     router = APIRouter(prefix=UI, include_in_schema=False)
     metrics = MetricsViews()
 
@@ -60,13 +61,14 @@ def ui_routes(db: RunDB, token: str, roots: list[Path]) -> APIRouter:
             again = f"{UI}/login?{urlencode({'failed': 1, 'next': target})}"
             return RedirectResponse(again, status_code=303)
         answer = RedirectResponse(target, status_code=303)
-        answer.set_cookie(SESSION_COOKIE, session_value(token), httponly=True,
-                          samesite="strict", secure=request.url.scheme == "https",
-                          path="/")  # fmt: skip
+        answer.set_cookie(SESSION_COOKIE, sessions.open(), httponly=True, samesite="strict",
+                          secure=request.url.scheme == "https", path="/",
+                          max_age=int(sessions.ttl.total_seconds()))  # fmt: skip
         return answer
 
-    @router.get("/logout")
-    def logout() -> Response:
+    @router.api_route("/logout", methods=["GET", "POST"])
+    def logout(request: Request) -> Response:
+        sessions.close(request.cookies.get(SESSION_COOKIE, ""))  # revoked, not just forgotten
         answer = RedirectResponse(f"{UI}/login", status_code=303)
         answer.delete_cookie(SESSION_COOKIE, path="/")
         return answer
