@@ -32,7 +32,8 @@ _PASSIVE = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
             ".gif": "image/gif", ".webp": "image/webp", ".bmp": "image/bmp"}  # fmt: skip
 _TEXT = (".txt", ".csv", ".tsv", ".json", ".log", ".md", ".yaml", ".yml", ".ndjson")
 # an artifact's own page: no script, an origin of its own, nothing loaded but inline pictures
-_ARTIFACT_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+_ARTIFACT_CSP = ("sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+                 "frame-ancestors 'self'")  # fmt: skip
 _SANDBOXED = {".html": "text/html", ".htm": "text/html", ".svg": "image/svg+xml"}
 
 

@@ -3,7 +3,8 @@ carries, before any route sees it.
 
 Every answer gets ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``,
 ``X-Frame-Options: DENY`` and a Content-Security-Policy (the web UI's for HTML, ``default-src
-'none'`` for the rest; an artifact's own sandboxing policy is kept) — 404s, 400s and 500s too.
+'none'`` for the rest) — 404s, 400s and 500s too; an artifact's own sandboxing policy is kept,
+with ``frame-ancestors 'self'`` so only our pages frame it.
 
 Every request: no null byte in its path or query (400); a body no larger than ``max_body``
 (413, from its Content-Length or as it arrives); a JSON body nested no deeper than
@@ -40,8 +41,7 @@ UI_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-in
           "script-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; "
           "form-action 'self'; frame-ancestors 'none'")  # fmt: skip
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-_ALWAYS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
-           (b"x-frame-options", b"DENY")]  # fmt: skip
+_ALWAYS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 _LOOPBACK = frozenset(("localhost", "127.0.0.1", "::1", "[::1]"))
 _FORM_TYPES = frozenset(("application/x-www-form-urlencoded", "multipart/form-data", "text/plain"))
 _WRITES = frozenset(("POST", "PUT", "PATCH", "DELETE"))
@@ -169,10 +169,13 @@ def _with_headers(send: Send) -> Send:
             headers = list(message.get("headers", []))
             names = {k.lower() for k, _ in headers}
             headers += [(k, v) for k, v in _ALWAYS if k not in names]
-            if b"content-security-policy" not in names:
+            if b"content-security-policy" in names:  # an artifact's own (framed by our pages)
+                headers.append((b"x-frame-options", b"SAMEORIGIN"))
+            else:
                 html = any(k.lower() == b"content-type" and v.startswith(b"text/html")
                            for k, v in headers)  # fmt: skip
                 headers.append((b"content-security-policy", (UI_CSP if html else API_CSP).encode()))
+                headers.append((b"x-frame-options", b"DENY"))
             message = {**message, "headers": headers}
         await send(message)
 
