@@ -20,7 +20,7 @@ from fnrun.config import ServeLimits
 from fnrun.graph.event import HTTP_TRIGGER, Event
 from fnrun.graph.server import GraphServer, to_json
 from fnrun.service.metrics import Metrics
-from fnrun.stream.kafka import KafkaPusher, SafeSink, triggers_of
+from fnrun.stream.kafka import SafeSink, stream_wiring, triggers_of
 
 SERVE_ENV = "FNRUN_SERVE_FUNCTION"
 Message = dict[str, Any]
@@ -248,20 +248,15 @@ def build_app(fn: Any, verbose: bool = False, function: str = "") -> ServingApp:
     from fnrun.stream.trigger import KafkaTrigger
 
     _check_streams(fn)
-    pusher = KafkaPusher()
-    error_stream = (
-        getattr(fn.spec, "error_stream", "") or getattr(fn.spec.graph, "error_stream", "")
-        if getattr(fn.spec, "graph", None) is not None
-        else ""
-    )
+    pusher, queue_push, error_sink = stream_wiring(fn)
     metrics = Metrics(fn.metadata.name or "function")
     server = graph_server_for(
         fn,
         verbose=verbose,
         current_function=serving_part(fn, function),
-        queue_push=_queue_pusher(pusher),
+        queue_push=queue_push,
         observe_step=metrics.observe_step,
-        error_sink=SafeSink(pusher, error_stream) if error_stream else None,
+        error_sink=error_sink,
     )
     triggers = []
     for name, trigger in triggers_of(getattr(fn.spec, "config", {}) or {}):
@@ -309,15 +304,6 @@ def _check_streams(fn: Any) -> None:
             field="spec.parameters.log_stream",
             hint="fn.set_tracking('kafka://host:port/topic') for a served function",
         )
-
-
-def _queue_pusher(pusher: Any) -> Any:
-    def push(path: str, event: Any) -> None:
-        if not path.startswith("kafka://"):
-            raise ValueError(f"queue path {path!r} can only be served in the mock; use kafka://")
-        pusher.push(path, event)
-
-    return push
 
 
 def app_from_env() -> ServingApp:

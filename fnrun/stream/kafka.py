@@ -133,6 +133,31 @@ class SafeSink:
             log.exception("error record for event %s lost: %s", record.get("event_id"), slim)
 
 
+def queue_pusher(pusher: KafkaPusher) -> Any:
+    """The ``queue_push`` of a served graph: queue steps write to Kafka topics."""
+
+    def push(path: str, event: Any) -> None:
+        if not path.startswith("kafka://"):
+            raise ValueError(f"queue path {path!r} can only be served in the mock; use kafka://")
+        pusher.push(path, event)
+
+    return push
+
+
+def stream_wiring(fn: Any) -> tuple[KafkaPusher, Any, SafeSink | None]:
+    """What a served graph writes its streams with, the same under ``fnrun serve`` and inside
+    Nuclio: (the producer, its ``queue_push``, its error sink or None)."""
+    pusher = KafkaPusher()
+    graph = getattr(fn.spec, "graph", None)
+    error_stream = (
+        getattr(fn.spec, "error_stream", "") or getattr(graph, "error_stream", "")
+        if graph is not None
+        else ""
+    )
+    sink = SafeSink(pusher, error_stream) if error_stream else None
+    return pusher, queue_pusher(pusher), sink
+
+
 def triggers_of(config: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The Kafka triggers in a Nuclio-style config (``spec.triggers.<name>``)."""
     out = []

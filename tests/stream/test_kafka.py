@@ -331,3 +331,42 @@ def test_kill_minus_9_of_the_consumer_loses_nothing(broker: str, tmp_path: Any) 
         proc.wait()
     ids = [int(x) for x in seen.read_text().split()]
     assert set(ids) == set(range(total))  # 0 lost; duplicates are what at-least-once allows
+
+
+def fail_on_odd(body: dict[str, Any]) -> dict[str, Any]:
+    if body["n"] % 2:
+        raise ValueError("odd")
+    return body
+
+
+def test_the_nuclio_entry_pushes_queue_steps_and_errors_to_kafka(
+    broker: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside Nuclio the graph is wired as under ``fnrun serve``: a queue step writes its
+    topic and a failing event goes to the error stream."""
+    import logging
+
+    nuclio_sdk = pytest.importorskip("nuclio_sdk", reason="nuclio-sdk not installed")
+    from fnrun.runtimes import nuclio_entry
+    from fnrun.runtimes.nuclio_config import nuclio_config
+
+    queued, errors = _topic("nuclio-q"), _topic("nuclio-err")
+    fn = fnrun.new_function("nuclio-q", kind="serving")
+    graph = fn.set_topology("flow")  # type: ignore[attr-defined]
+    graph.to(handler=f"{__name__}.fail_on_odd", name="check").to(
+        ">>", "q", path=f"kafka://{broker}/{queued}"
+    )
+    fn.spec.error_stream = f"kafka://{broker}/{errors}"
+    env = {e["name"]: e["value"] for e in nuclio_config(fn)["spec"]["env"]}
+    monkeypatch.setenv(nuclio_entry.SPEC_ENV, env[nuclio_entry.SPEC_ENV])
+    context = nuclio_sdk.Context(
+        logger=nuclio_sdk.Logger(logging.DEBUG, "test"), platform=nuclio_sdk.Platform("local")
+    )
+    nuclio_entry.init_context(context)
+    for n in (2, 3, 4):
+        event = nuclio_sdk.Event(body=json.dumps({"n": n}).encode(), path="/",
+                                 content_type="application/json")  # fmt: skip
+        nuclio_entry.handler(context, event)
+    assert sorted(m["n"] for m in _consume(broker, queued, 2)) == [2, 4]
+    failed = _consume(broker, errors, 1)
+    assert len(failed) == 1 and failed[0]["step"] == "check" and failed[0]["message"] == "odd"
