@@ -25,14 +25,19 @@ def to_yaml(data: Any) -> str:
 
 
 # Bounds on a YAML document. Aliases let a few hundred bytes stand for gigabytes once
-# expanded (exported, hashed, copied): the expanded size is measured and capped.
+# expanded (exported, hashed, copied): the expanded size is measured and capped at
+# EXPANSION_RATIO times the text or EXPANSION_FLOOR, whichever is larger, and never beyond
+# MAX_EXPANDED.
 MAX_YAML_BYTES = 64 * 1024 * 1024
 MAX_EXPANDED = 32 * 1024 * 1024  # units: one per node plus one per character of a string
+EXPANSION_FLOOR = 1024 * 1024
+EXPANSION_RATIO = 100
 
 
 def from_yaml(text: str | bytes, source: str = "YAML") -> Any:
     """Parse YAML safely (no object tags) within :data:`MAX_YAML_BYTES` and, aliases expanded,
-    :data:`MAX_EXPANDED`; recursive aliases are refused."""
+    within 100 times its size or 1 MiB (whichever is larger; :data:`MAX_EXPANDED` at most);
+    recursive aliases are refused."""
     import yaml
 
     if len(text) > MAX_YAML_BYTES:
@@ -44,7 +49,8 @@ def from_yaml(text: str | bytes, source: str = "YAML") -> Any:
     try:
         data = yaml.load(text, Loader=loader)
         if isinstance(data, (dict, list)) and ("&" in _as_str(text)):
-            _check_expansion(data, source)
+            limit = min(MAX_EXPANDED, max(EXPANSION_FLOOR, EXPANSION_RATIO * len(text)))
+            _check_expansion(data, source, limit)
     except yaml.YAMLError as exc:
         raise SchemaError(f"cannot parse {source}: {exc}", hint="fix the YAML syntax") from exc
     except RecursionError as exc:
@@ -56,9 +62,9 @@ def _as_str(text: str | bytes) -> str:
     return text if isinstance(text, str) else text.decode("utf-8", errors="replace")
 
 
-def _check_expansion(data: Any, source: str) -> None:
+def _check_expansion(data: Any, source: str, limit: int) -> None:
     """Raise when ``data``, with every shared (aliased) part counted each time it is used,
-    exceeds :data:`MAX_EXPANDED`. Shared parts are measured once (memoised), so this is
+    exceeds ``limit``. Shared parts are measured once (memoised), so this is
     linear in the document, not in its expansion."""
     sizes: dict[int, int] = {}
     busy: set[int] = set()
@@ -78,9 +84,10 @@ def _check_expansion(data: Any, source: str) -> None:
         total = 1
         for child in children:
             total += size(child)
-            if total > MAX_EXPANDED:
+            if total > limit:
                 raise SchemaError(
-                    f"{source} expands (through its aliases) beyond {MAX_EXPANDED} units",
+                    f"{source} expands (through its aliases) beyond {limit} units "
+                    "(100 times its size, or 1 MiB for a small document)",
                     hint="an alias bomb, or an oversized document; use fewer aliases",
                 )
         busy.discard(key)

@@ -113,14 +113,13 @@ def job_routes(
     @router.get("/hub/items/{name}")
     def hub_item(name: str, source: str = "", tag: str = "latest") -> Doc:
         """One hub function: its URI, version, digest and function document."""
-        import yaml
-
         from fnrun.marketplace.resolve import resolve
+        from fnrun.model.serialize import from_yaml
 
         where = f"{source}/" if source else ""
         item = resolve(f"hub://{where}{name}:{tag}")
         return {"uri": item.uri, "source": item.source.name, "name": item.name,
                 "version": item.version, "sha256": item.sha256,
-                "function": yaml.safe_load(item.text)}  # fmt: skip
+                "function": from_yaml(item.text, item.uri)}  # fmt: skip
 
     return router

@@ -41,3 +41,18 @@ def test_recursive_aliases_and_deep_nesting_are_refused() -> None:
 def test_ordinary_aliases_still_load() -> None:
     data = from_yaml("base: &b {image: python:3.11}\nspec: {build: *b, other: *b}\n")
     assert data["spec"]["build"] == {"image": "python:3.11"} == data["spec"]["other"]
+
+
+def test_expansion_is_bounded_by_ratio() -> None:
+    """Aliases may expand a document to 100 times its size (or 1 MiB when it is small)."""
+    small = _bomb(6, 7)  # ~300 bytes standing for 7**5 = 16,807 strings (~134k units)
+    assert len(small) < 400 and from_yaml(small)["a5"]
+    mid = _bomb(8, 7)  # ~400 bytes, ~6.6M units: 22 MB once exported, far past 1 MiB
+    with pytest.raises(SchemaError, match="100 times its size"):
+        from_yaml(mid)
+    block = "x" * 20_000
+    ok = f"a: &a {block}\nb: [{', '.join(['*a'] * 80)}]\n"  # 20 KB -> 1.6 MB (80x)
+    assert len(from_yaml(ok)["b"]) == 80
+    big = f"a: &a {block}\nb: [{', '.join(['*a'] * 150)}]\n"  # 21 KB -> 3 MB (150x)
+    with pytest.raises(SchemaError, match="expands"):
+        from_yaml(big)
