@@ -45,6 +45,14 @@ def check_name(value: object, field: str) -> str:
     return value
 
 
+def check_names(**values: object) -> None:
+    """Each value a name by :func:`check_name` (its keyword the field); ``""`` for an
+    optional one that is not set passes: ``check_names(project=p, name=n)``."""
+    for field, value in values.items():
+        if value is not None:
+            check_name(value, field)
+
+
 def check_optional_name(value: object, field: str) -> str:
     """Like :func:`check_name`, but an empty name (not set yet) passes."""
     return "" if value == "" else check_name(value, field)

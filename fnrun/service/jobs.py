@@ -53,6 +53,7 @@ class JobRunner:
         labels: dict[str, str] | None = None,
     ) -> Doc:
         """Check and queue one run; returns its ``pending`` run document."""
+        from fnrun.model.names import check_names
         from fnrun.model.schedule import check_task
 
         task = {} if task is None else task
@@ -61,6 +62,7 @@ class JobRunner:
         project = project or fn.metadata.project or getattr(self.db, "default_project", "")
         fn.metadata.project = project
         kwargs = _run_kwargs(task, labels)
+        check_names(project=project, **{"task.name": kwargs["name"] or None})
         from fnrun.runtimes.launcher import build_request, check_handler
 
         check_handler(fn, kwargs["handler"])
@@ -95,7 +97,7 @@ class JobRunner:
                 field="function.kind",
                 hint="submit a batch kind (job, local, dask, spark, mpijob)",
             )
-        return fn
+        return _out_of_process(fn)
 
     def _run(self, fn: BaseRuntime, kwargs: Doc, project: str, uid: str) -> None:
         from fnrun.runtimes.launcher import run_function
@@ -126,6 +128,19 @@ class JobRunner:
                 )
         except FnrunError as again:  # the DB itself is failing: the monitor marks the run later
             log.error("cannot record the failure of run %s: %s", uid, again)
+
+
+def _out_of_process(fn: BaseRuntime) -> BaseRuntime:
+    """A kind that runs in the caller's process (``handler``) runs in a child process here,
+    as the ``local`` kind does: user code never runs inside the service (``os._exit`` in it
+    would stop the service, and it could read the service's memory)."""
+    if fn.placement != "here":
+        return fn
+    from fnrun.runtimes.factory import function_from_dict
+
+    doc = fn.to_dict()
+    doc["kind"] = "local"
+    return function_from_dict(doc)
 
 
 def _run_kwargs(task: Doc, labels: dict[str, str] | None) -> Doc:

@@ -84,6 +84,9 @@ def _hostile_world(sql: SQLRunDB, root: Path) -> dict[str, str]:
     """A project whose runs, artifacts, logs and functions are all payloads."""
     pay = itertools.cycle(PAYLOADS)
     nxt = lambda: next(pay)  # noqa: E731
+    # names are one path segment (fnrun.model.names): the hostile ones without a slash
+    named = itertools.cycle([p for p in PAYLOADS if "/" not in p])
+    name = lambda: next(named)  # noqa: E731
     root.mkdir(parents=True, exist_ok=True)
     (root / "evil.js").write_text("window.__xss = 1")
     (root / "rows.csv").write_text(f"{nxt()},{nxt()}\n{nxt()},{nxt()}\n")
@@ -112,7 +115,7 @@ def _hostile_world(sql: SQLRunDB, root: Path) -> dict[str, str]:
     uris[nxt()] = nxt()  # an artifact URI that is itself a payload
     for uid in ("u1", "u2"):
         run = {"kind": "run",
-               "metadata": {"name": nxt(), "labels": {nxt(): nxt(), "k": nxt()}},
+               "metadata": {"name": name(), "labels": {nxt(): nxt(), "k": nxt()}},
                "spec": {"parameters": {nxt(): nxt(), "n": 1.5}, "handler": nxt()},
                "status": {"state": nxt(), "results": {nxt(): nxt(), "acc": 0.5},
                           "error": nxt(), "artifact_uris": uris, "start_time": nxt(),
@@ -128,7 +131,7 @@ def _hostile_world(sql: SQLRunDB, root: Path) -> dict[str, str]:
           "status": {"state": nxt(), "address": PAYLOADS[3]}}  # fmt: skip
     first = sql.store_function(fn, "hostile", "p")
     fn["spec"]["description"] = nxt()
-    second = sql.store_function(fn, "hostile", "p", tag=nxt())
+    second = sql.store_function(fn, "hostile", "p", tag=name())
     return {"a": first, "b": second}
 
 

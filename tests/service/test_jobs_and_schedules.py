@@ -92,17 +92,42 @@ def test_a_submitted_job_runs_on_the_service(
         (None, {"params": [1, 2]}, "task.params"),
         (None, {"handler": "nope"}, "handler"),
         (None, {"secret_sources": [{"kind": "vault", "source": "x"}]}, "task.secret_sources"),
+        (None, {"name": "../up"}, "task.name"),
+        (None, {"name": "a/b"}, "task.name"),
+        ("project:../x", {}, "project"),
     ],
 )
 def test_a_bad_submission_is_a_4xx_and_records_nothing(
     service: tuple[HTTPRunDB, SQLRunDB], tmp_path: Path, function: Any, task: Any, field: str
 ) -> None:
     client, sql = service
+    project = ""
+    if isinstance(function, str) and function.startswith("project:"):
+        project, function = function.removeprefix("project:"), None
     doc = _function(tmp_path).to_dict() if function is None else function
     with pytest.raises(InvalidArgumentError) as caught:
-        client.submit_job(doc, task)
+        client.submit_job(doc, task, project=project)
     assert caught.value.field == field
-    assert sql.list_runs() == []
+    assert sql.list_runs() == [] and sql.list_runs(project=project or None) == []
+
+
+EXITS = "import os\n\ndef leave(context):\n    print('leaving', flush=True)\n    os._exit(3)\n"
+
+
+def test_a_submitted_handler_kind_runs_outside_the_service(
+    service: tuple[HTTPRunDB, SQLRunDB], tmp_path: Path
+) -> None:
+    """User code never runs in the service's process: ``os._exit`` in a handler-kind job
+    ends its own child process, and the service answers on."""
+    client, sql = service
+    path = tmp_path / "leave.py"
+    path.write_text(EXITS)
+    fn = fnrun.code_to_function("leave", filename=str(path), kind="handler", handler="leave")
+    pending = client.submit_job(fn.to_dict(), {})
+    run = _wait(client, pending["metadata"]["uid"])
+    assert run["status"]["state"] == "error"
+    assert "leaving" in sql.get_log(pending["metadata"]["uid"], "default")[1].decode()
+    assert client.list_runs(project="default")  # the service is still there
 
 
 def test_abort_through_the_service_stops_the_run(

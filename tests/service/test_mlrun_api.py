@@ -75,3 +75,25 @@ def test_runs_logs_functions_and_errors_as_mlruns_client_reads_them(
     assert missing.status_code == 404 and "nope" in missing.json()["detail"]
     bad = client.post("/api/v1/projects/ml/runs/u2", content=b"{not json", headers=MLRUN)
     assert bad.status_code == 400 and "not JSON" in bad.json()["detail"]
+
+
+@pytest.mark.parametrize("name", ["", "../x", "a/b", "..", "a\\b", "x" * 300])
+def test_every_write_route_checks_names(service: tuple[Any, SQLRunDB], name: str) -> None:
+    """fnrun's rule for names (fnrun.model.names) on MLRun's routes and fnrun's: a 4xx
+    naming the field, and nothing stored."""
+    client, sql = service
+    body = {"metadata": {"name": name}, "spec": {}}
+    made = client.post("/api/v1/projects", json=body, headers=MLRUN)
+    assert 400 <= made.status_code < 500 and made.json()["detail"], made.text
+    bad = name or "a/b"  # where a name is required anyway, another bad one
+    run = {"kind": "run", "metadata": {"name": bad}}
+    stored = client.post("/api/v1/projects/p/runs/u1", json=run, headers=MLRUN)
+    assert 400 <= stored.status_code < 500, stored.text
+    ours = client.put("/api/v1/runs/u2", params={"project": bad}, json={"kind": "run"},
+                      headers=AUTH)  # fmt: skip
+    assert 400 <= ours.status_code < 500, ours.text
+    fn = client.post("/api/v1/functions/f", params={"project": "p", "tag": bad},
+                     json={"kind": "job"}, headers=AUTH)  # fmt: skip
+    assert 400 <= fn.status_code < 500, fn.text
+    assert [p["metadata"]["name"] for p in sql.list_projects()] in ([], ["p"])
+    assert sql.list_runs(project=None) == [] and sql.list_functions(project="p") == []

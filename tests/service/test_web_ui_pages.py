@@ -18,7 +18,7 @@ from tests.db.restserver import running_service
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
 TOKEN = "pages-t0ken"
-EVIL = "<script>alert(1)</script>"
+EVIL = "<script>alert(1)<script>"  # a run name is one path segment: no '/'
 
 
 @pytest.fixture

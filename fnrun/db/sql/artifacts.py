@@ -12,6 +12,7 @@ from fnrun.db.sql.engine import upsert, with_retries
 from fnrun.db.sql.projects import ensure_project
 from fnrun.db.sql.tables import artifact_tags, artifacts
 from fnrun.errors import NotFoundError
+from fnrun.model.names import check_names
 
 
 class ArtifactsMixin:
@@ -24,6 +25,7 @@ class ArtifactsMixin:
     ) -> None:
         """Store the version made by run ``uid``; ``tag`` and ``latest`` point at it."""
         project = project or self.default_project
+        check_names(key=key, project=project, uid=uid or None, tag=tag or None)
         body = copy.deepcopy(artifact)
         meta = body.setdefault("metadata", {})
         meta.update(key=key, project=project, iter=iter, tree=uid, updated=now_iso())

@@ -13,6 +13,7 @@ from fnrun.db.sql.engine import upsert, with_retries
 from fnrun.db.sql.projects import ensure_project
 from fnrun.db.sql.tables import function_tags, functions
 from fnrun.errors import InvalidArgumentError, NotFoundError
+from fnrun.model.names import check_names
 from fnrun.model.serialize import content_hash
 
 
@@ -32,6 +33,7 @@ class FunctionsMixin:
         """Store a version under its content hash; point ``tag`` and ``latest`` at it."""
         project = project or self.default_project
         tag = tag or "latest"
+        check_names(name=name, project=project, tag=tag)
         hash_key = content_hash(function)
         body = copy.deepcopy(function)
         meta = body.setdefault("metadata", {})
@@ -142,6 +144,7 @@ class FunctionsMixin:
         project = project or self.default_project
         if not tag:
             raise InvalidArgumentError("empty tag", field="tag")
+        check_names(name=name, project=project, tag=tag)
 
         def work(conn: Connection) -> None:
             if _version(conn, project, name, hash_key) is None:

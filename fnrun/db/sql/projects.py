@@ -19,6 +19,7 @@ from fnrun.db.sql.tables import (
     runs,
 )
 from fnrun.errors import NotFoundError
+from fnrun.model.names import check_names
 
 
 def ensure_project(conn: Connection, project: str, known: set[str]) -> None:
@@ -37,6 +38,7 @@ class ProjectsMixin:
     known_projects: set[str]
 
     def store_project(self, name: str, project: Doc | None = None) -> None:
+        check_names(project=name)
         body: Doc = copy.deepcopy(project) if project else {"kind": "project", "metadata": {}}
         body.setdefault("metadata", {})["name"] = name
         with_retries(
@@ -82,6 +84,7 @@ class LogsMixin:
         self, uid: str, project: str = "", body: bytes = b"", append: bool = True
     ) -> None:
         project = project or self.default_project
+        check_names(project=project, uid=uid)
         data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
 
         def work(conn: Connection) -> None:

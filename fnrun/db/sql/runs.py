@@ -14,6 +14,7 @@ from fnrun.db.sql.engine import upsert, with_retries
 from fnrun.db.sql.projects import ensure_project
 from fnrun.db.sql.tables import artifact_tags, artifacts, logs, runs
 from fnrun.errors import NotFoundError
+from fnrun.model.names import check_names
 
 
 class RunsMixin:
@@ -23,6 +24,8 @@ class RunsMixin:
 
     def store_run(self, run: Doc, uid: str, project: str = "", iter: int = 0) -> None:
         project = project or self.default_project
+        name = (run.get("metadata") or {}).get("name") if isinstance(run, dict) else None
+        check_names(project=project, uid=uid, **{"metadata.name": name or None})
         row = _run_row(copy.deepcopy(run), uid, project, iter)
 
         def work(conn: Connection) -> None:
@@ -37,6 +40,7 @@ class RunsMixin:
     ) -> Doc:
         """Apply dotted-key updates (``{"status.state": "completed"}``) to a stored run."""
         project = project or self.default_project
+        check_names(project=project, uid=uid)
 
         def work(conn: Connection) -> Doc:
             body = _read(conn, uid, project, iter)
