@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from fnrun.errors import InvalidArgumentError
+from fnrun.model.depth import nests_deeper
 
 MAX_DEPTH = 100
 
@@ -47,22 +48,9 @@ def loads(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
 
 
 def check_depth(raw: bytes | str, value: Any, max_depth: int = MAX_DEPTH) -> None:
-    """Raise :class:`TooDeep` when ``value`` nests deeper than ``max_depth``. Counting the
-    brackets of ``raw`` first (C speed) skips the walk for every ordinary body."""
-    opens = (
-        raw.count(b"[") + raw.count(b"{")
-        if isinstance(raw, bytes)
-        else (raw.count("[") + raw.count("{"))
-    )
-    if opens <= max_depth or not isinstance(value, (dict, list)):
-        return
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > max_depth:
-            raise _too_deep(max_depth)
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    """Raise :class:`TooDeep` when ``value`` nests deeper than ``max_depth``."""
+    if nests_deeper(raw, value, max_depth):
+        raise _too_deep(max_depth)
 
 
 def _too_deep(max_depth: int) -> TooDeep:

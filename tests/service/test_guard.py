@@ -142,3 +142,41 @@ def test_allowed_hosts_name_the_service(tmp_path: Path) -> None:
         assert named.status_code == 200
         assert httpx.get(f"{url}/api/v1/healthz", headers={"host": "other"}).status_code == 403
     sql.close()
+
+
+@pytest.mark.parametrize("depth", [300, 5000])
+def test_a_legacy_record_too_deep_breaks_no_list(tmp_path: Path, depth: int) -> None:
+    """A row written before the bound (straight into the DB) answers its own error; the list
+    of runs still answers every client."""
+    sql = SQLRunDB(f"sqlite:///{tmp_path / 'service.db'}", default_project="p")
+    sql.store_run({"kind": "run", "metadata": {"name": "fine"}}, "ok1", "p")
+    deep = '{"kind": "run", "metadata": {"name": "old"}, "status": {"r": %s}}' % (
+        "[" * depth + "]" * depth
+    )
+    with sql.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "insert into runs (project, uid, iteration, name, state, labels, start_time, "
+            "updated, body) values ('p', 'old1', 0, 'old', 'completed', '{}', '', '', ?)",
+            (deep,),
+        )
+    with running_service(sql) as url, httpx.Client(base_url=url) as client:
+        listed = client.get("/api/v1/runs", params={"project": "p"})
+        assert listed.status_code == 200, listed.text[:300]
+        assert "fine" in [r["metadata"].get("name") for r in listed.json()]
+        one = client.get("/api/v1/runs/old1", params={"project": "p"})
+        assert one.status_code < 500, one.text[:300]
+        assert client.get("/ui/projects/p/runs").status_code == 200
+    sql.close()
+
+
+def test_a_local_write_too_deep_is_refused_and_readers_never_meet_it(tmp_path: Path) -> None:
+    from fnrun.errors import InvalidArgumentError
+
+    sql = SQLRunDB(f"sqlite:///{tmp_path / 'service.db'}", default_project="p")
+    nested: Any = 1
+    for _ in range(200):
+        nested = [nested]
+    with pytest.raises(InvalidArgumentError, match="deeper than 128"):
+        sql.store_run({"kind": "run", "status": {"results": {"r": nested}}}, "d1", "p")
+    assert sql.list_runs(project="p") == []
+    sql.close()

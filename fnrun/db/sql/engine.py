@@ -7,6 +7,7 @@ still meets a lock (or loses an upsert race on PostgreSQL) is retried with backo
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -15,19 +16,50 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 from sqlalchemy.pool import StaticPool
 
-from fnrun.errors import DBError
+from fnrun.errors import DBError, FnrunError, InvalidArgumentError
+from fnrun.model.depth import nests_deeper
 
 T = TypeVar("T")
 _RETRIES = 8
 
 
+# documents nest at most this deep in the DB (the service takes requests of 100 levels), so a
+# stored record can always be read back and answered
+MAX_STORED_DEPTH = 128
+_JSON = {"json_serializer": lambda v: _dumps(v), "json_deserializer": lambda t: _loads(t)}
+
+
+def _dumps(value: Any) -> str:
+    text = json.dumps(value)
+    if len(text) > MAX_STORED_DEPTH and nests_deeper(text, value, MAX_STORED_DEPTH):
+        raise InvalidArgumentError(
+            f"the document nests deeper than {MAX_STORED_DEPTH} levels",
+            field="body",
+            hint="flatten it (log a deep structure as an artifact, not a result)",
+        )
+    return text
+
+
+def _loads(text: str) -> Any:
+    """A stored document; one nesting deeper than the bound (written before it existed)
+    reads as a record saying so, so it never breaks a list of the others or an answer."""
+    try:
+        value = json.loads(text)
+        if len(text) <= MAX_STORED_DEPTH or not nests_deeper(text, value, MAX_STORED_DEPTH):
+            return value
+    except RecursionError:
+        pass
+    error = f"this record nests deeper than {MAX_STORED_DEPTH} levels: delete it or store it again"
+    return {"kind": "unreadable", "metadata": {}, "status": {"state": "error", "error": error}}
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True, future=True)
+    return create_engine(url, pool_pre_ping=True, future=True, **_JSON)
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -39,6 +71,7 @@ def _sqlite_engine(url: str) -> Engine:
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
         poolclass=StaticPool if in_memory else None,
+        **_JSON,
     )
 
     @event.listens_for(engine, "connect")
@@ -79,6 +112,10 @@ def with_retries(engine: Engine, work: Callable[[Connection], T], write: bool = 
                     f"run DB error: {exc.orig}", hint="check the DB URL and server"
                 ) from exc
             time.sleep(min(0.02 * 2**attempt, 1.0) * (0.5 + random.random()))
+        except StatementError as exc:  # our own check, raised while the statement was built
+            if isinstance(exc.orig, FnrunError):
+                raise exc.orig from None
+            raise
     raise AssertionError("unreachable")
 
 
