@@ -27,9 +27,22 @@ class FakeConsumer:
     def __init__(self, script: list[dict[Any, list[Msg]]], journal: list[Any], fail_commits: int):
         self.script, self.journal, self.fail_commits = script, journal, fail_commits
         self.paused: set[Any] = set()
+        self.owned = {TP("t", 0), TP("t", 1)}
+        self.listener: Any = None
+        self.rebalance: dict[Any, list[Msg]] | None = None  # at the next keep-alive poll
+
+    def subscribe(self, topics: list[str], listener: Any) -> None:
+        self.listener = listener
 
     def poll(self, timeout_ms: int = 0) -> dict[Any, list[Msg]]:
         self.journal.append(("poll", timeout_ms, frozenset(self.paused)))
+        if timeout_ms == 0 and self.rebalance is not None:
+            # partition 1 is taken away mid-batch, after it had handed out more messages
+            stale, self.rebalance = self.rebalance, None
+            self.listener.on_partitions_revoked({TP("t", 1)})
+            self.owned = {TP("t", 0)}
+            self.listener.on_partitions_assigned({TP("t", 0)})
+            return stale
         if timeout_ms == 0 or not self.script:
             time.sleep(0.001 if timeout_ms == 0 else 0.02)
             return {}
@@ -42,7 +55,7 @@ class FakeConsumer:
         self.paused.difference_update(tps)
 
     def assignment(self) -> set[Any]:
-        return {TP("t", 0), TP("t", 1)}
+        return set(self.owned)
 
     def commit(self, offsets: dict[Any, Any]) -> None:
         if self.fail_commits:
@@ -59,6 +72,7 @@ def _fake_kafka(consumer: FakeConsumer) -> Any:
     offset = namedtuple("OffsetAndMetadata", "offset metadata leader_epoch")
     return types.SimpleNamespace(
         KafkaConsumer=lambda *a, **k: consumer,
+        ConsumerRebalanceListener=object,
         structs=types.SimpleNamespace(OffsetAndMetadata=offset),
         errors=types.SimpleNamespace(KafkaError=CommitFailed),
     )
@@ -82,9 +96,11 @@ def _run(
     server_args: dict[str, Any] | None = None,
     fail_commits: int = 0,
     poll_interval_ms: int = 300,
+    rebalance: dict[Any, list[Msg]] | None = None,
 ) -> tuple[KafkaTrigger, list[Any]]:
     journal: list[Any] = []
     consumer = FakeConsumer(script, journal, fail_commits)
+    consumer.rebalance = rebalance
     monkeypatch.setattr(trigger_module, "kafka_module", lambda: _fake_kafka(consumer))
     trigger = KafkaTrigger(
         Server(journal, **(server_args or {})),
@@ -166,3 +182,20 @@ def test_an_error_record_too_large_is_written_without_its_body() -> None:
     pusher.refuse_over = 10
     sink({"event_id": "t/0/8", "message": "boom", "body": "y"})  # nothing fits: logged, counted
     assert sink.lost == 1
+
+
+def test_a_rebalance_mid_batch_commits_only_what_is_still_owned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Partition 1 is revoked while a slow batch of both runs: the offsets of partition 0
+    are committed (not lost with a failed commit of both), partition 1's are not (its new
+    owner re-reads it), and messages held for partition 1 are dropped, not processed."""
+    batch = {**_batch(0, range(0, 3)), **_batch(1, range(0, 3))}
+    stale = _batch(1, range(3, 6))  # handed out by a keep-alive poll before the revocation
+    _trigger, journal = _run(
+        monkeypatch, [batch], {"slow": 0.1}, poll_interval_ms=300, rebalance=stale
+    )
+    commits = [j[1] for j in journal if j[0] == "commit"]
+    assert commits == [{TP("t", 0): 3}]
+    ran = [j[1] for j in journal if j[0] == "ran"]
+    assert "t/1/3" not in ran and "t/1/4" not in ran  # the stale ones: dropped
