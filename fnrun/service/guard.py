@@ -6,7 +6,8 @@ Every answer gets ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-ref
 'none'`` for the rest) — 404s, 400s and 500s too; an artifact's own sandboxing policy is kept,
 with ``frame-ancestors 'self'`` so only our pages frame it.
 
-Every request: no null byte in its path or query (400); a body no larger than ``max_body``
+Every request: no null byte in its path or query (400), a URL of at most ``MAX_QUERY`` bytes
+(414); a body no larger than ``max_body``
 (413, from its Content-Length or as it arrives); a JSON body nested no deeper than
 ``max_depth`` (400: a deeper one would be a RecursionError, a 500, somewhere later).
 
@@ -44,6 +45,7 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'"
 _ALWAYS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 _LOOPBACK = frozenset(("localhost", "127.0.0.1", "::1", "[::1]"))
 _FORM_TYPES = frozenset(("application/x-www-form-urlencoded", "multipart/form-data", "text/plain"))
+MAX_QUERY = 8192
 _WRITES = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 _CLIENT_HEADERS = (b"x-fnrun-client", b"x-mlrun-client-version")
 _OPEN_FORMS = ("/ui/login", "/ui/logout")  # a sign-in form; meaningless without a token
@@ -79,6 +81,8 @@ class ServiceGuard:
     def _refusal(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[int, str, str] | None:
         if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"").lower():
             return 400, "a null byte in the path or query", "remove the \\0 from names and values"
+        if len(scope.get("query_string", b"")) > MAX_QUERY or len(scope["path"]) > MAX_QUERY:
+            return 414, f"the URL is longer than {MAX_QUERY} bytes", "send fewer or shorter filters"
         if self.token:
             return None  # a bearer token proves the caller; a cookie only reads
         host = _hostname(headers.get(b"host", b"").decode("latin-1"))
@@ -197,7 +201,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 async def _answer(send: Send, status: int, message: str, hint: str) -> None:
     error = {400: "InvalidArgumentError", 403: "AccessError", 413: "RequestTooLarge",
-             415: "UnsupportedMediaType"}[status]  # fmt: skip
+             414: "URITooLong", 415: "UnsupportedMediaType"}[status]  # fmt: skip
     body = json.dumps({"error": error, "message": message, "hint": hint, "detail": message})
     headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
     await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -27,6 +27,7 @@ from fnrun.service.access import SESSION_COOKIE, allowed
 
 PREFIX = "/api/v1"
 MAX_INT = 2**31 - 1  # query integers the DB columns hold (a larger one is a 422, not a 500)
+MAX_LABELS, MAX_LABEL = 32, 512
 Doc = dict[str, Any]
 
 
@@ -43,15 +44,22 @@ def status_for(exc: FnrunError) -> int:
 
 
 def query_labels(values: list[str] | None) -> dict[str, str] | None:
-    """``label=k=v`` query values as a dict."""
+    """``label=k=v`` query values as a dict (at most :data:`MAX_LABELS`, each at most
+    :data:`MAX_LABEL` characters)."""
     if not values:
         return None
+    from fnrun.errors import InvalidArgumentError
+
+    if len(values) > MAX_LABELS or any(len(v) > MAX_LABEL for v in values):
+        raise InvalidArgumentError(
+            f"at most {MAX_LABELS} label filters of {MAX_LABEL} characters each",
+            field="label",
+            hint="filter on fewer or shorter labels",
+        )
     out = {}
     for value in values:
         key, sep, val = value.partition("=")
         if not sep or not key:
-            from fnrun.errors import InvalidArgumentError
-
             raise InvalidArgumentError(
                 f"label filter {value!r} is not key=value", field="label", hint="label=owner=ann"
             )

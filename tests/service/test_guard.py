@@ -81,6 +81,10 @@ def test_limits_on_every_request(service: tuple[Any, SQLRunDB, str]) -> None:
     for path, params in (("/api/v1/runs/u%00x", {"project": "p"}),
                          ("/api/v1/runs", {"project": "p\x00"})):  # fmt: skip
         assert client.get(path, params=params).status_code == 400
+    long = client.get("/api/v1/runs", params={"project": "p", "name": "n" * 9000})
+    assert long.status_code == 414
+    many = client.get("/api/v1/runs", params={"label": [f"k{i}=v" for i in range(40)]})
+    assert many.status_code == 400 and many.json()["field"] == "label"
     statuses = set()
     for depth in (50, 99, 101, 150, 300, 1000, 5000):
         nested = "[" * (depth - 3) + "1" + "]" * (depth - 3)  # under status.results.r
@@ -179,4 +183,33 @@ def test_a_local_write_too_deep_is_refused_and_readers_never_meet_it(tmp_path: P
     with pytest.raises(InvalidArgumentError, match="deeper than 128"):
         sql.store_run({"kind": "run", "status": {"results": {"r": nested}}}, "d1", "p")
     assert sql.list_runs(project="p") == []
+    sql.close()
+
+
+def test_half_sent_headers_are_closed_on_the_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+    import time
+
+    from fnrun.service.http_protocol import ServiceHttpProtocol
+
+    monkeypatch.setattr(ServiceHttpProtocol, "header_timeout", 1.0)
+    sql = SQLRunDB(f"sqlite:///{tmp_path / 'service.db'}")
+    with running_service(sql) as url:
+        host, port = url.removeprefix("http://").split(":")
+        socks = [socket.create_connection((host, int(port))) for _ in range(35)]
+        for sock in socks:
+            sock.sendall(b"GET /api/v1/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        assert httpx.get(f"{url}/api/v1/healthz").status_code == 200
+        time.sleep(2.5)
+        closed = 0
+        for sock in socks:
+            sock.settimeout(1.0)
+            try:
+                closed += sock.recv(10) == b""
+            except OSError:
+                closed += 1
+            sock.close()
+        assert closed == 35
     sql.close()
