@@ -13,6 +13,7 @@ import pytest
 
 from fnrun.db.sql.sqldb import SQLRunDB
 from tests.db.restserver import running_service
+from tests.sockets import count_closed
 
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
@@ -203,13 +204,5 @@ def test_half_sent_headers_are_closed_on_the_service(
             sock.sendall(b"GET /api/v1/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
         assert httpx.get(f"{url}/api/v1/healthz").status_code == 200
         time.sleep(2.5)
-        closed = 0
-        for sock in socks:
-            sock.settimeout(1.0)
-            try:
-                closed += sock.recv(10) == b""
-            except OSError:
-                closed += 1
-            sock.close()
-        assert closed == 35
+        assert count_closed(socks) == 35
     sql.close()
