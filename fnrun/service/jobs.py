@@ -102,6 +102,9 @@ class JobRunner:
     def _run(self, fn: BaseRuntime, kwargs: Doc, project: str, uid: str) -> None:
         from fnrun.runtimes.launcher import run_function
 
+        if _drives_here(fn):
+            self._run_in_child(fn, kwargs, project, uid)
+            return
         try:
             run_function(
                 fn, project=project, watch=False, db=self.db, progress=_silent, uid=uid, **kwargs
@@ -111,6 +114,21 @@ class JobRunner:
         except BaseException as exc:  # before or around the run: the run must say so
             log.warning("submitted run %s failed: %s", uid, exc)
             self._fail(uid, project, exc)
+
+    def _run_in_child(self, fn: BaseRuntime, kwargs: Doc, project: str, uid: str) -> None:
+        """The whole launch in a fresh process of its own: a kind whose handler runs where
+        ``fn.run`` is called (the Dask client, the Spark driver) runs it there, not here."""
+        import multiprocessing
+
+        url = str(getattr(self.db, "url", ""))
+        child = multiprocessing.get_context("spawn").Process(
+            target=_launch, args=(fn.to_dict(), kwargs, project, uid, url),
+            name=f"fnrun-run-{uid[:8]}",
+        )  # fmt: skip
+        child.start()
+        child.join()
+        if child.exitcode:
+            self._fail(uid, project, RuntimeError(f"its process exited with {child.exitcode}"))
 
     def _fail(self, uid: str, project: str, exc: BaseException) -> None:
         try:
@@ -141,6 +159,33 @@ def _out_of_process(fn: BaseRuntime) -> BaseRuntime:
     doc = fn.to_dict()
     doc["kind"] = "local"
     return function_from_dict(doc)
+
+
+# placements whose handler runs in the process that calls fn.run (the Dask client, the Spark
+# driver): the service launches those runs from a child process
+_DRIVERS = ("dask", "spark")
+
+
+def _drives_here(fn: BaseRuntime) -> bool:
+    from fnrun.runtimes.placements import resolve_placement
+
+    return resolve_placement(fn.placement, fn)[0] in _DRIVERS
+
+
+def _launch(doc: Doc, kwargs: Doc, project: str, uid: str, db_url: str) -> None:
+    """A child process: run ``doc`` as the service would have, on the service's DB."""
+    from fnrun.db.sql.sqldb import SQLRunDB
+    from fnrun.runtimes.factory import function_from_dict
+    from fnrun.runtimes.launcher import run_function
+
+    db = SQLRunDB(db_url)
+    try:
+        run_function(function_from_dict(doc), project=project, watch=False, db=db,
+                     progress=_silent, uid=uid, **kwargs)  # fmt: skip
+    except RunError:
+        pass  # the run failed and says so itself
+    finally:
+        db.close()
 
 
 def _run_kwargs(task: Doc, labels: dict[str, str] | None) -> Doc:

@@ -296,3 +296,35 @@ def test_the_hub_through_the_service_and_a_hub_function_submitted(
     run = _wait(client, pending["metadata"]["uid"])
     assert run["status"]["state"] == "completed", run["status"].get("error")
     assert "dataset" in run["status"]["artifact_uris"]
+
+
+DRIVER = """
+import os
+
+def square(x):
+    return x * x
+
+def total(context, n: int = 4):
+    client = context.dask_client
+    context.log_result("total", sum(client.gather(client.map(square, range(n)))))
+    context.log_result("pid", os.getpid())
+"""
+
+
+@pytest.mark.integration
+def test_a_dask_kind_job_drives_its_cluster_from_a_child_process(
+    service: tuple[HTTPRunDB, SQLRunDB], tmp_path: Path
+) -> None:
+    """The Dask kind's handler runs where fn.run is called (as the cluster's client): on the
+    service that is a child process of its own, never the service."""
+    pytest.importorskip("distributed", reason="dask[distributed] (the dask extra)")
+    client, _sql = service
+    path = tmp_path / "sums.py"
+    path.write_text(DRIVER)
+    fn = fnrun.code_to_function("sums", filename=str(path), kind="dask", handler="total")
+    fn.spec.replicas = 1
+    pending = client.submit_job(fn.to_dict(), {"params": {"n": 5}})
+    run = _wait(client, pending["metadata"]["uid"])
+    assert run["status"]["state"] == "completed", run["status"]
+    assert run["status"]["results"]["total"] == 30
+    assert run["status"]["results"]["pid"] != os.getpid()  # not the service's process
