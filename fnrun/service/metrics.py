@@ -1,12 +1,19 @@
-"""Prometheus text metrics for the serving front-end (no client library needed)."""
+"""Prometheus metrics of the serving front-end: counted here on the hot path (plain ints,
+no locks: one event-loop thread), exposed by ``prometheus_client`` on a scrape (its text
+format, labels escaped: a step or function name with a quote or a newline cannot forge a
+sample)."""
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+# one sample of a source: (family name, "counter" or "gauge", labels, value); a counter's
+# name is without its ``_total``
+Sample = tuple[str, str, dict[str, str], float]
 
 
 class Metrics:
@@ -18,7 +25,7 @@ class Metrics:
         self.latency_sum = 0.0
         self.latency_count = 0
         self.steps: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])  # count, seconds
-        self.sources: list[Callable[[], list[str]]] = []  # more lines (stream counters)
+        self.sources: list[Callable[[], list[Sample]]] = []  # more samples (stream counters)
 
     def observe_step(self, step: str, seconds: float) -> None:
         entry = self.steps[step]
@@ -37,33 +44,64 @@ class Metrics:
             self.buckets[index] += 1  # per bucket; rendered cumulatively
 
     def render(self) -> str:
-        fn = self.function
-        lines = ["# TYPE fnrun_requests_total counter"]
-        lines += [
-            f'fnrun_requests_total{{function="{fn}",status="{code}"}} {n}'
-            for code, n in sorted(self.requests.items())
-        ]
-        lines.append("# TYPE fnrun_step_errors_total counter")
-        lines += [
-            f'fnrun_step_errors_total{{function="{fn}",step="{step}"}} {n}'
-            for step, n in sorted(self.errors.items())
-        ]
-        lines.append("# TYPE fnrun_request_seconds histogram")
-        cumulative = 0
-        for bound, count in zip(_BUCKETS, self.buckets, strict=True):
-            cumulative += count
-            lines.append(
-                f'fnrun_request_seconds_bucket{{function="{fn}",le="{bound}"}} {cumulative}'
-            )
-        lines.append(
-            f'fnrun_request_seconds_bucket{{function="{fn}",le="+Inf"}} {self.latency_count}'
+        """The text exposition (``text/plain; version=0.0.4``)."""
+        from prometheus_client import CollectorRegistry, generate_latest
+
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(_Collector(self))
+        return str(generate_latest(registry).decode())
+
+
+class _Collector:
+    """The families of one :class:`Metrics` (a prometheus_client custom collector)."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.m = metrics
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import (
+            CounterMetricFamily,
+            HistogramMetricFamily,
+            SummaryMetricFamily,
         )
-        lines.append(f'fnrun_request_seconds_sum{{function="{fn}"}} {self.latency_sum:.6f}')
-        lines.append(f'fnrun_request_seconds_count{{function="{fn}"}} {self.latency_count}')
-        lines.append("# TYPE fnrun_step_seconds summary")
-        for step, (calls, total) in sorted(self.steps.items()):
-            lines.append(f'fnrun_step_seconds_count{{function="{fn}",step="{step}"}} {calls:.0f}')
-            lines.append(f'fnrun_step_seconds_sum{{function="{fn}",step="{step}"}} {total:.6f}')
-        for source in self.sources:
-            lines += source()
-        return "\n".join(lines) + "\n"
+
+        m, fn = self.m, self.m.function
+        requests = CounterMetricFamily(
+            "fnrun_requests", "requests answered, by status", labels=["function", "status"]
+        )
+        for code, n in sorted(m.requests.items()):
+            requests.add_metric([fn, str(code)], n)
+        errors = CounterMetricFamily(
+            "fnrun_step_errors", "failed requests, by failing step", labels=["function", "step"]
+        )
+        for step, n in sorted(m.errors.items()):
+            errors.add_metric([fn, step], n)
+        latency = HistogramMetricFamily(
+            "fnrun_request_seconds", "time to answer a request", labels=["function"]
+        )
+        cumulative, buckets = 0, []
+        for bound, count in zip(_BUCKETS, m.buckets, strict=True):
+            cumulative += count
+            buckets.append((str(bound), cumulative))
+        buckets.append(("+Inf", m.latency_count))
+        latency.add_metric([fn], buckets, m.latency_sum)
+        steps = SummaryMetricFamily(
+            "fnrun_step_seconds", "time in each step", labels=["function", "step"]
+        )
+        for step, (calls, total) in sorted(m.steps.items()):
+            steps.add_metric([fn, step], int(calls), total)
+        yield from (requests, errors, latency, steps)
+        yield from _families([s for source in m.sources for s in source()])
+
+
+def _families(samples: list[Sample]) -> Iterator[Any]:
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+    kinds = {"counter": CounterMetricFamily, "gauge": GaugeMetricFamily}
+    families: dict[str, Any] = {}
+    for name, kind, labels, value in samples:
+        family = families.get(name)
+        if family is None:
+            family = families[name] = kinds[kind](name, name.replace("_", " "), labels=list(labels))
+        family.add_metric(list(labels.values()), value)
+    yield from families.values()

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 from fnrun.config import ServeLimits
 from fnrun.graph.event import HTTP_TRIGGER, Event
 from fnrun.graph.server import GraphServer, to_json
-from fnrun.service.metrics import Metrics
+from fnrun.service.metrics import Metrics, Sample
 from fnrun.stream.kafka import SafeSink, stream_wiring, triggers_of
 
 SERVE_ENV = "FNRUN_SERVE_FUNCTION"
@@ -277,19 +277,19 @@ def build_app(fn: Any, verbose: bool = False, function: str = "") -> ServingApp:
         pusher.close()
 
     name = fn.metadata.name or "function"
-    metrics.sources.append(lambda: _stream_lines(name, pusher, server.error_sink, triggers))
+    metrics.sources.append(lambda: _stream_samples(name, pusher, server.error_sink, triggers))
     return ServingApp(server, name, triggers, shutdown, metrics)
 
 
-def _stream_lines(function: str, pusher: Any, sink: Any, triggers: list[Any]) -> list[str]:
+def _stream_samples(function: str, pusher: Any, sink: Any, triggers: list[Any]) -> list[Sample]:
     """Trigger, producer and error-stream counters for ``/metrics``."""
-    label = f'{{function="{function}"}}'
-    lines = [line for trigger in triggers for line in trigger.metric_lines(function)]
-    lines.append(f"fnrun_stream_produce_failures_total{label} {pusher.produce_failures}")
+    label = {"function": function}
+    samples = [s for trigger in triggers for s in trigger.metric_samples(function)]
+    samples.append(("fnrun_stream_produce_failures", "counter", label, pusher.produce_failures))
     if isinstance(sink, SafeSink):
-        lines.append(f"fnrun_error_records_truncated_total{label} {sink.failures}")
-        lines.append(f"fnrun_error_records_lost_total{label} {sink.lost}")
-    return lines
+        samples.append(("fnrun_error_records_truncated", "counter", label, sink.failures))
+        samples.append(("fnrun_error_records_lost", "counter", label, sink.lost))
+    return samples
 
 
 def _check_streams(fn: Any) -> None:

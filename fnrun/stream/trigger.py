@@ -92,14 +92,15 @@ class KafkaTrigger(threading.Thread):
             **({"last_error": self.last_error} if self.last_error and not healthy else {}),
         }
 
-    def metric_lines(self, function: str) -> list[str]:
-        labels = f'function="{function}",group="{self.group}"'
+    def metric_samples(self, function: str) -> list[tuple[str, str, dict[str, str], float]]:
+        """Its counters for ``/metrics`` (:data:`fnrun.service.metrics.Sample`)."""
+        labels = {"function": function, "group": self.group}
         return [
-            f"fnrun_stream_messages_total{{{labels}}} {self.processed}",
-            f"fnrun_stream_failed_total{{{labels}}} {self.failed}",
-            f"fnrun_stream_commit_failures_total{{{labels}}} {self.commit_failures}",
-            f"fnrun_stream_consumer_restarts_total{{{labels}}} {self.restarts}",
-            f"fnrun_stream_up{{{labels}}} {int(self.is_alive() and self._consuming)}",
+            ("fnrun_stream_messages", "counter", labels, self.processed),
+            ("fnrun_stream_failed", "counter", labels, self.failed),
+            ("fnrun_stream_commit_failures", "counter", labels, self.commit_failures),
+            ("fnrun_stream_consumer_restarts", "counter", labels, self.restarts),
+            ("fnrun_stream_up", "gauge", labels, int(self.is_alive() and self._consuming)),
         ]
 
     # -- the consumer loop -------------------------------------------------------------------

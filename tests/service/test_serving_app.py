@@ -154,3 +154,22 @@ def test_a_served_function_needs_a_kafka_tracking_stream() -> None:
     fn.set_tracking("monitoring")  # type: ignore[attr-defined]
     with pytest.raises(fnrun.InvalidArgumentError, match="'monitoring' is not a Kafka topic"):
         build_app(fn)
+
+
+def test_metrics_labels_are_escaped_so_no_sample_can_be_forged() -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from fnrun.service.metrics import Metrics
+
+    evil = 'x"} 1\nfnrun_requests_total{function="shop",status="200"} 999\n#'
+    metrics = Metrics('shop"\n')
+    metrics.observe(200, 0.002)
+    metrics.observe_step(evil, 0.01)
+    metrics.sources.append(lambda: [("fnrun_stream_up", "gauge", {"group": evil}, 1)])
+    samples = [s for f in text_string_to_metric_families(metrics.render()) for s in f.samples]
+    requests = [s for s in samples if s.name == "fnrun_requests_total"]
+    assert [(s.labels["status"], s.value) for s in requests] == [("200", 1.0)]  # no 999
+    steps = {s.labels["step"] for s in samples if s.name == "fnrun_step_seconds_count"}
+    assert steps == {evil} and requests[0].labels["function"] == 'shop"\n'
+    up = [s for s in samples if s.name == "fnrun_stream_up"]
+    assert up[0].labels["group"] == evil and up[0].value == 1
