@@ -45,6 +45,9 @@ class Metrics:
 
     def render(self) -> str:
         """The text exposition (``text/plain; version=0.0.4``)."""
+        from fnrun.extras import require
+
+        require("prometheus_client", "serve", "/metrics", package="prometheus-client")
         from prometheus_client import CollectorRegistry, generate_latest
 
         registry = CollectorRegistry(auto_describe=False)
