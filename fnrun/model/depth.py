@@ -6,15 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 
+def may_nest_deeper(raw: bytes | str, limit: int) -> bool:
+    """Whether the text ``raw`` has more than ``limit`` opening brackets: only then can it
+    nest deeper (a count at C speed; false for every ordinary document)."""
+    if isinstance(raw, bytes):
+        return raw.count(b"[") + raw.count(b"{") > limit
+    return raw.count("[") + raw.count("{") > limit
+
+
 def nests_deeper(raw: bytes | str, value: Any, limit: int) -> bool:
-    """Whether ``value`` (parsed from ``raw``) nests deeper than ``limit``. Counting the
-    brackets of ``raw`` first (C speed) skips the walk for every ordinary document."""
-    opens = (
-        raw.count(b"[") + raw.count(b"{")
-        if isinstance(raw, bytes)
-        else (raw.count("[") + raw.count("{"))
-    )
-    if opens <= limit or not isinstance(value, (dict, list)):
+    """Whether ``value`` (parsed from ``raw``) nests deeper than ``limit``; the walk runs
+    only when :func:`may_nest_deeper`."""
+    if not may_nest_deeper(raw, limit) or not isinstance(value, (dict, list)):
         return False
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:

@@ -16,7 +16,7 @@ import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from fnrun.notebook.templating import our_svg, render
+from fnrun.notebook.templating import number, our_svg, render, stamp
 
 if TYPE_CHECKING:
     from fnrun.execution.runobject import RunObject
@@ -46,7 +46,7 @@ def card_values(
 ) -> Values:
     """What the card shows, as plain values for the template."""
     meta, spec, status = run.metadata, run.spec, run.status
-    started = str(status.get("start_time", ""))[:19].replace("T", " ")
+    started = stamp(status.get("start_time"))
     rows = list(status.get("iterations") or [])
     best = int(status.get("best_iteration") or 0)
     error = str(run.error or "")
@@ -132,7 +132,7 @@ def _preview(key: str, doc: dict[str, Any], reader: Reader, inline: str) -> Valu
 def _dataset(spec: dict[str, Any], status: dict[str, Any]) -> Values:
     names = ["count", "mean", "std", "min", "max"]
     stats = [
-        {"cells": [col, *(_num(s.get(n, "")) for n in names)], "hist": _counts(s.get("hist"))}
+        {"cells": [col, *(number(s.get(n, "")) for n in names)], "hist": _counts(s.get("hist"))}
         for col, s in dict(status.get("stats") or {}).items()
         if isinstance(s, dict)
     ]
@@ -142,10 +142,6 @@ def _dataset(spec: dict[str, Any], status: dict[str, Any]) -> Values:
         "rows": list(spec.get("preview") or [])[:PREVIEW_ROWS],
         "stats": stats, "stats_header": ["column", *names, "histogram"],
     }  # fmt: skip
-
-
-def _num(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _counts(hist: Any) -> list[float]:

@@ -52,8 +52,6 @@ def environment(*folders: str) -> Any:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters["number"] = _number
-    env.filters["stamp"] = _stamp
     env.filters["pairs"] = _pairs
     env.filters["cut"] = _cut
     return env
@@ -90,19 +88,20 @@ def our_svg(text: str) -> Any:
     return Markup(text)  # checked above: the only Markup made in fnrun
 
 
-def _number(value: Any) -> str:
+def number(value: Any) -> str:
+    """A float to 4 significant digits, anything else as text."""
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _pairs(values: dict[str, Any]) -> str:
     """``a=1, b=x`` (floats to 4 digits, long values cut)."""
-    return ", ".join(f"{k}={_cut(_number(v), 24)}" for k, v in values.items())
+    return ", ".join(f"{k}={_cut(number(v), 24)}" for k, v in values.items())
 
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _stamp(value: Any) -> str:
-    """An ISO time as ``YYYY-MM-DD HH:MM:SS``."""
-    return str(value or "")[:19].replace("T", " ")
+def stamp(value: Any, size: int = 19) -> str:
+    """An ISO time as ``YYYY-MM-DD HH:MM:SS`` (``size`` 16: without the seconds)."""
+    return str(value or "")[:size].replace("T", " ")

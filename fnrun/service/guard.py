@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fnrun.graph.jsonbody import MAX_DEPTH, TooDeep, check_depth
+from fnrun.model.depth import may_nest_deeper
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -125,7 +126,8 @@ class ServiceGuard:
             if not message.get("more_body"):
                 break
         body = b"".join(chunks)
-        if body[:1] in (b"{", b"[") and len(body) > self.max_depth:
+        # parsed here only when its brackets could nest too deep (the route parses it anyway)
+        if body[:1] in (b"{", b"[") and may_nest_deeper(body, self.max_depth):
             try:
                 check_depth(body, _shape(body), self.max_depth)
             except TooDeep:
@@ -139,8 +141,8 @@ class ServiceGuard:
 
 
 def _shape(body: bytes) -> Any:
-    """The document, for the depth walk (only bodies with many brackets get here); a body
-    too deep even for the parser is as deep as it gets."""
+    """The document, for the depth walk; a body too deep even for the parser is as deep as
+    it gets."""
     try:
         return json.loads(body)
     except RecursionError:

@@ -23,6 +23,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from fnrun.config import SERVICE_LIMITS, ServeLimits
+
 RATE_GRACE = 3.0  # seconds of a body before its rate is judged
 
 
@@ -41,8 +43,6 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._body_start = 0.0
         self._body_bytes = 0
         if not type(self).header_timeout:
-            from fnrun.config import SERVICE_LIMITS, ServeLimits
-
             base = SERVICE_LIMITS if self.env_prefix == "FNRUN_SERVICE_" else None
             limits = ServeLimits.from_env(prefix=self.env_prefix, base=base)
             type(self).header_timeout = limits.header_timeout
@@ -160,8 +160,6 @@ def uvicorn_options(limits: Any, protocol: str = "GuardedHttpProtocol") -> dict[
 def service_config(app: Any, host: str, port: int, **extra: Any) -> Any:
     """The uvicorn configuration ``fnrun service`` runs ``app`` with (its guards included)."""
     import uvicorn
-
-    from fnrun.config import SERVICE_LIMITS, ServeLimits
 
     limits = ServeLimits.from_env(prefix="FNRUN_SERVICE_", base=SERVICE_LIMITS)
     options = uvicorn_options(limits, "ServiceHttpProtocol")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from fnrun.clock import now_iso
 from fnrun.db.monitor import UNFINISHED, this_executor
 from fnrun.errors import FnrunError, InvalidArgumentError, RunError
+from fnrun.model.names import check_names
 
 if TYPE_CHECKING:
     from fnrun.db.base import RunDB
@@ -53,7 +54,6 @@ class JobRunner:
         labels: dict[str, str] | None = None,
     ) -> Doc:
         """Check and queue one run; returns its ``pending`` run document."""
-        from fnrun.model.names import check_names
         from fnrun.model.schedule import check_task
 
         task = {} if task is None else task

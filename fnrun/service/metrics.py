@@ -10,6 +10,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from fnrun.extras import require
+
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 # one sample of a source: (family name, "counter" or "gauge", labels, value); a counter's
 # name is without its ``_total``
@@ -45,8 +47,6 @@ class Metrics:
 
     def render(self) -> str:
         """The text exposition (``text/plain; version=0.0.4``)."""
-        from fnrun.extras import require
-
         require("prometheus_client", "serve", "/metrics", package="prometheus-client")
         from prometheus_client import CollectorRegistry, generate_latest
 

@@ -8,12 +8,14 @@ With a token, every request but ``/api/v1/healthz`` needs ``Authorization: Beare
 (compared in constant time); without it answers 401.
 """
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
+from fnrun.config import SERVICE_LIMITS, ServeLimits
 from fnrun.db.base import RunDB
 from fnrun.errors import (
     AccessError,
@@ -21,9 +23,12 @@ from fnrun.errors import (
     DBError,
     FnrunError,
     IntegrityError,
+    InvalidArgumentError,
     NotFoundError,
 )
 from fnrun.service.access import SESSION_COOKIE, allowed
+from fnrun.service.guard import ServiceGuard
+from fnrun.service.sessions import Sessions
 
 PREFIX = "/api/v1"
 MAX_INT = 2**31 - 1  # query integers the DB columns hold (a larger one is a 422, not a 500)
@@ -48,8 +53,6 @@ def query_labels(values: list[str] | None) -> dict[str, str] | None:
     :data:`MAX_LABEL` characters)."""
     if not values:
         return None
-    from fnrun.errors import InvalidArgumentError
-
     if len(values) > MAX_LABELS or any(len(v) > MAX_LABEL for v in values):
         raise InvalidArgumentError(
             f"at most {MAX_LABELS} label filters of {MAX_LABEL} characters each",
@@ -69,11 +72,6 @@ def query_labels(values: list[str] | None) -> dict[str, str] | None:
 
 def _guard(app: Any, token: str, allowed_hosts: tuple[str, ...] | None) -> None:
     """Put :class:`ServiceGuard` outside everything, error answers included."""
-    import os
-
-    from fnrun.config import SERVICE_LIMITS, ServeLimits
-    from fnrun.service.guard import ServiceGuard
-
     limits = ServeLimits.from_env(prefix="FNRUN_SERVICE_", base=SERVICE_LIMITS)
     if allowed_hosts is None:
         allowed_hosts = tuple(
@@ -120,7 +118,6 @@ def create_app(
     )
     from fnrun.service.rest_jobs import job_routes
     from fnrun.service.scheduler import Scheduler
-    from fnrun.service.sessions import Sessions
 
     sessions = Sessions(db, token)
     runner = JobRunner(db, workers=workers)

@@ -18,11 +18,9 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fnrun.model.schedule import iso  # one width for every stamp: compared as text
+
 DEFAULT_HOURS = 12.0
-
-
-def _iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 class _Memory:
@@ -62,16 +60,16 @@ class Sessions:
     def open(self) -> str:
         """A new session's id (for the cookie)."""
         now = datetime.now(UTC)
-        self._store.delete_sessions(before=_iso(now))  # expired ones
+        self._store.delete_sessions(before=iso(now))  # expired ones
         sid = secrets.token_urlsafe(32)
-        self._store.store_session(_digest(sid), self.mark, _iso(now + self.ttl))
+        self._store.store_session(_digest(sid), self.mark, iso(now + self.ttl))
         return sid
 
     def valid(self, sid: str) -> bool:
         if not sid or len(sid) > 128 or not sid.isascii():
             return False
         expires = self._store.session_expiry(_digest(sid), self.mark)
-        return bool(expires) and expires > _iso(datetime.now(UTC))
+        return bool(expires) and expires > iso(datetime.now(UTC))
 
     def close(self, sid: str) -> None:
         if sid and len(sid) <= 128 and sid.isascii():

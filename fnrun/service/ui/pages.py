@@ -20,14 +20,11 @@ from urllib.parse import quote
 from fnrun.db.base import RunDB
 from fnrun.db.monitor import UNFINISHED
 from fnrun.notebook.run_card import Reader
+from fnrun.notebook.templating import stamp
 from fnrun.service.ui.layout import href, page
 
 PAGE_SIZE = 50
 Doc = dict[str, Any]
-
-
-def _stamp(value: Any, size: int = 19) -> str:
-    return str(value or "")[:size].replace("T", " ")
 
 
 # -- projects ----------------------------------------------------------------------------
@@ -41,7 +38,7 @@ def projects_page(db: RunDB) -> str:
             status = latest[0].get("status") or {}
             last = {"name": latest[0]["metadata"].get("name", ""),
                     "state": str(status.get("state", "")),
-                    "when": _stamp(status.get("start_time"), 16)}  # fmt: skip
+                    "when": stamp(status.get("start_time"), 16)}  # fmt: skip
         projects.append({
             "name": name, "url": href("projects", name), "runs_url": href("projects", name, "runs"),
             "description": str((doc.get("spec") or {}).get("description") or ""),
@@ -55,7 +52,7 @@ def project_page(db: RunDB, project: str) -> str:
         {"name": f["metadata"]["name"], "kind": f.get("kind", ""),
          "tag": f["metadata"].get("tag", ""),
          "url": href("projects", project, "functions", f["metadata"]["name"]),
-         "updated": _stamp(f["metadata"].get("updated"))}
+         "updated": stamp(f["metadata"].get("updated"))}
         for f in db.list_functions(project=project)
     ]  # fmt: skip
     runs = _run_rows(project, db.list_runs(project=project, last=10))
@@ -118,7 +115,7 @@ def _run_rows(project: str, runs: list[Doc]) -> list[Doc]:
         uid = str(meta.get("uid", ""))
         rows.append({
             "uid": uid, "url": href("projects", project, "runs", uid), "name": meta.get("name", ""),
-            "state": str(status.get("state", "")), "started": _stamp(status.get("start_time")),
+            "state": str(status.get("state", "")), "started": stamp(status.get("start_time")),
             "duration": _duration(status), "parameters": dict(spec.get("parameters") or {}),
             "results": dict(status.get("results") or {}), "labels": dict(meta.get("labels") or {}),
         })  # fmt: skip
@@ -228,7 +225,7 @@ def function_page(
 ) -> str:
     import yaml
 
-    versions = [{"hash": v["hash"], "tags": ", ".join(v["tags"]), "stored": _stamp(v["updated"])}
+    versions = [{"hash": v["hash"], "tags": ", ".join(v["tags"]), "stored": stamp(v["updated"])}
                 for v in db.list_function_versions(name, project)]  # fmt: skip
     current = db.get_function(name, project)
     diff = None
