@@ -160,7 +160,7 @@ def export(
     db: DbOpt = "",
 ) -> None:
     """Write a function (from the run DB or a file) as function.yaml/.json."""
-    from fnrun.runtimes.importer import import_function
+    from fnrun.runtimes.functions.importer import import_function
 
     fn = import_function(source, db=_db(db) if source.startswith("db://") else None)
     fn.export(output)
@@ -178,7 +178,7 @@ def import_(
     db: DbOpt = "",
 ) -> None:
     """Import a function document and save it as a new version in the run DB."""
-    from fnrun.runtimes.importer import import_function
+    from fnrun.runtimes.functions.importer import import_function
 
     fn = import_function(source, project=project or None, new_name=name or None)
     fn.save(tag=tag, db=_db(db))
@@ -241,9 +241,9 @@ def run(
 ) -> None:
     """Run a function as a tracked batch run and print the run."""
     from fnrun.errors import InvalidArgumentError, RunError
-    from fnrun.runtimes.factory import code_to_function
-    from fnrun.runtimes.importer import import_function
-    from fnrun.runtimes.progress import LineReporter, default_reporter
+    from fnrun.runtimes.functions.factory import code_to_function
+    from fnrun.runtimes.functions.importer import import_function
+    from fnrun.runtimes.launch.progress import LineReporter, default_reporter
 
     os.environ.setdefault("FNRUN_PROGRESS", "1")  # the placement's lines too (job submitted...)
     if source.endswith((".py", ".ipynb")):
@@ -364,8 +364,8 @@ app.add_typer(functions_app, name="functions")
 @functions_app.command("status")
 def functions_status(project: ProjectOpt = "", name: NameOpt = "", db: DbOpt = "") -> None:
     """Real-time functions with their address and whether their server runs."""
-    from fnrun.runtimes.deploy_local import is_running
-    from fnrun.runtimes.factory import function_from_dict
+    from fnrun.runtimes.functions.factory import function_from_dict
+    from fnrun.runtimes.local.deploy import is_running
 
     table = _table("project", "name", "kind", "state", "address", "running")
     for doc in _db(db).list_functions(name=name or None, project=project or None):
@@ -387,15 +387,15 @@ def functions_stop(
     name: Annotated[str, typer.Argument(help="function name")], project: ProjectOpt = ""
 ) -> None:
     """Stop a function's local server."""
-    from fnrun.runtimes.importer import import_function
+    from fnrun.runtimes.functions.importer import import_function
 
     fn = import_function(f"db://{project or _default_project()}/{name}")
     console.print("stopped" if fn.stop() else "was not running")  # type: ignore[attr-defined]
 
 
 def _load_function(source: str, kind: str) -> Any:
-    from fnrun.runtimes.factory import code_to_function
-    from fnrun.runtimes.importer import import_function
+    from fnrun.runtimes.functions.factory import code_to_function
+    from fnrun.runtimes.functions.importer import import_function
 
     if source.endswith(".py"):
         return code_to_function(filename=source, kind=kind)
@@ -441,7 +441,7 @@ def abort(
 ) -> None:
     """Abort an unfinished run: its Kubernetes Job is deleted, its process sent SIGTERM."""
     from fnrun.db.cleanup import resolve_run
-    from fnrun.runtimes.abort import abort_run
+    from fnrun.runtimes.launch.abort import abort_run
 
     store = _db(db)
     full, where = resolve_run(store, uid, project)

@@ -55,7 +55,7 @@ def hub_show(
     name: Annotated[str, typer.Argument(help="[source/]name[:tag], as in hub://")],
 ) -> None:
     """An item: where it comes from, its handlers with their docs and parameters."""
-    from fnrun.runtimes.importer import import_function
+    from fnrun.runtimes.functions.importer import import_function
 
     uri = name if name.startswith("hub://") else f"hub://{name}"
     fn = import_function(uri)

@@ -46,7 +46,7 @@ def exec_from_env(environ: dict[str, str] | None = None) -> int:
     from fnrun.config import get_settings
     from fnrun.db import get_run_db
     from fnrun.execution.execute import RunRequest, execute
-    from fnrun.runtimes.factory import function_from_dict
+    from fnrun.runtimes.functions.factory import function_from_dict
 
     env = os.environ if environ is None else environ
     raw = env.get(CONFIG_ENV)

@@ -26,7 +26,7 @@ from fnrun.execution.targets import command_line, resolve, run_command, run_scri
 if TYPE_CHECKING:
     from fnrun.datastore.dataitem import DataItem
     from fnrun.db.base import RunDB
-    from fnrun.runtimes.base import BaseRuntime
+    from fnrun.runtimes.functions.base import BaseRuntime
 
 _current: contextvars.ContextVar[RunContext | None] = contextvars.ContextVar(
     "fnrun_ctx", default=None

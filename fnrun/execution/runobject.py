@@ -127,7 +127,7 @@ class RunObject:
     def abort(self) -> RunObject:
         """Stop the run wherever it executes (its Kubernetes Job deleted, its process sent
         SIGTERM) and mark it ``aborted`` (as MLRun's ``run.abort()``)."""
-        from fnrun.runtimes.abort import abort_run  # the placements know where runs are
+        from fnrun.runtimes.launch.abort import abort_run  # the placements know where runs are
 
         if self._db is None:
             raise InvalidArgumentError("this run has no run DB to abort it through")
@@ -163,7 +163,7 @@ class RunObject:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"run {self.uid()} still {self.state()} after {timeout} s")
             time.sleep(sleep)
-        from fnrun.runtimes.background import join_keeper
+        from fnrun.runtimes.launch.background import join_keeper
 
         left = max(0.0, deadline - time.monotonic()) if deadline is not None else None
         join_keeper(self.uid(), left)  # what this process still records of its end

@@ -62,6 +62,6 @@ def _values(kind: str, source: Any) -> dict[str, str]:
         if not isinstance(data, dict):
             raise InvalidArgumentError(f"{source} must hold a mapping of secrets", field="secrets")
         return {str(k): str(v) for k, v in data.items()}
-    from fnrun.runtimes.env import read_env_file
+    from fnrun.runtimes.functions.env import read_env_file
 
     return read_env_file(str(path))

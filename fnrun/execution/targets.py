@@ -32,7 +32,7 @@ from fnrun.execution.loader import (
 )
 
 if TYPE_CHECKING:
-    from fnrun.runtimes.base import BaseRuntime
+    from fnrun.runtimes.functions.base import BaseRuntime
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 

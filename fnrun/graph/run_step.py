@@ -87,7 +87,7 @@ class RunStep(StepToDict):
     def post_init(self, mode: str = "sync") -> None:
         """Find the function now, so a wrong URL fails when the graph is built."""
         if self.function is None:
-            from fnrun.runtimes.importer import import_function
+            from fnrun.runtimes.functions.importer import import_function
 
             self.function = import_function(self.function_url)
 

@@ -189,7 +189,7 @@ def _serves(node: ast.ClassDef) -> bool:
 
 def function_yaml(folder: Path, item: dict[str, Any]) -> str:
     """The ``function.yaml`` of an item folder, built from its code."""
-    from fnrun.runtimes.factory import code_to_function
+    from fnrun.runtimes.functions.factory import code_to_function
 
     spec = item["spec"]
     kind = str(spec.get("kind") or "job")

@@ -149,7 +149,7 @@ def build_mock(graph: Any, namespaces: list[Any], *, fn: Any = None, **kwargs: A
     sink = ErrorSink(streams)
     kwargs.update(error_sink=sink, queue_push=streams.push)
     if fn is not None:
-        from fnrun.runtimes.serving import graph_server_for
+        from fnrun.runtimes.functions.serving import graph_server_for
 
         server = graph_server_for(fn, namespaces[0] if namespaces else None, **kwargs)
     else:

@@ -23,7 +23,7 @@ from fnrun.model.serialize import from_yaml, to_yaml
 if TYPE_CHECKING:
     from fnrun.db.base import RunDB
     from fnrun.execution.runobject import RunObject
-    from fnrun.runtimes.base import BaseRuntime
+    from fnrun.runtimes.functions.base import BaseRuntime
 
 PROJECT_FILE = "project.yaml"
 _CODE_SUFFIXES = (".py", ".ipynb")
@@ -84,9 +84,9 @@ class Project:
         handler: str,
         requirements: list[str] | None,
     ) -> tuple[BaseRuntime, dict[str, Any]]:
-        from fnrun.runtimes.base import BaseRuntime
-        from fnrun.runtimes.factory import code_to_function
-        from fnrun.runtimes.importer import import_function
+        from fnrun.runtimes.functions.base import BaseRuntime
+        from fnrun.runtimes.functions.factory import code_to_function
+        from fnrun.runtimes.functions.importer import import_function
 
         if isinstance(func, BaseRuntime):
             if name:
@@ -126,7 +126,7 @@ class Project:
                 field="key",
                 hint=f"functions: {', '.join(self.function_names()) or 'none'}",
             )
-        from fnrun.runtimes.importer import import_function
+        from fnrun.runtimes.functions.importer import import_function
 
         tag = entry.get("tag", "latest")
         fn = import_function(f"db://{self.name}/{key}:{tag}", db=self._run_db())

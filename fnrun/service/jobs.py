@@ -25,7 +25,7 @@ from fnrun.model.names import check_names
 
 if TYPE_CHECKING:
     from fnrun.db.base import RunDB
-    from fnrun.runtimes.base import BaseRuntime
+    from fnrun.runtimes.functions.base import BaseRuntime
 
 Doc = dict[str, Any]
 log = logging.getLogger("fnrun.service")
@@ -63,7 +63,7 @@ class JobRunner:
         fn.metadata.project = project
         kwargs = _run_kwargs(task, labels)
         check_names(project=project, **{"task.name": kwargs["name"] or None})
-        from fnrun.runtimes.launcher import build_request, check_handler
+        from fnrun.runtimes.launch.launcher import build_request, check_handler
 
         check_handler(fn, kwargs["handler"])
         build = {k: v for k, v in kwargs.items() if not k.startswith("hyper")}
@@ -76,8 +76,8 @@ class JobRunner:
 
     def function(self, function: Doc | str, project: str = "") -> BaseRuntime:
         """The runtime of a submitted function: a batch kind, from its document or URI."""
-        from fnrun.runtimes.factory import function_from_dict
-        from fnrun.runtimes.importer import import_function
+        from fnrun.runtimes.functions.factory import function_from_dict
+        from fnrun.runtimes.functions.importer import import_function
 
         if isinstance(function, str):
             if not function.startswith(_URI_SCHEMES):
@@ -100,7 +100,7 @@ class JobRunner:
         return _out_of_process(fn)
 
     def _run(self, fn: BaseRuntime, kwargs: Doc, project: str, uid: str) -> None:
-        from fnrun.runtimes.launcher import run_function
+        from fnrun.runtimes.launch.launcher import run_function
 
         if _drives_here(fn):
             self._run_in_child(fn, kwargs, project, uid)
@@ -154,7 +154,7 @@ def _out_of_process(fn: BaseRuntime) -> BaseRuntime:
     would stop the service, and it could read the service's memory)."""
     if fn.placement != "here":
         return fn
-    from fnrun.runtimes.factory import function_from_dict
+    from fnrun.runtimes.functions.factory import function_from_dict
 
     doc = fn.to_dict()
     doc["kind"] = "local"
@@ -175,8 +175,8 @@ def _drives_here(fn: BaseRuntime) -> bool:
 def _launch(doc: Doc, kwargs: Doc, project: str, uid: str, db_url: str) -> None:
     """A child process: run ``doc`` as the service would have, on the service's DB."""
     from fnrun.db.sql.sqldb import SQLRunDB
-    from fnrun.runtimes.factory import function_from_dict
-    from fnrun.runtimes.launcher import run_function
+    from fnrun.runtimes.functions.factory import function_from_dict
+    from fnrun.runtimes.launch.launcher import run_function
 
     db = SQLRunDB(db_url)
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fnrun.runtimes.manifests.pod import k8s, to_dict
+from fnrun.runtimes.kubernetes.manifests.pod import k8s, to_dict
 
 PLACEHOLDER = "<set me: kubectl create secret generic ... (see the comment above)>"
 PORT = 8080

@@ -42,7 +42,7 @@ def job_routes(
     @router.post("/runs/{uid}/abort")
     def abort(uid: str, project: Project, iter: Annotated[int, Query(ge=0, le=MAX_INT)] = 0) -> Doc:
         """Stop a run where it executes (the service's host, or its Kubernetes Job)."""
-        from fnrun.runtimes.abort import abort_run
+        from fnrun.runtimes.launch.abort import abort_run
 
         return abort_run(db, uid, project, iter)
 

@@ -244,7 +244,7 @@ async def _lifespan(receive: Any, send: Any, app: ServingApp) -> None:
 def build_app(fn: Any, verbose: bool = False, function: str = "") -> ServingApp:
     """The ASGI app of a serving (graph) or nuclio (``handler(context, event)``) function, with
     its Kafka triggers; queue steps and the error stream go to Kafka (``kafka://`` paths)."""
-    from fnrun.runtimes.serving import graph_server_for, serving_part
+    from fnrun.runtimes.functions.serving import graph_server_for, serving_part
     from fnrun.stream.trigger import KafkaTrigger
 
     _check_streams(fn)
@@ -308,7 +308,7 @@ def _check_streams(fn: Any) -> None:
 
 def app_from_env() -> ServingApp:
     """uvicorn factory (``--workers``); the function document path is in FNRUN_SERVE_FUNCTION."""
-    from fnrun.runtimes.importer import import_function
+    from fnrun.runtimes.functions.importer import import_function
 
     return build_app(
         import_function(os.environ[SERVE_ENV]),

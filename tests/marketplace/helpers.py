@@ -30,7 +30,7 @@ def serve_directory(root: Path) -> Iterator[tuple[str, ThreadingHTTPServer]]:
 
 def run_hub(fn: Any, in_process: bool, **kwargs: Any) -> Any:
     """Run ``fn`` in this process (as ``fnrun run --here`` does) or in a child process."""
-    from fnrun.runtimes.launcher import run_function
+    from fnrun.runtimes.launch.launcher import run_function
 
     run = run_function(fn, in_process=True, **kwargs) if in_process else fn.run(**kwargs)
     assert run.state() == "completed", run.error

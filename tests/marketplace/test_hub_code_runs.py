@@ -137,8 +137,8 @@ def test_the_servers_own_nuclio_hooks_serve_through_fnrun(
     from sklearn.tree import DecisionTreeClassifier
 
     from fnrun.execution.loader import module_from_code
-    from fnrun.runtimes.nuclio_config import nuclio_config
-    from fnrun.runtimes.nuclio_entry import SPEC_ENV
+    from fnrun.runtimes.nuclio.config import nuclio_config
+    from fnrun.runtimes.nuclio.entry import SPEC_ENV
 
     features, labels = load_iris(return_X_y=True)
     model = DecisionTreeClassifier(random_state=0).fit(features, labels)

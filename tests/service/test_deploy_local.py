@@ -10,7 +10,7 @@ import pytest
 
 import fnrun
 from fnrun.errors import FnrunError
-from fnrun.runtimes.deploy_local import is_running
+from fnrun.runtimes.local.deploy import is_running
 
 pytest.importorskip("uvicorn", reason="uvicorn (fnrun[serve]) not installed")
 

@@ -175,7 +175,7 @@ def test_every_page_and_card_escapes_what_runs_write(
             assert_clean(page.text, path)
             assert "window.__xss=1</script>" not in page.text
     from fnrun.notebook.function_card import function_card
-    from fnrun.runtimes.factory import function_from_dict
+    from fnrun.runtimes.functions.factory import function_from_dict
 
     card = RunObject(sql.read_run("u1", "p"), sql)._repr_html_()
     assert_clean(card, "the run card")

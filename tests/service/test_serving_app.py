@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 import fnrun
-from fnrun.runtimes.serving import graph_server_for
+from fnrun.runtimes.functions.serving import graph_server_for
 from fnrun.service.serving_app import ServingApp, build_app
 
 

@@ -347,8 +347,8 @@ def test_the_nuclio_entry_pushes_queue_steps_and_errors_to_kafka(
     import logging
 
     nuclio_sdk = pytest.importorskip("nuclio_sdk", reason="nuclio-sdk not installed")
-    from fnrun.runtimes import nuclio_entry
-    from fnrun.runtimes.nuclio_config import nuclio_config
+    from fnrun.runtimes.nuclio import entry as nuclio_entry
+    from fnrun.runtimes.nuclio.config import nuclio_config
 
     queued, errors = _topic("nuclio-q"), _topic("nuclio-err")
     fn = fnrun.new_function("nuclio-q", kind="serving")

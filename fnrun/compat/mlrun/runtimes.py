@@ -7,7 +7,7 @@ from typing import Any
 
 from fnrun.compat.mlrun._surface import NotSupportedError
 from fnrun.errors import RunError
-from fnrun.runtimes.base import BaseRuntime
+from fnrun.runtimes.functions.base import BaseRuntime
 
 __all__ = ["BaseRuntime", "RunError", "nuclio_init_hook"]
 
@@ -24,7 +24,7 @@ def nuclio_init_hook(context: Any, data: dict[str, Any], kind: str) -> None:
             field="kind",
             hint=f"fnrun serves {', '.join(_SERVING)}",
         )
-    from fnrun.runtimes import nuclio_entry
+    from fnrun.runtimes.nuclio import entry as nuclio_entry
 
     nuclio_entry.init_context(context)
     context.mlrun_handler = nuclio_entry.handler

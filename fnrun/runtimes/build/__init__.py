@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from fnrun.errors import InvalidArgumentError
 from fnrun.runtimes.build.context import BuildContext, build_context
-from fnrun.runtimes.build.local import TOOLS, BuildError, available_tool, local_build
+from fnrun.runtimes.local.build import TOOLS, BuildError, available_tool, local_build
 
 if TYPE_CHECKING:
-    from fnrun.runtimes.base import BaseRuntime
+    from fnrun.runtimes.functions.base import BaseRuntime
 
 BUILDERS = ("auto", *TOOLS, "kaniko")
 LOG_TAIL = 200  # lines of the build log kept in the function's status
@@ -33,7 +33,7 @@ def build_image(
 ) -> BuildContext:
     """Build ``fn``'s image; returns the context it was built from."""
     from fnrun.config import get_settings
-    from fnrun.runtimes.progress import status_printer
+    from fnrun.runtimes.launch.progress import status_printer
 
     if builder not in BUILDERS:
         raise InvalidArgumentError(
@@ -46,8 +46,8 @@ def build_image(
     fn.status.state = "building"
     try:
         if tool == "kaniko":
-            from fnrun.runtimes.build.kaniko import kaniko_build
-            from fnrun.runtimes.job_watch import follow_settings
+            from fnrun.runtimes.kubernetes.kaniko import kaniko_build
+            from fnrun.runtimes.kubernetes.watch import follow_settings
             from fnrun.runtimes.placements.kubernetes import configured_cluster
 
             cluster, _why = configured_cluster()

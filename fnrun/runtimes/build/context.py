@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from fnrun.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
-    from fnrun.runtimes.base import BaseRuntime
+    from fnrun.runtimes.functions.base import BaseRuntime
 
 BASE_IMAGE_ENV = "FNRUN_BASE_IMAGE"
 DEFAULT_BASE = "python:3.11-slim"

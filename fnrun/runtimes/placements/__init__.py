@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from fnrun.config import Settings
     from fnrun.db.base import RunDB
     from fnrun.execution.execute import RunRequest
-    from fnrun.runtimes.base import BaseRuntime
+    from fnrun.runtimes.functions.base import BaseRuntime
 
 Place = Callable[["RunRequest"], dict[str, Any]]
 

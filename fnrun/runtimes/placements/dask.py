@@ -13,7 +13,7 @@ from fnrun.runtimes.placements.shipping import ship_code
 if TYPE_CHECKING:
     from fnrun.config import Settings
     from fnrun.db.base import RunDB
-    from fnrun.runtimes.base import BaseRuntime
+    from fnrun.runtimes.functions.base import BaseRuntime
 
 
 def dask_client_side(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
@@ -75,7 +75,7 @@ def run_on_worker(
 
     from fnrun.db import get_run_db
     from fnrun.execution.execute import RunRequest, execute
-    from fnrun.runtimes.factory import function_from_dict
+    from fnrun.runtimes.functions.factory import function_from_dict
 
     fn = function_from_dict(config["function"]) if config.get("function") else None
     request = RunRequest(function=fn, secrets=secrets, **config["run"])

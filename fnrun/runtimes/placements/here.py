@@ -11,7 +11,7 @@ from fnrun.runtimes.placements import Place, register_placement
 if TYPE_CHECKING:
     from fnrun.config import Settings
     from fnrun.db.base import RunDB
-    from fnrun.runtimes.base import BaseRuntime
+    from fnrun.runtimes.functions.base import BaseRuntime
 
 
 def in_process(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:

@@ -1,7 +1,7 @@
 """``kubernetes``: a run becomes the function's Kubernetes workload (a ``batch/v1`` Job for
 ``job``, an MPIJob for ``mpijob``, a SparkApplication for ``spark``) on the cluster
-:func:`fnrun.runtimes.cluster.find_cluster` names, followed to its end
-(:mod:`fnrun.runtimes.kube_run`). With no cluster configured, or without the ``kubernetes``
+:func:`fnrun.runtimes.kubernetes.cluster.find_cluster` names, followed to its end
+(:mod:`fnrun.runtimes.kubernetes.run`). With no cluster configured, or without the ``kubernetes``
 client, the run goes to the kind's local placement (a child process, ``mpirun`` here, a
 ``local[N]`` Spark driver here) and the start line says why: MLRun code that never says
 ``local=True`` runs on a laptop as it is.
@@ -12,14 +12,14 @@ from __future__ import annotations
 import importlib.util
 from typing import TYPE_CHECKING
 
-from fnrun.runtimes.cluster import ClusterError
+from fnrun.runtimes.kubernetes.cluster import ClusterError
 from fnrun.runtimes.placements import Place, register_placement
 
 if TYPE_CHECKING:
     from fnrun.config import Settings
     from fnrun.db.base import RunDB
-    from fnrun.runtimes.base import BaseRuntime
-    from fnrun.runtimes.cluster import Cluster
+    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.runtimes.kubernetes.cluster import Cluster
 
 _NO_CLIENT = (
     "a Kubernetes cluster is configured, but the kubernetes client is not installed: "
@@ -31,8 +31,8 @@ def on_cluster(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> P
     cluster, why = configured_cluster()
     if cluster is None:
         raise ClusterError(f"no cluster to run on: {why}", hint="pass local=True")
-    from fnrun.runtimes.kube_run import KubeRun
-    from fnrun.runtimes.progress import status_printer
+    from fnrun.runtimes.kubernetes.run import KubeRun
+    from fnrun.runtimes.launch.progress import status_printer
 
     run = KubeRun(fn, cluster, db, watch, status_printer(watch))
 
@@ -43,7 +43,7 @@ def where(fn: BaseRuntime) -> str:
     cluster, why = configured_cluster()
     if cluster is None:
         return why
-    from fnrun.runtimes.workloads import of_function
+    from fnrun.runtimes.kubernetes.workloads import of_function
 
     return f"as a Kubernetes {of_function(fn).kind} on {cluster.describe()}"
 
@@ -61,7 +61,7 @@ def resolve(fn: BaseRuntime) -> tuple[str, str]:
 
 def configured_cluster() -> tuple[Cluster | None, str]:
     """The configured cluster, or None and why there is none."""
-    from fnrun.runtimes.cluster import connect, find_cluster
+    from fnrun.runtimes.kubernetes.cluster import connect, find_cluster
 
     choice = find_cluster()
     if not choice.found:

@@ -18,13 +18,13 @@ import subprocess
 from typing import TYPE_CHECKING, Any
 
 from fnrun.errors import InvalidArgumentError
+from fnrun.runtimes.local.child import EXEC_ENV, run_in_subprocess
 from fnrun.runtimes.placements import Place, register_placement
-from fnrun.runtimes.subprocess_run import EXEC_ENV, run_in_subprocess
 
 if TYPE_CHECKING:
     from fnrun.config import Settings
     from fnrun.db.base import RunDB
-    from fnrun.runtimes.base import BaseRuntime
+    from fnrun.runtimes.functions.base import BaseRuntime
 
 # Open MPI's --tag-output "[job,rank]<stdout>:" and MPICH's -prepend-rank "[rank] "
 _TAG = re.compile(r"^\[(?:\d+,)?(?P<rank>\d+)\](?:<std(?:out|err)>:)? ?")
@@ -39,8 +39,8 @@ _OPEN_MPI_ENV = {
 
 
 def mpi_ranks(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
-    from fnrun.runtimes.cpu_limit import cpu_limit, pick_cpus
-    from fnrun.runtimes.memory_guard import memory_limit
+    from fnrun.runtimes.local.cpu_limit import cpu_limit, pick_cpus
+    from fnrun.runtimes.local.memory_guard import memory_limit
 
     memory = memory_limit(fn)  # per rank, as each rank's worker pod carries the resources
     cpu = cpu_limit(fn)  # the same: each rank its share of CPUs

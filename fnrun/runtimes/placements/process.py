@@ -9,13 +9,13 @@ from fnrun.runtimes.placements import Place, register_placement
 if TYPE_CHECKING:
     from fnrun.config import Settings
     from fnrun.db.base import RunDB
-    from fnrun.runtimes.base import BaseRuntime
+    from fnrun.runtimes.functions.base import BaseRuntime
 
 
 def child_process(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
-    from fnrun.runtimes.cpu_limit import cpu_limit, pick_cpus
-    from fnrun.runtimes.memory_guard import memory_limit
-    from fnrun.runtimes.subprocess_run import run_in_subprocess
+    from fnrun.runtimes.local.child import run_in_subprocess
+    from fnrun.runtimes.local.cpu_limit import cpu_limit, pick_cpus
+    from fnrun.runtimes.local.memory_guard import memory_limit
 
     memory = memory_limit(fn)
     cpu = cpu_limit(fn)

@@ -1,6 +1,7 @@
 """``spark``: the handler runs in this process as the Spark driver: ``context.spark_session``
 (and the handler's own ``SparkSession.builder.getOrCreate()``) is the function's configured
-session (:mod:`fnrun.runtimes.spark_session`); the code's module goes to the executors."""
+session (:mod:`fnrun.runtimes.placements.spark_session`); the code's module goes to the
+executors."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fnrun.runtimes.placements.shipping import ship_code
 if TYPE_CHECKING:
     from fnrun.config import Settings
     from fnrun.db.base import RunDB
-    from fnrun.runtimes.base import BaseRuntime
+    from fnrun.runtimes.functions.base import BaseRuntime
 
 
 def spark_driver(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:

@@ -249,7 +249,7 @@ _SERVING_KINDS = ("serving", "nuclio", "remote")
 
 def _runtime(doc: Doc) -> Any:
     """The function object of a stored document (None when it no longer loads)."""
-    from fnrun.runtimes.factory import function_from_dict
+    from fnrun.runtimes.functions.factory import function_from_dict
 
     try:
         return function_from_dict(doc)

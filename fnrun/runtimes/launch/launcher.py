@@ -1,0 +1,296 @@
+"""``fn.run(...)``: turn the call into a run request and place it.
+
+Each kind names its placement (:mod:`fnrun.runtimes.placements`): in this process for the
+``handler`` kind and for a callable handler; a child process (``python -m fnrun exec
+--from-env``) for the ``local`` kind; a Kubernetes Job for the ``job`` kind when a cluster is
+configured (else a child process, and the start line says why; ``local=True`` always runs
+here); Dask, Spark and MPI for theirs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from fnrun.errors import InvalidArgumentError, RunError
+from fnrun.execution.execute import RunRequest
+from fnrun.execution.hyper import HyperParamOptions
+from fnrun.execution.runobject import RunObject
+from fnrun.execution.secrets import resolve as resolve_secrets
+from fnrun.execution.values import check_json
+from fnrun.runtimes.launch.background import run_in_background
+from fnrun.runtimes.launch.hyper import run_iterations
+from fnrun.runtimes.launch.progress import default_reporter
+from fnrun.runtimes.placements import runs_detached
+
+if TYPE_CHECKING:
+    from fnrun.config import Settings
+    from fnrun.db.base import RunDB
+    from fnrun.runtimes.functions.base import BaseRuntime
+
+
+def run_function(
+    fn: BaseRuntime,
+    handler: str | Callable[..., Any] | None = None,
+    name: str = "",
+    project: str = "",
+    params: dict[str, Any] | None = None,
+    inputs: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+    secrets: dict[str, str] | list[dict[str, Any]] | None = None,
+    artifact_path: str = "",
+    returns: list[str] | None = None,
+    hyperparams: dict[str, list[Any]] | list[dict[str, Any]] | None = None,
+    hyper_param_options: HyperParamOptions | dict[str, Any] | None = None,
+    local: bool = False,
+    watch: bool = True,
+    db: RunDB | None = None,
+    progress: Any = None,
+    in_process: bool = False,
+    auto_build: bool | None = None,
+    uid: str = "",
+    **unsupported: Any,
+) -> RunObject:
+    _refuse(fn, local, unsupported)
+    check_handler(fn, handler)
+    _build_first(fn, handler, in_process, local, auto_build, watch)
+    from fnrun.config import get_settings
+    from fnrun.db import get_run_db
+
+    settings = get_settings()
+    db = db or get_run_db()
+    request = build_request(
+        fn, handler, name, project, params, inputs, labels, secrets, artifact_path, returns
+    )
+    place = _placement(fn, handler, db, settings, watch, here=in_process, local=local)
+    options = HyperParamOptions.from_any(hyper_param_options)
+    report = progress if progress is not None else default_reporter(watch)
+    request.uid = uid or request.uid or uuid.uuid4().hex
+    if report is not None:
+        where = _where(fn, handler, in_process, options, local)
+        report(
+            "started",
+            {"uid": request.uid, "name": request.name, "project": request.project, "where": where},
+        )
+    if hyperparams or options.param_file:
+        if options.parallel_runs > 1 and callable(handler):
+            raise InvalidArgumentError(
+                "parallel_runs needs a handler by name, not a callable",
+                field="parallel_runs",
+                hint="give handler='name' from the function's code",
+            )
+        if options.parallel_runs > 1:
+            place = _parallel_placement(fn, options, db, settings, watch, local)
+        work = partial(run_iterations, request, hyperparams, options, place, db, report)
+    else:
+        work = partial(place, request)
+
+    background = not watch and fn.submits_runs and not (local or in_process or callable(handler))
+    background = background and runs_detached(_placement_name(fn, handler, in_process)[0])
+    if background:  # a submitted run goes on without us (MLRun's remote kinds with watch=False)
+        doc = run_in_background(work, request, db, daemon=not (hyperparams or options.param_file))
+    else:
+        try:
+            doc = work()
+        except BaseException as exc:  # the display ends too (Ctrl-C, a refused submission)
+            if report is not None:
+                state = "interrupted" if isinstance(exc, KeyboardInterrupt) else "error"
+                report(
+                    "finished",
+                    {
+                        "uid": request.uid,
+                        "name": request.name,
+                        "state": state,
+                        "error": str(exc) or type(exc).__name__,
+                    },
+                )
+            raise
+    run = RunObject(doc, db)
+    if report is not None and not background:
+        report(
+            "finished",
+            {"uid": run.uid(), "name": request.name, "state": run.state(), "error": run.error},
+        )
+    if run.state() == "error":
+        meta = doc["metadata"]
+        raise RunError(
+            f"run {meta['name']} ({meta['uid']}) failed: {run.error}",
+            run=run,
+            hint=f"see the logs: fnrun logs {meta['uid']}",
+        )
+    return run
+
+
+def build_request(
+    fn: BaseRuntime,
+    handler: str | Callable[..., Any] | None = None,
+    name: str = "",
+    project: str = "",
+    params: dict[str, Any] | None = None,
+    inputs: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+    secrets: dict[str, str] | list[dict[str, Any]] | None = None,
+    artifact_path: str = "",
+    returns: list[str] | None = None,
+) -> RunRequest:
+    """The run request of a call to ``fn.run(...)``: defaults filled, values checked."""
+    from fnrun.config import get_settings
+
+    settings = get_settings()
+    return RunRequest(
+        function=fn,
+        handler=handler,
+        name=name or fn.metadata.name or getattr(handler, "__name__", "") or "run",
+        project=project or fn.metadata.project or settings.default_project,
+        params={k: check_json(v, f"params.{k}") for k, v in (params or {}).items()},
+        inputs=_check_inputs(inputs),
+        labels=dict(labels or {}),
+        secrets=resolve_secrets(secrets),
+        artifact_path=artifact_path or settings.artifact_path,
+        returns=returns,
+    )
+
+
+def _build_first(
+    fn: BaseRuntime,
+    handler: Any,
+    here: bool,
+    local: bool,
+    auto_build: bool | None,
+    watch: bool,
+) -> None:
+    """``auto_build`` (or ``build_config(auto_build=True)``): a run that goes to pods builds
+    the function's image first, unless it is built already (MLRun's first-run build)."""
+    wanted = auto_build if auto_build is not None else fn.spec.build.auto_build
+    if not wanted or fn.status.state == "ready":
+        return
+    name, _why = _placement_name(fn, handler, here, local)
+    deploy = getattr(fn, "deploy", None)
+    if name == "kubernetes" and callable(deploy):
+        deploy(watch=watch)
+
+
+def _placement(
+    fn: BaseRuntime,
+    handler: Any,
+    db: RunDB,
+    settings: Settings,
+    watch: bool,
+    here: bool = False,
+    local: bool = False,
+) -> Callable[[RunRequest], dict[str, Any]]:
+    """How one run request is executed: the function kind's placement."""
+    from fnrun.runtimes.placements import get_placement
+
+    name, _why = _placement_name(fn, handler, here, local)
+    return get_placement(name)(fn, db, settings, watch)
+
+
+def _placement_name(
+    fn: BaseRuntime, handler: Any, here: bool, local: bool = False, parallel: bool = False
+) -> tuple[str, str]:
+    """The kind's placement (its local one with ``local``; the one it resolves to, as a
+    child process for ``kubernetes`` without a cluster) and why it is not the kind's own;
+    in this process instead of a child for a callable handler (it cannot be shipped) or
+    ``here`` (a process that exists for the run, such as ``fnrun run``)."""
+    from fnrun.runtimes.placements import resolve_placement
+
+    name = fn.parallel_placement if parallel else fn.placement
+    if local and fn.local_placement:
+        name = fn.local_placement
+    if callable(handler) and not parallel and fn.local_placement:
+        name = fn.local_placement
+    name, why = resolve_placement(name, fn)
+    if (here or callable(handler)) and name == "process" and not parallel:
+        return "here", why
+    return name, why
+
+
+def _where(
+    fn: BaseRuntime, handler: Any, here: bool, options: HyperParamOptions, local: bool = False
+) -> str:
+    """Where the run goes, in words, for the start line."""
+    from fnrun.runtimes.placements import describe_placement
+
+    parallel = options.parallel_runs > 1
+    if parallel and options.dask_cluster_uri:
+        return f"iterations on Dask {options.dask_cluster_uri}"
+    name, why = _placement_name(fn, handler, here, local, parallel)
+    where = describe_placement(name, fn)
+    return f"{where} ({why})" if why else where
+
+
+def _parallel_placement(
+    fn: BaseRuntime,
+    options: HyperParamOptions,
+    db: RunDB,
+    settings: Settings,
+    watch: bool,
+    local: bool = False,
+) -> Callable[[RunRequest], dict[str, Any]]:
+    """Where parallel iterations go: the dask kind's workers, the Dask scheduler that
+    ``dask_cluster_uri`` names (any kind), else child processes here."""
+    from fnrun.runtimes.placements import get_placement
+
+    if options.dask_cluster_uri:
+        from fnrun.runtimes.placements.dask_cluster import DaskClientMixin
+
+        if not isinstance(fn, DaskClientMixin):
+            fn = _on_dask(fn, options.dask_cluster_uri)
+        else:
+            fn.spec.scheduler_address = fn.spec.scheduler_address or options.dask_cluster_uri
+        return get_placement("dask-workers")(fn, db, settings, watch)
+    name, _why = _placement_name(fn, None, False, local, parallel=True)
+    return get_placement(name)(fn, db, settings, watch)
+
+
+def _on_dask(fn: BaseRuntime, address: str) -> BaseRuntime:
+    """A dask-kind copy of ``fn`` connected to ``address`` (its runs keep their own kind)."""
+    from fnrun.runtimes.functions.kinds import DaskRuntime
+
+    copy = DaskRuntime.from_dict({**fn.to_dict(), "kind": "dask"})
+    copy.spec.scheduler_address = address
+    return copy
+
+
+def check_handler(fn: BaseRuntime, handler: Any) -> None:
+    """A plain handler name must be one of the code's entry points (when they are known)."""
+    name = handler if isinstance(handler, str) else ("" if handler else fn.spec.default_handler)
+    points = fn.spec.entry_points
+    if name and "." not in name and points and name not in points:
+        raise InvalidArgumentError(
+            f"handler {name!r} is not a function of {fn.metadata.name!r}",
+            field="handler",
+            hint=f"functions in the code: {', '.join(sorted(points))}",
+        )
+
+
+def _check_inputs(inputs: dict[str, str] | None) -> dict[str, str]:
+    out = {}
+    for key, url in (inputs or {}).items():
+        if not isinstance(url, str) or not url:
+            raise InvalidArgumentError(
+                f"input {key!r} must be a URL or path, got {url!r}", field=f"inputs.{key}"
+            )
+        out[key] = url
+    return out
+
+
+def _refuse(fn: BaseRuntime, local: bool, unsupported: dict[str, Any]) -> None:
+    unknown = [k for k, v in unsupported.items() if v is not None]
+    if unknown:
+        raise TypeError(f"run() got unexpected arguments: {', '.join(unknown)}")
+    if not fn.is_batch:
+        raise InvalidArgumentError(
+            f"a {fn.kind!r} function is deployed, not run",
+            field="kind",
+            hint="use fn.deploy() or fn.to_mock_server()",
+        )
+    if not (local or fn.runs_in_process or fn.runs_on_this_machine):
+        raise InvalidArgumentError(
+            f"running a {fn.kind!r} function remotely is not available in this installation",
+            field="local",
+            hint="pass local=True to run it on this machine",
+        )

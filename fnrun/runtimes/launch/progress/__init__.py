@@ -1,0 +1,65 @@
+"""What ``fn.run`` shows while it runs.
+
+- a terminal (stderr a TTY): the start line (name, uid, where), then a live line below the
+  run's output (state, elapsed time, the last output line; a bar for hyper-parameter runs:
+  ``iteration 7/16, 1 error, best #3 loss=0.1``), then the end line (:mod:`.live`, rich);
+- a notebook: one HTML widget updated in place (:mod:`.widget`);
+- a pipe or CI log with ``FNRUN_PROGRESS=1``: plain lines, one per iteration (:mod:`.lines`).
+
+``FNRUN_PROGRESS=0`` silences them all, ``=lines`` asks for plain lines anywhere;
+``watch=False`` shows nothing. The CLI's ``fnrun run`` always reports.
+
+A reporter is any ``report(event, info)``: events ``started`` (uid, name, project, where),
+``planned`` (total iterations), ``iteration`` (done, total, errors, best, best_value) and
+``finished`` (state, error).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from fnrun.notebook import in_notebook
+from fnrun.runtimes.launch.progress.lines import LineReporter
+
+Reporter = Callable[[str, dict[str, Any]], None]
+
+__all__ = ["LineReporter", "Reporter", "default_reporter", "status_printer"]
+
+
+def default_reporter(watch: bool) -> Reporter | None:
+    """The reporter ``fn.run`` uses when it is given none."""
+    if not _wanted(watch):
+        return None
+    choice = os.environ.get("FNRUN_PROGRESS", "")
+    if choice != "lines" and in_notebook():
+        from fnrun.runtimes.launch.progress.widget import NotebookReporter
+
+        return NotebookReporter()
+    if choice != "lines" and sys.stderr.isatty():
+        from fnrun.runtimes.launch.progress.live import LiveReporter
+
+        return LiveReporter()
+    return LineReporter(sys.stderr)
+
+
+def status_printer(watch: bool) -> Callable[[str], None] | None:
+    """Where a placement says what happens while it waits (``job x submitted``, ``pod y:
+    ImagePullBackOff``): indented lines on stderr, when the start and end lines show."""
+    if not _wanted(watch):
+        return None
+
+    def say(text: str) -> None:
+        sys.stderr.write(f"  {text}\n")
+        sys.stderr.flush()
+
+    return say
+
+
+def _wanted(watch: bool) -> bool:
+    wanted = os.environ.get("FNRUN_PROGRESS", "")
+    if wanted == "0" or not watch:
+        return False
+    return wanted in ("1", "lines") or sys.stderr.isatty() or in_notebook()

@@ -1,0 +1,58 @@
+"""The handler module of a fnrun function inside a Nuclio processor.
+
+Nuclio calls ``init_context(context)`` once per worker and ``handler(context, event)`` per
+event, with nuclio-sdk's own ``Context`` and ``Event``. The function document arrives in the
+``FNRUN_FUNCTION_SPEC`` environment variable (JSON, set by :mod:`fnrun.runtimes.nuclio.config`);
+its graph (or its handler, for a nuclio-kind function) is built once and serves every event,
+wired to its streams as under ``fnrun serve`` (queue steps and the error stream write to
+Kafka; the producer is flushed before the event is answered, so a Kafka trigger commits only
+what was passed on).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+SPEC_ENV = "FNRUN_FUNCTION_SPEC"
+
+
+def init_context(context: Any) -> None:
+    from fnrun.graph.context import GraphContext
+    from fnrun.runtimes.functions.factory import function_from_dict
+    from fnrun.runtimes.functions.serving import graph_server_for, serving_part
+    from fnrun.stream.kafka import stream_wiring
+
+    raw = os.environ.get(SPEC_ENV)
+    if not raw:
+        raise RuntimeError(f"{SPEC_ENV} is not set: deploy the function with fnrun")
+    fn = function_from_dict(json.loads(raw))
+    graph_context = GraphContext(
+        parameters=getattr(fn.spec, "parameters", {}), nuclio_context=context
+    )
+    pusher, queue_push, error_sink = stream_wiring(fn)
+    server = graph_server_for(
+        fn,
+        context=graph_context,
+        current_function=serving_part(fn, os.environ.get("FNRUN_SERVE_PART", "")),
+        queue_push=queue_push,
+        error_sink=error_sink,
+    )
+    context.user_data.fnrun_server = server
+    context.user_data.fnrun_pusher = pusher
+
+
+def handler(context: Any, event: Any) -> Any:
+    """Serve one Nuclio event; the answer is a nuclio-sdk Response."""
+    result = context.user_data.fnrun_server.run(event)
+    context.user_data.fnrun_pusher.flush()  # cheap when nothing was pushed
+    body = result.body
+    if isinstance(body, dict | list):
+        body = json.dumps(body, default=str)
+    return context.Response(
+        body=body,
+        headers=dict(result.headers or {}),
+        content_type=result.content_type or "application/json",
+        status_code=result.status_code,
+    )

@@ -1,0 +1,228 @@
+"""The dask kind on real Dask: a LocalCluster by default, an existing scheduler by address
+(a real `dask scheduler` and two `dask worker` processes started here)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import fnrun
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.integration
+distributed = pytest.importorskip("distributed", reason="dask[distributed] (the dask extra)")
+
+CODE = """
+def square(x):
+    return x * x
+
+def total(context, n: int = 4):
+    client = context.dask_client
+    context.log_result("total", sum(client.gather(client.map(square, range(n)))))
+    context.log_result("workers", len(client.scheduler_info()["workers"]))
+"""
+
+
+@pytest.fixture
+def code(tmp_path: Path) -> str:
+    path = tmp_path / "work.py"
+    path.write_text(CODE)
+    return str(path)
+
+
+def test_local_cluster_by_default(code: str) -> None:
+    fn = fnrun.code_to_function("sums", filename=code, kind="dask", handler="total")
+    fn.spec.replicas = 2
+    fn.with_limits(mem="700Mi")  # each worker's limit, as its pod's on Kubernetes
+    import io
+    import urllib.request
+
+    from fnrun.runtimes.launch.progress import LineReporter
+
+    said = io.StringIO()
+    try:
+        run = fn.run(params={"n": 5}, progress=LineReporter(said))
+        assert run.status.results == {"total": 30, "workers": 2}
+        link = fn.dashboard_link  # a real dashboard (bokeh), named in the start line
+        assert link.startswith("http://127.0.0.1:") and f"dashboard {link}" in said.getvalue()
+        with urllib.request.urlopen(link, timeout=10) as page:
+            assert page.status == 200
+        limits = {w["memory_limit"] for w in fn.client.scheduler_info()["workers"].values()}
+        assert limits == {700 * 2**20}
+        again = fn.run(params={"n": 3})  # the same cluster, already up
+        assert again.status.results["total"] == 5
+        assert isinstance(fn.client, distributed.Client)
+    finally:
+        client = fn.client
+        fn.close()
+    assert client.status == "closed"
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    dask = shutil.which("dask", path=str(Path(sys.executable).parent))
+    assert dask, "the dask command comes with dask[distributed]"
+    address = f"tcp://127.0.0.1:{free_port()}"
+    port = address.rsplit(":", 1)[1]
+    procs = [
+        subprocess.Popen(
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    for _ in range(2):
+        procs.append(
+            subprocess.Popen(
+                [
+                    dask,
+                    "worker",
+                    address,
+                    "--nworkers",
+                    "1",
+                    "--nthreads",
+                    "1",
+                    "--host",
+                    "127.0.0.1",
+                    "--no-dashboard",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+    try:
+        with distributed.Client(address, timeout="30s") as probe:
+            probe.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()  # a worker still reconnecting to the stopped scheduler
+                proc.wait(5)
+
+
+def test_an_existing_scheduler_by_address_kept_through_save(code: str, scheduler: str) -> None:
+    fn = fnrun.code_to_function("remote-sums", filename=code, kind="dask", handler="total")
+    fn.spec.scheduler_address = scheduler
+    import io
+
+    from fnrun.runtimes.launch.progress import LineReporter
+
+    said = io.StringIO()
+    try:
+        run = fn.run(params={"n": 4}, progress=LineReporter(said))
+        assert run.status.results == {"total": 14, "workers": 2}
+        assert f"the client here, tasks on Dask {scheduler}" in said.getvalue()
+    finally:
+        fn.close()
+    fn.save()
+    stored = fnrun.import_function("db://default/remote-sums")
+    assert stored.spec.scheduler_address == scheduler
+
+
+def test_scheduler_from_mlrun_status_or_the_environment(
+    code: str, scheduler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fn = fnrun.code_to_function("env-sums", filename=code, kind="dask", handler="total")
+    doc = fn.to_dict()
+    doc["status"] = {"scheduler_address": scheduler}  # how MLRun records a running cluster
+    from_mlrun = fnrun.new_function(runtime=doc)
+    assert from_mlrun.scheduler_address == scheduler
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", scheduler)
+    started = time.monotonic()
+    try:
+        run = fn.run(params={"n": 2})
+    finally:
+        fn.close()
+    assert run.status.results["workers"] == 2 and time.monotonic() - started < 30
+
+
+SCORE = """
+import os
+
+def score(context, x: int = 0):
+    context.log_result("loss", (x - 2) ** 2)
+    context.log_result("pid", os.getpid())
+"""
+
+
+def test_parallel_iterations_run_on_the_clusters_workers(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "score.py"
+    path.write_text(SCORE)
+    fn = fnrun.code_to_function("grid", filename=str(path), kind="dask", handler="score")
+    fn.spec.replicas = 2
+    try:
+        run = fn.run(
+            hyperparams={"x": [0, 1, 2, 3]},
+            hyper_param_options={"selector": "min.loss", "parallel_runs": 2},
+        )
+    finally:
+        fn.close()
+    assert run.status.best_iteration == 3 and run.status.results["loss"] == 0
+    header, *rows = run.status.iterations
+    pids = {row[header.index("output.pid")] for row in rows}
+    assert len(rows) == 4 and os.getpid() not in pids  # every iteration ran on a worker
+
+
+def test_dask_cluster_uri_sends_any_kinds_iterations_to_that_scheduler(
+    tmp_path: Path, scheduler: str
+) -> None:
+    path = tmp_path / "score.py"
+    path.write_text(SCORE)
+    fn = fnrun.code_to_function("job-grid", filename=str(path), kind="job", handler="score")
+    run = fn.run(
+        hyperparams={"x": [1, 2, 3]},
+        hyper_param_options={
+            "selector": "min.loss",
+            "parallel_runs": 3,
+            "dask_cluster_uri": scheduler,
+        },
+        local=True,
+    )
+    import os
+
+    assert run.status.best_iteration == 2 and run.metadata.name == "job-grid"
+    header, *rows = run.status.iterations
+    assert os.getpid() not in {row[header.index("output.pid")] for row in rows}
+
+
+FIT = """
+def fit(context, n: int = 10):
+    client = context.dask_client
+    total = sum(client.gather(client.map(abs, range(n))))
+    context.log_model("model", body=str(total).encode(), model_file="m.txt", metrics={"n": n})
+"""
+
+
+def serve_model(body: dict) -> dict:  # type: ignore[type-arg]
+    path, artifact, _ = fnrun.get_model(body["outputs"]["model"])
+    return {"prediction": int(Path(path).read_text()) * 2, "trained_on": artifact.spec.metrics["n"]}
+
+
+def test_a_graph_trains_on_dask_then_serves_the_logged_model(tmp_path: Path) -> None:
+    from fnrun.serving import RunStep
+
+    path = tmp_path / "fit.py"
+    path.write_text(FIT)
+    trainer = fnrun.code_to_function("fit", filename=str(path), kind="dask", handler="fit")
+    trainer.spec.replicas = 2
+    fn = fnrun.new_function("train-and-serve", kind="serving")
+    graph = fn.set_topology("flow")
+    graph.to(RunStep(function=trainer), name="train").to(handler="serve_model").respond()
+    try:
+        out = fn.to_mock_server(namespace=globals()).test(body={"n": 5})
+    finally:
+        trainer.close()
+    assert out == {"prediction": 20, "trained_on": 5}
