@@ -11,7 +11,6 @@ from fnrun.datastore.dataitem import get_dataitem
 from fnrun.db import get_run_db
 from fnrun.errors import FnrunError, InvalidArgumentError, NotFoundError, RunError, SchemaError
 from fnrun.execution.context import RunContext
-from fnrun.execution.runobject import RunObject
 from fnrun.execution.standalone import get_or_create_ctx
 from fnrun.execution.task import RunTemplate, new_task
 from fnrun.projects import Project, get_or_create_project, load_project, new_project
@@ -19,8 +18,8 @@ from fnrun.runtimes.functions.base import BaseRuntime
 from fnrun.runtimes.functions.factory import code_to_function, deploy_function, new_function
 from fnrun.runtimes.functions.importer import import_function
 from fnrun.runtimes.functions.registry import kinds, register_runtime
-
-__version__ = "0.1.0"
+from fnrun.runtimes.launch.runobject import RunObject
+from fnrun.version import __version__
 
 __all__ = [
     "BaseRuntime",

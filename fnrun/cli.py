@@ -36,7 +36,7 @@ app.add_typer(schedules_app, name="schedules")  # fnrun/cli_schedules.py
 
 def _print_version(value: bool) -> None:
     if value:
-        from fnrun import __version__
+        from fnrun.version import __version__
 
         console.print(f"fnrun {__version__}")
         raise typer.Exit()
@@ -57,7 +57,7 @@ def _main(
 @app.command()
 def version() -> None:
     """Print the fnrun version."""
-    from fnrun import __version__
+    from fnrun.version import __version__
 
     console.print(f"fnrun {__version__}")
 
@@ -193,10 +193,11 @@ def exec_(
 ) -> None:
     """Execute a run inside this process (the child side of fn.run placements)."""
     from fnrun.execution.entry import exec_from_env
+    from fnrun.runtimes.functions.factory import function_from_dict
 
     if not from_env:
         raise typer.BadParameter("only --from-env is supported")
-    raise typer.Exit(exec_from_env())
+    raise typer.Exit(exec_from_env(load=function_from_dict))
 
 
 @app.command("run")
@@ -423,7 +424,7 @@ def logs(
 ) -> None:
     """Print a run's captured output (``--watch`` follows it as it goes)."""
     from fnrun.db.cleanup import resolve_run
-    from fnrun.execution.runobject import RunObject
+    from fnrun.runtimes.launch.runobject import RunObject
 
     store = _db(db)
     full, where = resolve_run(store, uid, project)

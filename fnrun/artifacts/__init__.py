@@ -1,5 +1,9 @@
 """Artifact kinds (``from fnrun.artifacts import ChartArtifact, ...``), the logging path and
-the updates of logged datasets and models."""
+the updates of logged datasets and models.
+
+May import: datastore, db, model, notebook and the shared leaves (errors, config, clock, extras,
+pyparse); never execution (a run is typed by the small protocol in manager.py).
+"""
 
 from fnrun.artifacts.base import Artifact, DirArtifact, LinkArtifact
 from fnrun.artifacts.model import ModelArtifact

@@ -15,18 +15,42 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fnrun.artifacts.base import Artifact
-from fnrun.artifacts.uri import build_store_uri
 from fnrun.clock import now_iso
 from fnrun.datastore.dataitem import DataItem
 from fnrun.datastore.integrity import digest, file_digest, manifest_digest
+from fnrun.datastore.store_uri import build_store_uri
 from fnrun.errors import InvalidArgumentError, NotFoundError
 from fnrun.model.names import check_name, check_relative, join_under
 
 if TYPE_CHECKING:
-    from fnrun.execution.context import RunContext
+    from fnrun.db.base import RunDB
+
+
+class Masker(Protocol):
+    def doc(self, doc: dict[str, Any]) -> dict[str, Any]: ...
+
+
+class RunContext(Protocol):
+    """What logging an artifact needs of the run (``fnrun.execution.context.RunContext``)."""
+
+    name: str
+    project: str
+    uid: str
+    iteration: int
+    artifact_path: str
+    producer_kind: str
+    logging_worker: bool
+    artifact_uris: dict[str, str]
+
+    @property
+    def masker(self) -> Masker: ...
+    @property
+    def db(self) -> RunDB | None: ...
+    def changed(self, commit: bool = False) -> None: ...
+
 
 _INLINE_LIMIT = 64 * 1024
 

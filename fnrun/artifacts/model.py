@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 
 from fnrun.artifacts.base import Artifact
 from fnrun.errors import InvalidArgumentError, NotFoundError
-from fnrun.execution.values import check_json
 from fnrun.model.names import check_relative
+from fnrun.model.values import check_json
 
 MODEL_SPEC = "model_spec.yaml"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from fnrun.execution.values import to_plain
+from fnrun.model.values import to_plain
 
 
 def schema(df: Any) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from fnrun.artifacts.tabular import as_frame, extra_data_refs
 from fnrun.datastore.dataitem import DataItem
 from fnrun.datastore.integrity import digest, manifest_digest
 from fnrun.errors import InvalidArgumentError
-from fnrun.execution.values import check_json
 from fnrun.model.names import check_relative, join_under
+from fnrun.model.values import check_json
 
 Doc = dict[str, Any]
 
@@ -131,7 +131,7 @@ _MODEL_SPEC_FIELDS = (
 def _update(
     artifact: Any, kind: str, labels: dict[str, str] | None, change: Callable[[Doc], None]
 ) -> Doc:
-    from fnrun.artifacts.uri import resolve_store_uri
+    from fnrun.datastore.store_uri import resolve_store_uri
     from fnrun.db import get_run_db
 
     uri = _uri_of(artifact)

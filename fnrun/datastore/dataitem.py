@@ -169,7 +169,7 @@ def get_dataitem(
             hint="give a path, file://, memory://, http(s)://, s3:// or store://",
         )
     if url.startswith("store://"):
-        from fnrun.artifacts.uri import resolve_store_uri
+        from fnrun.datastore.store_uri import resolve_store_uri
 
         meta = resolve_store_uri(url, db)
         target = meta.get("spec", {}).get("target_path", "")

@@ -4,6 +4,8 @@ The default is an embedded SQLite file under ``$FNRUN_HOME`` (``~/.fnrun/fnrun.d
 ``FNRUN_DBPATH`` (or ``get_run_db(url)``) takes a SQLAlchemy URL such as
 ``postgresql://user@host:5432/db`` or a file path, or the fnrun service's
 ``http://host:port`` (:class:`fnrun.db.http.HTTPRunDB`; the token in ``FNRUN_TOKEN``).
+
+May import: model, notebook and the shared leaves.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import time
 from typing import Any
 from urllib.parse import quote
 
-from fnrun import errors
+import fnrun.errors as errors
 from fnrun.db.base import Doc
 
 _RETRY_STATUS = {502, 503, 504}

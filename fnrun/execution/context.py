@@ -23,9 +23,9 @@ from fnrun.db.monitor import this_executor
 from fnrun.errors import InvalidArgumentError
 from fnrun.execution.masking import Masker
 from fnrun.execution.runlogger import run_logger
-from fnrun.execution.values import check_json
 from fnrun.model.names import check_name, check_optional_name
 from fnrun.model.serialize import to_json, to_yaml
+from fnrun.model.values import check_json
 
 if TYPE_CHECKING:
     from fnrun.datastore.dataitem import DataItem

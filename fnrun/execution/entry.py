@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from fnrun.errors import InvalidArgumentError
 CONFIG_ENV = "FNRUN_EXEC_CONFIG"
 CONFIG_FILE_ENV = "FNRUN_EXEC_CONFIG_FILE"  # a pod reads its config from a mounted ConfigMap
 SECRETS_ENV = "FNRUN_EXEC_SECRETS"
+
+Loader = Callable[[dict[str, Any]], Any]  # a function document -> a function object
 
 
 def exec_config(request: Any) -> dict[str, Any]:
@@ -41,12 +44,13 @@ def exec_config(request: Any) -> dict[str, Any]:
     }
 
 
-def exec_from_env(environ: dict[str, str] | None = None) -> int:
-    """Run the request described in the environment; 0 when completed, 1 on error."""
+def exec_from_env(environ: dict[str, str] | None = None, *, load: Loader) -> int:
+    """Run the request described in the environment; 0 when completed, 1 on error.
+    ``load`` turns the function document into a function (the kinds' factory: this layer
+    sits below the kinds and never imports them)."""
     from fnrun.config import get_settings
     from fnrun.db import get_run_db
     from fnrun.execution.execute import RunRequest, execute
-    from fnrun.runtimes.functions.factory import function_from_dict
 
     env = os.environ if environ is None else environ
     raw = env.get(CONFIG_ENV)
@@ -59,7 +63,7 @@ def exec_from_env(environ: dict[str, str] | None = None) -> int:
             hint="fnrun exec --from-env is started by fn.run(), not by hand",
         )
     config = json.loads(raw)
-    fn = function_from_dict(config["function"]) if config.get("function") else None
+    fn = load(config["function"]) if config.get("function") else None
     secrets = json.loads(env.get(SECRETS_ENV) or "{}")
     request = RunRequest(function=fn, secrets=secrets, **config["run"])
     if fn is not None:  # a spark driver's session, a dask client: as where fn.run() runs
@@ -115,14 +119,14 @@ def _whole_lines() -> None:
             reconfigure(line_buffering=True, write_through=False)
 
 
-def main() -> int:
+def main(load: Loader) -> int:
     """``python -m fnrun exec --from-env``: exit 0 (completed), 1 (run error), 2 (bad setup)."""
     import sys
 
     from fnrun.errors import FnrunError
 
     try:
-        return exec_from_env()
+        return exec_from_env(load=load)
     except FnrunError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -26,7 +26,7 @@ from fnrun.execution.targets import command_line, resolve, run_command, run_scri
 if TYPE_CHECKING:
     from fnrun.datastore.dataitem import DataItem
     from fnrun.db.base import RunDB
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import FunctionLike
 
 _current: contextvars.ContextVar[RunContext | None] = contextvars.ContextVar(
     "fnrun_ctx", default=None
@@ -42,7 +42,7 @@ def current_context() -> RunContext | None:
 class RunRequest:
     """What to run: the function, handler (name or callable), params and tracking fields."""
 
-    function: BaseRuntime | None = None
+    function: FunctionLike | None = None
     handler: str | Callable[..., Any] | None = None
     name: str = ""
     project: str = ""
@@ -171,7 +171,7 @@ def _check_input(key: str, item: DataItem) -> None:
         )
 
 
-def _function_uri(fn: BaseRuntime | None) -> str:
+def _function_uri(fn: FunctionLike | None) -> str:
     if fn is None or not fn.metadata.name:
         return ""
     return fn.uri

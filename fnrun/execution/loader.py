@@ -2,7 +2,7 @@
 
 Embedded code is written once to ``$FNRUN_HOME/code/<sha1>.py`` and imported from there (a
 real module with a real file name for tracebacks); nothing is ``eval``'d or ``exec``'d here.
-Code that imports ``mlrun`` gets fnrun's MLRun surface (:mod:`fnrun.compat.alias`).
+Code that imports ``mlrun`` gets fnrun's MLRun surface (:mod:`fnrun.execution.mlrun_alias`).
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def module_from_file(path: Path, name: str = "") -> ModuleType:
             f"cannot import {path}", field="spec.command", hint="give a .py file"
         )
     module = importlib.util.module_from_spec(spec)
-    from fnrun.compat.alias import prepare
+    from fnrun.execution.mlrun_alias import prepare
 
     prepare(module, path.read_bytes())  # ``import mlrun`` in this code: fnrun's surface
     sys.modules[name] = module

@@ -24,7 +24,7 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fnrun import pyparse
+import fnrun.pyparse as pyparse
 from fnrun.errors import InvalidArgumentError
 
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {

@@ -62,6 +62,26 @@ def _values(kind: str, source: Any) -> dict[str, str]:
         if not isinstance(data, dict):
             raise InvalidArgumentError(f"{source} must hold a mapping of secrets", field="secrets")
         return {str(k): str(v) for k, v in data.items()}
-    from fnrun.runtimes.functions.env import read_env_file
-
     return read_env_file(str(path))
+
+
+def read_env_file(path: str) -> dict[str, str]:
+    """Parse a dotenv file: ``KEY=VALUE`` lines, ``#`` comments, optional ``export`` and quotes."""
+    file = Path(path)
+    if not file.is_file():
+        raise NotFoundError(f"env file not found: {path}", field="file_path")
+    out: dict[str, str] = {}
+    for number, raw in enumerate(file.read_text().splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").strip()
+        if "=" not in line:
+            raise InvalidArgumentError(
+                f"line {number} is not KEY=VALUE: {raw!r}", field=f"{path}:{number}"
+            )
+        key, value = (part.strip() for part in line.split("=", 1))
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        out[key] = value
+    return out

@@ -32,13 +32,13 @@ from fnrun.execution.loader import (
 )
 
 if TYPE_CHECKING:
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import FunctionLike
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def resolve(
-    fn: BaseRuntime | None, handler: str | Callable[..., Any] | None, code_dir: Path
+    fn: FunctionLike | None, handler: str | Callable[..., Any] | None, code_dir: Path
 ) -> tuple[Callable[..., Any] | None, Path | None]:
     """(handler to call, or a script to run as ``__main__`` when no handler is named)."""
     if callable(handler):
@@ -57,7 +57,7 @@ def resolve(
     return None, script
 
 
-def _module_of(fn: BaseRuntime | None, code_dir: Path) -> tuple[ModuleType | None, str]:
+def _module_of(fn: FunctionLike | None, code_dir: Path) -> tuple[ModuleType | None, str]:
     if fn is not None and fn.code:
         origin = fn.spec.build.origin_filename
         where = f"the code of function {fn.metadata.name!r}"
@@ -67,7 +67,7 @@ def _module_of(fn: BaseRuntime | None, code_dir: Path) -> tuple[ModuleType | Non
     return None, "the run"
 
 
-def _script_of(fn: BaseRuntime | None, code_dir: Path) -> Path | None:
+def _script_of(fn: FunctionLike | None, code_dir: Path) -> Path | None:
     if fn is not None and fn.code:
         add_origin_dir(fn.spec.build.origin_filename)
         return code_file(fn.code, code_dir, fn.spec.build.origin_filename)
@@ -89,7 +89,7 @@ def run_script(script: Path, args: list[str]) -> None:
         sys.argv = saved
 
 
-def command_line(fn: BaseRuntime, params: dict[str, Any]) -> list[str]:
+def command_line(fn: FunctionLike, params: dict[str, Any]) -> list[str]:
     """``spec.command`` + ``spec.args`` as argv with ``{param}`` substituted; a ``.py``
     program is run by this interpreter (it need not be executable)."""
     if not fn.spec.command:
@@ -133,7 +133,7 @@ def run_command(argv: list[str], cwd: str | None = None) -> None:
 
 
 @contextmanager
-def source_workdir(fn: BaseRuntime | None, cache_dir: Path) -> Iterator[None]:
+def source_workdir(fn: FunctionLike | None, cache_dir: Path) -> Iterator[None]:
     """Inside the block: the function's source archive is loaded, cwd is its workdir and it is
     importable; outside, cwd and ``sys.path`` are restored."""
     build = fn.spec.build if fn is not None else None

@@ -89,7 +89,7 @@ class Batcher:
 
 
 def _as_list(outputs: Any) -> list[Any]:
-    from fnrun.execution.values import to_plain
+    from fnrun.model.values import to_plain
 
     plain = to_plain(outputs)
     return plain if isinstance(plain, list) else [plain]

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from fnrun.errors import InvalidArgumentError
-from fnrun.execution.values import to_plain
 from fnrun.graph import protocol
 from fnrun.model.step_objects import StepToDict
+from fnrun.model.values import to_plain
 
 _BUILTIN_OPS = ("infer", "predict", "explain", "ready", "")
 _DICT_OPS = ("infer_dict", "predict_dict")

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 from fnrun.errors import FnrunError
@@ -143,15 +144,21 @@ class MockServer:
         self.server.close()
 
 
-def build_mock(graph: Any, namespaces: list[Any], *, fn: Any = None, **kwargs: Any) -> MockServer:
-    """A MockServer of ``graph`` (or of the serving function ``fn``) with in-memory streams."""
+def build_mock(
+    graph: Any,
+    namespaces: list[Any],
+    *,
+    make_server: Callable[..., GraphServer] | None = None,
+    **kwargs: Any,
+) -> MockServer:
+    """A MockServer of ``graph`` with in-memory streams; ``make_server(**settings)`` builds the
+    graph server instead when given (a serving function passes its own, the graph and
+    child functions of the function's spec)."""
     streams = MemoryStreams()
     sink = ErrorSink(streams)
     kwargs.update(error_sink=sink, queue_push=streams.push)
-    if fn is not None:
-        from fnrun.runtimes.functions.serving import graph_server_for
-
-        server = graph_server_for(fn, namespaces[0] if namespaces else None, **kwargs)
+    if make_server is not None:
+        server = make_server(**kwargs)
     else:
         server = GraphServer(graph, namespaces, **kwargs)
     server.context.is_mock = True

@@ -1,1 +1,4 @@
-"""The data model: strict ``{kind, metadata, spec, status}`` documents with dict round-trip."""
+"""The data model: strict ``{kind, metadata, spec, status}`` documents with dict round-trip.
+
+May import: notebook and the shared leaves.
+"""

@@ -79,6 +79,11 @@ class ParamDoc(Model):
     doc: str = ""
     default: Any = NOTSET
 
+    @property
+    def required(self) -> bool:
+        """True when the handler has no default for this parameter."""
+        return self.default is NOTSET
+
 
 @dataclass
 class OutputDoc(Model):

@@ -212,7 +212,7 @@ class StepBuilder:
     def plot(self, filename: str = "", format: str = "") -> str:
         """Draw the graph (.svg/.html/.dot always; .png with graphviz); returns the SVG text.
         Folders in ``filename`` are created."""
-        from fnrun.graph.plot import plot
+        from fnrun.model.graph_plot import plot
 
         return plot(self, filename, format)  # type: ignore[arg-type]
 

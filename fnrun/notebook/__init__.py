@@ -1,4 +1,8 @@
-"""HTML cards for notebooks: runs (``run.show()``), functions and graphs."""
+"""HTML cards for notebooks: runs (``run.show()``), functions and graphs.
+
+May import: the shared leaves only (it draws plain values and duck-typed objects: the layers
+below and above hand it what to show).
+"""
 
 from __future__ import annotations
 

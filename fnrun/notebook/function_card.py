@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fnrun.model.schema import NOTSET
 from fnrun.notebook.templating import our_svg, render
 
 
@@ -40,7 +39,7 @@ def _handlers(spec: Any) -> list[list[Any]]:
         for param in entry.parameters:
             if param.name == "context":
                 continue
-            default = "" if param.default is NOTSET else repr(param.default)
+            default = "" if param.required else repr(param.default)
             rows.append([name, param.name, param.type, default, param.doc])
         if not entry.parameters:
             rows.append([name, "", "", "", entry.doc])
@@ -48,9 +47,7 @@ def _handlers(spec: Any) -> list[list[Any]]:
 
 
 def _svg(graph: Any) -> Any:
-    from fnrun.graph.plot import to_svg
-
-    return our_svg(to_svg(graph))
+    return our_svg(graph.plot())  # the graph draws itself (fnrun.model.graph_plot)
 
 
 def graph_card(graph: Any) -> str:

@@ -13,13 +13,27 @@ from __future__ import annotations
 import base64
 import csv
 import io
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from fnrun.notebook.templating import number, our_svg, render, stamp
 
-if TYPE_CHECKING:
-    from fnrun.execution.runobject import RunObject
+
+class RunLike(Protocol):
+    """What a run card reads of a run (``fnrun.runtimes.launch.runobject.RunObject``)."""
+
+    @property
+    def metadata(self) -> Mapping[str, Any]: ...
+    @property
+    def spec(self) -> Mapping[str, Any]: ...
+    @property
+    def status(self) -> Mapping[str, Any]: ...
+    @property
+    def error(self) -> str: ...
+    def state(self) -> str: ...
+    def logs(self) -> str: ...
+    def artifact(self, key: str) -> Any: ...
+
 
 MAX_IMAGE = 2 * 1024 * 1024  # bigger pictures are linked, not inlined
 MAX_TABLE = 64 * 1024  # the bytes of a CSV read for its preview
@@ -33,7 +47,7 @@ Values = dict[str, Any]
 
 
 def run_card(
-    run: RunObject, link: Link | None = None, reader: Reader | None = None, ui_url: str = ""
+    run: RunLike, link: Link | None = None, reader: Reader | None = None, ui_url: str = ""
 ) -> str:
     """The card; ``link`` makes the artifacts' links (default: their storage URLs; the web UI
     gives its download route, and then HTML artifacts are drawn in a sandboxed frame);
@@ -42,7 +56,7 @@ def run_card(
 
 
 def card_values(
-    run: RunObject, link: Link | None = None, reader: Reader | None = None, ui_url: str = ""
+    run: RunLike, link: Link | None = None, reader: Reader | None = None, ui_url: str = ""
 ) -> Values:
     """What the card shows, as plain values for the template."""
     meta, spec, status = run.metadata, run.spec, run.status
@@ -67,7 +81,7 @@ def card_values(
     }
 
 
-def _datastore_reader(run: RunObject) -> Reader:
+def _datastore_reader(run: RunLike) -> Reader:
     def read(key: str, _doc: dict[str, Any], limit: int) -> bytes:
         data = run.artifact(key).get(size=limit)
         return data if isinstance(data, bytes) else str(data).encode()
@@ -75,7 +89,7 @@ def _datastore_reader(run: RunObject) -> Reader:
     return read
 
 
-def _artifacts(run: RunObject, link: Link | None, reader: Reader) -> list[Values]:
+def _artifacts(run: RunLike, link: Link | None, reader: Reader) -> list[Values]:
     out = []
     for key, uri in dict(run.status.get("artifact_uris") or {}).items():
         try:
@@ -111,7 +125,7 @@ def _preview(key: str, doc: dict[str, Any], reader: Reader, inline: str) -> Valu
     if kind == "dataset":
         return _dataset(spec, dict(doc.get("status") or {}))
     if kind == "chart":
-        from fnrun.artifacts.tabular import svg_lines
+        from fnrun.notebook.charts import svg_lines
 
         header, rows = list(spec.get("header") or []), list(spec.get("rows") or [])
         return {"type": "chart", "svg": our_svg(svg_lines(header, rows))}

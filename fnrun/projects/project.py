@@ -22,8 +22,8 @@ from fnrun.model.serialize import from_yaml, to_yaml
 
 if TYPE_CHECKING:
     from fnrun.db.base import RunDB
-    from fnrun.execution.runobject import RunObject
     from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.runtimes.launch.runobject import RunObject
 
 PROJECT_FILE = "project.yaml"
 _CODE_SUFFIXES = (".py", ".ipynb")
@@ -155,7 +155,7 @@ class Project:
     def list_runs(
         self, name: str = "", labels: dict[str, str] | None = None, state: str = ""
     ) -> list[RunObject]:
-        from fnrun.execution.runobject import RunObject
+        from fnrun.runtimes.launch.runobject import RunObject
 
         db = self._run_db()
         rows = db.list_runs(

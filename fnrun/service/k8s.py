@@ -26,7 +26,7 @@ def service_manifests(
     replicas: int = 1,
     artifact_path: str = "/data/artifacts",
 ) -> list[dict[str, Any]]:
-    from fnrun import __version__
+    from fnrun.version import __version__
 
     client = k8s()
     image = image or f"fnrun/fnrun:{__version__}"

@@ -4,6 +4,9 @@ Response, Event``; model servers and routers: ``V2ModelServer``, ``ModelRouter``
 batch functions as steps: ``RunStep``; joins: ``Merge``; in-process servers:
 ``create_graph_server``, ``MockEvent``, ``MockTrigger``.
 The code lives in ``fnrun.graph``; this module is the one import users need.
+
+May import: mock, stream, graph and the layers below (a public import surface, MLRun's
+mlrun.serving).
 """
 
 from fnrun.graph.context import GraphContext, Response

@@ -14,8 +14,8 @@ from fnrun.artifacts import (
     PlotlyArtifact,
     TableArtifact,
 )
-from fnrun.artifacts.uri import build_store_uri, parse_store_uri
 from fnrun.datastore import get_dataitem
+from fnrun.datastore.store_uri import build_store_uri, parse_store_uri
 from fnrun.db.sql.sqldb import SQLRunDB
 from fnrun.errors import InvalidArgumentError, NotFoundError
 from fnrun.execution.context import RunContext

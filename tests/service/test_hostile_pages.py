@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from fnrun.db.sql.sqldb import SQLRunDB
-from fnrun.execution.runobject import RunObject
+from fnrun.runtimes.launch.runobject import RunObject
 from tests.db.restserver import running_service
 
 httpx = pytest.importorskip("httpx")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from fnrun.db.sql.sqldb import SQLRunDB
-from fnrun.execution.runobject import RunObject
+from fnrun.runtimes.launch.runobject import RunObject
 from fnrun.service.access import SESSION_COOKIE
 from tests.db.restserver import running_service
 

@@ -1,5 +1,6 @@
 """fnrun's MLRun import surface: what MLRun code gets for ``import mlrun`` (see
-:mod:`fnrun.compat.alias`). Every name is fnrun's own object (``mlrun.datastore.DataItem`` *is*
+:mod:`fnrun.execution.mlrun_alias`). Every name is fnrun's own object
+(``mlrun.datastore.DataItem`` *is*
 :class:`fnrun.datastore.dataitem.DataItem`, ``mlrun.execution.MLClientCtx`` *is*
 :class:`fnrun.RunContext`), so runs, artifacts and logs are fnrun's. Submodules load on first
 use; the parts of MLRun fnrun does not do (feature store, model monitoring, framework
@@ -8,28 +9,24 @@ auto-logging) import fine and fail when used, naming what is missing.
 >>> import fnrun.compat.mlrun as mlrun
 >>> mlrun.datastore.DataItem.__module__
 'fnrun.datastore.dataitem'
+
+May import: anything in fnrun (the top layer).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fnrun import (
-    code_to_function,
-    get_dataitem,
-    get_or_create_ctx,
-    get_or_create_project,
-    get_run_db,
-    import_function,
-    load_project,
-    new_function,
-    new_project,
-    new_task,
-)
-from fnrun.compat.mlrun._surface import UNSUPPORTED, load
 from fnrun.compat.mlrun.config import config as mlconf
 from fnrun.compat.mlrun.run import get_object, run_function, set_environment
-from fnrun.datastore.dataitem import DataItem
+from fnrun.datastore.dataitem import DataItem, get_dataitem
+from fnrun.db import get_run_db
+from fnrun.execution.mlrun_modules import UNSUPPORTED, load
+from fnrun.execution.standalone import get_or_create_ctx
+from fnrun.execution.task import new_task
+from fnrun.projects import get_or_create_project, load_project, new_project
+from fnrun.runtimes.functions.factory import code_to_function, new_function
+from fnrun.runtimes.functions.importer import import_function
 
 __version__ = "1.7.0"  # the MLRun API level this surface follows
 

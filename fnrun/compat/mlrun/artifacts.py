@@ -1,7 +1,7 @@
 """``mlrun.artifacts`` (and ``mlrun.artifacts.model``, ``.dataset``, ``.plots``...): fnrun's
 artifact kinds, ``get_model``, ``update_model`` and ``update_dataset_meta``."""
 
-from fnrun import artifacts as _artifacts
+import fnrun.artifacts as _artifacts
 from fnrun.artifacts import *  # noqa: F403  (the same names, the same objects)
 from fnrun.artifacts.model import get_model
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fnrun.compat.mlrun._surface import unsupported
+from fnrun.execution.mlrun_modules import unsupported
 
 __all__ = ["auto_mount", "mount_v3io"]
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from fnrun import code_to_function, get_dataitem, import_function, new_function
 from fnrun.config import reset_settings
+from fnrun.datastore.dataitem import get_dataitem
+from fnrun.runtimes.functions.factory import code_to_function, new_function
+from fnrun.runtimes.functions.importer import import_function
 
 __all__ = [
     "code_to_function",

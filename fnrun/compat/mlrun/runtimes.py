@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fnrun.compat.mlrun._surface import NotSupportedError
 from fnrun.errors import RunError
+from fnrun.execution.mlrun_modules import NotSupportedError
 from fnrun.runtimes.functions.base import BaseRuntime
 
 __all__ = ["BaseRuntime", "RunError", "nuclio_init_hook"]

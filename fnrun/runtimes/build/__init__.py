@@ -5,6 +5,9 @@
 that can: a local docker (engine reachable), podman or buildah (:mod:`.local`), else a
 Kaniko Job on the configured Kubernetes cluster (:mod:`.kaniko`); and records the image in
 ``fn.spec.image`` and the build in ``fn.status`` (``state: ready``, ``build_log``).
+
+May import: kubernetes/, local/, placements/ and the layers below runtimes (and functions.base
+for its type).
 """
 
 from __future__ import annotations

@@ -127,9 +127,7 @@ def _copy_code(fn: BaseRuntime, target: Path) -> bool:
 
 
 def _copy_fnrun(target: Path) -> None:
-    import fnrun
-
-    package = Path(fnrun.__file__).resolve().parent
+    package = Path(__file__).resolve().parents[2]  # fnrun/ (runtimes/build/context.py)
     shutil.copytree(package, target / "fnrun", ignore=shutil.ignore_patterns("__pycache__"))
 
 

@@ -1,1 +1,7 @@
-"""TODO."""
+"""The function kinds: the classes (base, kinds, resources, serving), their registry, the factory
+(new_function, code_to_function), import_function, environment and source settings, handler
+documentation, and the run entry that hands execution the kinds' loader.
+
+May import: every other runtimes folder and the layers below runtimes: this is the top of
+runtimes.
+"""

@@ -21,7 +21,7 @@ from fnrun.runtimes.functions.source import SourceMixin
 if TYPE_CHECKING:
     from fnrun.db.base import RunDB
     from fnrun.execution.hyper import HyperParamOptions
-    from fnrun.execution.runobject import RunObject
+    from fnrun.runtimes.launch.runobject import RunObject
 
 _TOP_KEYS = ("kind", "metadata", "spec", "status", "verbose")
 

@@ -7,10 +7,10 @@ they go into pod manifests and MLRun's ``function.yaml`` unchanged.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any, Self
 
-from fnrun.errors import InvalidArgumentError, NotFoundError
+from fnrun.errors import InvalidArgumentError
+from fnrun.execution.secrets import read_env_file
 
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 
@@ -73,25 +73,3 @@ class EnvMixin:
             if entry.get("name") == name:
                 return entry.get("value", entry.get("valueFrom"))
         return default
-
-
-def read_env_file(path: str) -> dict[str, str]:
-    """Parse a dotenv file: ``KEY=VALUE`` lines, ``#`` comments, optional ``export`` and quotes."""
-    file = Path(path)
-    if not file.is_file():
-        raise NotFoundError(f"env file not found: {path}", field="file_path")
-    out: dict[str, str] = {}
-    for number, raw in enumerate(file.read_text().splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        line = line.removeprefix("export ").strip()
-        if "=" not in line:
-            raise InvalidArgumentError(
-                f"line {number} is not KEY=VALUE: {raw!r}", field=f"{path}:{number}"
-            )
-        key, value = (part.strip() for part in line.split("=", 1))
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        out[key] = value
-    return out

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from fnrun.errors import InvalidArgumentError, NotFoundError, SchemaError
+from fnrun.marketplace.build import use_function_builder
 from fnrun.model.function import FunctionMetadata
 from fnrun.runtimes.functions.base import BaseRuntime
 from fnrun.runtimes.functions.funcdoc import entry_points
@@ -277,3 +278,6 @@ def deploy_function(function: BaseRuntime, mock: bool = False, **kwargs: Any) ->
     if mock:
         kwargs.update(mock=True, namespace=sys._getframe(1).f_globals)
     return str(deploy(**kwargs))
+
+
+use_function_builder(code_to_function)  # hub items built from code (marketplace layer)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 
-from fnrun import pyparse
+import fnrun.pyparse as pyparse
 from fnrun.errors import InvalidArgumentError
 from fnrun.model.function import EntryPoint, OutputDoc, ParamDoc
 from fnrun.model.schema import NOTSET

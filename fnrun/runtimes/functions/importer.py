@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from fnrun.errors import InvalidArgumentError, NotFoundError
+from fnrun.graph.run_step import use_function_loader
 from fnrun.model.serialize import from_yaml
 from fnrun.runtimes.functions.base import BaseRuntime
 from fnrun.runtimes.functions.factory import function_from_dict, normalize_name
@@ -147,3 +148,6 @@ def _fetch(url: str) -> str:
         return fetch_text(url)
     except HubUnreachable as exc:
         raise NotFoundError(f"cannot fetch {url}: {exc}", field="url") from exc
+
+
+use_function_loader(import_function)  # RunStep (graph layer) resolves its function URLs here

@@ -316,7 +316,7 @@ class ServingMixin:
 
     def plot(self, filename: str = "", format: str = "") -> str:
         """Draw the graph (.svg/.html always; .png with graphviz); returns the SVG text."""
-        from fnrun.graph.plot import plot
+        from fnrun.model.graph_plot import plot
 
         return plot(self.spec.graph, filename, format)
 
@@ -337,10 +337,11 @@ class ServingMixin:
         """
         from fnrun.mock.server import build_mock
 
+        where = namespace if namespace is not None else sys._getframe(1).f_globals
         return build_mock(
             None,
-            [namespace if namespace is not None else sys._getframe(1).f_globals],
-            fn=self,
+            [where],
+            make_server=lambda **settings: graph_server_for(self, where, **settings),
             parameters=parameters,
             secrets=secrets,
             engine=engine,

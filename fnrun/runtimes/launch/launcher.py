@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 from fnrun.errors import InvalidArgumentError, RunError
 from fnrun.execution.execute import RunRequest
 from fnrun.execution.hyper import HyperParamOptions
-from fnrun.execution.runobject import RunObject
 from fnrun.execution.secrets import resolve as resolve_secrets
-from fnrun.execution.values import check_json
+from fnrun.model.values import check_json
 from fnrun.runtimes.launch.background import run_in_background
 from fnrun.runtimes.launch.hyper import run_iterations
 from fnrun.runtimes.launch.progress import default_reporter
+from fnrun.runtimes.launch.runobject import RunObject
 from fnrun.runtimes.placements import runs_detached
 
 if TYPE_CHECKING:

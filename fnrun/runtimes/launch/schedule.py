@@ -13,8 +13,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from fnrun.errors import InvalidArgumentError
-from fnrun.execution.values import check_json
 from fnrun.model.schedule import check_task, new_schedule
+from fnrun.model.values import check_json
 
 if TYPE_CHECKING:
     from fnrun.db.base import RunDB

@@ -17,6 +17,9 @@ path (:func:`fnrun.execution.execute.execute`) wherever the code runs:
   kind's local placement (a child process, mpirun, a local Spark driver).
 
 Each placement also says, in words, where a run of a function goes (the start line).
+
+May import: kubernetes/, local/, launch/progress and the layers below runtimes (and functions
+for the kinds' types and factory).
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Everything it needs is served from here (its CSS and script in ``static/``, pictures inline):
 it works offline. With a token, a person signs in once at ``/ui/login`` (a session cookie
 that opens reads only: :mod:`fnrun.service.access`).
+
+May import: the service's own modules, runtimes and every layer below.
 """
 
 from pathlib import Path

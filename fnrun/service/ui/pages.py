@@ -140,8 +140,8 @@ def _utc(when: datetime) -> datetime:
 
 def run_page(db: RunDB, project: str, uid: str, reader: Reader) -> str:
     """A run: its card (artifact bodies read by ``reader``, the download guard) and log."""
-    from fnrun.execution.runobject import RunObject
     from fnrun.notebook.run_card import card_values
+    from fnrun.runtimes.launch.runobject import RunObject
 
     doc = db.read_run(uid, project)
 

@@ -257,7 +257,7 @@ def _abort_while_running(fn: Any, project: str) -> tuple[Any, Any]:
     aborted run document)."""
     import threading
 
-    from fnrun.execution.runobject import RunObject
+    from fnrun.runtimes.launch.runobject import RunObject
 
     returned: list[Any] = []
     thread = threading.Thread(target=lambda: returned.append(fn.run(project=project)), daemon=True)
@@ -344,7 +344,7 @@ def test_abort_never_signals_a_program_that_runs_a_run_in_process(tmp_path: Path
     import sys
 
     from fnrun.db.monitor import this_executor
-    from fnrun.execution.runobject import RunObject
+    from fnrun.runtimes.launch.runobject import RunObject
 
     kernel = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:

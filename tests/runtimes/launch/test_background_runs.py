@@ -16,7 +16,7 @@ import pytest
 
 import fnrun
 from fnrun.errors import RunError
-from fnrun.execution.runobject import RunObject
+from fnrun.runtimes.launch.runobject import RunObject
 
 CODE = """
 import os, time

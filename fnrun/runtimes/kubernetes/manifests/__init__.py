@@ -2,6 +2,9 @@
 function kind names its workload (``job``, ``mpijob``, ``spark``, ``dask``) as a class
 attribute. ``fn.manifests(...)`` shows what a run would submit; the Kubernetes placement
 (:mod:`fnrun.runtimes.kubernetes.run`) submits the same objects (today the ``job`` kind's).
+
+May import: the rest of kubernetes/, local/, placements/ and the layers below runtimes (and
+functions.base for its type).
 """
 
 from __future__ import annotations

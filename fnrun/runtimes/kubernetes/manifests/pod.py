@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 RUN_DIR = "/fnrun/run"
 IMAGE_ENV = "FNRUN_DEFAULT_IMAGE"
 ENTRY = ["python", "-m", "fnrun", "exec", "--from-env"]
-LAUNCHER = "from fnrun.execution.entry import main\n\nraise SystemExit(main())\n"
+LAUNCHER = "from fnrun.runtimes.functions.entry import main\n\nraise SystemExit(main())\n"
 REDACTED = "<redacted: set when the run is submitted>"
 _LABEL = re.compile(r"[^-A-Za-z0-9_.]")
 

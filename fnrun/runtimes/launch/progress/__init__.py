@@ -12,6 +12,8 @@
 A reporter is any ``report(event, info)``: events ``started`` (uid, name, project, where),
 ``planned`` (total iterations), ``iteration`` (done, total, errors, best, best_value) and
 ``finished`` (state, error).
+
+May import: notebook, model and the shared leaves.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import fnrun
-from fnrun.execution.runobject import RunObject
+from fnrun.runtimes.launch.runobject import RunObject
 
 CODE = """
 def train(context, p1: int = 1):

@@ -69,7 +69,7 @@ def _import(
     target = shim_name(name) if level == 0 else None
     if target is None:
         return builtins.__import__(name, globals, locals, fromlist or (), level)
-    from fnrun.compat.mlrun._surface import load
+    from fnrun.execution.mlrun_modules import load
 
     module = load(name, target)
     return module if fromlist else importlib.import_module(SHIM)
