@@ -21,21 +21,11 @@ to a worker thread, so the event loop keeps serving while it runs.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from fnrun.errors import InvalidArgumentError, RunError
+from fnrun.model.function_like import maker
 from fnrun.model.step_objects import StepToDict
-
-# How a function URL becomes a function object. The graph layer sits below the function kinds,
-# so the kinds hand it their importer when they load (fnrun.runtimes.functions.importer).
-_load_function: Callable[[str], Any] | None = None
-
-
-def use_function_loader(load: Callable[[str], Any]) -> None:
-    """Set how RunStep turns ``function`` (a URL) into a function it can run."""
-    global _load_function
-    _load_function = load
 
 
 class RunFailed(InvalidArgumentError):
@@ -98,9 +88,7 @@ class RunStep(StepToDict):
     def post_init(self, mode: str = "sync") -> None:
         """Find the function now, so a wrong URL fails when the graph is built."""
         if self.function is None:
-            if _load_function is None:
-                raise RunError("RunStep needs fnrun's function kinds: import fnrun first")
-            self.function = _load_function(self.function_url)
+            self.function = maker("import_function")(self.function_url)
 
     def do(self, body: Any) -> dict[str, Any]:
         params, inputs = self._split(body)

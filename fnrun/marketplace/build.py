@@ -21,13 +21,13 @@ import ast
 import json
 import re
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import fnrun.pyparse as pyparse
-from fnrun.errors import ConflictError, FnrunError, InvalidArgumentError, NotFoundError
+from fnrun.errors import ConflictError, InvalidArgumentError, NotFoundError
+from fnrun.model.function_like import maker
 from fnrun.model.serialize import from_yaml, to_yaml
 
 _VERSION = re.compile(r"^\d+(\.\d+){0,2}([.-]?[A-Za-z0-9.]+)?$")
@@ -40,17 +40,6 @@ class Built:
     kind: str
     made_item: bool  # item.yaml was made from the code
     unchanged: bool  # this version was already published with the same content
-
-
-# How an item's code becomes a function. The marketplace sits below the function kinds, so the
-# kinds hand it their ``code_to_function`` when they load (fnrun.runtimes.functions.factory).
-_code_to_function: Callable[..., Any] | None = None
-
-
-def use_function_builder(build: Callable[..., Any]) -> None:
-    """Set how an item folder's code becomes a function (``code_to_function``)."""
-    global _code_to_function
-    _code_to_function = build
 
 
 def build_hub(src: Path, out: Path, channel: str = "master", force: bool = False) -> list[Built]:
@@ -201,9 +190,7 @@ def _serves(node: ast.ClassDef) -> bool:
 
 def function_yaml(folder: Path, item: dict[str, Any]) -> str:
     """The ``function.yaml`` of an item folder, built from its code."""
-    if _code_to_function is None:
-        raise FnrunError("building a hub item needs fnrun's function kinds: import fnrun first")
-    code_to_function = _code_to_function
+    code_to_function = maker("code_to_function")
     spec = item["spec"]
     kind = str(spec.get("kind") or "job")
     fn = code_to_function(

@@ -7,8 +7,10 @@ against this protocol keeps ``execution`` from importing ``runtimes``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
+from fnrun.errors import FnrunError
 from fnrun.model.function import FunctionMetadata
 
 
@@ -24,3 +26,21 @@ class FunctionLike(Protocol):
     def code(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
     def run_extras(self) -> dict[str, Any]: ...
+
+
+# The kinds' factories, handed down: layers below the kinds (a graph's RunStep, a hub item
+# built from its code) make functions through these, never by importing runtimes.
+_MAKERS: dict[str, Callable[..., Any]] = {}
+
+
+def hand_down(**makers: Callable[..., Any]) -> None:
+    """Register the kinds' factories (``import_function``, ``code_to_function``)."""
+    _MAKERS.update(makers)
+
+
+def maker(name: str) -> Callable[..., Any]:
+    """The factory ``name`` the kinds handed down (they do when ``fnrun`` is imported)."""
+    found = _MAKERS.get(name)
+    if found is None:
+        raise FnrunError(f"{name} is not available: import fnrun (its function kinds) first")
+    return found

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from fnrun.errors import InvalidArgumentError, NotFoundError, SchemaError
-from fnrun.marketplace.build import use_function_builder
 from fnrun.model.function import FunctionMetadata
+from fnrun.model.function_like import hand_down
 from fnrun.runtimes.functions.base import BaseRuntime
 from fnrun.runtimes.functions.funcdoc import entry_points
 from fnrun.runtimes.functions.registry import get_runtime_class
@@ -280,4 +280,4 @@ def deploy_function(function: BaseRuntime, mock: bool = False, **kwargs: Any) ->
     return str(deploy(**kwargs))
 
 
-use_function_builder(code_to_function)  # hub items built from code (marketplace layer)
+hand_down(code_to_function=code_to_function)  # hub items built from code (marketplace)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from fnrun.errors import InvalidArgumentError, NotFoundError
-from fnrun.graph.run_step import use_function_loader
+from fnrun.model.function_like import hand_down
 from fnrun.model.serialize import from_yaml
 from fnrun.runtimes.functions.base import BaseRuntime
 from fnrun.runtimes.functions.factory import function_from_dict, normalize_name
@@ -150,4 +150,4 @@ def _fetch(url: str) -> str:
         raise NotFoundError(f"cannot fetch {url}: {exc}", field="url") from exc
 
 
-use_function_loader(import_function)  # RunStep (graph layer) resolves its function URLs here
+hand_down(import_function=import_function)  # RunStep (graph layer) resolves function URLs
