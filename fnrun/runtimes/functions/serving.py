@@ -11,6 +11,7 @@ from fnrun.errors import InvalidArgumentError
 from fnrun.model.graph import FlowStep, RouterStep, TaskStep
 from fnrun.model.graph_builder import step_from_object
 from fnrun.model.step_objects import class_path, is_step_object
+from fnrun.runtimes.placements.platforms import DeployOptions, get_platform
 
 TOPOLOGIES = ("flow", "router")
 
@@ -41,48 +42,8 @@ class DeployMixin:
             self._mock = self.to_mock_server(namespace=ns)  # type: ignore[attr-defined]
             self.status.state = "ready"
             return f"mock://{self.metadata.name}"
-        if platform == "nuclio":
-            return self._deploy_nuclio(dashboard_url, timeout)
-        if platform == "kubernetes":
-            from fnrun.runtimes.kubernetes.deploy import deploy_kubernetes
-
-            address = deploy_kubernetes(self, timeout=timeout)
-            if self.metadata.name:
-                self.save()  # type: ignore[attr-defined]
-            return address
-        if platform != "local":
-            raise InvalidArgumentError(
-                f"unknown platform {platform!r}",
-                field="platform",
-                hint="use 'local', 'kubernetes' or 'nuclio'",
-            )
-        from fnrun.runtimes.local.deploy import deploy_local
-
-        return deploy_local(self, port=port, workers=workers, timeout=timeout)
-
-    def _deploy_nuclio(self, dashboard_url: str, timeout: float) -> str:
-        import os
-
-        from fnrun.runtimes.nuclio.client import NuclioDashboard
-        from fnrun.runtimes.nuclio.config import nuclio_config
-
-        url = dashboard_url or os.environ.get("FNRUN_NUCLIO_DASHBOARD", "")
-        if not url:
-            raise InvalidArgumentError(
-                "no nuclio dashboard URL",
-                field="dashboard_url",
-                hint="pass dashboard_url= or set FNRUN_NUCLIO_DASHBOARD",
-            )
-        project = self.metadata.project or "default"
-        status = NuclioDashboard(url).deploy(nuclio_config(self), project, wait=max(timeout, 60))
-        urls = status.get("externalInvocationUrls") or status.get("internalInvocationUrls") or []
-        address = urls[0] if urls else ""
-        address = address if not address or address.startswith("http") else f"http://{address}"
-        self.status.state = "ready"
-        self.status.address = address
-        self.status.nuclio_name = self.metadata.name
-        self.status.external_invocation_urls = list(urls)
-        return str(address)
+        options = DeployOptions(port, workers, timeout, dashboard_url)
+        return get_platform(platform)(self, options)
 
     def add_trigger(self, name: str, spec: Any) -> Any:
         """Add a Nuclio trigger (a dict, or nuclio-jupyter's ``HttpTrigger``/``CronTrigger``...)."""

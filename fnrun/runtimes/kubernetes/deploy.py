@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from fnrun.errors import ConflictError, FnrunError, InvalidArgumentError, NotFoundError
+from fnrun.runtimes.placements.platforms import DeployOptions, register_platform
 
 _API = {  # kind -> (API class, its method suffix)
     "ConfigMap": ("CoreV1Api", "config_map"),
@@ -145,3 +146,13 @@ def _pod_problems(cluster: Any, selectors: dict[str, dict[str, str]]) -> str:
         if view is not None and view.problem:
             problems.append(f"{view.name}: {view.problem}")
     return ": " + "; ".join(problems) if problems else ""
+
+
+def _deploy(fn: Any, options: DeployOptions) -> str:
+    address = deploy_kubernetes(fn, timeout=options.timeout)
+    if fn.metadata.name:
+        fn.save()
+    return address
+
+
+register_platform("kubernetes", _deploy)

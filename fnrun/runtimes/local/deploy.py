@@ -24,6 +24,7 @@ from typing import Any
 
 from fnrun.errors import FnrunError, InvalidArgumentError
 from fnrun.model.names import check_name, join_under
+from fnrun.runtimes.placements.platforms import DeployOptions, register_platform
 
 
 def free_port() -> int:
@@ -267,3 +268,10 @@ def _decode(data: bytes, ctype: str) -> Any:
     if ctype.startswith("text/"):
         return data.decode("utf-8", errors="replace")
     return data
+
+
+def _deploy(fn: Any, options: DeployOptions) -> str:
+    return deploy_local(fn, port=options.port, workers=options.workers, timeout=options.timeout)
+
+
+register_platform("local", _deploy)

@@ -25,6 +25,7 @@ for the kinds' types and factory).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from fnrun.errors import InvalidArgumentError
@@ -48,10 +49,18 @@ Where = Callable[["BaseRuntime"], str]
 # the placement a run of the function really uses (another when this one cannot), and why
 Resolve = Callable[["BaseRuntime"], tuple[str, str]]
 
-_PLACEMENTS: dict[str, Placement] = {}
-_WHERE: dict[str, Where] = {}
-_RESOLVE: dict[str, Resolve] = {}
-_DETACHED: set[str] = set()
+
+@dataclass(frozen=True)
+class Registered:
+    """One engine, registered once: how it runs a request and what it says of itself."""
+
+    placement: Placement
+    where: Where | None = None  # where a run goes, in words (else the placement's name)
+    resolve: Resolve | None = None  # the placement really used, and why (else this one)
+    detached: bool = False  # runs outside this process and can go on without it
+
+
+_REGISTERED: dict[str, Registered] = {}
 
 
 def register_placement(
@@ -63,43 +72,38 @@ def register_placement(
 ) -> None:
     """``detached``: its runs execute outside this process and can go on without it (a
     child process, a Kubernetes workload), so ``watch=False`` may return once they start."""
-    _PLACEMENTS[name] = placement
-    if where is not None:
-        _WHERE[name] = where
-    if resolve is not None:
-        _RESOLVE[name] = resolve
-    if detached:
-        _DETACHED.add(name)
+    _REGISTERED[name] = Registered(placement, where, resolve, detached)
 
 
 def runs_detached(name: str) -> bool:
-    get_placement(name)
-    return name in _DETACHED
+    return _registered(name).detached
 
 
 def resolve_placement(name: str, fn: BaseRuntime) -> tuple[str, str]:
     """The placement a run of ``fn`` placed by ``name`` uses, and why if it is another
     (``kubernetes`` without a configured cluster: ``process``)."""
-    get_placement(name)
-    resolve = _RESOLVE.get(name)
+    resolve = _registered(name).resolve
     return resolve(fn) if resolve is not None else (name, "")
 
 
 def describe_placement(name: str, fn: BaseRuntime) -> str:
     """Where a run of ``fn`` placed by ``name`` goes, in words."""
-    get_placement(name)
-    where = _WHERE.get(name)
+    where = _registered(name).where
     return where(fn) if where is not None else name
 
 
 def get_placement(name: str) -> Placement:
+    return _registered(name).placement
+
+
+def _registered(name: str) -> Registered:
     _load_builtin()
-    found = _PLACEMENTS.get(name)
+    found = _REGISTERED.get(name)
     if found is None:
         raise InvalidArgumentError(
             f"unknown placement {name!r}",
             field="placement",
-            hint=f"placements: {', '.join(sorted(_PLACEMENTS))}",
+            hint=f"placements: {', '.join(sorted(_REGISTERED))}",
         )
     return found
 
