@@ -141,15 +141,25 @@ def to_svg(graph: FlowStep | RouterStep) -> str:
     return "".join(parts)
 
 
+def dot_string(text: str) -> str:
+    """``text`` as one DOT quoted string: a quote, backslash or line break in a step name or
+    class cannot end the string or add attributes. (DOT's rule is these three characters; a
+    .dot file is drawn without graphviz installed, so the quoting is ours, not the
+    ``graphviz`` package's.)"""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("\r", "").replace("\n", "\\n") + '"'
+
+
 def to_dot(graph: FlowStep | RouterStep) -> str:
     lines = ["digraph fnrun {", "  rankdir=LR;", "  node [shape=box, style=rounded];"]
     for name, box in _boxes(graph).items():
         shape = {"queue": "cylinder", "router": "diamond"}.get(box.kind, "box")
         bold = ", penwidth=3" if box.responder else ""
-        lines.append(f'  "{name}" [label="{box.label}", shape={shape}{bold}];')
+        node = dot_string(name)
+        lines.append(f"  {node} [label={dot_string(box.label)}, shape={shape}{bold}];")
         for target, is_error in box.edges:
             extra = " [color=red, style=dashed]" if is_error else ""
-            lines.append(f'  "{name}" -> "{target}"{extra};')
+            lines.append(f"  {node} -> {dot_string(target)}{extra};")
     lines.append("}")
     return "\n".join(lines)
 

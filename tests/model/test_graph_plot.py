@@ -60,3 +60,16 @@ def test_png_needs_graphviz(tmp_path: Path) -> None:
     else:
         _fn().plot(str(target))  # type: ignore[attr-defined]
         assert target.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_dot_quotes_names_and_labels() -> None:
+    from fnrun.model.graph_plot import dot_string, to_dot
+
+    assert dot_string('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
+    fn = fnrun.new_function("s", kind="serving")
+    graph = fn.set_topology("flow")  # type: ignore[attr-defined]
+    graph.to(class_name='x"];evil[label="y', name="s1")
+    dot = to_dot(graph)
+    # the class stays inside the label's quotes: no statement or attribute of its own
+    assert 'label="s1: x\\"];evil[label=\\"y"' in dot
+    assert "\nevil" not in dot and '"];evil' not in dot.replace('\\"];evil', "")
