@@ -7,12 +7,11 @@ children, its error handler, and whether it is a queue or belongs to another fun
 from __future__ import annotations
 
 import inspect
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
-from fnrun.graph.event import Event, get_path, set_path
+from fnrun.graph.event import Event
+from fnrun.graph.nodes import CompiledGraph, Env, Node, Runner, descendants, is_line
 from fnrun.graph.resolve import (
     StepError,
     build_instance,
@@ -24,6 +23,7 @@ from fnrun.graph.resolve import (
     resolve_callable_args,
     with_context,
 )
+from fnrun.graph.routers import router_runner
 from fnrun.graph.storey_step import (
     elementwise_runner,
     is_map_class,
@@ -31,69 +31,8 @@ from fnrun.graph.storey_step import (
     map_class_runner,
 )
 from fnrun.graph.validate import check_step, error_handlers, response_step, validate_flow
+from fnrun.graph.wrapping import timed, wrap
 from fnrun.model.graph import BaseStep, FlowStep, QueueStep, RouterStep, TaskStep
-
-Runner = Callable[[Event], Any]
-
-
-@dataclass
-class Node:
-    name: str
-    run: Runner
-    parents: list[int] = field(default_factory=list)
-    alt_parents: list[int] = field(default_factory=list)  # error handlers that continue here
-    children: list[int] = field(default_factory=list)  # where this node's output goes
-    copies: list[bool] = field(default_factory=list)  # per child: it gets its own copy
-    copy_input: bool = False  # a root that shares the request with another root
-    on_error: int = -1
-    is_async: bool = False
-    is_queue: bool = False
-    scheduled: bool = True  # error handlers run only when a step fails
-    instance: Any = None
-
-
-@dataclass
-class CompiledGraph:
-    nodes: list[Node]
-    response: int  # index of the node whose output answers; -1 when the graph is a router
-    chain: list[Runner] | None  # set when the graph is one straight line of sync steps
-    objects: list[Any]
-    # the same line when some steps are async: (runner, whether to await it)
-    async_chain: list[tuple[Runner, bool]] | None = None
-    roots: list[tuple[int, bool]] = field(default_factory=list)  # (node, takes a copy)
-    edges: list[list[tuple[int, bool]]] = field(default_factory=list)  # per node: (child, copy)
-
-    def __post_init__(self) -> None:
-        nodes = self.nodes
-        self.roots = [
-            (i, n.copy_input)
-            for i, n in enumerate(nodes)
-            if n.scheduled and not n.parents and not n.alt_parents
-        ]
-        self.edges = [
-            list(zip(n.children, n.copies or [False] * len(n.children), strict=True)) for n in nodes
-        ]
-        if self.async_chain is None and _is_line(nodes, self.response):
-            self.async_chain = [(n.run, n.is_async) for n in nodes]
-
-    @property
-    def has_async(self) -> bool:
-        return any(n.is_async for n in self.nodes)
-
-
-@dataclass
-class Env:
-    """What building steps needs: the context, where names are looked up, queues."""
-
-    context: Any
-    namespaces: list[Mapping[str, Any]]
-    queue_push: Callable[[str, Event], None] | None = None
-    current_function: str = "*"
-    objects: list[Any] = field(default_factory=list)
-    observe: Callable[[str, float], None] | None = None  # per-step latency (metrics), when set
-    engine: str = "sync"
-    load_mode: str = "sync"  # passed to each step object's post_init(mode)
-    storey_steps: list[Any] = field(default_factory=list)  # storey operators built so far
 
 
 def compile_graph(graph: FlowStep | RouterStep, env: Env) -> CompiledGraph:
@@ -163,18 +102,6 @@ def _check_storey(graph: CompiledGraph, i: int, env: Env, explicit_answer: bool)
         )
 
 
-def descendants(graph: CompiledGraph, i: int) -> set[int]:
-    """The nodes after node ``i``, directly or through others."""
-    found: set[int] = set()
-    frontier = [i]
-    while frontier:
-        for child in graph.nodes[frontier.pop()].children:
-            if child not in found:
-                found.add(child)
-                frontier.append(child)
-    return found
-
-
 def _last_leaf(nodes: list[Node]) -> int:
     """The answer of a partial graph (one child function): its last leaf step, if any."""
     ends = [i for i, n in enumerate(nodes) if not n.children and n.scheduled and not n.is_queue]
@@ -200,19 +127,9 @@ def _selected(step: BaseStep, flow: FlowStep, current: str) -> bool:
 
 def _chain(nodes: list[Node], response: int) -> list[Runner] | None:
     """The runners in order when the graph is one line of sync steps ending at the response."""
-    if any(n.is_async for n in nodes) or not _is_line(nodes, response):
+    if any(n.is_async for n in nodes) or not is_line(nodes, response):
         return None
     return [n.run for n in nodes]
-
-
-def _is_line(nodes: list[Node], response: int) -> bool:
-    """One straight line of steps (no queue, branch or error handler) ending at the response."""
-    if not nodes or any(n.is_queue or not n.scheduled for n in nodes):
-        return False
-    for i, node in enumerate(nodes):
-        if node.parents != ([i - 1] if i else []) or len(node.children) > 1 or node.on_error >= 0:
-            return False
-    return response in (-1, len(nodes) - 1)
 
 
 def _is_async(run: Runner) -> bool:
@@ -223,8 +140,8 @@ def compile_step(step: BaseStep, env: Env) -> Runner:
     if isinstance(step, QueueStep):
         return _queue_runner(step, env)
     if isinstance(step, RouterStep):
-        from fnrun.graph.routers import router_runner
-
+        if env.compile_step is None:
+            env.compile_step = compile_step  # routers compile their routes through Env
         return router_runner(step, env)
     if isinstance(step, FlowStep):
         return _nested_runner(step, env)
@@ -317,116 +234,6 @@ def _storey_runner(cls: type, step: TaskStep, env: Env, args: dict[str, Any]) ->
 
     async def run(event: Event) -> Any:
         return await adapter.run(event)
-
-    run.is_async = True  # type: ignore[attr-defined]
-    return run
-
-
-def wrap(
-    target: Callable[..., Any], full: bool, input_path: str, result_path: str, is_async: bool
-) -> Runner:
-    """Adapt ``target`` to ``run(event) -> event | None``."""
-    if is_async:
-        return _async_wrap(target, full, input_path, result_path)
-    if full and (input_path or result_path):
-
-        def run_event_paths(event: Event) -> Any:
-            whole = event.body
-            event.body = get_path(whole, input_path) if input_path else whole
-            result = target(event)
-            if result is None:
-                return None
-            out = result.body if _is_event(result) else result
-            event.body = set_path(whole, result_path, out) if result_path else out
-            return event
-
-        return run_event_paths
-    if full:
-
-        def run_event(event: Event) -> Any:
-            result = target(event)
-            return result if result is None or _is_event(result) else _set_body(event, result)
-
-        return run_event
-    if not input_path and not result_path:
-
-        def run_body(event: Event) -> Any:
-            body = event.body
-            result = target(body)
-            if result is None:
-                return None if body is not None else event  # an empty body passes on
-            event.body = result
-            return event
-
-        return run_body
-
-    def run_paths(event: Event) -> Any:
-        if event.body is None:
-            return event  # a GET without a body (a listing, metadata) passes on
-        result = target(get_path(event.body, input_path) if input_path else event.body)
-        if result is None:
-            return None
-        event.body = set_path(event.body, result_path, result) if result_path else result
-        return event
-
-    return run_paths
-
-
-def timed(run: Runner, name: str, observe: Callable[[str, float], None] | None) -> Runner:
-    """``run`` reporting its duration to ``observe`` (only when metrics are wanted)."""
-    if observe is None:
-        return run
-    clock = time.perf_counter
-    if getattr(run, "is_async", False):
-
-        async def timed_async(event: Event) -> Any:
-            start = clock()
-            try:
-                return await run(event)
-            finally:
-                observe(name, clock() - start)
-
-        timed_async.is_async = True  # type: ignore[attr-defined]
-        return timed_async
-
-    def timed_sync(event: Event) -> Any:
-        start = clock()
-        out = run(event)  # a failure is counted by the error metrics, not timed
-        observe(name, clock() - start)
-        return out
-
-    return timed_sync
-
-
-def _is_event(value: Any) -> bool:
-    """An event (ours or nuclio's) rather than a body or a Response (which has a status)."""
-    return hasattr(value, "body") and not hasattr(value, "status_code")
-
-
-def _set_body(event: Event, body: Any) -> Event:
-    event.body = body
-    return event
-
-
-def _async_wrap(
-    target: Callable[..., Any], full: bool, input_path: str, result_path: str
-) -> Runner:
-    async def run(event: Event) -> Any:
-        whole = event.body
-        if whole is None and (input_path or result_path):
-            return event
-        value = get_path(whole, input_path) if input_path else whole
-        if full:
-            event.body = value
-        result = await target(event if full else value)
-        if result is None:
-            return None if whole is not None or full else event
-        if full and _is_event(result):
-            if not input_path and not result_path:
-                return result
-            result = result.body
-        event.body = set_path(whole, result_path, result) if result_path else result
-        return event
 
     run.is_async = True  # type: ignore[attr-defined]
     return run

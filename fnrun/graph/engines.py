@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fnrun.graph.compile import CompiledGraph, Node
 from fnrun.graph.event import Event
+from fnrun.graph.nodes import CompiledGraph, Node
 
 
 class StepFailed(Exception):

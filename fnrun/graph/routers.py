@@ -8,10 +8,11 @@ import inspect
 from typing import TYPE_CHECKING, Any
 
 from fnrun.errors import InvalidArgumentError, NotFoundError
+from fnrun.graph.nodes import Env, Runner
 from fnrun.graph.resolve import accepts_any, build_instance, init_parameters, lookup
+from fnrun.graph.wrapping import timed, wrap
 
 if TYPE_CHECKING:
-    from fnrun.graph.compile import Env, Runner
     from fnrun.graph.event import Event
     from fnrun.model.graph import RouterStep
 
@@ -22,8 +23,9 @@ class RouteNotFound(NotFoundError):
 
 def router_runner(step: RouterStep, env: Env) -> Runner:
     """Compile the routes; route with the step's class (default: the v2 ``ModelRouter``)."""
-    from fnrun.graph.compile import compile_step, timed
-
+    compile_step = env.compile_step
+    if compile_step is None:
+        raise InvalidArgumentError("a router is compiled by graph.compile", field="graph")
     prefix = f"{step.name}." if step.name else ""
     routes = {
         name: timed(compile_step(route, env), f"{prefix}{name}", env.observe)
@@ -50,8 +52,6 @@ def router_runner(step: RouterStep, env: Env) -> Runner:
         else router.do_event
     )
     if step.input_path or step.result_path:  # the router sees (and answers at) a body path
-        from fnrun.graph.compile import wrap
-
         run = wrap(run, True, step.input_path, step.result_path, getattr(run, "is_async", False))
     return run
 

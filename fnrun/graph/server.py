@@ -15,11 +15,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from fnrun.errors import FnrunError, InvalidArgumentError, NotFoundError
-from fnrun.graph.compile import CompiledGraph, Env, compile_graph
+from fnrun.graph.compile import compile_graph
 from fnrun.graph.context import GraphContext, Response
 from fnrun.graph.engines import StepFailed, run_async, run_sync
 from fnrun.graph.event import Event
 from fnrun.graph.jsonbody import MAX_DEPTH, BadJSON, loads
+from fnrun.graph.nodes import CompiledGraph, Env
 from fnrun.graph.storey_step import StoreyStep
 from fnrun.model.graph import FlowStep, RouterStep
 

@@ -30,7 +30,7 @@ from fnrun.graph.event import Event
 from fnrun.graph.resolve import StepError
 
 if TYPE_CHECKING:
-    from fnrun.graph.compile import CompiledGraph
+    from fnrun.graph.nodes import CompiledGraph
 
 
 def is_storey_class(cls: Any) -> bool:
@@ -169,7 +169,7 @@ class StoreyStep:
 
     def bind(self, graph: CompiledGraph, index: int) -> None:
         """The compiled graph and this step's node: where the operator's output goes on."""
-        from fnrun.graph.compile import descendants
+        from fnrun.graph.nodes import descendants
 
         self.graph, self.index = graph, index
         self.after = descendants(graph, index)
