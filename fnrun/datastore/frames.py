@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from fnrun.errors import InvalidArgumentError
 
-if TYPE_CHECKING:
-    from fnrun.datastore.dataitem import DataItem
+
+class DataItem(Protocol):
+    """What reading a table needs of a DataItem (``fnrun.datastore.dataitem.DataItem``)."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def suffix(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    def get(self, size: int | None = None, offset: int = 0, encoding: str | None = None) -> Any: ...
+    def local(self) -> str: ...
+
 
 _READERS = {
     ".csv": "csv",
