@@ -116,7 +116,7 @@ def mlrun_routes(db: RunDB) -> APIRouter:
         iter: bool = False,
         last: Iter = 0,
     ) -> Doc:
-        from fnrun.service.rest import query_labels
+        from fnrun.service.queries import query_labels
 
         wanted = [u for u in uid or [] if u]
         runs = db.list_runs(name or None, None if project == "*" else project,

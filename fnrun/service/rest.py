@@ -23,16 +23,14 @@ from fnrun.errors import (
     DBError,
     FnrunError,
     IntegrityError,
-    InvalidArgumentError,
     NotFoundError,
 )
 from fnrun.service.access import SESSION_COOKIE, allowed
 from fnrun.service.guard import ServiceGuard
+from fnrun.service.queries import MAX_INT, query_labels
 from fnrun.service.sessions import Sessions
 
 PREFIX = "/api/v1"
-MAX_INT = 2**31 - 1  # query integers the DB columns hold (a larger one is a 422, not a 500)
-MAX_LABELS, MAX_LABEL = 32, 512
 Doc = dict[str, Any]
 
 
@@ -46,28 +44,6 @@ def status_for(exc: FnrunError) -> int:
     if isinstance(exc, DBError):
         return 503
     return 400
-
-
-def query_labels(values: list[str] | None) -> dict[str, str] | None:
-    """``label=k=v`` query values as a dict (at most :data:`MAX_LABELS`, each at most
-    :data:`MAX_LABEL` characters)."""
-    if not values:
-        return None
-    if len(values) > MAX_LABELS or any(len(v) > MAX_LABEL for v in values):
-        raise InvalidArgumentError(
-            f"at most {MAX_LABELS} label filters of {MAX_LABEL} characters each",
-            field="label",
-            hint="filter on fewer or shorter labels",
-        )
-    out = {}
-    for value in values:
-        key, sep, val = value.partition("=")
-        if not sep or not key:
-            raise InvalidArgumentError(
-                f"label filter {value!r} is not key=value", field="label", hint="label=owner=ann"
-            )
-        out[key] = val
-    return out
 
 
 def _guard(app: Any, token: str, allowed_hosts: tuple[str, ...] | None) -> None:

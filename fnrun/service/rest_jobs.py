@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, Response
 from fnrun.db.base import RunDB
 from fnrun.service.downloads import answer_headers, artifact_body
 from fnrun.service.jobs import JobRunner
-from fnrun.service.rest import MAX_INT
+from fnrun.service.queries import MAX_INT
 from fnrun.service.scheduler import Scheduler
 
 Doc = dict[str, Any]
@@ -25,7 +25,7 @@ DocBody = Annotated[Doc, Body()]
 def job_routes(
     db: RunDB, runner: JobRunner, scheduler: Scheduler | None, roots: list[Path]
 ) -> APIRouter:
-    from fnrun.service.rest import query_labels
+    from fnrun.service.queries import query_labels
 
     router = APIRouter()
 

@@ -73,7 +73,7 @@ def runs_page(db: RunDB, project: str, query: dict[str, Any]) -> str:
     labels = [str(v) for v in query.get("label") or [] if v]
     pageno = max(1, int(query.get("page") or 1))
     sort = str(query.get("sort") or "")
-    from fnrun.service.rest import query_labels  # the API's own label=k=v rule
+    from fnrun.service.queries import query_labels  # the API's own label=k=v rule
 
     wanted = query_labels(labels)
     runs = db.list_runs(name or None, project, wanted, state or None, None, False,
