@@ -45,6 +45,38 @@ def test_user_code_type_checks_without_ignores(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout
 
 
+def _mypy(tmp_path: Path, code: str) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "user.py"
+    path.write_text(code)
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=Path(fnrun.__file__).parent.parent,
+    )
+
+
+def test_run_options_are_typed_once_for_every_call(tmp_path: Path) -> None:
+    """fn.run's options are one TypedDict (fnrun.execution.options): a misspelt option or a
+    wrong type is a type error in user code, a schedule returns None."""
+    pytest.importorskip("mypy", reason="mypy is in the dev extra")
+    head = 'import fnrun\njob = fnrun.code_to_function("j", filename="x.py", handler="h")\n'
+    good = _mypy(
+        tmp_path,
+        head
+        + (
+            "run = job.run(hyperparams={'p': [1, 2]}, hyper_param_options={'selector': 'max.r'},"
+            " secrets={'K': 'v'}, watch=False, local=True)\n"
+            "state: str = run.status.state\n"
+            "none: None = job.run(schedule='*/5 * * * *', params={'a': 1})\n"
+        ),
+    )
+    assert good.returncode == 0, good.stdout
+    bad = _mypy(tmp_path, head + "job.run(parms={'a': 1})\njob.run(returns='r')\n")
+    assert bad.returncode != 0
+    assert '"parms"' in bad.stdout and "returns" in bad.stdout, bad.stdout
+
+
 def test_import_function_checks_the_kind_it_is_typed_as(tmp_path: Path) -> None:
     from fnrun.errors import InvalidArgumentError
 

@@ -7,11 +7,11 @@ spec. Capabilities are class attributes, not kind-string checks.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Self, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Self, Unpack, overload
 
 from fnrun.errors import InvalidArgumentError, SchemaError
+from fnrun.execution.options import Handler, RunOptions
 from fnrun.model.function import FunctionMetadata, FunctionSpec, FunctionStatus
 from fnrun.model.schema import NOTSET, unknown_key_error
 from fnrun.model.serialize import to_json, to_yaml
@@ -20,7 +20,7 @@ from fnrun.runtimes.functions.source import SourceMixin
 
 if TYPE_CHECKING:
     from fnrun.db.base import RunDB
-    from fnrun.execution.hyper import HyperParamOptions
+    from fnrun.execution.options import LaunchOptions
     from fnrun.runtimes.launch.runobject import RunObject
 
 _TOP_KEYS = ("kind", "metadata", "spec", "status", "verbose")
@@ -165,74 +165,48 @@ class BaseRuntime(SourceMixin, EnvMixin):
     def run(
         self,
         runspec: Any = None,
-        handler: str | None = None,
+        handler: Handler = None,
         *,
         schedule: str | dict[str, Any],
-        **kwargs: Any,
+        **options: Unpack[LaunchOptions],
     ) -> None: ...
 
     @overload
     def run(
         self,
         runspec: Any = None,
-        handler: str | Callable[..., Any] | None = None,
-        name: str = "",
-        project: str = "",
-        params: dict[str, Any] | None = None,
-        inputs: dict[str, str] | None = None,
-        hyperparams: dict[str, list[Any]] | list[dict[str, Any]] | None = None,
-        hyper_param_options: HyperParamOptions | dict[str, Any] | None = None,
-        returns: list[str] | None = None,
-        secrets: dict[str, str] | list[dict[str, Any]] | None = None,
-        labels: dict[str, str] | None = None,
-        artifact_path: str = "",
-        local: bool = False,
-        watch: bool = True,
+        handler: Handler = None,
+        *,
         schedule: None = None,
-        **kwargs: Any,
+        **options: Unpack[LaunchOptions],
     ) -> RunObject: ...
 
     def run(
         self,
         runspec: Any = None,
-        handler: str | Callable[..., Any] | None = None,
-        name: str = "",
-        project: str = "",
-        params: dict[str, Any] | None = None,
-        inputs: dict[str, str] | None = None,
-        hyperparams: dict[str, list[Any]] | list[dict[str, Any]] | None = None,
-        hyper_param_options: HyperParamOptions | dict[str, Any] | None = None,
-        returns: list[str] | None = None,
-        secrets: dict[str, str] | list[dict[str, Any]] | None = None,
-        labels: dict[str, str] | None = None,
-        artifact_path: str = "",
-        local: bool = False,
-        watch: bool = True,
+        handler: Handler = None,
+        *,
         schedule: str | dict[str, Any] | None = None,
-        **kwargs: Any,
+        **options: Any,
     ) -> RunObject | None:
         """Run the function as a tracked batch run and return its RunObject.
 
-        ``runspec`` is a task from :func:`fnrun.new_task` (or its dict); the arguments given
-        here override it. With ``schedule`` (a cron string, or ``{"cron", "overlap",
-        "missed"}``) the run is stored as a schedule in the fnrun service, which runs it on
-        time (:mod:`fnrun.runtimes.launch.schedule`), and this returns None (as MLRun).
+        ``runspec`` is a task from :func:`fnrun.new_task` (or its dict); the options given
+        here (:class:`fnrun.execution.options.LaunchOptions`) override it. With ``schedule``
+        (a cron string, or ``{"cron", "overlap", "missed"}``) the run is stored as a schedule
+        in the fnrun service, which runs it on time (:mod:`fnrun.runtimes.launch.schedule`),
+        and this returns None (as MLRun).
         """
         from fnrun.execution.task import task_arguments
         from fnrun.runtimes.launch.launcher import run_function
 
-        named = {
-            "inputs": inputs,
-            "hyperparams": hyperparams,
-            "hyper_param_options": hyper_param_options,
-            "returns": returns,
-            "secrets": secrets,
-            "labels": labels,
-            "artifact_path": artifact_path,
-        }
-        given = {k: v for k, v in named.items() if v}
+        local = options.pop("local", False)
+        watch = options.pop("watch", True)
+        name, project = options.pop("name", ""), options.pop("project", "")
+        params = options.pop("params", None)
+        given = {k: v for k, v in options.items() if v or k not in RunOptions.__annotations__}
         merged = task_arguments(
-            runspec, handler=handler, name=name, project=project, params=params, **given, **kwargs
+            runspec, handler=handler, name=name, project=project, params=params, **given
         )
         if schedule is not None:
             from fnrun.runtimes.launch.schedule import schedule_run

@@ -13,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from fnrun.errors import InvalidArgumentError
+from fnrun.execution.options import RUN_OPTIONS
 from fnrun.model.schedule import check_task, new_schedule
 from fnrun.model.values import check_json
 
@@ -21,18 +22,7 @@ if TYPE_CHECKING:
     from fnrun.runtimes.functions.base import BaseRuntime
 
 Doc = dict[str, Any]
-_TASK = (
-    "name",
-    "handler",
-    "params",
-    "inputs",
-    "labels",
-    "secrets",
-    "artifact_path",
-    "returns",
-    "hyperparams",
-    "hyper_param_options",
-)
+_TASK = tuple(k for k in RUN_OPTIONS if k != "project")  # the schedule has its own project
 _IGNORED = ("watch", "local", "auto_build")  # the service decides where and how it runs
 
 
