@@ -66,22 +66,24 @@ def _values(kind: str, source: Any) -> dict[str, str]:
 
 
 def read_env_file(path: str) -> dict[str, str]:
-    """Parse a dotenv file: ``KEY=VALUE`` lines, ``#`` comments, optional ``export`` and quotes."""
+    """Parse a dotenv file with python-dotenv (``KEY=VALUE``, ``#`` comments, ``export``,
+    quotes and their escapes); a line that is not ``KEY=VALUE`` is an error naming it (the
+    library would skip it with a log line: a secret silently missing)."""
+    from dotenv.parser import parse_stream
+
     file = Path(path)
     if not file.is_file():
         raise NotFoundError(f"env file not found: {path}", field="file_path")
     out: dict[str, str] = {}
-    for number, raw in enumerate(file.read_text().splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        line = line.removeprefix("export ").strip()
-        if "=" not in line:
-            raise InvalidArgumentError(
-                f"line {number} is not KEY=VALUE: {raw!r}", field=f"{path}:{number}"
-            )
-        key, value = (part.strip() for part in line.split("=", 1))
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        out[key] = value
+    with file.open(encoding="utf-8") as stream:
+        for binding in parse_stream(stream):
+            text = binding.original.string
+            number = binding.original.line + len(text) - len(text.lstrip("\n"))
+            if binding.error or (binding.key is not None and binding.value is None):
+                raise InvalidArgumentError(
+                    f"line {number} is not KEY=VALUE: {text.strip()!r}",
+                    field=f"{path}:{number}",
+                )
+            if binding.key is not None and binding.value is not None:
+                out[binding.key] = binding.value
     return out

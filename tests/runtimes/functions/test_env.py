@@ -46,3 +46,16 @@ def test_secret_reference_not_value_in_yaml() -> None:
     fn = fnrun.new_function("f", kind="job").set_env_from_secret("PASSWORD", secret="db-creds")
     text = fn.to_yaml()
     assert "secretKeyRef" in text and "db-creds" in text and "value:" not in text
+
+
+def test_env_files_follow_dotenv_and_refuse_what_they_cannot_read(tmp_path: Path) -> None:
+    from fnrun.execution.secrets import read_env_file
+
+    good = tmp_path / "good.env"
+    good.write_text("A=1 # a note\nB=\"line\\nbreak\"\n\n\nC='$NOT_EXPANDED'\n")
+    assert read_env_file(str(good)) == {"A": "1", "B": "line\nbreak", "C": "$NOT_EXPANDED"}
+    for text, line in (("A=1\n\n\nNOVALUE\n", 4), ('A=1\nB="never closed\n', 2)):
+        bad = tmp_path / "bad.env"
+        bad.write_text(text)
+        with pytest.raises(InvalidArgumentError, match=f"line {line} is not KEY=VALUE"):
+            read_env_file(str(bad))
