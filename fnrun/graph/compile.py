@@ -37,6 +37,7 @@ from fnrun.model.graph import BaseStep, FlowStep, QueueStep, RouterStep, TaskSte
 
 def compile_graph(graph: FlowStep | RouterStep, env: Env) -> CompiledGraph:
     """Compile the root graph; every step object's ``post_init`` then runs once."""
+    env.compile_step = compile_step  # routers compile their routes through the Env
     if isinstance(graph, RouterStep):
         node = Node(graph.name or "router", compile_step(graph, env))
         node.is_async = _is_async(node.run)
@@ -140,8 +141,6 @@ def compile_step(step: BaseStep, env: Env) -> Runner:
     if isinstance(step, QueueStep):
         return _queue_runner(step, env)
     if isinstance(step, RouterStep):
-        if env.compile_step is None:
-            env.compile_step = compile_step  # routers compile their routes through Env
         return router_runner(step, env)
     if isinstance(step, FlowStep):
         return _nested_runner(step, env)
@@ -254,6 +253,7 @@ def _nested_runner(flow: FlowStep, env: Env) -> Runner:
             engine=env.engine,
             load_mode=env.load_mode,
             storey_steps=env.storey_steps,
+            compile_step=env.compile_step,
         ),
     )
     if inner.has_async:
