@@ -1,15 +1,12 @@
-"""What fnrun's and MLRun's log routes share: the offset/size query and the answer."""
+"""``/api/v1/logs``: a run's log, appended in chunks and read by offset; the two helpers are
+shared with MLRun's log routes (:mod:`fnrun.service.routes.mlrun`)."""
 
-from typing import Annotated
-
-from fastapi import Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from fnrun.db.base import RunDB
-
-Offset = Annotated[int, Query(ge=0, le=2**62)]
-Size = Annotated[int, Query(ge=-1, le=2**62)]
+from fnrun.service.queries import Doc, Offset, Project, Size
 
 
 async def append_log(db: RunDB, request: Request, uid: str, project: str, append: bool) -> None:
@@ -24,3 +21,18 @@ def log_response(
     ``state_header``, so a client tails it by offset."""
     state, data = db.get_log(uid, project, offset, size)
     return Response(data, media_type="application/octet-stream", headers={state_header: state})
+
+
+def routes(db: RunDB) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/logs/{uid}")
+    async def store_log(uid: str, request: Request, project: Project, append: bool = True) -> Doc:
+        await append_log(db, request, uid, project, append)
+        return {}
+
+    @router.get("/logs/{uid}")
+    def get_log(uid: str, project: Project, offset: Offset = 0, size: Size = -1) -> Response:
+        return log_response(db, uid, project, offset, size, "x-fnrun-run-state")
+
+    return router

@@ -16,28 +16,25 @@ Inline secret values MLRun's client may put in a run's ``spec.secret_sources`` a
 before the run is stored.
 """
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from fnrun.db.base import RunDB
-from fnrun.service.log_routes import Offset, Size, append_log, log_response
+from fnrun.errors import InvalidArgumentError
+from fnrun.service.queries import AnyIter, Count, Doc, Iter, Offset, Size, query_labels
+from fnrun.service.routes.logs import append_log, log_response
 
 MLRUN_PREFIX = "/mlrun"  # internal; MLRun clients are routed here by their header
 CLIENT_HEADER = "x-mlrun-client-version"
-Doc = dict[str, Any]
-Iter = Annotated[int, Query(ge=0, le=2**31 - 1)]
 
 
-def mlrun_routes(db: RunDB) -> APIRouter:
-    import json
-
+def routes(db: RunDB) -> APIRouter:
     router = APIRouter(prefix=MLRUN_PREFIX)
 
     async def body_of(request: Request) -> Any:
-        from fnrun.errors import InvalidArgumentError
-
         raw = await request.body()
         try:
             return json.loads(raw) if raw else {}
@@ -114,10 +111,8 @@ def mlrun_routes(db: RunDB) -> APIRouter:
         label: Annotated[list[str] | None, Query()] = None,
         state: str | None = None,
         iter: bool = False,
-        last: Iter = 0,
+        last: Count = 0,
     ) -> Doc:
-        from fnrun.service.queries import query_labels
-
         wanted = [u for u in uid or [] if u]
         runs = db.list_runs(name or None, None if project == "*" else project,
                             query_labels(label), state or None, None, iter, last)  # fmt: skip
@@ -157,7 +152,7 @@ def mlrun_routes(db: RunDB) -> APIRouter:
         key: str,
         tag: str = "",
         tree: str = "",
-        iter: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
+        iter: AnyIter = None,
     ) -> Doc:
         return db.read_artifact(key, tag, iter, project, tree or None)
 
