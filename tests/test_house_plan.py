@@ -52,3 +52,28 @@ def test_every_folder_says_what_it_may_import() -> None:
         if "May import" not in doc:
             missing.append(str(init.parent.relative_to(PACKAGE)))
     assert sorted(missing) == []
+
+
+POD_BUILDER = PACKAGE / "runtimes" / "kubernetes" / "manifests" / "pod.py"
+
+
+def pod_models(source: str) -> list[int]:
+    """Lines that make a pod spec or template with the kubernetes client's models."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Attribute) and node.attr in ("V1PodSpec", "V1PodTemplateSpec")
+    ]
+
+
+def test_one_pod_builder() -> None:
+    """Every pod (runs, serving, Kaniko, the service's Deployment) comes from
+    ``manifests.pod.pod_template``: a knob added there reaches them all."""
+    assert pod_models("c.V1PodSpec(containers=[])\nk.V1PodTemplateSpec()\n") == [1, 2]
+    assert pod_models(POD_BUILDER.read_text())
+    found = {
+        str(p.relative_to(PACKAGE)): lines
+        for p in _modules()
+        if p != POD_BUILDER and (lines := pod_models(p.read_text()))
+    }
+    assert found == {}, "build pods with fnrun.runtimes.kubernetes.manifests.pod.pod_template"

@@ -13,7 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fnrun.runtimes.kubernetes.manifests.pod import k8s, to_dict
+from fnrun.runtimes.kubernetes.manifests.pod import (
+    env_from_secret,
+    http_probe,
+    k8s,
+    pod_template,
+    to_dict,
+)
 
 PLACEHOLDER = "<set me: kubectl create secret generic ... (see the comment above)>"
 PORT = 8080
@@ -40,22 +46,14 @@ def service_manifests(
         string_data={"token": PLACEHOLDER, "db-url": PLACEHOLDER},
     )
 
-    def from_secret(env: str, key: str) -> Any:
-        ref = client.V1SecretKeySelector(name=name, key=key)
-        return client.V1EnvVar(name=env, value_from=client.V1EnvVarSource(secret_key_ref=ref))
-
-    probe = client.V1Probe(
-        http_get=client.V1HTTPGetAction(path="/api/v1/healthz", port="http"),
-        period_seconds=10,
-        timeout_seconds=3,
-    )
+    probe = http_probe("/api/v1/healthz", "http", 10, timeout_seconds=3)
     container = client.V1Container(
         name="service",
         image=image,
         command=["fnrun", "service", "--host", "0.0.0.0", "--port", str(PORT)],
         env=[
-            from_secret("FNRUN_TOKEN", "token"),
-            from_secret("FNRUN_DBPATH", "db-url"),
+            env_from_secret("FNRUN_TOKEN", name, "token"),
+            env_from_secret("FNRUN_DBPATH", name, "db-url"),
             client.V1EnvVar(name="FNRUN_HOME", value="/data"),
             client.V1EnvVar(name="FNRUN_ARTIFACT_PATH", value=artifact_path),
             client.V1EnvVar(name="FNRUN_PROGRESS", value="0"),
@@ -75,14 +73,8 @@ def service_manifests(
         ),
         volume_mounts=[client.V1VolumeMount(name="data", mount_path="/data")],
     )
-    pod = client.V1PodTemplateSpec(
-        metadata=client.V1ObjectMeta(labels=labels),
-        spec=client.V1PodSpec(
-            containers=[container],
-            volumes=[client.V1Volume(name="data", empty_dir=client.V1EmptyDirVolumeSource())],
-            automount_service_account_token=False,
-        ),
-    )
+    data = client.V1Volume(name="data", empty_dir=client.V1EmptyDirVolumeSource())
+    pod = pod_template([container], labels, [data], automount_service_account_token=False)
     deployment = client.V1Deployment(
         api_version="apps/v1",
         kind="Deployment",

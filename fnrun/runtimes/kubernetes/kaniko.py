@@ -12,7 +12,13 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from fnrun.errors import InvalidArgumentError
-from fnrun.runtimes.kubernetes.manifests.pod import k8s, label_value, to_dict
+from fnrun.runtimes.kubernetes.manifests.pod import (
+    config_map_volume,
+    k8s,
+    label_value,
+    pod_template,
+    to_dict,
+)
 from fnrun.runtimes.local.build import BuildError
 
 if TYPE_CHECKING:
@@ -66,10 +72,8 @@ def kaniko_manifests(
     ]
     if not push:
         args.append("--no-push")
-    mounts = [client.V1VolumeMount(name="context", mount_path="/workspace", read_only=True)]
-    volumes = [
-        client.V1Volume(name="context", config_map=client.V1ConfigMapVolumeSource(name=name))
-    ]
+    volume, mount = config_map_volume("context", name, "/workspace")
+    volumes, mounts = [volume], [mount]
     secret = fn.spec.build.secret
     if secret:
         items = [client.V1KeyToPath(key=".dockerconfigjson", path="config.json")]
@@ -85,15 +89,12 @@ def kaniko_manifests(
         args=args,
         volume_mounts=mounts,
     )
-    pod = client.V1PodSpec(containers=[container], restart_policy="Never", volumes=volumes)
     job = client.V1Job(
         api_version="batch/v1",
         kind="Job",
         metadata=meta,
         spec=client.V1JobSpec(
-            template=client.V1PodTemplateSpec(
-                metadata=client.V1ObjectMeta(labels=labels), spec=pod
-            ),
+            template=pod_template([container], labels, volumes, restart_policy="Never"),
             backoff_limit=0,
             ttl_seconds_after_finished=24 * 3600,
         ),

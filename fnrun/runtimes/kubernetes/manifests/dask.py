@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fnrun.runtimes.kubernetes.manifests import register_workload
-from fnrun.runtimes.kubernetes.manifests.pod import k8s, run_pod, to_dict
+from fnrun.runtimes.kubernetes.manifests.pod import http_probe, k8s, run_pod, to_dict
 
 if TYPE_CHECKING:
     from fnrun.runtimes.functions.base import BaseRuntime
@@ -59,13 +59,8 @@ def dask_cluster(fn: BaseRuntime, objects: RunObjects) -> list[dict[str, Any]]:
         _port(client, "tcp-comm", SCHEDULER_PORT),
         _port(client, "http-dashboard", DASHBOARD_PORT),
     ]
-    main["readinessProbe"] = to_dict(
-        client.V1Probe(
-            http_get=client.V1HTTPGetAction(path="/health", port="http-dashboard"),
-            initial_delay_seconds=5,
-            period_seconds=10,
-        )
-    )
+    probe = http_probe("/health", "http-dashboard", 10, initial_delay_seconds=5)
+    main["readinessProbe"] = to_dict(probe)
     for pod in (worker, scheduler):
         for container in pod["containers"]:
             container.pop("command", None)  # the image's own entry runs the args

@@ -159,21 +159,17 @@ def run_pod(
     env = [client.V1EnvVar(name=k, value=v) for k, v in _run_env(objects).items()]
     env += [client.V1EnvVar(name=k, value=v) for k, v in (extra_env or {}).items()]
     for key in (objects.secret or {}).get("stringData") or {}:  # each from the run's Secret
-        ref = client.V1SecretKeySelector(name=objects.name, key=key)
-        env.append(client.V1EnvVar(name=key, value_from=client.V1EnvVarSource(secret_key_ref=ref)))
+        env.append(env_from_secret(key, objects.name, key))
     for i, entry in enumerate(spec.env):
         env.append(from_dict(entry, "V1EnvVar", f"spec.env[{i}]"))
     volumes = [from_dict(v, "V1Volume", f"spec.volumes[{i}]") for i, v in enumerate(spec.volumes)]
-    volumes.append(
-        client.V1Volume(
-            name="fnrun-run", config_map=client.V1ConfigMapVolumeSource(name=objects.name)
-        )
-    )
     mounts = [
         from_dict(m, "V1VolumeMount", f"spec.volume_mounts[{i}]")
         for i, m in enumerate(spec.volume_mounts)
     ]
-    mounts.append(client.V1VolumeMount(name="fnrun-run", mount_path=RUN_DIR, read_only=True))
+    volume, mount = config_map_volume("fnrun-run", objects.name, RUN_DIR)
+    volumes.append(volume)
+    mounts.append(mount)
     container = client.V1Container(
         name=container_name,
         image=image_of(fn),
@@ -185,31 +181,79 @@ def run_pod(
         image_pull_policy=spec.image_pull_policy or None,
         working_dir=spec.workdir or None,
     )
-    pod = client.V1PodSpec(
-        containers=[container],
-        restart_policy=restart_policy,
-        volumes=volumes,
-        service_account_name=spec.service_account or None,
-        node_name=spec.node_name or None,
-        node_selector=dict(spec.node_selector) or None,
-        tolerations=[
-            from_dict(t, "V1Toleration", f"spec.tolerations[{i}]")
-            for i, t in enumerate(spec.tolerations or [])
-        ]
-        or None,
-        affinity=from_dict(spec.affinity, "V1Affinity", "spec.affinity") if spec.affinity else None,
-        priority_class_name=spec.priority_class_name or None,
-        image_pull_secrets=[client.V1LocalObjectReference(name=spec.image_pull_secret)]
-        if spec.image_pull_secret
-        else None,
-        security_context=from_dict(
-            spec.security_context, "V1PodSecurityContext", "spec.security_context"
-        )
-        if spec.security_context
-        else None,
+    return pod_template(
+        [container], role_labels(objects, role), volumes, restart_policy, **_placement(spec)
     )
-    labels = role_labels(objects, role)
-    return client.V1PodTemplateSpec(metadata=client.V1ObjectMeta(labels=labels), spec=pod)
+
+
+def pod_template(
+    containers: list[Any],
+    labels: dict[str, str],
+    volumes: list[Any] | None = None,
+    restart_policy: str | None = None,
+    **pod: Any,
+) -> Any:
+    """The one place a pod is built: a ``V1PodTemplateSpec`` of ``containers`` labelled
+    ``labels``, with ``volumes`` and the other ``V1PodSpec`` fields in ``pod`` (a run's
+    placement knobs, ``automount_service_account_token``). Every pod fnrun makes comes from
+    here: runs (Job, MPIJob, Spark, Dask), serving Deployments, Kaniko builds and the
+    service's Deployment."""
+    client = k8s()
+    spec = client.V1PodSpec(
+        containers=containers, restart_policy=restart_policy, volumes=volumes or None, **pod
+    )
+    return client.V1PodTemplateSpec(metadata=client.V1ObjectMeta(labels=labels), spec=spec)
+
+
+def env_from_secret(env: str, secret: str, key: str) -> Any:
+    """An env var read from a Secret's key (``valueFrom``): never the value itself."""
+    client = k8s()
+    ref = client.V1SecretKeySelector(name=secret, key=key)
+    return client.V1EnvVar(name=env, value_from=client.V1EnvVarSource(secret_key_ref=ref))
+
+
+def config_map_volume(volume: str, config_map: str, mount_path: str) -> tuple[Any, Any]:
+    """A ConfigMap as a volume and its read-only mount at ``mount_path``."""
+    client = k8s()
+    source = client.V1ConfigMapVolumeSource(name=config_map)
+    return (
+        client.V1Volume(name=volume, config_map=source),
+        client.V1VolumeMount(name=volume, mount_path=mount_path, read_only=True),
+    )
+
+
+def http_probe(path: str, port: int | str, period: int, **probe: Any) -> Any:
+    """A probe that GETs ``path`` on ``port`` every ``period`` seconds."""
+    client = k8s()
+    action = client.V1HTTPGetAction(path=path, port=port)
+    return client.V1Probe(http_get=action, period_seconds=period, **probe)
+
+
+def _placement(spec: Any) -> dict[str, Any]:
+    """The pod-level knobs of a function's spec: where it runs and as whom."""
+    client = k8s()
+    tolerations = [
+        from_dict(t, "V1Toleration", f"spec.tolerations[{i}]")
+        for i, t in enumerate(spec.tolerations or [])
+    ]
+    pull_secret = spec.image_pull_secret
+    context = spec.security_context
+    return {
+        "service_account_name": spec.service_account or None,
+        "node_name": spec.node_name or None,
+        "node_selector": dict(spec.node_selector) or None,
+        "tolerations": tolerations or None,
+        "affinity": from_dict(spec.affinity, "V1Affinity", "spec.affinity")
+        if spec.affinity
+        else None,
+        "priority_class_name": spec.priority_class_name or None,
+        "image_pull_secrets": [client.V1LocalObjectReference(name=pull_secret)]
+        if pull_secret
+        else None,
+        "security_context": from_dict(context, "V1PodSecurityContext", "spec.security_context")
+        if context
+        else None,
+    }
 
 
 def role_labels(objects: RunObjects, role: str) -> dict[str, str]:

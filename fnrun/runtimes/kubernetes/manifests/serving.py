@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fnrun.runtimes.kubernetes.manifests.pod import RunObjects, k8s, label_value, run_pod, to_dict
+from fnrun.runtimes.kubernetes.manifests.pod import (
+    RunObjects,
+    http_probe,
+    k8s,
+    label_value,
+    run_pod,
+    to_dict,
+)
 
 if TYPE_CHECKING:
     from fnrun.runtimes.functions.base import BaseRuntime
@@ -75,11 +82,8 @@ def _part(
     unused = ("FNRUN_EXEC_CONFIG_FILE", "FNRUN_DBPATH")  # a server, not a run
     container.env = [e for e in container.env if e.name not in unused]
     container.ports = [client.V1ContainerPort(container_port=PORT, name="http")]
-    probe = client.V1HTTPGetAction(path="/v2/health", port=PORT)
-    container.readiness_probe = client.V1Probe(http_get=probe, period_seconds=5)
-    container.liveness_probe = client.V1Probe(
-        http_get=probe, period_seconds=10, failure_threshold=6
-    )
+    container.readiness_probe = http_probe("/v2/health", PORT, 5)
+    container.liveness_probe = http_probe("/v2/health", PORT, 10, failure_threshold=6)
     selector = {"fnrun/function": labels["fnrun/function"], "fnrun/part": labels["fnrun/part"]}
     deployment = client.V1Deployment(
         api_version="apps/v1",
