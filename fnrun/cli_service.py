@@ -56,7 +56,8 @@ def service(
     from fnrun.config import get_settings, to_db_url
     from fnrun.db.sql.sqldb import SQLRunDB
     from fnrun.errors import InvalidArgumentError
-    from fnrun.service.rest import PREFIX, create_app
+    from fnrun.service.queries import PREFIX
+    from fnrun.service.rest import create_app
 
     url = to_db_url(db) if db else get_settings().db_url
     if url.startswith(("http://", "https://")):

@@ -25,23 +25,7 @@ Loader = Callable[[dict[str, Any]], Any]  # a function document -> a function ob
 def exec_config(request: Any) -> dict[str, Any]:
     """The JSON-ready config for a :class:`~fnrun.execution.execute.RunRequest` (no secrets)."""
     fn = request.function
-    return {
-        "function": fn.to_dict() if fn is not None else None,
-        "run": {
-            "handler": request.handler if isinstance(request.handler, str) else None,
-            "name": request.name,
-            "project": request.project,
-            "params": request.params,
-            "inputs": request.inputs,
-            "labels": request.labels,
-            "artifact_path": request.artifact_path,
-            "returns": request.returns,
-            "uid": request.uid,
-            "iteration": request.iteration,
-            "watcher": request.watcher,
-            "status_extra": request.status_extra,
-        },
-    }
+    return {"function": fn.to_dict() if fn is not None else None, "run": request.wire()}
 
 
 def exec_from_env(environ: dict[str, str] | None = None, *, load: Loader) -> int:

@@ -11,7 +11,7 @@ import contextvars
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +62,18 @@ class RunRequest:
     # set by a placement once the run is submitted and goes on without the caller
     # (``watch=False``: the process started, the Job created); None when the caller waits
     submitted: threading.Event | None = None
+
+    def wire(self) -> dict[str, Any]:
+        """The request as another process reads it (the entry's config, a Dask task): every
+        field but the function (sent as its document), the secrets (sent apart, never in
+        the config) and what lives only in this process; a callable handler is None."""
+        handler = self.handler if isinstance(self.handler, str) else None
+        return {"handler": handler} | {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name not in _LOCAL
+        }
+
+
+_LOCAL = frozenset(("function", "handler", "secrets", "context_extras", "submitted"))
 
 
 def execute(request: RunRequest, db: RunDB | None, code_dir: Path, echo: bool = True) -> RunContext:

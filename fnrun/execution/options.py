@@ -39,4 +39,6 @@ class LaunchOptions(RunOptions, total=False):
 
 #: the run's own options, in the order a schedule's task lists them
 RUN_OPTIONS: tuple[str, ...] = ("handler", *RunOptions.__annotations__)
+#: every keyword ``fn.run`` takes beyond the task and handler
+LAUNCH_OPTIONS = frozenset(LaunchOptions.__optional_keys__)
 Handler = str | Callable[..., Any] | None

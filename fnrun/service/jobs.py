@@ -16,16 +16,21 @@ from __future__ import annotations
 import logging
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fnrun.clock import now_iso
+from fnrun.db.base import RunDB
 from fnrun.db.monitor import UNFINISHED, this_executor
+from fnrun.db.sql.sqldb import SQLRunDB
 from fnrun.errors import FnrunError, InvalidArgumentError, RunError
 from fnrun.model.names import check_names
-
-if TYPE_CHECKING:
-    from fnrun.db.base import RunDB
-    from fnrun.runtimes.functions.base import BaseRuntime
+from fnrun.model.schedule import check_task
+from fnrun.runtimes.functions.base import BaseRuntime
+from fnrun.runtimes.functions.factory import function_from_dict
+from fnrun.runtimes.functions.importer import import_function
+from fnrun.runtimes.launch.launcher import build_request, check_handler, run_function
+from fnrun.runtimes.launch.schedule import options_from_task
+from fnrun.runtimes.placements import resolve_placement
 
 Doc = dict[str, Any]
 log = logging.getLogger("fnrun.service")
@@ -54,16 +59,14 @@ class JobRunner:
         labels: dict[str, str] | None = None,
     ) -> Doc:
         """Check and queue one run; returns its ``pending`` run document."""
-        from fnrun.model.schedule import check_task
 
         task = {} if task is None else task
         check_task(task, field="task", inline_secrets=True)
         fn = self.function(function, project)
         project = project or fn.metadata.project or getattr(self.db, "default_project", "")
         fn.metadata.project = project
-        kwargs = _run_kwargs(task, labels)
+        kwargs = options_from_task(task, labels)
         check_names(project=project, **{"task.name": kwargs["name"] or None})
-        from fnrun.runtimes.launch.launcher import build_request, check_handler
 
         check_handler(fn, kwargs["handler"])
         build = {k: v for k, v in kwargs.items() if not k.startswith("hyper")}
@@ -76,8 +79,6 @@ class JobRunner:
 
     def function(self, function: Doc | str, project: str = "") -> BaseRuntime:
         """The runtime of a submitted function: a batch kind, from its document or URI."""
-        from fnrun.runtimes.functions.factory import function_from_dict
-        from fnrun.runtimes.functions.importer import import_function
 
         if isinstance(function, str):
             if not function.startswith(_URI_SCHEMES):
@@ -100,7 +101,6 @@ class JobRunner:
         return _out_of_process(fn)
 
     def _run(self, fn: BaseRuntime, kwargs: Doc, project: str, uid: str) -> None:
-        from fnrun.runtimes.launch.launcher import run_function
 
         if _drives_here(fn):
             self._run_in_child(fn, kwargs, project, uid)
@@ -154,7 +154,6 @@ def _out_of_process(fn: BaseRuntime) -> BaseRuntime:
     would stop the service, and it could read the service's memory)."""
     if fn.placement != "here":
         return fn
-    from fnrun.runtimes.functions.factory import function_from_dict
 
     doc = fn.to_dict()
     doc["kind"] = "local"
@@ -167,16 +166,12 @@ _DRIVERS = ("dask", "spark")
 
 
 def _drives_here(fn: BaseRuntime) -> bool:
-    from fnrun.runtimes.placements import resolve_placement
 
     return resolve_placement(fn.placement, fn)[0] in _DRIVERS
 
 
 def _launch(doc: Doc, kwargs: Doc, project: str, uid: str, db_url: str) -> None:
     """A child process: run ``doc`` as the service would have, on the service's DB."""
-    from fnrun.db.sql.sqldb import SQLRunDB
-    from fnrun.runtimes.functions.factory import function_from_dict
-    from fnrun.runtimes.launch.launcher import run_function
 
     db = SQLRunDB(db_url)
     try:
@@ -186,22 +181,6 @@ def _launch(doc: Doc, kwargs: Doc, project: str, uid: str, db_url: str) -> None:
         pass  # the run failed and says so itself
     finally:
         db.close()
-
-
-def _run_kwargs(task: Doc, labels: dict[str, str] | None) -> Doc:
-    """``fn.run`` keyword arguments of a task."""
-    return {
-        "handler": task.get("handler") or None,
-        "name": task.get("name") or "",
-        "params": dict(task.get("params") or {}),
-        "inputs": dict(task.get("inputs") or {}),
-        "labels": {**(task.get("labels") or {}), **(labels or {})},
-        "secrets": list(task.get("secret_sources") or []) or None,
-        "artifact_path": task.get("artifact_path") or "",
-        "returns": task.get("returns") or None,
-        "hyperparams": task.get("hyperparams") or None,
-        "hyper_param_options": task.get("hyper_param_options") or None,
-    }
 
 
 def _pending(uid: str, request: Any, fn: BaseRuntime) -> Doc:

@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
 from fnrun.db.sql.sqldb import SQLRunDB  # noqa: E402
-from fnrun.service.rest import PREFIX, create_app  # noqa: E402
+from fnrun.service.queries import PREFIX  # noqa: E402
+from fnrun.service.rest import create_app  # noqa: E402
 
 TOKEN = "fuzz-t0ken"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

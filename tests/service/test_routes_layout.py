@@ -13,7 +13,8 @@ pytest.importorskip("fastapi")
 
 from fnrun.db.sql.sqldb import SQLRunDB  # noqa: E402
 from fnrun.service import routes as routes_pkg  # noqa: E402
-from fnrun.service.rest import PREFIX, create_app  # noqa: E402
+from fnrun.service.queries import PREFIX  # noqa: E402
+from fnrun.service.rest import create_app  # noqa: E402
 
 
 def _served(app: object) -> set[tuple[str, str]]:

@@ -84,7 +84,16 @@ class KubeResource(BaseRuntime):
             from fnrun.db import get_run_db
 
             db_url = get_run_db().url
-        request = build_request(self, handler, name, project, params, inputs, labels, secrets)
+        request = build_request(
+            self,
+            handler,
+            name=name,
+            project=project,
+            params=params,
+            inputs=inputs,
+            labels=labels,
+            secrets=secrets,
+        )
         return build_manifests(self, request, db_url, namespace)
 
     def apply(self, modifier: Callable[[Self], Any]) -> Self:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from fnrun.errors import InvalidArgumentError, RunError
 from fnrun.execution.execute import RunRequest
 from fnrun.execution.hyper import HyperParamOptions
+from fnrun.execution.options import LAUNCH_OPTIONS, Handler, LaunchOptions
 from fnrun.execution.secrets import resolve as resolve_secrets
 from fnrun.model.values import check_json
 from fnrun.runtimes.launch.background import run_in_background
@@ -33,64 +34,54 @@ if TYPE_CHECKING:
 
 def run_function(
     fn: BaseRuntime,
-    handler: str | Callable[..., Any] | None = None,
-    name: str = "",
-    project: str = "",
-    params: dict[str, Any] | None = None,
-    inputs: dict[str, str] | None = None,
-    labels: dict[str, str] | None = None,
-    secrets: dict[str, str] | list[dict[str, Any]] | None = None,
-    artifact_path: str = "",
-    returns: list[str] | None = None,
-    hyperparams: dict[str, list[Any]] | list[dict[str, Any]] | None = None,
-    hyper_param_options: HyperParamOptions | dict[str, Any] | None = None,
-    local: bool = False,
-    watch: bool = True,
+    handler: Handler = None,
+    *,
     db: RunDB | None = None,
-    progress: Any = None,
-    in_process: bool = False,
-    auto_build: bool | None = None,
-    uid: str = "",
-    **unsupported: Any,
+    **options: Unpack[LaunchOptions],
 ) -> RunObject:
-    _refuse(fn, local, unsupported)
+    """Run ``fn`` as ``fn.run(runspec, handler, **options)`` does, once its task is merged
+    (:class:`fnrun.execution.options.LaunchOptions`); ``db``: the run DB (default: the
+    configured one)."""
+    local, watch = options.get("local", False), options.get("watch", True)
+    in_process, uid = options.get("in_process", False), options.get("uid", "")
+    hyperparams = options.get("hyperparams")
+    _refuse(fn, local, {k: v for k, v in options.items() if k not in LAUNCH_OPTIONS})
     check_handler(fn, handler)
-    _build_first(fn, handler, in_process, local, auto_build, watch)
+    _build_first(fn, handler, in_process, local, options.get("auto_build"), watch)
     from fnrun.config import get_settings
     from fnrun.db import get_run_db
 
     settings = get_settings()
     db = db or get_run_db()
-    request = build_request(
-        fn, handler, name, project, params, inputs, labels, secrets, artifact_path, returns
-    )
+    request = build_request(fn, handler, **options)
     place = _placement(fn, handler, db, settings, watch, here=in_process, local=local)
-    options = HyperParamOptions.from_any(hyper_param_options)
+    hyper = HyperParamOptions.from_any(options.get("hyper_param_options"))
+    progress = options.get("progress")
     report = progress if progress is not None else default_reporter(watch)
     request.uid = uid or request.uid or uuid.uuid4().hex
     if report is not None:
-        where = _where(fn, handler, in_process, options, local)
+        where = _where(fn, handler, in_process, hyper, local)
         report(
             "started",
             {"uid": request.uid, "name": request.name, "project": request.project, "where": where},
         )
-    if hyperparams or options.param_file:
-        if options.parallel_runs > 1 and callable(handler):
+    if hyperparams or hyper.param_file:
+        if hyper.parallel_runs > 1 and callable(handler):
             raise InvalidArgumentError(
                 "parallel_runs needs a handler by name, not a callable",
                 field="parallel_runs",
                 hint="give handler='name' from the function's code",
             )
-        if options.parallel_runs > 1:
-            place = _parallel_placement(fn, options, db, settings, watch, local)
-        work = partial(run_iterations, request, hyperparams, options, place, db, report)
+        if hyper.parallel_runs > 1:
+            place = _parallel_placement(fn, hyper, db, settings, watch, local)
+        work = partial(run_iterations, request, hyperparams, hyper, place, db, report)
     else:
         work = partial(place, request)
 
     background = not watch and fn.submits_runs and not (local or in_process or callable(handler))
     background = background and runs_detached(_placement_name(fn, handler, in_process)[0])
     if background:  # a submitted run goes on without us (MLRun's remote kinds with watch=False)
-        doc = run_in_background(work, request, db, daemon=not (hyperparams or options.param_file))
+        doc = run_in_background(work, request, db, daemon=not (hyperparams or hyper.param_file))
     else:
         try:
             doc = work()
@@ -124,32 +115,25 @@ def run_function(
 
 
 def build_request(
-    fn: BaseRuntime,
-    handler: str | Callable[..., Any] | None = None,
-    name: str = "",
-    project: str = "",
-    params: dict[str, Any] | None = None,
-    inputs: dict[str, str] | None = None,
-    labels: dict[str, str] | None = None,
-    secrets: dict[str, str] | list[dict[str, Any]] | None = None,
-    artifact_path: str = "",
-    returns: list[str] | None = None,
+    fn: BaseRuntime, handler: Handler = None, **options: Unpack[LaunchOptions]
 ) -> RunRequest:
-    """The run request of a call to ``fn.run(...)``: defaults filled, values checked."""
+    """The run request of a call to ``fn.run(...)``: defaults filled, values checked (the
+    hyper-parameters and where it runs are not part of one run's request)."""
     from fnrun.config import get_settings
 
     settings = get_settings()
+    name, params = options.get("name"), options.get("params") or {}
     return RunRequest(
         function=fn,
         handler=handler,
         name=name or fn.metadata.name or getattr(handler, "__name__", "") or "run",
-        project=project or fn.metadata.project or settings.default_project,
-        params={k: check_json(v, f"params.{k}") for k, v in (params or {}).items()},
-        inputs=_check_inputs(inputs),
-        labels=dict(labels or {}),
-        secrets=resolve_secrets(secrets),
-        artifact_path=artifact_path or settings.artifact_path,
-        returns=returns,
+        project=options.get("project") or fn.metadata.project or settings.default_project,
+        params={k: check_json(v, f"params.{k}") for k, v in params.items()},
+        inputs=_check_inputs(options.get("inputs")),
+        labels=dict(options.get("labels") or {}),
+        secrets=resolve_secrets(options.get("secrets")),
+        artifact_path=options.get("artifact_path") or settings.artifact_path,
+        returns=options.get("returns"),
     )
 
 

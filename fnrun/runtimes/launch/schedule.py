@@ -80,6 +80,23 @@ def _policies(schedule: str | Doc) -> tuple[str, Doc]:
     )
 
 
+def options_from_task(task: Doc, labels: dict[str, str] | None = None) -> Doc:
+    """The ``fn.run`` keywords (``handler`` and the run options) of a stored task, the
+    inverse of what :func:`schedule_run` stores; ``labels`` are added to the task's."""
+    return {
+        "handler": task.get("handler") or None,
+        "name": task.get("name") or "",
+        "params": dict(task.get("params") or {}),
+        "inputs": dict(task.get("inputs") or {}),
+        "labels": {**(task.get("labels") or {}), **(labels or {})},
+        "secrets": list(task.get("secret_sources") or []) or None,
+        "artifact_path": task.get("artifact_path") or "",
+        "returns": task.get("returns") or None,
+        "hyperparams": task.get("hyperparams") or None,
+        "hyper_param_options": task.get("hyper_param_options") or None,
+    }
+
+
 def _task(arguments: Doc) -> Doc:
     """The stored task: only references to secrets (the service refuses values)."""
     params = {k: check_json(v, f"params.{k}") for k, v in (arguments.get("params") or {}).items()}
