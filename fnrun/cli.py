@@ -244,7 +244,7 @@ def run(
     from fnrun.errors import InvalidArgumentError, RunError
     from fnrun.runtimes.functions.factory import code_to_function
     from fnrun.runtimes.functions.importer import import_function
-    from fnrun.runtimes.launch.progress import LineReporter, default_reporter
+    from fnrun.runtimes.progress import LineReporter, default_reporter
 
     os.environ.setdefault("FNRUN_PROGRESS", "1")  # the placement's lines too (job submitted...)
     if source.endswith((".py", ".ipynb")):

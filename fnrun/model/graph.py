@@ -3,7 +3,8 @@
 Compatible with MLRun's serialized graph: a step is ``{kind, class_name, class_args, handler,
 after, responder, ...}``; flows and routers hold children in a dict keyed by name; ``kind``
 selects the class (``task``, ``router``, ``queue``, ``flow``). The builder verbs live in
-:mod:`fnrun.model.graph_builder`; validation in :mod:`fnrun.graph.validate`.
+:mod:`fnrun.model.graph_builder` (mixins of these classes); :func:`new_step` makes the step a
+verb adds; validation is in :mod:`fnrun.graph.validate`.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, ClassVar
 
-from fnrun.errors import SchemaError
-from fnrun.model.graph_builder import FlowBuilder, StepBuilder, step_from_object
+from fnrun.errors import InvalidArgumentError, SchemaError
+from fnrun.model.graph_builder import FlowBuilder, StepBuilder
 from fnrun.model.schema import Model, join, unknown_key_error
-from fnrun.model.step_objects import class_path, is_step_object
+from fnrun.model.step_objects import class_path, is_step_object, object_to_step_dict
 
 
 @dataclass(eq=False, kw_only=True)
-class BaseStep(Model, StepBuilder):
+class BaseStep(Model, StepBuilder["BaseStep"]):
     """What every step has: its place in the graph and its error handler."""
 
     kind_name: ClassVar[str] = ""
@@ -138,7 +139,7 @@ class RouterStep(TaskStep):
 
 
 @dataclass(eq=False)
-class FlowStep(FlowBuilder, BaseStep):
+class FlowStep(FlowBuilder[BaseStep], BaseStep):
     """A DAG of steps; the graph root is a flow (or a router)."""
 
     kind_name: ClassVar[str] = "flow"
@@ -168,6 +169,11 @@ class FlowStep(FlowBuilder, BaseStep):
 
     def __iter__(self) -> Any:
         return iter(self.steps.values())
+
+    def new_step(
+        self, class_name: Any = None, name: str | None = None, handler: Any = None, **kwargs: Any
+    ) -> BaseStep:
+        return new_step(class_name, name, handler, **kwargs)
 
 
 _KINDS: dict[str, type[BaseStep]] = {
@@ -226,3 +232,105 @@ def graph_from_dict(data: Mapping[str, Any] | BaseStep | None) -> FlowStep | Rou
             hint="set kind: flow or kind: router",
         )
     return step
+
+
+QUEUE_MARKERS = (">>", "$queue")
+
+
+def new_step(
+    class_name: Any = None,
+    name: str | None = None,
+    handler: Any = None,
+    function: str | None = None,
+    full_event: bool | None = None,
+    input_path: str | None = None,
+    result_path: str | None = None,
+    graph_shape: str | None = None,
+    **class_args: Any,
+) -> BaseStep:
+    """A task step; a queue step (``">>"``/``"$queue"``); a router (``"*"`` or
+    ``"*<router class>"``); a RemoteStep (``"$remote"``); the given spec step; or a step
+    built from a step object (``RemoteStep(url=...)``, ``MyModel(name="m")``)."""
+    if isinstance(class_name, BaseStep):
+        step = class_name
+        step.name = name or step.name
+        return step
+    if is_step_object(class_name):
+        step = step_from_object(class_name, class_args)
+        step.name = name or step.name
+        _set_paths(step, function, full_event, input_path, result_path)
+        return step
+    if isinstance(class_name, str) and class_name.startswith("*"):
+        router = class_name[1:]
+        return RouterStep(
+            class_name=router,
+            class_args=class_args,
+            name=name or (router.split(".")[-1] if router else "router"),
+            function=function or "",
+            input_path=input_path or "",
+            result_path=result_path or "",
+        )
+    if class_name == "$remote":
+        class_name = "RemoteStep"
+    if class_name in QUEUE_MARKERS:
+        if not name:
+            raise InvalidArgumentError("a queue step needs a name", field="name")
+        return QueueStep(
+            name=name,
+            path=class_args.pop("path", ""),
+            function=function or "",
+            shards=class_args.pop("shards", None),
+            options=class_args,
+        )
+    if isinstance(class_name, type):
+        class_name = class_path(class_name)
+    if callable(handler):
+        handler = handler.__name__
+    if not class_name and not handler:
+        raise InvalidArgumentError(
+            "a step needs class_name or handler",
+            field="class_name",
+            hint='e.g. graph.to("MyClass") or graph.to(handler="my_func")',
+        )
+    default_name = (class_name or handler or "").split(".")[-1]
+    return TaskStep(
+        name=name or default_name,
+        class_name=class_name or "",
+        handler=handler or "",
+        class_args=class_args,
+        function=function or "",
+        full_event=full_event,
+        input_path=input_path or "",
+        result_path=result_path or "",
+        shape=graph_shape or "",
+    )
+
+
+def step_from_object(obj: Any, overrides: dict[str, Any] | None = None) -> BaseStep:
+    """The spec step a step object stands for (its ``to_dict()``, or its class and the
+    arguments read back from it); ``overrides`` are class args given next to it."""
+    to_dict = getattr(obj, "to_dict", None)
+    data = dict(to_dict() if callable(to_dict) else object_to_step_dict(obj))
+    extra = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if extra:
+        data["class_args"] = {**data.get("class_args", {}), **extra}
+    name = data.pop("name", "") or str(data.get("class_name", "")).split(".")[-1]
+    return step_from_dict(data, name)
+
+
+def _set_paths(
+    step: BaseStep,
+    function: str | None,
+    full_event: bool | None,
+    input_path: str | None,
+    result_path: str | None,
+) -> None:
+    if function:
+        step.function = function
+    for key, value in (
+        ("full_event", full_event),
+        ("input_path", input_path),
+        ("result_path", result_path),
+    ):
+        if value is not None and hasattr(step, key):
+            setattr(step, key, value)

@@ -13,9 +13,13 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fnrun.errors import FnrunError, InvalidArgumentError
-from fnrun.model.graph import BaseStep, FlowStep, QueueStep, RouterStep
+
+# A step of fnrun.model.graph, read by its ``kind`` (task, queue, router, flow): the picture
+# draws the spec, and the spec's classes draw themselves with it (``graph.plot()``).
+Step = Any
 
 _COLORS = ["#e8f0fe", "#e6f4ea", "#fef7e0", "#fce8e6", "#f3e8fd", "#e0f7fa"]
 _W, _H, _DX, _DY = 150, 44, 200, 70
@@ -33,8 +37,8 @@ class _Box:
     edges: list[tuple[str, bool]] = field(default_factory=list)  # (target, is_error_edge)
 
 
-def _boxes(graph: FlowStep | RouterStep) -> dict[str, _Box]:
-    if isinstance(graph, RouterStep):
+def _boxes(graph: Step) -> dict[str, _Box]:
+    if graph.kind == "router":
         root = _Box("router", f"router {graph.class_name or ''}".strip(), "router", "", True)
         boxes = {"router": root}
         for name, route in graph.routes.items():
@@ -55,28 +59,28 @@ def _boxes(graph: FlowStep | RouterStep) -> dict[str, _Box]:
     return boxes
 
 
-def _kind(step: BaseStep) -> str:
-    if isinstance(step, QueueStep):
+def _kind(step: Step) -> str:
+    if step.kind == "queue":
         return "queue"
-    if isinstance(step, RouterStep):
+    if step.kind == "router":
         return "router"
-    if isinstance(step, FlowStep):
+    if step.kind == "flow":
         return "flow"
     return "task"
 
 
-def _label(step: BaseStep) -> str:
-    if isinstance(step, QueueStep):
+def _label(step: Step) -> str:
+    if step.kind == "queue":
         return f"{step.name} >> {step.path}" if step.path else f"{step.name} >>"
-    if isinstance(step, RouterStep):
+    if step.kind == "router":
         return f"{step.name} [{', '.join(step.routes)}]"
-    if isinstance(step, FlowStep):
+    if step.kind == "flow":
         return f"{step.name} {{{', '.join(step.steps)}}}"
     target = getattr(step, "class_name", "") or getattr(step, "handler", "")
     return f"{step.name}: {target.split('.')[-1]}" if target and target != step.name else step.name
 
 
-def _layout(graph: FlowStep, boxes: dict[str, _Box]) -> None:
+def _layout(graph: Step, boxes: dict[str, _Box]) -> None:
     depth: dict[str, int] = {}
 
     def visit(name: str, seen: frozenset[str]) -> int:
@@ -93,9 +97,9 @@ def _layout(graph: FlowStep, boxes: dict[str, _Box]) -> None:
         rows[d] = rows.get(d, 0) + 1
 
 
-def to_svg(graph: FlowStep | RouterStep) -> str:
+def to_svg(graph: Step) -> str:
     boxes = _boxes(graph)
-    if isinstance(graph, RouterStep):
+    if graph.kind == "router":
         for i, box in enumerate(b for b in boxes.values() if b.kind == "route"):
             box.row = i
     functions = sorted({b.function for b in boxes.values() if b.function})
@@ -150,7 +154,7 @@ def dot_string(text: str) -> str:
     return '"' + escaped.replace("\r", "").replace("\n", "\\n") + '"'
 
 
-def to_dot(graph: FlowStep | RouterStep) -> str:
+def to_dot(graph: Step) -> str:
     lines = ["digraph fnrun {", "  rankdir=LR;", "  node [shape=box, style=rounded];"]
     for name, box in _boxes(graph).items():
         shape = {"queue": "cylinder", "router": "diamond"}.get(box.kind, "box")
@@ -164,7 +168,7 @@ def to_dot(graph: FlowStep | RouterStep) -> str:
     return "\n".join(lines)
 
 
-def plot(graph: FlowStep | RouterStep | None, filename: str = "", format: str = "") -> str:
+def plot(graph: Step | None, filename: str = "", format: str = "") -> str:
     """Draw ``graph``; write ``filename`` (.svg, .html, .dot or .png) when given; return SVG."""
     if graph is None:
         raise InvalidArgumentError(

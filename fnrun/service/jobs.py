@@ -23,12 +23,13 @@ from fnrun.db.base import RunDB
 from fnrun.db.monitor import UNFINISHED, this_executor
 from fnrun.db.sql.sqldb import SQLRunDB
 from fnrun.errors import FnrunError, InvalidArgumentError, RunError
+from fnrun.execution.request import build_request
 from fnrun.model.names import check_names
 from fnrun.model.schedule import check_task
 from fnrun.runtimes.functions.base import BaseRuntime
 from fnrun.runtimes.functions.factory import function_from_dict
 from fnrun.runtimes.functions.importer import import_function
-from fnrun.runtimes.launch.launcher import build_request, check_handler, run_function
+from fnrun.runtimes.launch.launcher import check_handler, run_function
 from fnrun.runtimes.launch.schedule import options_from_task
 from fnrun.runtimes.placements import resolve_placement
 

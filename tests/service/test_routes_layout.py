@@ -11,10 +11,10 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from fnrun.db.sql.sqldb import SQLRunDB  # noqa: E402
-from fnrun.service import routes as routes_pkg  # noqa: E402
-from fnrun.service.queries import PREFIX  # noqa: E402
-from fnrun.service.rest import create_app  # noqa: E402
+from fnrun.db.sql.sqldb import SQLRunDB
+from fnrun.service import routes as routes_pkg
+from fnrun.service.queries import PREFIX
+from fnrun.service.rest import create_app
 
 
 def _served(app: object) -> set[tuple[str, str]]:

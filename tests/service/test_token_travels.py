@@ -84,8 +84,8 @@ def test_dask_workers_report_with_the_callers_token(
 def test_pods_get_the_token_from_the_runs_secret() -> None:
     pytest.importorskip("kubernetes", reason="the kubernetes client (the k8s extra)")
     kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    from fnrun.execution.request import build_request
     from fnrun.runtimes.kubernetes.manifests import build_manifests
-    from fnrun.runtimes.launch.launcher import build_request
 
     fn = fnrun.new_function("train", kind="job", image="python:3.11")
     request = build_request(fn, handler="mod.train")

@@ -6,8 +6,7 @@ that can: a local docker (engine reachable), podman or buildah (:mod:`.local`), 
 Kaniko Job on the configured Kubernetes cluster (:mod:`.kaniko`); and records the image in
 ``fn.spec.image`` and the build in ``fn.status`` (``state: ready``, ``build_log``).
 
-May import: kubernetes/, local/, placements/ and the layers below runtimes (and functions.base
-for its type).
+May import: placements/, kubernetes/, local/, progress/ and the layers below runtimes.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from fnrun.runtimes.build.context import BuildContext, build_context
 from fnrun.runtimes.local.build import TOOLS, BuildError, available_tool, local_build
 
 if TYPE_CHECKING:
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import RuntimeLike
 
 BUILDERS = ("auto", *TOOLS, "kaniko")
 LOG_TAIL = 200  # lines of the build log kept in the function's status
@@ -28,7 +27,7 @@ __all__ = ["BuildContext", "BuildError", "build_context", "build_image"]
 
 
 def build_image(
-    fn: BaseRuntime,
+    fn: RuntimeLike,
     builder: str = "auto",
     registry: str = "",
     push: bool = True,
@@ -36,7 +35,7 @@ def build_image(
 ) -> BuildContext:
     """Build ``fn``'s image; returns the context it was built from."""
     from fnrun.config import get_settings
-    from fnrun.runtimes.launch.progress import status_printer
+    from fnrun.runtimes.progress import status_printer
 
     if builder not in BUILDERS:
         raise InvalidArgumentError(
@@ -49,9 +48,9 @@ def build_image(
     fn.status.state = "building"
     try:
         if tool == "kaniko":
-            from fnrun.runtimes.kubernetes.kaniko import kaniko_build
+            from fnrun.runtimes.build.kaniko import kaniko_build
+            from fnrun.runtimes.kubernetes.cluster import configured_cluster
             from fnrun.runtimes.kubernetes.watch import follow_settings
-            from fnrun.runtimes.placements.kubernetes import configured_cluster
 
             cluster, _why = configured_cluster()
             assert cluster is not None  # _choose checked
@@ -77,7 +76,7 @@ def _choose(builder: str, context: BuildContext) -> str:
         tool = available_tool() if builder == "auto" else ""
         if tool:
             return tool
-        from fnrun.runtimes.placements.kubernetes import configured_cluster
+        from fnrun.runtimes.kubernetes.cluster import configured_cluster
 
         cluster, why = configured_cluster()
         if cluster is not None:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from fnrun.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import RuntimeLike
 
 BASE_IMAGE_ENV = "FNRUN_BASE_IMAGE"
 DEFAULT_BASE = "python:3.11-slim"
@@ -51,7 +51,7 @@ class BuildContext:
     image: str
 
 
-def build_context(fn: BaseRuntime, folder: Path, registry: str = "") -> BuildContext:
+def build_context(fn: RuntimeLike, folder: Path, registry: str = "") -> BuildContext:
     """Write ``fn``'s build context into ``folder`` (emptied first)."""
     build = fn.spec.build
     if folder.exists():
@@ -86,7 +86,7 @@ def build_context(fn: BaseRuntime, folder: Path, registry: str = "") -> BuildCon
     return BuildContext(folder, dockerfile, tarball, digest, image_name(fn, digest, registry))
 
 
-def image_name(fn: BaseRuntime, digest: str, registry: str = "") -> str:
+def image_name(fn: RuntimeLike, digest: str, registry: str = "") -> str:
     """``build.image`` as given (a leading ``.`` means "in the registry"), else
     ``<registry>/fnrun-<project>-<name>:<digest12>``."""
     build = fn.spec.build
@@ -106,7 +106,7 @@ def image_name(fn: BaseRuntime, digest: str, registry: str = "") -> str:
     return f"{registry}/{name}:{digest[:12]}"
 
 
-def _copy_code(fn: BaseRuntime, target: Path) -> bool:
+def _copy_code(fn: RuntimeLike, target: Path) -> bool:
     build = fn.spec.build
     if build.code:
         target.mkdir()

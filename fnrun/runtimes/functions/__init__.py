@@ -2,6 +2,5 @@
 (new_function, code_to_function), import_function, environment and source settings, handler
 documentation, and the run entry that hands execution the kinds' loader.
 
-May import: every other runtimes folder and the layers below runtimes: this is the top of
-runtimes.
+May import: every runtimes room but nuclio/, and the layers below runtimes.
 """

@@ -6,18 +6,16 @@ import inspect
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import Any, Literal, overload
 
 from fnrun.errors import InvalidArgumentError, NotFoundError, SchemaError
 from fnrun.model.function import FunctionMetadata
 from fnrun.model.function_like import hand_down
 from fnrun.runtimes.functions.base import BaseRuntime
 from fnrun.runtimes.functions.funcdoc import entry_points
+from fnrun.runtimes.functions.kinds import KubejobRuntime, ServingRuntime  # they register
 from fnrun.runtimes.functions.registry import get_runtime_class
 from fnrun.runtimes.functions.source import resolve_requirements
-
-if TYPE_CHECKING:
-    from fnrun.runtimes.functions.kinds import KubejobRuntime, ServingRuntime
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -280,4 +278,6 @@ def deploy_function(function: BaseRuntime, mock: bool = False, **kwargs: Any) ->
     return str(deploy(**kwargs))
 
 
-hand_down(code_to_function=code_to_function)  # hub items built from code (marketplace)
+# hub items built from code (marketplace); a function from its document below the kinds (a
+# Dask worker's run, a kind changed for parallel iterations)
+hand_down(code_to_function=code_to_function, function_from_dict=function_from_dict)

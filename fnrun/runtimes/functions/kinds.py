@@ -23,8 +23,8 @@ from fnrun.runtimes.functions.base import BaseRuntime
 from fnrun.runtimes.functions.registry import register_runtime
 from fnrun.runtimes.functions.resources import BatchKubeResource, KubeResource
 from fnrun.runtimes.functions.serving import DeployMixin, ServingMixin
+from fnrun.runtimes.local.spark_session import SparkSessionMixin, check_master
 from fnrun.runtimes.placements.dask_cluster import DaskClientMixin
-from fnrun.runtimes.placements.spark_session import SparkSessionMixin, check_master
 
 
 @register_runtime

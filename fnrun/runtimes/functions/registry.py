@@ -1,5 +1,9 @@
 """The registry of function kinds: ``register_runtime`` instead of kind-string if-chains.
 
+The built-in kinds (:mod:`fnrun.runtimes.functions.kinds`) register when they are imported,
+which the factory does (so ``import fnrun``, or any ``fnrun.*`` import, has them all); the
+registry itself imports no kind.
+
 >>> from fnrun.runtimes.functions.registry import get_runtime_class
 >>> get_runtime_class("job").kind
 'job'
@@ -37,7 +41,6 @@ def canonical_kind(kind: str | None) -> str:
 
 def get_runtime_class(kind: str | None) -> type[BaseRuntime]:
     """The function class for ``kind``; an unknown kind names the known ones."""
-    _load_builtin_kinds()
     name = canonical_kind(kind)
     cls = _RUNTIMES.get(name)
     if cls is None:
@@ -50,10 +53,4 @@ def get_runtime_class(kind: str | None) -> type[BaseRuntime]:
 
 def kinds() -> list[str]:
     """The registered kinds, sorted."""
-    _load_builtin_kinds()
     return sorted(_RUNTIMES)
-
-
-def _load_builtin_kinds() -> None:
-    if "job" not in _RUNTIMES:
-        import fnrun.runtimes.functions.kinds  # noqa: F401 - registers the built-in kinds

@@ -77,8 +77,8 @@ class KubeResource(BaseRuntime):
         SparkApplication or DaskCluster), built with the ``kubernetes`` client's models from
         this function's spec. ``db_url``: the run DB the pods report to (default: this
         process's; a SQLite file only works where the pods share it)."""
+        from fnrun.execution.request import build_request
         from fnrun.runtimes.kubernetes.manifests import build_manifests
-        from fnrun.runtimes.launch.launcher import build_request
 
         if not db_url:
             from fnrun.db import get_run_db

@@ -8,10 +8,9 @@ from typing import Any
 
 from fnrun.config import get_settings
 from fnrun.errors import InvalidArgumentError
-from fnrun.model.graph import FlowStep, RouterStep, TaskStep
-from fnrun.model.graph_builder import step_from_object
+from fnrun.model.graph import FlowStep, RouterStep, TaskStep, step_from_object
 from fnrun.model.step_objects import class_path, is_step_object
-from fnrun.runtimes.placements.platforms import DeployOptions, get_platform
+from fnrun.runtimes.platforms import DeployOptions, get_platform
 
 TOPOLOGIES = ("flow", "router")
 

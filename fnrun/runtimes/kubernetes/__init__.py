@@ -3,6 +3,5 @@ can be (workloads), their manifests (manifests/), submitting and following a run
 pod_status), deploying serving functions (deploy), the dask kind's DaskCluster and Kaniko
 builds.
 
-May import: local/, build/, placements/ and the layers below runtimes (and functions/ for the
-kinds' types).
+May import: local/, progress/, platforms and the layers below runtimes.
 """

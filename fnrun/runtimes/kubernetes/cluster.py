@@ -17,6 +17,7 @@ that say what was refused and how to fix it.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -156,6 +157,22 @@ def connect(choice: ClusterChoice) -> Cluster:
         str(configuration.host),
         context,
     )
+
+
+_NO_CLIENT = (
+    "a Kubernetes cluster is configured, but the kubernetes client is not installed: "
+    "pip install 'fnrun[k8s]'"
+)
+
+
+def configured_cluster() -> tuple[Cluster | None, str]:
+    """The configured cluster, or None and why there is none."""
+    choice = find_cluster()
+    if not choice.found:
+        return None, choice.why
+    if importlib.util.find_spec("kubernetes") is None:
+        return None, _NO_CLIENT
+    return connect(choice), ""
 
 
 def recorded_cluster(placed: dict[str, Any]) -> Cluster:

@@ -53,10 +53,10 @@ def start(fn: Any, cluster: Cluster, say: Any = None) -> tuple[str, str, bool]:
     """Make (or find) the function's DaskCluster and wait until it runs: (name, address,
     whether this call made it)."""
     from fnrun.db import get_run_db
+    from fnrun.execution.request import build_request
     from fnrun.runtimes.kubernetes.manifests import build_manifests
     from fnrun.runtimes.kubernetes.run import pod_db_url
     from fnrun.runtimes.kubernetes.watch import follow_settings, submit
-    from fnrun.runtimes.launch.launcher import build_request
 
     say = say or (lambda text: print(text, file=sys.stderr))
     request = build_request(fn, name=fn.metadata.name or "dask")

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from fnrun.errors import ConflictError, FnrunError, InvalidArgumentError, NotFoundError
-from fnrun.runtimes.placements.platforms import DeployOptions, register_platform
+from fnrun.runtimes.platforms import DeployOptions, register_platform
 
 _API = {  # kind -> (API class, its method suffix)
     "ConfigMap": ("CoreV1Api", "config_map"),
@@ -21,9 +21,9 @@ _API = {  # kind -> (API class, its method suffix)
 
 
 def deploy_kubernetes(fn: Any, timeout: float = 300.0) -> str:
+    from fnrun.runtimes.kubernetes.cluster import configured_cluster
     from fnrun.runtimes.kubernetes.manifests.serving import serving_manifests
     from fnrun.runtimes.kubernetes.watch import follow_settings
-    from fnrun.runtimes.placements.kubernetes import configured_cluster
 
     cluster, why = configured_cluster()
     if cluster is None:

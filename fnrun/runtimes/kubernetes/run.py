@@ -39,7 +39,7 @@ from fnrun.runtimes.local.child import FINAL_STATES
 if TYPE_CHECKING:
     from fnrun.db.base import RunDB
     from fnrun.execution.execute import RunRequest
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import RuntimeLike
     from fnrun.runtimes.kubernetes.cluster import Cluster
 
 POD_DB_ENV = "FNRUN_K8S_DBPATH"
@@ -54,7 +54,7 @@ def pod_db_url(db: RunDB) -> str:
     return to_db_url(given) if given else db.url
 
 
-def unseen_paths(fn: BaseRuntime, db_url: str, artifact_path: str) -> list[str]:
+def unseen_paths(fn: RuntimeLike, db_url: str, artifact_path: str) -> list[str]:
     """Warnings for what this machine names that a pod cannot see: a SQLite file or local
     artifact folder outside every volume the function mounts, a database on loopback."""
     mounts = [str(m.get("mountPath", "")).rstrip("/") for m in fn.spec.volume_mounts]
@@ -90,7 +90,7 @@ class KubeRun:
     """One run of ``fn`` on ``cluster``."""
 
     def __init__(
-        self, fn: BaseRuntime, cluster: Cluster, db: RunDB, watch: bool, say: Say | None
+        self, fn: RuntimeLike, cluster: Cluster, db: RunDB, watch: bool, say: Say | None
     ) -> None:
         self.fn, self.cluster, self.db = fn, cluster, db
         self.say = say or (lambda text: None)
@@ -130,7 +130,7 @@ class KubeRun:
             request.submitted.set()  # watch=False: the caller has its run, we follow it
         logs = PodLogs(self.cluster, ns, self.show_logs, ctx.redact)
         if workload.kind == "MPIJob":  # the launcher's mpirun tags each rank's lines
-            from fnrun.runtimes.placements.mpi import rank_line
+            from fnrun.runtimes.local.ranks import rank_line
 
             def keep(text: str) -> None:
                 self.db.store_log(request.uid, request.project, text.encode())

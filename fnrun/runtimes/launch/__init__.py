@@ -2,6 +2,5 @@
 background runs (watch=False), schedules, abort, RunObject (the caller's handle) and progress
 displays.
 
-May import: placements/, kubernetes/, local/ and the layers below runtimes (and functions/ for
-the kinds' types).
+May import: placements/, kubernetes/, local/, progress/ and the layers below runtimes.
 """

@@ -18,22 +18,22 @@ from fnrun.errors import InvalidArgumentError, RunError
 from fnrun.execution.execute import RunRequest
 from fnrun.execution.hyper import HyperParamOptions
 from fnrun.execution.options import LAUNCH_OPTIONS, Handler, LaunchOptions
-from fnrun.execution.secrets import resolve as resolve_secrets
-from fnrun.model.values import check_json
+from fnrun.execution.request import build_request
+from fnrun.model.function_like import maker
 from fnrun.runtimes.launch.background import run_in_background
 from fnrun.runtimes.launch.hyper import run_iterations
-from fnrun.runtimes.launch.progress import default_reporter
 from fnrun.runtimes.launch.runobject import RunObject
 from fnrun.runtimes.placements import runs_detached
+from fnrun.runtimes.progress import default_reporter
 
 if TYPE_CHECKING:
     from fnrun.config import Settings
     from fnrun.db.base import RunDB
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import RuntimeLike
 
 
 def run_function(
-    fn: BaseRuntime,
+    fn: RuntimeLike,
     handler: Handler = None,
     *,
     db: RunDB | None = None,
@@ -114,31 +114,8 @@ def run_function(
     return run
 
 
-def build_request(
-    fn: BaseRuntime, handler: Handler = None, **options: Unpack[LaunchOptions]
-) -> RunRequest:
-    """The run request of a call to ``fn.run(...)``: defaults filled, values checked (the
-    hyper-parameters and where it runs are not part of one run's request)."""
-    from fnrun.config import get_settings
-
-    settings = get_settings()
-    name, params = options.get("name"), options.get("params") or {}
-    return RunRequest(
-        function=fn,
-        handler=handler,
-        name=name or fn.metadata.name or getattr(handler, "__name__", "") or "run",
-        project=options.get("project") or fn.metadata.project or settings.default_project,
-        params={k: check_json(v, f"params.{k}") for k, v in params.items()},
-        inputs=_check_inputs(options.get("inputs")),
-        labels=dict(options.get("labels") or {}),
-        secrets=resolve_secrets(options.get("secrets")),
-        artifact_path=options.get("artifact_path") or settings.artifact_path,
-        returns=options.get("returns"),
-    )
-
-
 def _build_first(
-    fn: BaseRuntime,
+    fn: RuntimeLike,
     handler: Any,
     here: bool,
     local: bool,
@@ -157,7 +134,7 @@ def _build_first(
 
 
 def _placement(
-    fn: BaseRuntime,
+    fn: RuntimeLike,
     handler: Any,
     db: RunDB,
     settings: Settings,
@@ -173,7 +150,7 @@ def _placement(
 
 
 def _placement_name(
-    fn: BaseRuntime, handler: Any, here: bool, local: bool = False, parallel: bool = False
+    fn: RuntimeLike, handler: Any, here: bool, local: bool = False, parallel: bool = False
 ) -> tuple[str, str]:
     """The kind's placement (its local one with ``local``; the one it resolves to, as a
     child process for ``kubernetes`` without a cluster) and why it is not the kind's own;
@@ -193,7 +170,7 @@ def _placement_name(
 
 
 def _where(
-    fn: BaseRuntime, handler: Any, here: bool, options: HyperParamOptions, local: bool = False
+    fn: RuntimeLike, handler: Any, here: bool, options: HyperParamOptions, local: bool = False
 ) -> str:
     """Where the run goes, in words, for the start line."""
     from fnrun.runtimes.placements import describe_placement
@@ -207,7 +184,7 @@ def _where(
 
 
 def _parallel_placement(
-    fn: BaseRuntime,
+    fn: RuntimeLike,
     options: HyperParamOptions,
     db: RunDB,
     settings: Settings,
@@ -230,16 +207,14 @@ def _parallel_placement(
     return get_placement(name)(fn, db, settings, watch)
 
 
-def _on_dask(fn: BaseRuntime, address: str) -> BaseRuntime:
+def _on_dask(fn: RuntimeLike, address: str) -> RuntimeLike:
     """A dask-kind copy of ``fn`` connected to ``address`` (its runs keep their own kind)."""
-    from fnrun.runtimes.functions.kinds import DaskRuntime
-
-    copy = DaskRuntime.from_dict({**fn.to_dict(), "kind": "dask"})
+    copy: RuntimeLike = maker("function_from_dict")({**fn.to_dict(), "kind": "dask"})
     copy.spec.scheduler_address = address
     return copy
 
 
-def check_handler(fn: BaseRuntime, handler: Any) -> None:
+def check_handler(fn: RuntimeLike, handler: Any) -> None:
     """A plain handler name must be one of the code's entry points (when they are known)."""
     name = handler if isinstance(handler, str) else ("" if handler else fn.spec.default_handler)
     points = fn.spec.entry_points
@@ -251,18 +226,7 @@ def check_handler(fn: BaseRuntime, handler: Any) -> None:
         )
 
 
-def _check_inputs(inputs: dict[str, str] | None) -> dict[str, str]:
-    out = {}
-    for key, url in (inputs or {}).items():
-        if not isinstance(url, str) or not url:
-            raise InvalidArgumentError(
-                f"input {key!r} must be a URL or path, got {url!r}", field=f"inputs.{key}"
-            )
-        out[key] = url
-    return out
-
-
-def _refuse(fn: BaseRuntime, local: bool, unsupported: dict[str, Any]) -> None:
+def _refuse(fn: RuntimeLike, local: bool, unsupported: dict[str, Any]) -> None:
     unknown = [k for k, v in unsupported.items() if v is not None]
     if unknown:
         raise TypeError(f"run() got unexpected arguments: {', '.join(unknown)}")

@@ -19,7 +19,7 @@ from fnrun.model.values import check_json
 
 if TYPE_CHECKING:
     from fnrun.db.base import RunDB
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import RuntimeLike
 
 Doc = dict[str, Any]
 _TASK = tuple(k for k in RUN_OPTIONS if k != "project")  # the schedule has its own project
@@ -27,7 +27,7 @@ _IGNORED = ("watch", "local", "auto_build")  # the service decides where and how
 
 
 def schedule_run(
-    fn: BaseRuntime, schedule: str | Doc, arguments: Doc, db: RunDB | None = None
+    fn: RuntimeLike, schedule: str | Doc, arguments: Doc, db: RunDB | None = None
 ) -> Doc:
     """Store the schedule of ``fn.run(**arguments)``; returns the stored schedule."""
     from fnrun.config import get_settings

@@ -24,7 +24,7 @@ from typing import Any
 
 from fnrun.errors import FnrunError, InvalidArgumentError
 from fnrun.model.names import check_name, join_under
-from fnrun.runtimes.placements.platforms import DeployOptions, register_platform
+from fnrun.runtimes.platforms import DeployOptions, register_platform
 
 
 def free_port() -> int:

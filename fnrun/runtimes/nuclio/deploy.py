@@ -8,7 +8,7 @@ from typing import Any
 from fnrun.errors import InvalidArgumentError
 from fnrun.runtimes.nuclio.client import NuclioDashboard
 from fnrun.runtimes.nuclio.config import nuclio_config
-from fnrun.runtimes.placements.platforms import DeployOptions, register_platform
+from fnrun.runtimes.platforms import DeployOptions, register_platform
 
 
 def deploy_nuclio(fn: Any, options: DeployOptions) -> str:

@@ -18,8 +18,7 @@ path (:func:`fnrun.execution.execute.execute`) wherever the code runs:
 
 Each placement also says, in words, where a run of a function goes (the start line).
 
-May import: kubernetes/, local/, launch/progress and the layers below runtimes (and functions
-for the kinds' types and factory).
+May import: kubernetes/, local/, progress/ and the layers below runtimes.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ if TYPE_CHECKING:
     from fnrun.config import Settings
     from fnrun.db.base import RunDB
     from fnrun.execution.execute import RunRequest
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import RuntimeLike
 
 Place = Callable[["RunRequest"], dict[str, Any]]
 
@@ -42,12 +41,12 @@ Place = Callable[["RunRequest"], dict[str, Any]]
 class Placement(Protocol):
     """Builds the callable that runs one request and returns its stored run document."""
 
-    def __call__(self, fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place: ...
+    def __call__(self, fn: RuntimeLike, db: RunDB, settings: Settings, watch: bool) -> Place: ...
 
 
-Where = Callable[["BaseRuntime"], str]
+Where = Callable[["RuntimeLike"], str]
 # the placement a run of the function really uses (another when this one cannot), and why
-Resolve = Callable[["BaseRuntime"], tuple[str, str]]
+Resolve = Callable[["RuntimeLike"], tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -79,14 +78,14 @@ def runs_detached(name: str) -> bool:
     return _registered(name).detached
 
 
-def resolve_placement(name: str, fn: BaseRuntime) -> tuple[str, str]:
+def resolve_placement(name: str, fn: RuntimeLike) -> tuple[str, str]:
     """The placement a run of ``fn`` placed by ``name`` uses, and why if it is another
     (``kubernetes`` without a configured cluster: ``process``)."""
     resolve = _registered(name).resolve
     return resolve(fn) if resolve is not None else (name, "")
 
 
-def describe_placement(name: str, fn: BaseRuntime) -> str:
+def describe_placement(name: str, fn: RuntimeLike) -> str:
     """Where a run of ``fn`` placed by ``name`` goes, in words."""
     where = _registered(name).where
     return where(fn) if where is not None else name

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
+from fnrun.model.function_like import maker
 from fnrun.runtimes.placements import Place, register_placement
 from fnrun.runtimes.placements.here import in_process
 from fnrun.runtimes.placements.shipping import ship_code
@@ -13,10 +14,10 @@ from fnrun.runtimes.placements.shipping import ship_code
 if TYPE_CHECKING:
     from fnrun.config import Settings
     from fnrun.db.base import RunDB
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import RuntimeLike
 
 
-def dask_client_side(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
+def dask_client_side(fn: RuntimeLike, db: RunDB, settings: Settings, watch: bool) -> Place:
     run_here = in_process(fn, db, settings, watch)
 
     def place(request: Any) -> dict[str, Any]:
@@ -27,13 +28,13 @@ def dask_client_side(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool
     return place
 
 
-def _ship_code(fn: BaseRuntime, client: Any, settings: Settings) -> None:
+def _ship_code(fn: RuntimeLike, client: Any, settings: Settings) -> None:
     """The code's module file goes to every worker (``client.upload_file``), so tasks made
     from its functions unpickle wherever the cluster runs them."""
     ship_code(fn, settings.home, client, lambda path: client.upload_file(path, load=False))
 
 
-def dask_workers(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
+def dask_workers(fn: RuntimeLike, db: RunDB, settings: Settings, watch: bool) -> Place:
     """Each request runs on a worker of the function's cluster (parallel hyper-parameter
     iterations): the worker executes it through the same path and writes the run DB named by
     ``db.url`` (a SQLite file on this machine, or PostgreSQL for a cluster elsewhere)."""
@@ -75,9 +76,9 @@ def run_on_worker(
 
     from fnrun.db import get_run_db
     from fnrun.execution.execute import RunRequest, execute
-    from fnrun.runtimes.functions.factory import function_from_dict
 
-    fn = function_from_dict(config["function"]) if config.get("function") else None
+    load = maker("function_from_dict")
+    fn = load(config["function"]) if config.get("function") else None
     request = RunRequest(function=fn, secrets=secrets, **config["run"])
     request.artifact_path = request.artifact_path or artifact_path
     db = get_run_db(db_url, token=token or None)
@@ -85,11 +86,11 @@ def run_on_worker(
     return str(ctx.state)
 
 
-def _address(fn: BaseRuntime) -> str:
+def _address(fn: RuntimeLike) -> str:
     return getattr(fn, "scheduler_address", "") or "(a LocalCluster)"
 
 
-def _client_side(fn: BaseRuntime) -> str:
+def _client_side(fn: RuntimeLike) -> str:
     link = fn.dashboard_link  # type: ignore[attr-defined]  # connects: the run is about to
     return f"the client here, tasks on Dask {_address(fn)}" + (
         f", dashboard {link}" if link else ""

@@ -11,10 +11,10 @@ from fnrun.runtimes.placements import Place, register_placement
 if TYPE_CHECKING:
     from fnrun.config import Settings
     from fnrun.db.base import RunDB
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import RuntimeLike
 
 
-def in_process(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
+def in_process(fn: RuntimeLike, db: RunDB, settings: Settings, watch: bool) -> Place:
     code_dir = Path(settings.home) / "code"
 
     def place(request: Any) -> dict[str, Any]:

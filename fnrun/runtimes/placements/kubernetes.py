@@ -9,37 +9,30 @@ client, the run goes to the kind's local placement (a child process, ``mpirun`` 
 
 from __future__ import annotations
 
-import importlib.util
 from typing import TYPE_CHECKING
 
-from fnrun.runtimes.kubernetes.cluster import ClusterError
+from fnrun.runtimes.kubernetes.cluster import ClusterError, configured_cluster
 from fnrun.runtimes.placements import Place, register_placement
 
 if TYPE_CHECKING:
     from fnrun.config import Settings
     from fnrun.db.base import RunDB
-    from fnrun.runtimes.functions.base import BaseRuntime
-    from fnrun.runtimes.kubernetes.cluster import Cluster
-
-_NO_CLIENT = (
-    "a Kubernetes cluster is configured, but the kubernetes client is not installed: "
-    "pip install 'fnrun[k8s]'"
-)
+    from fnrun.model.function_like import RuntimeLike
 
 
-def on_cluster(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
+def on_cluster(fn: RuntimeLike, db: RunDB, settings: Settings, watch: bool) -> Place:
     cluster, why = configured_cluster()
     if cluster is None:
         raise ClusterError(f"no cluster to run on: {why}", hint="pass local=True")
     from fnrun.runtimes.kubernetes.run import KubeRun
-    from fnrun.runtimes.launch.progress import status_printer
+    from fnrun.runtimes.progress import status_printer
 
     run = KubeRun(fn, cluster, db, watch, status_printer(watch))
 
     return run
 
 
-def where(fn: BaseRuntime) -> str:
+def where(fn: RuntimeLike) -> str:
     cluster, why = configured_cluster()
     if cluster is None:
         return why
@@ -48,7 +41,7 @@ def where(fn: BaseRuntime) -> str:
     return f"as a Kubernetes {of_function(fn).kind} on {cluster.describe()}"
 
 
-def resolve(fn: BaseRuntime) -> tuple[str, str]:
+def resolve(fn: RuntimeLike) -> tuple[str, str]:
     """Here when a cluster is configured, else the kind's local placement (a child process,
     mpirun, a Spark driver here); that too when the function names where it runs (a Spark
     master URL)."""
@@ -57,18 +50,6 @@ def resolve(fn: BaseRuntime) -> tuple[str, str]:
         return local, ""
     cluster, why = configured_cluster()
     return ("kubernetes", "") if cluster is not None else (local, why)
-
-
-def configured_cluster() -> tuple[Cluster | None, str]:
-    """The configured cluster, or None and why there is none."""
-    from fnrun.runtimes.kubernetes.cluster import connect, find_cluster
-
-    choice = find_cluster()
-    if not choice.found:
-        return None, choice.why
-    if importlib.util.find_spec("kubernetes") is None:
-        return None, _NO_CLIENT
-    return connect(choice), ""
 
 
 register_placement("kubernetes", on_cluster, where, resolve, detached=True)

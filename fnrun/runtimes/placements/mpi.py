@@ -12,22 +12,20 @@ other things too); ``spec.mpi_args`` go to ``mpirun`` as given (``["--bind-to", 
 from __future__ import annotations
 
 import functools
-import re
 import shutil
 import subprocess
 from typing import TYPE_CHECKING, Any
 
 from fnrun.errors import InvalidArgumentError
 from fnrun.runtimes.local.child import EXEC_ENV, run_in_subprocess
+from fnrun.runtimes.local.ranks import rank_line
 from fnrun.runtimes.placements import Place, register_placement
 
 if TYPE_CHECKING:
     from fnrun.config import Settings
     from fnrun.db.base import RunDB
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import RuntimeLike
 
-# Open MPI's --tag-output "[job,rank]<stdout>:" and MPICH's -prepend-rank "[rank] "
-_TAG = re.compile(r"^\[(?:\d+,)?(?P<rank>\d+)\](?:<std(?:out|err)>:)? ?")
 _OPEN_MPI_ENV = {
     "OMPI_ALLOW_RUN_AS_ROOT": "1",
     "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
@@ -38,7 +36,7 @@ _OPEN_MPI_ENV = {
 }
 
 
-def mpi_ranks(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
+def mpi_ranks(fn: RuntimeLike, db: RunDB, settings: Settings, watch: bool) -> Place:
     from fnrun.runtimes.local.cpu_limit import cpu_limit, pick_cpus
     from fnrun.runtimes.local.memory_guard import memory_limit
 
@@ -66,7 +64,7 @@ def mpi_ranks(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Pl
     return place
 
 
-def mpirun_command(fn: BaseRuntime) -> list[str]:
+def mpirun_command(fn: RuntimeLike) -> list[str]:
     """``mpirun -np N <rank tagging> <env forwarding> <spec.mpi_args>``."""
     mpirun = shutil.which("mpirun")
     if mpirun is None:
@@ -103,21 +101,7 @@ def _implementation(mpirun: str) -> str:
     return "openmpi" if "Open MPI" in out or "OpenRTE" in out else "mpich"
 
 
-def rank_line(raw: str) -> tuple[str, str]:
-    """Rank 0's lines are shown (rank 0 logs them itself); another rank's are shown and
-    logged with their rank; mpirun's own lines (a rank that failed) are shown and logged."""
-    match = _TAG.match(raw)
-    if match is None:
-        return raw, raw
-    text = raw[match.end() :]
-    rank = int(match["rank"])
-    if rank == 0:
-        return text, ""
-    line = f"[rank {rank}] {text}"
-    return line, line
-
-
-def where(fn: BaseRuntime) -> str:
+def where(fn: RuntimeLike) -> str:
     ranks = int(fn.spec.replicas or 1)
     return f"mpirun, {ranks} rank{'s' if ranks != 1 else ''} on this machine"
 

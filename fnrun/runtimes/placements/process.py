@@ -9,10 +9,10 @@ from fnrun.runtimes.placements import Place, register_placement
 if TYPE_CHECKING:
     from fnrun.config import Settings
     from fnrun.db.base import RunDB
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import RuntimeLike
 
 
-def child_process(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
+def child_process(fn: RuntimeLike, db: RunDB, settings: Settings, watch: bool) -> Place:
     from fnrun.runtimes.local.child import run_in_subprocess
     from fnrun.runtimes.local.cpu_limit import cpu_limit, pick_cpus
     from fnrun.runtimes.local.memory_guard import memory_limit

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import RuntimeLike
 
 _lock = threading.Lock()
 
 
-def ship_code(fn: BaseRuntime, home: str | Path, target: Any, send: Callable[[str], None]) -> None:
+def ship_code(fn: RuntimeLike, home: str | Path, target: Any, send: Callable[[str], None]) -> None:
     """Call ``send(path)`` with the code's module file unless ``target`` already has it."""
     if not fn.code:
         return

@@ -1,6 +1,6 @@
 """``spark``: the handler runs in this process as the Spark driver: ``context.spark_session``
 (and the handler's own ``SparkSession.builder.getOrCreate()``) is the function's configured
-session (:mod:`fnrun.runtimes.placements.spark_session`); the code's module goes to the
+session (:mod:`fnrun.runtimes.local.spark_session`); the code's module goes to the
 executors."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from fnrun.runtimes.placements.shipping import ship_code
 if TYPE_CHECKING:
     from fnrun.config import Settings
     from fnrun.db.base import RunDB
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import RuntimeLike
 
 
-def spark_driver(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) -> Place:
+def spark_driver(fn: RuntimeLike, db: RunDB, settings: Settings, watch: bool) -> Place:
     run_here = in_process(fn, db, settings, watch)
 
     def place(request: Any) -> dict[str, Any]:
@@ -30,7 +30,7 @@ def spark_driver(fn: BaseRuntime, db: RunDB, settings: Settings, watch: bool) ->
     return place
 
 
-def where(fn: BaseRuntime) -> str:
+def where(fn: RuntimeLike) -> str:
     return f"the driver here, Spark on {fn.spark_master}"  # type: ignore[attr-defined]
 
 

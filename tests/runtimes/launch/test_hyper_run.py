@@ -150,7 +150,7 @@ def test_iteration_results_table_is_an_output() -> None:
 def test_progress_reports_each_iteration_with_errors_and_best_so_far() -> None:
     import io
 
-    from fnrun.runtimes.launch.progress import LineReporter
+    from fnrun.runtimes.progress import LineReporter
 
     out = io.StringIO()
     _fn().run(

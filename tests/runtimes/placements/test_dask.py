@@ -43,7 +43,7 @@ def test_local_cluster_by_default(code: str) -> None:
     import io
     import urllib.request
 
-    from fnrun.runtimes.launch.progress import LineReporter
+    from fnrun.runtimes.progress import LineReporter
 
     said = io.StringIO()
     try:
@@ -116,7 +116,7 @@ def test_an_existing_scheduler_by_address_kept_through_save(code: str, scheduler
     fn.spec.scheduler_address = scheduler
     import io
 
-    from fnrun.runtimes.launch.progress import LineReporter
+    from fnrun.runtimes.progress import LineReporter
 
     said = io.StringIO()
     try:

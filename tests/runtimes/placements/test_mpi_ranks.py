@@ -15,7 +15,8 @@ from fnrun.errors import InvalidArgumentError, RunError
 from fnrun.execution.entry import mpi_rank
 from fnrun.execution.execute import RunRequest, execute
 from fnrun.runtimes.local.child import run_in_subprocess
-from fnrun.runtimes.placements.mpi import mpirun_command, rank_line
+from fnrun.runtimes.local.ranks import rank_line
+from fnrun.runtimes.placements.mpi import mpirun_command
 
 
 def test_rank_lines_of_open_mpi_and_mpich() -> None:

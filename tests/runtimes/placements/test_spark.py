@@ -87,7 +87,7 @@ def test_parallel_iterations_share_the_session(code: str) -> None:
 
 
 def test_a_foreign_session_on_another_master_is_refused(code: str) -> None:
-    from fnrun.runtimes.placements.spark_session import stop_session
+    from fnrun.runtimes.local.spark_session import stop_session
 
     stop_session()
     from pyspark.sql import SparkSession

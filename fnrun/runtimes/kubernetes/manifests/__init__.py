@@ -3,8 +3,7 @@ function kind names its workload (``job``, ``mpijob``, ``spark``, ``dask``) as a
 attribute. ``fn.manifests(...)`` shows what a run would submit; the Kubernetes placement
 (:mod:`fnrun.runtimes.kubernetes.run`) submits the same objects (today the ``job`` kind's).
 
-May import: the rest of kubernetes/, local/, placements/ and the layers below runtimes (and
-functions.base for its type).
+May import: the rest of kubernetes/, local/ and the layers below runtimes.
 """
 
 from __future__ import annotations
@@ -17,10 +16,10 @@ from fnrun.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
     from fnrun.execution.execute import RunRequest
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import RuntimeLike
     from fnrun.runtimes.kubernetes.manifests.pod import RunObjects
 
-Builder = Callable[["BaseRuntime", "RunObjects"], list[dict[str, Any]]]
+Builder = Callable[["RuntimeLike", "RunObjects"], list[dict[str, Any]]]
 _BUILDERS: dict[str, Builder] = {}
 
 
@@ -29,7 +28,7 @@ def register_workload(name: str, builder: Builder) -> None:
 
 
 def build_manifests(
-    fn: BaseRuntime,
+    fn: RuntimeLike,
     request: RunRequest,
     db_url: str,
     namespace: str = "",

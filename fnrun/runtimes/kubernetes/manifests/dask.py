@@ -11,13 +11,13 @@ from fnrun.runtimes.kubernetes.manifests import register_workload
 from fnrun.runtimes.kubernetes.manifests.pod import http_probe, k8s, run_pod, to_dict
 
 if TYPE_CHECKING:
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import RuntimeLike
     from fnrun.runtimes.kubernetes.manifests.pod import RunObjects
 
 SCHEDULER_PORT, DASHBOARD_PORT, WORKER_DASHBOARD_PORT = 8786, 8787, 8788
 
 
-def dask_cluster(fn: BaseRuntime, objects: RunObjects) -> list[dict[str, Any]]:
+def dask_cluster(fn: RuntimeLike, objects: RunObjects) -> list[dict[str, Any]]:
     client = k8s()
     spec = fn.spec
     nthreads = str(spec.nthreads or 1)

@@ -9,13 +9,13 @@ from fnrun.runtimes.kubernetes.manifests import register_workload
 from fnrun.runtimes.kubernetes.manifests.pod import k8s, run_pod, to_dict
 
 if TYPE_CHECKING:
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import RuntimeLike
     from fnrun.runtimes.kubernetes.manifests.pod import RunObjects
 
 TTL_SECONDS = 24 * 3600
 
 
-def job(fn: BaseRuntime, objects: RunObjects) -> list[dict[str, Any]]:
+def job(fn: RuntimeLike, objects: RunObjects) -> list[dict[str, Any]]:
     client = k8s()
     return [
         to_dict(

@@ -10,11 +10,11 @@ from fnrun.runtimes.kubernetes.manifests import register_workload
 from fnrun.runtimes.kubernetes.manifests.pod import ENTRY, run_pod, to_dict
 
 if TYPE_CHECKING:
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import RuntimeLike
     from fnrun.runtimes.kubernetes.manifests.pod import RunObjects
 
 
-def mpijob(fn: BaseRuntime, objects: RunObjects) -> list[dict[str, Any]]:
+def mpijob(fn: RuntimeLike, objects: RunObjects) -> list[dict[str, Any]]:
     ranks = int(fn.spec.replicas or 1)
     forward: list[str] = []
     for name in ("FNRUN_EXEC_CONFIG_FILE", "FNRUN_DBPATH", "PYTHONUNBUFFERED"):

@@ -22,7 +22,7 @@ from fnrun.extras import require
 
 if TYPE_CHECKING:
     from fnrun.execution.execute import RunRequest
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import RuntimeLike
 
 RUN_DIR = "/fnrun/run"
 IMAGE_ENV = "FNRUN_DEFAULT_IMAGE"
@@ -83,14 +83,14 @@ class RunObjects:
         return [d for d in (self.secret, self.config_map, *self.workload) if d]
 
 
-def run_name(fn: BaseRuntime, request: RunRequest) -> str:
+def run_name(fn: RuntimeLike, request: RunRequest) -> str:
     """``fnrun-<function>-<uid8>[-<iteration>]``: a DNS-1123 name of at most 63 characters."""
     base = _LABEL.sub("-", fn.metadata.name or request.name or "run")[:40].strip("-_.")
     tail = f"-{request.iteration}" if request.iteration else ""
     return f"fnrun-{base}-{request.uid[:8]}{tail}".lower().replace("_", "-").replace(".", "-")
 
 
-def run_labels(fn: BaseRuntime, request: RunRequest) -> dict[str, str]:
+def run_labels(fn: RuntimeLike, request: RunRequest) -> dict[str, str]:
     labels = {
         "app.kubernetes.io/managed-by": "fnrun",
         "fnrun/project": request.project,
@@ -104,7 +104,7 @@ def run_labels(fn: BaseRuntime, request: RunRequest) -> dict[str, str]:
 
 
 def run_objects(
-    fn: BaseRuntime,
+    fn: RuntimeLike,
     request: RunRequest,
     db_url: str,
     namespace: str = "",
@@ -141,7 +141,7 @@ def run_objects(
 
 
 def run_pod(
-    fn: BaseRuntime,
+    fn: RuntimeLike,
     objects: RunObjects,
     command: list[str] | None = None,
     args: list[str] | None = None,
@@ -261,7 +261,7 @@ def role_labels(objects: RunObjects, role: str) -> dict[str, str]:
     return {**objects.labels, "fnrun/role": role} if role else dict(objects.labels)
 
 
-def image_of(fn: BaseRuntime) -> str:
+def image_of(fn: RuntimeLike) -> str:
     image = fn.spec.image or os.environ.get(IMAGE_ENV, "")
     if not image:
         raise InvalidArgumentError(

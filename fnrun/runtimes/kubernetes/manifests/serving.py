@@ -20,18 +20,18 @@ from fnrun.runtimes.kubernetes.manifests.pod import (
 )
 
 if TYPE_CHECKING:
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import RuntimeLike
 
 PORT = 8080
 FUNCTION_DIR = "/fnrun/run"  # where the ConfigMap (function.yaml) is mounted, as for runs
 DEFAULT_CPU_TARGET = 75
 
 
-def serving_manifests(fn: BaseRuntime, namespace: str = "") -> list[dict[str, Any]]:
+def serving_manifests(fn: RuntimeLike, namespace: str = "") -> list[dict[str, Any]]:
     """Every object of ``fn``'s deployment: the root's, then each child function's."""
     from fnrun.runtimes.local.deploy import child_functions, child_replicas
 
-    parts: list[tuple[str, BaseRuntime]] = [("", fn)]
+    parts: list[tuple[str, RuntimeLike]] = [("", fn)]
     children = child_functions(fn) if fn.kind == "serving" else {}
     parts += list(children.items())
     docs: list[dict[str, Any]] = []
@@ -42,14 +42,14 @@ def serving_manifests(fn: BaseRuntime, namespace: str = "") -> list[dict[str, An
     return docs
 
 
-def deployment_name(fn: BaseRuntime, part: str = "") -> str:
+def deployment_name(fn: RuntimeLike, part: str = "") -> str:
     base = label_value(fn.metadata.name or "fn").lower().replace("_", "-").replace(".", "-")
     tail = f"-{label_value(part).lower().replace('_', '-')}" if part and part != "root" else ""
     return f"fnrun-{base}{tail}"[:63].rstrip("-")
 
 
 def _part(
-    fn: BaseRuntime, part: str, namespace: str, service: bool, replicas: int | None
+    fn: RuntimeLike, part: str, namespace: str, service: bool, replicas: int | None
 ) -> list[dict[str, Any]]:
     client = k8s()
     spec = fn.spec

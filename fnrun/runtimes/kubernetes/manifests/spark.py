@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 from fnrun.runtimes.kubernetes.manifests import register_workload
 from fnrun.runtimes.kubernetes.manifests.pod import RUN_DIR, role_labels, run_pod, to_dict
-from fnrun.runtimes.placements.spark_session import SUBMITTED_ENV, conf_text, cores_of, spark_memory
+from fnrun.runtimes.local.spark_session import SUBMITTED_ENV, conf_text, cores_of, spark_memory
 
 if TYPE_CHECKING:
-    from fnrun.runtimes.functions.base import BaseRuntime
+    from fnrun.model.function_like import RuntimeLike
     from fnrun.runtimes.kubernetes.manifests.pod import RunObjects
 
 _DEPS = ("jars", "files", "pyFiles", "packages", "excludePackages", "repositories")
 
 
-def spark_application(fn: BaseRuntime, objects: RunObjects) -> list[dict[str, Any]]:
+def spark_application(fn: RuntimeLike, objects: RunObjects) -> list[dict[str, Any]]:
     spec = fn.spec
     driver_pod = to_dict(run_pod(fn, objects, extra_env={SUBMITTED_ENV: "1"}))["spec"]
     executor_pod = to_dict(run_pod(fn, objects))["spec"]
@@ -69,7 +69,7 @@ def spark_application(fn: BaseRuntime, objects: RunObjects) -> list[dict[str, An
 
 
 def _role(
-    fn: BaseRuntime,
+    fn: RuntimeLike,
     pod: dict[str, Any],
     objects: RunObjects,
     role: str,

@@ -22,8 +22,8 @@ from fnrun.runtimes.kubernetes.manifests.pod import (
 from fnrun.runtimes.local.build import BuildError
 
 if TYPE_CHECKING:
+    from fnrun.model.function_like import RuntimeLike
     from fnrun.runtimes.build.context import BuildContext
-    from fnrun.runtimes.functions.base import BaseRuntime
     from fnrun.runtimes.kubernetes.cluster import Cluster
 
 KANIKO_IMAGE_ENV = "FNRUN_KANIKO_IMAGE"
@@ -32,13 +32,13 @@ MAX_CONTEXT = 1024 * 1024 - 64 * 1024  # the ConfigMap's limit, less room for it
 CONTEXT_FILE = "context.tar.gz"
 
 
-def build_name(fn: BaseRuntime, context: BuildContext) -> str:
+def build_name(fn: RuntimeLike, context: BuildContext) -> str:
     base = label_value(fn.metadata.name or "fn")[:40].strip("-").lower().replace("_", "-")
     return f"fnrun-build-{base}-{context.digest[:10]}"
 
 
 def kaniko_manifests(
-    fn: BaseRuntime, context: BuildContext, namespace: str = "", push: bool = True
+    fn: RuntimeLike, context: BuildContext, namespace: str = "", push: bool = True
 ) -> list[dict[str, Any]]:
     """The build's ConfigMap (the context) and Job."""
     if len(context.tarball) > MAX_CONTEXT:
@@ -103,7 +103,7 @@ def kaniko_manifests(
 
 
 def kaniko_build(
-    fn: BaseRuntime,
+    fn: RuntimeLike,
     context: BuildContext,
     cluster: Cluster,
     push: bool,

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fnrun.notebook import in_notebook
-from fnrun.runtimes.launch.progress.lines import LineReporter
+from fnrun.runtimes.progress.lines import LineReporter
 
 Reporter = Callable[[str, dict[str, Any]], None]
 
@@ -37,11 +37,11 @@ def default_reporter(watch: bool) -> Reporter | None:
         return None
     choice = os.environ.get("FNRUN_PROGRESS", "")
     if choice != "lines" and in_notebook():
-        from fnrun.runtimes.launch.progress.widget import NotebookReporter
+        from fnrun.runtimes.progress.widget import NotebookReporter
 
         return NotebookReporter()
     if choice != "lines" and sys.stderr.isatty():
-        from fnrun.runtimes.launch.progress.live import LiveReporter
+        from fnrun.runtimes.progress.live import LiveReporter
 
         return LiveReporter()
     return LineReporter(sys.stderr)

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from fnrun.notebook.templating import render
-from fnrun.runtimes.launch.progress.tracker import RunProgress, watch_output
+from fnrun.runtimes.progress.tracker import RunProgress, watch_output
 
 Display = Callable[..., Any]  # IPython.display.display
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from fnrun.runtimes.launch.progress.lines import finished_lines, iteration_line, started_line
-from fnrun.runtimes.launch.progress.tracker import RunProgress, watch_output
+from fnrun.runtimes.progress.lines import finished_lines, iteration_line, started_line
+from fnrun.runtimes.progress.tracker import RunProgress, watch_output
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager

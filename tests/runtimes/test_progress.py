@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 import fnrun
-from fnrun.runtimes.launch.progress import LineReporter, default_reporter
-from fnrun.runtimes.launch.progress.live import LiveReporter
-from fnrun.runtimes.launch.progress.widget import NotebookReporter
+from fnrun.runtimes.progress import LineReporter, default_reporter
+from fnrun.runtimes.progress.live import LiveReporter
+from fnrun.runtimes.progress.widget import NotebookReporter
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 

@@ -9,7 +9,7 @@ import pytest
 
 import fnrun
 from fnrun.errors import InvalidArgumentError
-from fnrun.runtimes.placements.spark_session import MASTER_ENV, spark_memory
+from fnrun.runtimes.local.spark_session import MASTER_ENV, spark_memory
 
 
 def _fn(kind: str = "spark") -> Any:
