@@ -19,7 +19,13 @@ from fnrun.cli_delete import delete_app
 from fnrun.cli_hub import hub_app
 from fnrun.cli_schedules import schedules_app
 from fnrun.cli_service import service
-from fnrun.errors import FnrunError
+from fnrun.config import ServeLimits, get_settings
+from fnrun.errors import FnrunError, InvalidArgumentError, RunError
+from fnrun.extras import require
+from fnrun.runtimes.functions.factory import code_to_function, function_from_dict
+from fnrun.runtimes.functions.importer import import_function
+from fnrun.runtimes.launch.runobject import RunObject
+from fnrun.version import __version__
 
 app = typer.Typer(
     help="fnrun: serverless ML functions.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -57,7 +63,6 @@ def _main(
 @app.command()
 def version() -> None:
     """Print the fnrun version."""
-    from fnrun.version import __version__
 
     console.print(f"fnrun {__version__}")
 
@@ -160,7 +165,6 @@ def export(
     db: DbOpt = "",
 ) -> None:
     """Write a function (from the run DB or a file) as function.yaml/.json."""
-    from fnrun.runtimes.functions.importer import import_function
 
     fn = import_function(source, db=_db(db) if source.startswith("db://") else None)
     fn.export(output)
@@ -178,7 +182,6 @@ def import_(
     db: DbOpt = "",
 ) -> None:
     """Import a function document and save it as a new version in the run DB."""
-    from fnrun.runtimes.functions.importer import import_function
 
     fn = import_function(source, project=project or None, new_name=name or None)
     fn.save(tag=tag, db=_db(db))
@@ -193,7 +196,6 @@ def exec_(
 ) -> None:
     """Execute a run inside this process (the child side of fn.run placements)."""
     from fnrun.execution.entry import exec_from_env
-    from fnrun.runtimes.functions.factory import function_from_dict
 
     if not from_env:
         raise typer.BadParameter("only --from-env is supported")
@@ -241,9 +243,6 @@ def run(
     ] = "",
 ) -> None:
     """Run a function as a tracked batch run and print the run."""
-    from fnrun.errors import InvalidArgumentError, RunError
-    from fnrun.runtimes.functions.factory import code_to_function
-    from fnrun.runtimes.functions.importer import import_function
     from fnrun.runtimes.progress import LineReporter, default_reporter
 
     os.environ.setdefault("FNRUN_PROGRESS", "1")  # the placement's lines too (job submitted...)
@@ -304,10 +303,8 @@ def serve(
     ] = "",
 ) -> None:
     """Serve a serving (graph) or nuclio function over HTTP (uvicorn) and its Kafka triggers."""
-    from fnrun.extras import require
 
     uvicorn = require("uvicorn", "serve", "serving over HTTP", field="serve")
-    from fnrun.config import ServeLimits
     from fnrun.service.http_protocol import uvicorn_options
     from fnrun.service.serving_app import SERVE_ENV, build_app
 
@@ -365,7 +362,6 @@ app.add_typer(functions_app, name="functions")
 @functions_app.command("status")
 def functions_status(project: ProjectOpt = "", name: NameOpt = "", db: DbOpt = "") -> None:
     """Real-time functions with their address and whether their server runs."""
-    from fnrun.runtimes.functions.factory import function_from_dict
     from fnrun.runtimes.local.deploy import is_running
 
     table = _table("project", "name", "kind", "state", "address", "running")
@@ -388,15 +384,12 @@ def functions_stop(
     name: Annotated[str, typer.Argument(help="function name")], project: ProjectOpt = ""
 ) -> None:
     """Stop a function's local server."""
-    from fnrun.runtimes.functions.importer import import_function
 
     fn = import_function(f"db://{project or _default_project()}/{name}")
     console.print("stopped" if fn.stop() else "was not running")  # type: ignore[attr-defined]
 
 
 def _load_function(source: str, kind: str) -> Any:
-    from fnrun.runtimes.functions.factory import code_to_function
-    from fnrun.runtimes.functions.importer import import_function
 
     if source.endswith(".py"):
         return code_to_function(filename=source, kind=kind)
@@ -404,13 +397,11 @@ def _load_function(source: str, kind: str) -> Any:
 
 
 def _home() -> str:
-    from fnrun.config import get_settings
 
     return str(get_settings().home)
 
 
 def _default_project() -> str:
-    from fnrun.config import get_settings
 
     return get_settings().default_project
 
@@ -424,7 +415,6 @@ def logs(
 ) -> None:
     """Print a run's captured output (``--watch`` follows it as it goes)."""
     from fnrun.db.cleanup import resolve_run
-    from fnrun.runtimes.launch.runobject import RunObject
 
     store = _db(db)
     full, where = resolve_run(store, uid, project)

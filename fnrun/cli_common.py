@@ -7,6 +7,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from fnrun.db import get_run_db
+
 console = Console()
 
 ProjectOpt = Annotated[str, typer.Option("--project", "-p", help="project (default: all)")]
@@ -15,6 +17,5 @@ DbOpt = Annotated[str, typer.Option("--db", help="run DB URL or path (default: F
 
 
 def run_db(url: str) -> Any:
-    from fnrun.db import get_run_db
 
     return get_run_db(url)

@@ -8,6 +8,8 @@ import typer
 from rich.table import Table
 
 from fnrun.cli_common import console
+from fnrun.model.schema import NOTSET
+from fnrun.runtimes.functions.importer import import_function
 
 hub_app = typer.Typer(
     help="The function marketplace: hub:// sources and items.", no_args_is_help=True
@@ -55,7 +57,6 @@ def hub_show(
     name: Annotated[str, typer.Argument(help="[source/]name[:tag], as in hub://")],
 ) -> None:
     """An item: where it comes from, its handlers with their docs and parameters."""
-    from fnrun.runtimes.functions.importer import import_function
 
     uri = name if name.startswith("hub://") else f"hub://{name}"
     fn = import_function(uri)
@@ -63,8 +64,6 @@ def hub_show(
     console.print(f"[bold]{fn.metadata.name}[/bold] ({fn.kind}) {notes['fnrun/hub-origin']}")
     console.print(f"from {notes['fnrun/hub-location']}  sha256 {notes['fnrun/hub-sha256'][:16]}")
     from rich.markup import escape
-
-    from fnrun.model.schema import NOTSET
 
     for handler, point in sorted((fn.spec.entry_points or {}).items()):
         doc = escape(point.doc.strip().splitlines()[0]) if point.doc.strip() else ""

@@ -8,6 +8,8 @@ import typer
 from rich.table import Table
 
 from fnrun.cli_common import DbOpt, console, run_db
+from fnrun.config import get_settings
+from fnrun.errors import InvalidArgumentError
 
 schedules_app = typer.Typer(
     help="Schedules the fnrun service runs (fn.run(schedule=...)).", no_args_is_help=True
@@ -19,7 +21,6 @@ ProjectOne = Annotated[
 
 
 def _service(db: str) -> Any:
-    from fnrun.errors import InvalidArgumentError
 
     store = run_db(db)
     if not hasattr(store, "invoke_schedule"):
@@ -32,7 +33,6 @@ def _service(db: str) -> Any:
 
 
 def _project(project: str) -> str:
-    from fnrun.config import get_settings
 
     return project or get_settings().default_project
 

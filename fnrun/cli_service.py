@@ -8,6 +8,9 @@ from typing import Annotated
 import typer
 
 from fnrun.cli_common import console
+from fnrun.config import get_settings, to_db_url
+from fnrun.errors import InvalidArgumentError
+from fnrun.extras import require
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -49,13 +52,10 @@ def service(
         objects = service_manifests(namespace=namespace, image=image, replicas=replicas)
         print(manifests_yaml(objects, "fnrun-service", namespace), end="")
         return
-    from fnrun.extras import require
 
     require("uvicorn", "service", "the fnrun service", field="service")
     require("fastapi", "service", "the fnrun service", field="service")
-    from fnrun.config import get_settings, to_db_url
     from fnrun.db.sql.sqldb import SQLRunDB
-    from fnrun.errors import InvalidArgumentError
     from fnrun.service.queries import PREFIX
     from fnrun.service.rest import create_app
 

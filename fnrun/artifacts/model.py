@@ -6,8 +6,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from fnrun.artifacts.base import Artifact
+from fnrun.datastore.dataitem import DataItem, get_dataitem
 from fnrun.errors import InvalidArgumentError, NotFoundError
+from fnrun.model.docview import DocView
 from fnrun.model.names import check_relative
+from fnrun.model.serialize import from_yaml, to_yaml
 from fnrun.model.values import check_json
 
 MODEL_SPEC = "model_spec.yaml"
@@ -80,7 +83,6 @@ class ModelArtifact(Artifact):
             files[path.name] = path.read_bytes()
         for name, data in self.extra_data.items():
             files[name] = data.encode("utf-8") if isinstance(data, str) else data
-        from fnrun.model.serialize import to_yaml
 
         files[MODEL_SPEC] = to_yaml(
             {"kind": self.kind, "key": self.key, **self.spec_extra()}
@@ -109,8 +111,6 @@ def get_model(uri: Any, suffix: str = "") -> tuple[str, Any, dict[str, Any]]:
 
     >>> path, artifact, extra = get_model(run.outputs["model"])          # doctest: +SKIP
     """
-    from fnrun.datastore.dataitem import DataItem, get_dataitem
-    from fnrun.model.docview import DocView
 
     item = uri if isinstance(uri, DataItem) else get_dataitem(str(uri))
     doc = DocView(item.meta) if item.meta else None
@@ -140,7 +140,6 @@ def read_model_spec(folder: Path) -> dict[str, Any]:
     path = folder / MODEL_SPEC
     if not path.is_file():
         return {}
-    from fnrun.model.serialize import from_yaml
 
     data = from_yaml(path.read_text())
     return data if isinstance(data, dict) else {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from fnrun.extras import require
 from fnrun.model.values import to_plain
 
 
@@ -18,7 +19,6 @@ def preview(df: Any, rows: int) -> list[list[Any]]:
 
 def dataset_stats(df: Any, bins: int = 20) -> dict[str, Any]:
     """Per column: ``describe()`` values, plus a histogram ``[counts, edges]`` for numbers."""
-    from fnrun.extras import require
 
     np = require("numpy", "data", "dataset stats", field="stats")
 

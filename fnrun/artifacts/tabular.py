@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from fnrun.artifacts.base import Artifact
 from fnrun.errors import InvalidArgumentError
+from fnrun.extras import require
 from fnrun.notebook.charts import svg_lines
 
 
@@ -170,7 +171,6 @@ def extra_data_refs(extra_data: dict[str, Any] | None) -> dict[str, str]:
 def as_frame(data: Any) -> Any:
     """A DataFrame from a DataFrame, a list of row dicts, a dict of columns or a numpy array
     (columns named "0", "1"... so parquet can store them)."""
-    from fnrun.extras import require
 
     pd = require("pandas", "data", "logging a dataset", field="df")
 

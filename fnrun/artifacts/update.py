@@ -14,6 +14,7 @@ from typing import Any
 from fnrun.artifacts.tabular import as_frame, extra_data_refs
 from fnrun.datastore.dataitem import DataItem
 from fnrun.datastore.integrity import digest, manifest_digest
+from fnrun.db import get_run_db
 from fnrun.errors import InvalidArgumentError
 from fnrun.model.names import check_relative, join_under
 from fnrun.model.values import check_json
@@ -132,7 +133,6 @@ def _update(
     artifact: Any, kind: str, labels: dict[str, str] | None, change: Callable[[Doc], None]
 ) -> Doc:
     from fnrun.datastore.store_uri import resolve_store_uri
-    from fnrun.db import get_run_db
 
     uri = _uri_of(artifact)
     db = get_run_db()

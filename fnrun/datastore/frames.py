@@ -6,6 +6,7 @@ import io
 from typing import Any, Protocol
 
 from fnrun.errors import InvalidArgumentError
+from fnrun.extras import require
 
 
 class DataItem(Protocol):
@@ -33,7 +34,6 @@ _READERS = {
 def read_df(
     item: DataItem, columns: list[str] | None = None, format: str = "", **kwargs: Any
 ) -> Any:
-    from fnrun.extras import require
 
     pd = require("pandas", "data", "reading a table (as_df)", field="as_df")
     fmt = format or _READERS.get(item.suffix, "")

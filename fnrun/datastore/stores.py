@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from fnrun.errors import FnrunError, InvalidArgumentError, NotFoundError
+from fnrun.extras import FSSPEC_EXTRAS, require
 
 
 class Store(Protocol):
@@ -162,7 +163,6 @@ class FsspecStore:
     """Any fsspec scheme whose package is installed (``s3://`` through s3fs, ``gs://``...)."""
 
     def __init__(self, scheme: str, options: dict[str, Any] | None = None) -> None:
-        from fnrun.extras import FSSPEC_EXTRAS, require
 
         package, extra = FSSPEC_EXTRAS.get(scheme, ("fsspec", "data"))
         fsspec = require("fsspec", extra, f"{scheme}:// URLs", field="url")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fnrun.config import get_settings, to_db_url
+
 if TYPE_CHECKING:
     from fnrun.db.base import RunDB
 
@@ -21,7 +23,6 @@ _dbs: dict[str, RunDB] = {}
 def get_run_db(url: str = "", token: str | None = None) -> RunDB:
     """The run DB at ``url`` (default: the configured one); one instance per URL per process.
     ``token``: the service's, for an ``http(s)://`` URL (default ``FNRUN_TOKEN``)."""
-    from fnrun.config import get_settings, to_db_url
 
     key = to_db_url(url) if url else get_settings().db_url
     db = _dbs.get(key)

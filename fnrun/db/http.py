@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import fnrun.errors as errors
+from fnrun.config import get_settings
 from fnrun.db.base import Doc
 
 _RETRY_STATUS = {502, 503, 504}
@@ -43,8 +44,6 @@ class HTTPRunDB:
         retries: int = 5,
     ) -> None:
         import httpx
-
-        from fnrun.config import get_settings
 
         self.url = url.rstrip("/")
         self.default_project = default_project or get_settings().default_project

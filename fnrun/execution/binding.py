@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from fnrun.errors import InvalidArgumentError
+from fnrun.extras import require
 
 if TYPE_CHECKING:
     from fnrun.datastore.dataitem import DataItem
@@ -90,7 +91,6 @@ def unpack_input(item: DataItem, param: inspect.Parameter) -> Any:
 
 
 def _as_array(item: DataItem) -> Any:
-    from fnrun.extras import require
 
     np = require("numpy", "data", "a numpy input", field="inputs")
 

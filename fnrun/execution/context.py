@@ -18,7 +18,10 @@ import uuid
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
+from fnrun.artifacts.model import ModelArtifact
+from fnrun.artifacts.tabular import DatasetArtifact
 from fnrun.clock import now_iso
+from fnrun.datastore.dataitem import get_dataitem
 from fnrun.db.monitor import this_executor
 from fnrun.errors import InvalidArgumentError
 from fnrun.execution.masking import Masker
@@ -120,7 +123,6 @@ class RunContext:
         return self.get_dataitem(target, key)
 
     def get_dataitem(self, url: str, key: str = "") -> DataItem:
-        from fnrun.datastore.dataitem import get_dataitem
 
         return get_dataitem(url, key=key, db=self._db)
 
@@ -179,7 +181,6 @@ class RunContext:
         """Store a DataFrame (parquet by default, or csv) with schema, preview and stats;
         MLRun's ``index=`` (write the index; by default only one that carries data),
         ``extra_data=`` and ``db_key=`` are taken."""
-        from fnrun.artifacts.tabular import DatasetArtifact
 
         if not format and local_path:
             format = "csv" if local_path.endswith(".csv") else "parquet"
@@ -223,7 +224,6 @@ class RunContext:
         **kwargs: Any,
     ) -> Any:
         """Store a model folder: the model file, extra files and ``model_spec.yaml``."""
-        from fnrun.artifacts.model import ModelArtifact
 
         item = ModelArtifact(
             key,

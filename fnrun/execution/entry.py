@@ -13,7 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fnrun.errors import InvalidArgumentError
+from fnrun.config import get_settings
+from fnrun.db import get_run_db
+from fnrun.errors import FnrunError, InvalidArgumentError
+from fnrun.execution.execute import RunRequest, execute
 
 CONFIG_ENV = "FNRUN_EXEC_CONFIG"
 CONFIG_FILE_ENV = "FNRUN_EXEC_CONFIG_FILE"  # a pod reads its config from a mounted ConfigMap
@@ -32,9 +35,6 @@ def exec_from_env(environ: dict[str, str] | None = None, *, load: Loader) -> int
     """Run the request described in the environment; 0 when completed, 1 on error.
     ``load`` turns the function document into a function (the kinds' factory: this layer
     sits below the kinds and never imports them)."""
-    from fnrun.config import get_settings
-    from fnrun.db import get_run_db
-    from fnrun.execution.execute import RunRequest, execute
 
     env = os.environ if environ is None else environ
     raw = env.get(CONFIG_ENV)
@@ -106,8 +106,6 @@ def _whole_lines() -> None:
 def main(load: Loader) -> int:
     """``python -m fnrun exec --from-env``: exit 0 (completed), 1 (run error), 2 (bad setup)."""
     import sys
-
-    from fnrun.errors import FnrunError
 
     try:
         return exec_from_env(load=load)

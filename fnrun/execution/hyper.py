@@ -16,6 +16,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from fnrun.datastore.dataitem import get_dataitem
 from fnrun.errors import InvalidArgumentError
 
 STRATEGIES = ("grid", "list", "random", "custom")
@@ -112,7 +113,6 @@ def _check_lists(hyperparams: dict[str, Any]) -> None:
 
 def read_param_file(path: str) -> dict[str, list[Any]] | list[dict[str, Any]]:
     """CSV rows (values parsed as JSON when they can be) or a JSON document."""
-    from fnrun.datastore.dataitem import get_dataitem
 
     text = get_dataitem(path).get(encoding="utf-8")
     if path.endswith(".json"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Unpack
 
+from fnrun.config import get_settings
 from fnrun.errors import InvalidArgumentError
 from fnrun.execution.execute import RunRequest
 from fnrun.execution.options import Handler, LaunchOptions
@@ -22,7 +23,6 @@ def build_request(
 ) -> RunRequest:
     """The run request of a call to ``fn.run(...)``: defaults filled, values checked (the
     hyper-parameters and where it runs are not part of one run's request)."""
-    from fnrun.config import get_settings
 
     settings = get_settings()
     name, params = options.get("name"), options.get("params") or {}

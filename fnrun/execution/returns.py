@@ -13,6 +13,8 @@ import pickle
 from collections.abc import Callable
 from typing import Any
 
+from fnrun.artifacts import PlotArtifact, PlotlyArtifact
+from fnrun.artifacts.tabular import as_frame
 from fnrun.errors import InvalidArgumentError
 from fnrun.execution.context import RunContext
 
@@ -76,7 +78,6 @@ def _as_result(ctx: RunContext, key: str, value: Any) -> None:
 
 
 def _as_dataset(ctx: RunContext, key: str, value: Any) -> None:
-    from fnrun.artifacts.tabular import as_frame
 
     if type(value).__name__ == "Series":
         value = value.to_frame()
@@ -84,7 +85,6 @@ def _as_dataset(ctx: RunContext, key: str, value: Any) -> None:
 
 
 def _as_plot(ctx: RunContext, key: str, value: Any) -> None:
-    from fnrun.artifacts import PlotArtifact, PlotlyArtifact
 
     if hasattr(value, "to_html") and hasattr(value, "to_plotly_json"):
         ctx.log_artifact(PlotlyArtifact(key, figure=value))

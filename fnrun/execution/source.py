@@ -15,6 +15,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from fnrun.datastore.dataitem import get_dataitem
 from fnrun.errors import FnrunError, InvalidArgumentError
 from fnrun.model.names import is_absolute
 
@@ -40,7 +41,6 @@ def load_source(source: str, cache_dir: Path, target_dir: str = "") -> Path:
 def _local_archive(source: str, cache_dir: Path) -> Path:
     if Path(source).is_file():
         return Path(source)
-    from fnrun.datastore.dataitem import get_dataitem
 
     return Path(get_dataitem(source).local())
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fnrun.errors import InvalidArgumentError
+from fnrun.model.values import to_plain
 
 
 class BatchSizeMismatch(InvalidArgumentError):
@@ -89,7 +90,6 @@ class Batcher:
 
 
 def _as_list(outputs: Any) -> list[Any]:
-    from fnrun.model.values import to_plain
 
     plain = to_plain(outputs)
     return plain if isinstance(plain, list) else [plain]

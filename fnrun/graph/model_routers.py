@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from fnrun.errors import InvalidArgumentError
 from fnrun.graph.routers import RouteNotFound
 from fnrun.model.step_objects import StepToDict
 
@@ -205,7 +206,6 @@ class VotingEnsemble(ModelRouter):
             return outputs
         if isinstance(outputs, dict) and self.prediction_col_name in outputs:
             return list(outputs[self.prediction_col_name])
-        from fnrun.errors import InvalidArgumentError
 
         raise InvalidArgumentError(
             f"ensemble {self.name!r}: model {name!r} answered no {self.prediction_col_name!r} "

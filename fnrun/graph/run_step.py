@@ -23,7 +23,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fnrun.errors import InvalidArgumentError, RunError
+from fnrun.db import get_run_db
+from fnrun.errors import InvalidArgumentError, NotFoundError, RunError
 from fnrun.model.function_like import maker
 from fnrun.model.step_objects import StepToDict
 
@@ -37,9 +38,6 @@ class RunFailed(InvalidArgumentError):
 def _recorded(uid: str, project: str, timeout: float) -> bool:
     """Wait until run ``uid`` is in the run DB (a client may read it as soon as it has the uid)."""
     import time
-
-    from fnrun.db import get_run_db
-    from fnrun.errors import NotFoundError
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fnrun.artifacts.model import get_model, read_model_spec
 from fnrun.errors import InvalidArgumentError
 from fnrun.graph import protocol
 from fnrun.model.step_objects import StepToDict
@@ -160,7 +161,6 @@ class V2ModelServer(StepToDict):
                 field="model_path",
                 hint="fn.add_model(key, model_path=...)",
             )
-        from fnrun.artifacts.model import get_model, read_model_spec
 
         path, artifact, extra = get_model(self.model_path, suffix)
         spec = dict(artifact.get("spec", {})) if artifact else read_model_spec(Path(path).parent)

@@ -6,7 +6,7 @@ Pure functions over the spec: nothing is imported or resolved here (see ``resolv
 from __future__ import annotations
 
 from fnrun.errors import InvalidArgumentError
-from fnrun.model.graph import BaseStep, FlowStep, QueueStep
+from fnrun.model.graph import BaseStep, FlowStep, QueueStep, TaskStep
 
 
 class GraphError(InvalidArgumentError):
@@ -142,7 +142,6 @@ def response_step(flow: FlowStep, order: list[str], handlers: set[str]) -> str:
 
 
 def check_step(step: BaseStep) -> None:
-    from fnrun.model.graph import TaskStep
 
     if (
         isinstance(step, TaskStep)

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fnrun.config import get_settings
 from fnrun.errors import InvalidArgumentError, NotFoundError
 from fnrun.marketplace.sources import HubSource, hub_sources
+from fnrun.model.serialize import from_yaml
 
 _URI = re.compile(r"^hub://(?:(?P<source>[a-z0-9][a-z0-9_-]*)/)?(?P<name>[A-Za-z0-9_.-]+)"
                   r"(?::(?P<tag>[A-Za-z0-9_.-]+))?$")  # fmt: skip
@@ -206,7 +208,6 @@ def _read_verified(cache: Path, digest: str) -> str | None:
 
 
 def _cache_dir() -> Path:
-    from fnrun.config import get_settings
 
     path = Path(get_settings().home) / "hub-cache"
     path.mkdir(parents=True, exist_ok=True)
@@ -241,7 +242,6 @@ def _json(text: str) -> dict[str, Any]:
 
 
 def _yaml(path: Path) -> dict[str, Any]:
-    from fnrun.model.serialize import from_yaml
 
     data = from_yaml(path.read_text(), str(path))
     return data if isinstance(data, dict) else {}

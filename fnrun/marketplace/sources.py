@@ -20,6 +20,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from fnrun.config import get_settings
 from fnrun.errors import ConflictError, InvalidArgumentError, NotFoundError
 
 SOURCES_ENV = "FNRUN_HUB_SOURCES"
@@ -46,7 +47,6 @@ class HubSource:
 
 
 def _file() -> Path:
-    from fnrun.config import get_settings
 
     return Path(get_settings().home) / "hub-sources.json"
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from fnrun.errors import InvalidArgumentError
 from fnrun.mock.server import MockServer, build_mock
+from fnrun.model.graph import graph_from_dict
 
 
 class GraphServerBuilder:
@@ -22,7 +23,6 @@ class GraphServerBuilder:
     (every MockServer attribute is available once built)."""
 
     def __init__(self, graph: Any, **settings: Any) -> None:
-        from fnrun.model.graph import graph_from_dict
 
         root = graph_from_dict(graph)
         if root is None:

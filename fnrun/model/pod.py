@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fnrun.model.function import FunctionSpec
+from fnrun.model.graph import graph_from_dict
 
 K8sDict = dict[str, Any]
 
@@ -135,6 +136,5 @@ class ServingSpec(NuclioSpec):
     tracking_policy: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        from fnrun.model.graph import graph_from_dict
 
         self.graph = graph_from_dict(self.graph)

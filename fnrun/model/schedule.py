@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fnrun.errors import InvalidArgumentError
+from fnrun.extras import require
 
 OVERLAP = ("skip", "allow")
 MISSED = ("run-once", "skip")
@@ -48,7 +49,6 @@ Doc = dict[str, Any]
 
 def check_cron(expr: Any) -> str:
     """``expr`` as a checked five-field cron string (``*/5 * * * *``)."""
-    from fnrun.extras import require
 
     if not isinstance(expr, str) or len(expr.split()) != 5:
         raise InvalidArgumentError(

@@ -16,9 +16,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fnrun.config import get_settings
+from fnrun.db import get_run_db
 from fnrun.errors import InvalidArgumentError, NotFoundError
+from fnrun.execution.context import RunContext
 from fnrun.model.names import check_name
 from fnrun.model.serialize import from_yaml, to_yaml
+from fnrun.runtimes.functions.base import BaseRuntime
+from fnrun.runtimes.functions.factory import code_to_function
+from fnrun.runtimes.functions.importer import import_function
+from fnrun.runtimes.launch.runobject import RunObject
 
 if TYPE_CHECKING:
     from fnrun.db.base import RunDB
@@ -84,9 +91,6 @@ class Project:
         handler: str,
         requirements: list[str] | None,
     ) -> tuple[BaseRuntime, dict[str, Any]]:
-        from fnrun.runtimes.functions.base import BaseRuntime
-        from fnrun.runtimes.functions.factory import code_to_function
-        from fnrun.runtimes.functions.importer import import_function
 
         if isinstance(func, BaseRuntime):
             if name:
@@ -126,7 +130,6 @@ class Project:
                 field="key",
                 hint=f"functions: {', '.join(self.function_names()) or 'none'}",
             )
-        from fnrun.runtimes.functions.importer import import_function
 
         tag = entry.get("tag", "latest")
         fn = import_function(f"db://{self.name}/{key}:{tag}", db=self._run_db())
@@ -155,7 +158,6 @@ class Project:
     def list_runs(
         self, name: str = "", labels: dict[str, str] | None = None, state: str = ""
     ) -> list[RunObject]:
-        from fnrun.runtimes.launch.runobject import RunObject
 
         db = self._run_db()
         rows = db.list_runs(
@@ -166,7 +168,6 @@ class Project:
     def log_artifact(self, item: Any, body: Any = None, **kwargs: Any) -> Any:
         """Log an artifact that no run made (a dataset the project starts from...); it is
         registered in the project like a run's, with the project as its producer."""
-        from fnrun.execution.context import RunContext
 
         ctx = RunContext(
             name=self.name,
@@ -256,7 +257,6 @@ class Project:
 
 
 def _default_artifact_path() -> str:
-    from fnrun.config import get_settings
 
     return get_settings().artifact_path
 
@@ -306,7 +306,6 @@ def get_or_create_project(
                 field="name",
             )
         return project
-    from fnrun.db import get_run_db
 
     store = db or get_run_db()
     if _stored(store, name):

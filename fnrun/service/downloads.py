@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from fnrun.datastore.dataitem import split_url
+from fnrun.datastore.dataitem import get_dataitem, split_url
 from fnrun.errors import AccessError, InvalidArgumentError, NotFoundError
+from fnrun.model.names import check_relative, join_under
 
 _OBJECT_STORES = ("s3", "gs", "gcs", "az", "abfs", "memory")
 # what a browser may draw inline from our origin: passive pictures and text (as text/plain,
@@ -169,8 +170,6 @@ def _inside(folder: Path, inner: str) -> Path:
 def _relative(inner: str) -> str:
     """``inner`` checked by the project's own rule for relative paths (no absolute path, no
     ``..``, no empty or odd parts); refused as an access outside the artifact."""
-    from fnrun.errors import InvalidArgumentError
-    from fnrun.model.names import check_relative
 
     try:
         return check_relative(inner, "path")
@@ -183,8 +182,6 @@ def _relative(inner: str) -> str:
 
 
 def _remote(target: str, inner: str, key: str, size: int | None) -> Body:
-    from fnrun.datastore.dataitem import get_dataitem
-    from fnrun.model.names import join_under
 
     url = join_under(target, _relative(inner)) if inner else target
     try:

@@ -20,6 +20,7 @@ from fnrun.runtimes.kubernetes.manifests.pod import (
     pod_template,
     to_dict,
 )
+from fnrun.version import __version__
 
 PLACEHOLDER = "<set me: kubectl create secret generic ... (see the comment above)>"
 PORT = 8080
@@ -32,7 +33,6 @@ def service_manifests(
     replicas: int = 1,
     artifact_path: str = "/data/artifacts",
 ) -> list[dict[str, Any]]:
-    from fnrun.version import __version__
 
     client = k8s()
     image = image or f"fnrun/fnrun:{__version__}"

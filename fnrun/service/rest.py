@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fnrun.config import SERVICE_LIMITS, ServeLimits
+from fnrun.config import SERVICE_LIMITS, ServeLimits, get_settings
 from fnrun.db.base import RunDB
 from fnrun.errors import (
     AccessError,
@@ -82,7 +82,6 @@ def create_app(
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-    from fnrun.config import get_settings
     from fnrun.service.jobs import JobRunner
     from fnrun.service.routes import (
         artifacts,

@@ -17,8 +17,11 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fnrun.config import ServeLimits
+from fnrun.errors import InvalidArgumentError
 from fnrun.graph.event import HTTP_TRIGGER, Event
 from fnrun.graph.server import GraphServer, to_json
+from fnrun.runtimes.functions.importer import import_function
+from fnrun.runtimes.functions.serving import graph_server_for, serving_part
 from fnrun.service.metrics import Metrics, Sample
 from fnrun.stream.kafka import SafeSink, stream_wiring, triggers_of
 
@@ -244,7 +247,6 @@ async def _lifespan(receive: Any, send: Any, app: ServingApp) -> None:
 def build_app(fn: Any, verbose: bool = False, function: str = "") -> ServingApp:
     """The ASGI app of a serving (graph) or nuclio (``handler(context, event)``) function, with
     its Kafka triggers; queue steps and the error stream go to Kafka (``kafka://`` paths)."""
-    from fnrun.runtimes.functions.serving import graph_server_for, serving_part
     from fnrun.stream.trigger import KafkaTrigger
 
     _check_streams(fn)
@@ -295,7 +297,6 @@ def _stream_samples(function: str, pusher: Any, sink: Any, triggers: list[Any]) 
 def _check_streams(fn: Any) -> None:
     """Streams a served function writes to must be Kafka topics (the mock keeps them in
     memory); fail at start rather than on every request."""
-    from fnrun.errors import InvalidArgumentError
 
     tracking = (getattr(fn.spec, "parameters", None) or {}).get("log_stream", "")
     if tracking and not str(tracking).startswith("kafka://"):
@@ -308,7 +309,6 @@ def _check_streams(fn: Any) -> None:
 
 def app_from_env() -> ServingApp:
     """uvicorn factory (``--workers``); the function document path is in FNRUN_SERVE_FUNCTION."""
-    from fnrun.runtimes.functions.importer import import_function
 
     return build_app(
         import_function(os.environ[SERVE_ENV]),

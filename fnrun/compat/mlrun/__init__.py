@@ -22,6 +22,7 @@ from fnrun.compat.mlrun.run import get_object, run_function, set_environment
 from fnrun.datastore.dataitem import DataItem, get_dataitem
 from fnrun.db import get_run_db
 from fnrun.execution.mlrun_modules import UNSUPPORTED, load
+from fnrun.execution.returns import HANDLER_ATTR
 from fnrun.execution.standalone import get_or_create_ctx
 from fnrun.execution.task import new_task
 from fnrun.projects import get_or_create_project, load_project, new_project
@@ -86,7 +87,6 @@ def handler(
     """MLRun's ``@mlrun.handler(labels=..., outputs=["key", "key:type"...])``: the run gets
     the labels and logs the return values under ``outputs`` (unless the run names its own
     ``returns``). Inputs are parsed by the parameters' annotations, as fnrun always does."""
-    from fnrun.execution.returns import HANDLER_ATTR
 
     def mark(func: Any) -> Any:
         setattr(func, HANDLER_ATTR, {"labels": dict(labels or {}), "outputs": list(outputs or [])})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from fnrun.config import reset_settings
+from fnrun.config import get_settings, reset_settings
 from fnrun.datastore.dataitem import get_dataitem
 from fnrun.runtimes.functions.factory import code_to_function, new_function
 from fnrun.runtimes.functions.importer import import_function
@@ -47,7 +47,6 @@ def set_environment(
         if value:
             os.environ[env] = value
     reset_settings()
-    from fnrun.config import get_settings
 
     settings = get_settings()
     return settings.default_project, settings.artifact_path

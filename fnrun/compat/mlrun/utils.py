@@ -8,6 +8,7 @@ import logging
 import sys
 from typing import Any
 
+from fnrun.execution.loader import import_dotted
 from fnrun.execution.runlogger import RunLogger
 from fnrun.model.serialize import to_yaml
 from fnrun.notebook import in_notebook
@@ -96,13 +97,11 @@ def update_in(obj: dict[str, Any], key: str | list[str], value: Any, append: boo
 def create_class(pkg_class: str) -> Any:
     """What a dotted path names (``sklearn.ensemble.RandomForestClassifier``; MLRun code
     also passes functions, ``sklearn.feature_selection.f_classif``)."""
-    from fnrun.execution.loader import import_dotted
 
     return import_dotted(pkg_class)
 
 
 def create_function(pkg_func: str) -> Any:
     """The function named by a dotted path (``numpy.mean``)."""
-    from fnrun.execution.loader import import_dotted
 
     return import_dotted(pkg_func)

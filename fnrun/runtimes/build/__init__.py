@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fnrun.config import get_settings
 from fnrun.errors import InvalidArgumentError
 from fnrun.runtimes.build.context import BuildContext, build_context
 from fnrun.runtimes.local.build import TOOLS, BuildError, available_tool, local_build
@@ -34,7 +35,6 @@ def build_image(
     watch: bool = True,
 ) -> BuildContext:
     """Build ``fn``'s image; returns the context it was built from."""
-    from fnrun.config import get_settings
     from fnrun.runtimes.progress import status_printer
 
     if builder not in BUILDERS:

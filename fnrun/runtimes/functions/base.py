@@ -10,11 +10,15 @@ import base64
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self, Unpack, overload
 
+from fnrun.config import get_settings
+from fnrun.db import get_run_db
 from fnrun.errors import InvalidArgumentError, SchemaError
 from fnrun.execution.options import Handler, RunOptions
+from fnrun.execution.task import task_arguments
 from fnrun.model.function import FunctionMetadata, FunctionSpec, FunctionStatus
 from fnrun.model.schema import NOTSET, unknown_key_error
 from fnrun.model.serialize import to_json, to_yaml
+from fnrun.notebook.function_card import function_card
 from fnrun.runtimes.functions.env import EnvMixin
 from fnrun.runtimes.functions.source import SourceMixin
 
@@ -149,7 +153,6 @@ class BaseRuntime(SourceMixin, EnvMixin):
                 field="metadata.name",
                 hint="set fn.metadata.name before saving",
             )
-        from fnrun.db import get_run_db
 
         db = db or get_run_db()
         self.metadata.project = self.metadata.project or _default_project()
@@ -197,7 +200,6 @@ class BaseRuntime(SourceMixin, EnvMixin):
         in the fnrun service, which runs it on time (:mod:`fnrun.runtimes.launch.schedule`),
         and this returns None (as MLRun).
         """
-        from fnrun.execution.task import task_arguments
         from fnrun.runtimes.launch.launcher import run_function
 
         local = options.pop("local", False)
@@ -233,7 +235,6 @@ class BaseRuntime(SourceMixin, EnvMixin):
 
     def _repr_html_(self) -> str:
         """The function as an HTML card in a notebook (a serving graph drawn inline)."""
-        from fnrun.notebook.function_card import function_card
 
         return function_card(self)
 
@@ -265,6 +266,5 @@ def _first_line(text: str) -> str:
 
 
 def _default_project() -> str:
-    from fnrun.config import get_settings
 
     return get_settings().default_project

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fnrun.extras import require
+
 
 def notebook_to_code(path: Path, name: str = "") -> str:
-    from fnrun.extras import require
 
     build_file = require(
         "nuclio", "notebook", "reading a notebook", field="filename", package="nuclio-jupyter"

@@ -8,7 +8,9 @@ from typing import Any
 
 from fnrun.config import get_settings
 from fnrun.errors import InvalidArgumentError
+from fnrun.execution.loader import module_from_code, module_from_file
 from fnrun.model.graph import FlowStep, RouterStep, TaskStep, step_from_object
+from fnrun.model.graph_plot import plot
 from fnrun.model.step_objects import class_path, is_step_object
 from fnrun.runtimes.platforms import DeployOptions, get_platform
 
@@ -276,7 +278,6 @@ class ServingMixin:
 
     def plot(self, filename: str = "", format: str = "") -> str:
         """Draw the graph (.svg/.html always; .png with graphviz); returns the SVG text."""
-        from fnrun.model.graph_plot import plot
 
         return plot(self.spec.graph, filename, format)
 
@@ -399,16 +400,11 @@ def _command_module(command: str) -> Any:
     """``new_function(command="steps.py", kind="serving")``: that file's classes and handlers."""
     from pathlib import Path
 
-    from fnrun.execution.loader import module_from_file
-
     path = Path(command).expanduser().resolve()
     return module_from_file(path)
 
 
 def _code_module(code: str, filename: str) -> Any:
     from pathlib import Path
-
-    from fnrun.config import get_settings
-    from fnrun.execution.loader import module_from_code
 
     return module_from_code(code, Path(get_settings().home) / "code", filename)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from fnrun.errors import ConflictError, FnrunError, InvalidArgumentError, NotFoundError
+from fnrun.extras import require
 
 K8S_ENV = "FNRUN_K8S"
 CONTEXT_ENV = "FNRUN_K8S_CONTEXT"
@@ -117,7 +118,6 @@ class Cluster:
 @functools.lru_cache(maxsize=8)
 def connect(choice: ClusterChoice) -> Cluster:
     """Load the chosen config into a client configuration of its own (kept per choice)."""
-    from fnrun.extras import require
 
     client = _client()
     config = require("kubernetes.config", "k8s", "Kubernetes runs", package="kubernetes")

@@ -22,6 +22,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from fnrun.db import get_run_db
 from fnrun.errors import ConflictError, NotFoundError
 from fnrun.runtimes.kubernetes.cluster import ClusterError
 
@@ -52,7 +53,6 @@ def kubernetes_for(fn: Any) -> Cluster | None:
 def start(fn: Any, cluster: Cluster, say: Any = None) -> tuple[str, str, bool]:
     """Make (or find) the function's DaskCluster and wait until it runs: (name, address,
     whether this call made it)."""
-    from fnrun.db import get_run_db
     from fnrun.execution.request import build_request
     from fnrun.runtimes.kubernetes.manifests import build_manifests
     from fnrun.runtimes.kubernetes.run import pod_db_url

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from fnrun.config import to_db_url
 from fnrun.db import db_token
 from fnrun.db.monitor import this_executor
 from fnrun.errors import FnrunError
@@ -48,7 +49,6 @@ Say = Callable[[str], None]
 
 def pod_db_url(db: RunDB) -> str:
     """The run DB URL the pods report to."""
-    from fnrun.config import to_db_url
 
     given = os.environ.get(POD_DB_ENV, "")
     return to_db_url(given) if given else db.url

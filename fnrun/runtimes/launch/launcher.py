@@ -14,6 +14,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, Unpack
 
+from fnrun.config import get_settings
+from fnrun.db import get_run_db
 from fnrun.errors import InvalidArgumentError, RunError
 from fnrun.execution.execute import RunRequest
 from fnrun.execution.hyper import HyperParamOptions
@@ -23,7 +25,12 @@ from fnrun.model.function_like import maker
 from fnrun.runtimes.launch.background import run_in_background
 from fnrun.runtimes.launch.hyper import run_iterations
 from fnrun.runtimes.launch.runobject import RunObject
-from fnrun.runtimes.placements import runs_detached
+from fnrun.runtimes.placements import (
+    describe_placement,
+    get_placement,
+    resolve_placement,
+    runs_detached,
+)
 from fnrun.runtimes.progress import default_reporter
 
 if TYPE_CHECKING:
@@ -48,8 +55,6 @@ def run_function(
     _refuse(fn, local, {k: v for k, v in options.items() if k not in LAUNCH_OPTIONS})
     check_handler(fn, handler)
     _build_first(fn, handler, in_process, local, options.get("auto_build"), watch)
-    from fnrun.config import get_settings
-    from fnrun.db import get_run_db
 
     settings = get_settings()
     db = db or get_run_db()
@@ -143,7 +148,6 @@ def _placement(
     local: bool = False,
 ) -> Callable[[RunRequest], dict[str, Any]]:
     """How one run request is executed: the function kind's placement."""
-    from fnrun.runtimes.placements import get_placement
 
     name, _why = _placement_name(fn, handler, here, local)
     return get_placement(name)(fn, db, settings, watch)
@@ -156,7 +160,6 @@ def _placement_name(
     child process for ``kubernetes`` without a cluster) and why it is not the kind's own;
     in this process instead of a child for a callable handler (it cannot be shipped) or
     ``here`` (a process that exists for the run, such as ``fnrun run``)."""
-    from fnrun.runtimes.placements import resolve_placement
 
     name = fn.parallel_placement if parallel else fn.placement
     if local and fn.local_placement:
@@ -173,7 +176,6 @@ def _where(
     fn: RuntimeLike, handler: Any, here: bool, options: HyperParamOptions, local: bool = False
 ) -> str:
     """Where the run goes, in words, for the start line."""
-    from fnrun.runtimes.placements import describe_placement
 
     parallel = options.parallel_runs > 1
     if parallel and options.dask_cluster_uri:
@@ -193,7 +195,6 @@ def _parallel_placement(
 ) -> Callable[[RunRequest], dict[str, Any]]:
     """Where parallel iterations go: the dask kind's workers, the Dask scheduler that
     ``dask_cluster_uri`` names (any kind), else child processes here."""
-    from fnrun.runtimes.placements import get_placement
 
     if options.dask_cluster_uri:
         from fnrun.runtimes.placements.dask_cluster import DaskClientMixin

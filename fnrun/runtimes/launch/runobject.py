@@ -6,9 +6,11 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from fnrun.datastore.dataitem import get_dataitem
 from fnrun.errors import InvalidArgumentError, NotFoundError
 from fnrun.model.docview import DocView
 from fnrun.model.serialize import to_json, to_yaml
+from fnrun.notebook import in_notebook
 
 FINAL_STATES = ("completed", "error", "aborted")
 
@@ -78,7 +80,6 @@ class RunObject:
     def _artifact_docs(self, uris: dict[str, str]) -> list[dict[str, Any]]:
         if self._db is None:
             return [{"key": key, "uri": uri} for key, uri in uris.items()]
-        from fnrun.datastore.dataitem import get_dataitem
 
         return [
             dict(get_dataitem(uri, key=key, db=self._db).meta or {}) for key, uri in uris.items()
@@ -110,7 +111,6 @@ class RunObject:
                 field="key",
                 hint=f"artifacts: {', '.join(sorted(uris)) or 'none'}",
             )
-        from fnrun.datastore.dataitem import get_dataitem
 
         return get_dataitem(uris[key], key=key, db=self._db)
 
@@ -247,7 +247,6 @@ class RunObject:
 
     def show(self) -> None:
         """Show the run: an HTML table in a notebook, a rich table in a terminal."""
-        from fnrun.notebook import in_notebook
 
         if in_notebook():
             from IPython.display import HTML, display

@@ -12,6 +12,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
+from fnrun.config import get_settings
+from fnrun.db import get_run_db
 from fnrun.errors import InvalidArgumentError
 from fnrun.execution.options import RUN_OPTIONS
 from fnrun.model.schedule import check_task, new_schedule
@@ -30,8 +32,6 @@ def schedule_run(
     fn: RuntimeLike, schedule: str | Doc, arguments: Doc, db: RunDB | None = None
 ) -> Doc:
     """Store the schedule of ``fn.run(**arguments)``; returns the stored schedule."""
-    from fnrun.config import get_settings
-    from fnrun.db import get_run_db
 
     db = db or get_run_db()
     if not hasattr(db, "invoke_schedule"):

@@ -19,6 +19,8 @@ import os
 import threading
 from typing import Any
 
+from fnrun.model.quantity import parse_quantity
+
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 _turn = itertools.count()
 _lock = threading.Lock()
@@ -26,7 +28,6 @@ _lock = threading.Lock()
 
 def cpu_limit(fn: Any) -> tuple[float, str] | None:
     """``(cores, as written)`` of the function's CPU limit, or None."""
-    from fnrun.model.quantity import parse_quantity
 
     written = ((getattr(fn.spec, "resources", None) or {}).get("limits") or {}).get("cpu")
     if not written:

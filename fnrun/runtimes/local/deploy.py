@@ -22,7 +22,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from fnrun.config import get_settings
 from fnrun.errors import FnrunError, InvalidArgumentError
+from fnrun.model.graph import QueueStep
 from fnrun.model.names import check_name, join_under
 from fnrun.runtimes.platforms import DeployOptions, register_platform
 
@@ -36,7 +38,6 @@ def free_port() -> int:
 def deploy_local(fn: Any, port: int = 0, workers: int = 0, timeout: float = 60.0) -> str:
     """Start the function's server(s); a graph over child functions gets one process per child,
     each consuming the Kafka topic of the queue in front of it."""
-    from fnrun.config import get_settings
 
     settings = get_settings()
     fn.metadata.project = fn.metadata.project or settings.default_project
@@ -106,7 +107,6 @@ def child_replicas(fn: Any, child: str) -> int:
 def child_functions(fn: Any) -> dict[str, Any]:
     """For each child function of a graph: a copy of ``fn`` with a Kafka trigger on the topics
     of the queues its steps follow."""
-    from fnrun.model.graph import QueueStep
     from fnrun.stream.kafka import parse_kafka_url
 
     graph = getattr(fn.spec, "graph", None)

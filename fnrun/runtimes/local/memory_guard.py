@@ -17,12 +17,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from fnrun.model.quantity import parse_quantity
+
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def memory_limit(fn: Any) -> tuple[int, str] | None:
     """``(bytes, as written)`` of the function's memory limit, or None."""
-    from fnrun.model.quantity import parse_quantity
 
     written = ((getattr(fn.spec, "resources", None) or {}).get("limits") or {}).get("memory")
     if not written:

@@ -15,13 +15,14 @@ import json
 import os
 from typing import Any
 
+from fnrun.runtimes.functions.factory import function_from_dict
+from fnrun.runtimes.functions.serving import graph_server_for, serving_part
+
 SPEC_ENV = "FNRUN_FUNCTION_SPEC"
 
 
 def init_context(context: Any) -> None:
     from fnrun.graph.context import GraphContext
-    from fnrun.runtimes.functions.factory import function_from_dict
-    from fnrun.runtimes.functions.serving import graph_server_for, serving_part
     from fnrun.stream.kafka import stream_wiring
 
     raw = os.environ.get(SPEC_ENV)

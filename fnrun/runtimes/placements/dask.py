@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
+from fnrun.db import db_token, get_run_db
+from fnrun.execution.execute import RunRequest, execute
 from fnrun.model.function_like import maker
 from fnrun.runtimes.placements import Place, register_placement
 from fnrun.runtimes.placements.here import in_process
@@ -38,7 +40,6 @@ def dask_workers(fn: RuntimeLike, db: RunDB, settings: Settings, watch: bool) ->
     """Each request runs on a worker of the function's cluster (parallel hyper-parameter
     iterations): the worker executes it through the same path and writes the run DB named by
     ``db.url`` (a SQLite file on this machine, or PostgreSQL for a cluster elsewhere)."""
-    from fnrun.db import db_token
     from fnrun.execution.entry import exec_config
 
     def place(request: Any) -> dict[str, Any]:
@@ -73,9 +74,6 @@ def run_on_worker(
     """On a Dask worker: run one request (its config as ``fnrun exec`` gets it); the state.
     ``token``: the fnrun service's, when the run DB is the service."""
     from pathlib import Path
-
-    from fnrun.db import get_run_db
-    from fnrun.execution.execute import RunRequest, execute
 
     load = maker("function_from_dict")
     fn = load(config["function"]) if config.get("function") else None

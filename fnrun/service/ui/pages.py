@@ -19,8 +19,11 @@ from urllib.parse import quote
 
 from fnrun.db.base import RunDB
 from fnrun.db.monitor import UNFINISHED
+from fnrun.notebook.function_card import card_values
 from fnrun.notebook.run_card import Reader
 from fnrun.notebook.templating import stamp
+from fnrun.runtimes.functions.factory import function_from_dict
+from fnrun.runtimes.launch.runobject import RunObject
 from fnrun.service.ui.layout import href, page
 
 PAGE_SIZE = 50
@@ -141,7 +144,6 @@ def _utc(when: datetime) -> datetime:
 def run_page(db: RunDB, project: str, uid: str, reader: Reader) -> str:
     """A run: its card (artifact bodies read by ``reader``, the download guard) and log."""
     from fnrun.notebook.run_card import card_values
-    from fnrun.runtimes.launch.runobject import RunObject
 
     doc = db.read_run(uid, project)
 
@@ -249,7 +251,6 @@ _SERVING_KINDS = ("serving", "nuclio", "remote")
 
 def _runtime(doc: Doc) -> Any:
     """The function object of a stored document (None when it no longer loads)."""
-    from fnrun.runtimes.functions.factory import function_from_dict
 
     try:
         return function_from_dict(doc)
@@ -259,7 +260,6 @@ def _runtime(doc: Doc) -> Any:
 
 def _serving(doc: Doc, fn: Any, metrics: Metrics | None) -> Doc:
     """A deployed function: its graph, state, address and what its /metrics say now."""
-    from fnrun.notebook.function_card import card_values
 
     status = doc.get("status") or {}
     address = str(status.get("address") or "")
