@@ -15,9 +15,9 @@ from fnrun.execution.standalone import get_or_create_ctx
 from fnrun.execution.task import RunTemplate, new_task
 from fnrun.projects import Project, get_or_create_project, load_project, new_project
 from fnrun.runtimes.functions.base import BaseRuntime
-from fnrun.runtimes.functions.factory import code_to_function, deploy_function, new_function
+from fnrun.runtimes.functions.factory import code_to_function, deploy_function, kinds, new_function
 from fnrun.runtimes.functions.importer import import_function
-from fnrun.runtimes.functions.registry import kinds, register_runtime
+from fnrun.runtimes.functions.registry import register_runtime
 from fnrun.runtimes.launch.runobject import RunObject
 from fnrun.version import __version__
 

@@ -6,18 +6,38 @@ import inspect
 import re
 import sys
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from fnrun.errors import InvalidArgumentError, NotFoundError, SchemaError
 from fnrun.model.function import FunctionMetadata
 from fnrun.model.function_like import hand_down
 from fnrun.runtimes.functions.base import BaseRuntime
 from fnrun.runtimes.functions.funcdoc import entry_points
-from fnrun.runtimes.functions.kinds import KubejobRuntime, ServingRuntime  # they register
 from fnrun.runtimes.functions.registry import get_runtime_class
+from fnrun.runtimes.functions.registry import kinds as registered_kinds
 from fnrun.runtimes.functions.source import resolve_requirements
 
+if TYPE_CHECKING:
+    from fnrun.runtimes.functions.kinds import KubejobRuntime, ServingRuntime
+
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def runtime_class(kind: str | None) -> type[BaseRuntime]:
+    """The function class of ``kind`` (the registry's), the built-in kinds loaded first."""
+    _builtin_kinds()
+    return get_runtime_class(kind)
+
+
+def kinds() -> list[str]:
+    """Every function kind, built-in and registered, sorted."""
+    _builtin_kinds()
+    return registered_kinds()
+
+
+def _builtin_kinds() -> None:
+    # deferred to the first function made: the kinds' spec classes cost ~20 ms at import
+    import fnrun.runtimes.functions.kinds  # noqa: F401 - each kind registers itself
 
 
 def normalize_name(name: str) -> str:
@@ -93,9 +113,9 @@ def new_function(
     if runtime is not None:
         doc = runtime.to_dict() if isinstance(runtime, BaseRuntime) else dict(runtime)
         kind = kind or doc.get("kind", "")
-        fn = get_runtime_class(kind).from_dict(doc)
+        fn = runtime_class(kind).from_dict(doc)
     else:
-        fn = get_runtime_class(kind)()
+        fn = runtime_class(kind)()
     if name:
         fn.metadata.name = normalize_name(name)
     fn.metadata.project = project or fn.metadata.project
@@ -198,7 +218,7 @@ def code_to_function(
             hint="give the path of a .py or .ipynb file",
         )
     code = _read_code(path, name)
-    fn = get_runtime_class(kind)()
+    fn = runtime_class(kind)()
     fn.metadata = FunctionMetadata(
         name=normalize_name(name or path.stem),
         project=project,
@@ -260,7 +280,7 @@ def function_from_dict(document: dict[str, Any], source: str = "") -> BaseRuntim
     kind = document.get("kind", "")
     if not isinstance(kind, str):
         raise SchemaError("expected str", field="kind")
-    return get_runtime_class(kind).from_dict(document)
+    return runtime_class(kind).from_dict(document)
 
 
 def deploy_function(function: BaseRuntime, mock: bool = False, **kwargs: Any) -> str:

@@ -11,8 +11,7 @@ from fnrun.errors import InvalidArgumentError, NotFoundError
 from fnrun.model.function_like import hand_down
 from fnrun.model.serialize import from_yaml
 from fnrun.runtimes.functions.base import BaseRuntime
-from fnrun.runtimes.functions.factory import function_from_dict, normalize_name
-from fnrun.runtimes.functions.registry import get_runtime_class
+from fnrun.runtimes.functions.factory import function_from_dict, normalize_name, runtime_class
 
 if TYPE_CHECKING:
     from fnrun.db.base import RunDB
@@ -78,7 +77,7 @@ def import_function(
         fn = _from_hub(url)
     else:
         fn = function_from_dict(load_document(url), url)
-    if kind and get_runtime_class(kind) is not type(fn):
+    if kind and runtime_class(kind) is not type(fn):
         raise InvalidArgumentError(
             f"{url} is a {fn.kind!r} function, not {kind!r}",
             field="kind",

@@ -1,8 +1,8 @@
 """The registry of function kinds: ``register_runtime`` instead of kind-string if-chains.
 
-The built-in kinds (:mod:`fnrun.runtimes.functions.kinds`) register when they are imported,
-which the factory does (so ``import fnrun``, or any ``fnrun.*`` import, has them all); the
-registry itself imports no kind.
+The built-in kinds (:mod:`fnrun.runtimes.functions.kinds`) register when they are imported;
+the factory imports them on the first function it makes (``factory.runtime_class``,
+``factory.kinds``); the registry itself imports no kind.
 
 >>> from fnrun.runtimes.functions.registry import get_runtime_class
 >>> get_runtime_class("job").kind
