@@ -105,6 +105,10 @@ class RunContext:
             return self._secrets[key]
         return os.environ.get(key)
 
+    def secret_values(self) -> dict[str, str]:
+        """The run's own secrets, for a process of this run (never logged or stored)."""
+        return dict(self._secrets)
+
     @property
     def db(self) -> RunDB | None:
         return self._db

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fnrun.errors import NotFoundError
+from fnrun.execution.attach import adopt, attach_env
 from fnrun.execution.binding import bind
 from fnrun.execution.capture import capture_output
 from fnrun.execution.context import RunContext
@@ -156,7 +157,7 @@ def _call(ctx: RunContext, request: RunRequest, code_dir: Path) -> None:
     fn = request.function
     with source_workdir(fn, code_dir.parent / "source"):
         if fn is not None and fn.spec.mode in ("pass", "args"):
-            run_command(command_line(fn, ctx.parameters))
+            _run_joined(ctx, command_line(fn, ctx.parameters))
             return
         target, script = resolve(fn, request.handler, code_dir)
         if script is not None:
@@ -171,6 +172,17 @@ def _call(ctx: RunContext, request: RunRequest, code_dir: Path) -> None:
             ctx.set_label(label, label_value)
         value = target(**kwargs)
     log_returns(ctx, value, request.returns or declared.get("outputs"))
+
+
+def _run_joined(ctx: RunContext, argv: list[str]) -> None:
+    """Run the command as a process of this run: its ``get_or_create_ctx`` is this run, and
+    what it commits (results, artifacts, labels, its error) becomes this context's."""
+    try:
+        run_command(argv, env=attach_env(ctx))
+    except RuntimeError as exc:
+        error = adopt(ctx)
+        raise RuntimeError(f"{exc}: {error}" if error else str(exc)) from None
+    adopt(ctx)
 
 
 def _check_input(key: str, item: DataItem) -> None:

@@ -13,7 +13,7 @@ import io
 import itertools
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fnrun.datastore.dataitem import get_dataitem
@@ -50,6 +50,14 @@ class HyperParamOptions:
                 hint=f"known: {', '.join(sorted(known))}",
             )
         return cls(**value)
+
+
+def with_selector(
+    options: HyperParamOptions | dict[str, Any] | None, selector: str
+) -> HyperParamOptions:
+    """``options`` with ``selector`` set: MLRun's ``fn.run(..., selector="max.accuracy")`` is
+    ``hyper_param_options={"selector": "max.accuracy"}``."""
+    return replace(HyperParamOptions.from_any(options), selector=selector)
 
 
 def iterations(

@@ -46,8 +46,14 @@ def wants_shim(source: str | bytes) -> bool:
 
 def prepare(module: ModuleType, source: str | bytes) -> None:
     """Give ``module`` (before its code runs) the mlrun-mapping import, if its code needs it."""
-    if wants_shim(source):
-        module.__dict__["__builtins__"] = dict(vars(builtins), __import__=_import)
+    shim = mlrun_builtins(source)
+    if shim is not None:
+        module.__dict__["__builtins__"] = shim
+
+
+def mlrun_builtins(source: str | bytes) -> dict[str, Any] | None:
+    """Builtins whose ``__import__`` maps ``mlrun``, for code that needs them; else None."""
+    return dict(vars(builtins), __import__=_import) if wants_shim(source) else None
 
 
 def shim_name(name: str) -> str | None:

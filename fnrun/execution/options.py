@@ -20,6 +20,7 @@ class RunOptions(TypedDict, total=False):
     inputs: dict[str, str] | None
     hyperparams: dict[str, list[Any]] | list[dict[str, Any]] | None
     hyper_param_options: HyperParamOptions | dict[str, Any] | None
+    selector: str  # MLRun's spelling of hyper_param_options={"selector": ...}
     returns: list[str] | None
     secrets: dict[str, str] | list[dict[str, Any]] | None
     labels: dict[str, str] | None

@@ -1,17 +1,21 @@
 """``get_or_create_ctx``: the context of the current run, or a new tracked one for a script.
 
-Inside a run (``fn.run`` of a script or handler) it returns that run's context. Called from a
-plain ``python train.py``, it creates and tracks a new run; the run is committed at exit as
-``completed`` (or ``error`` when the script dies of an exception), with or without ``with``.
+Inside a run (``fn.run`` of a script or handler) it returns that run's context; in a command
+a run started (``mode="args"``/``"pass"``) it joins that run (:mod:`fnrun.execution.attach`).
+Called from a plain ``python train.py``, it creates and tracks a new run; the run is
+committed at exit as ``completed`` (or ``error`` when the script dies of an exception), with
+or without ``with``.
 """
 
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 from types import TracebackType
 from typing import Any
 
+from fnrun.execution.attach import attached_context
 from fnrun.execution.context import RunContext
 from fnrun.execution.execute import _current, current_context
 
@@ -26,6 +30,11 @@ def get_or_create_ctx(
     if ctx is not None:
         return ctx
     global _standalone
+    if _standalone is None and (joined := attached_context(os.environ)) is not None:
+        _standalone = joined  # a command of a run (args/pass mode): that run, not a new one
+        joined.commit()
+        _current.set(joined)
+        _install_exit_hooks(joined, ends_run=False)
     if _standalone is None:
         from fnrun.config import get_settings
         from fnrun.db import get_run_db
@@ -45,7 +54,9 @@ def get_or_create_ctx(
     return _standalone
 
 
-def _install_exit_hooks(ctx: RunContext) -> None:
+def _install_exit_hooks(ctx: RunContext, ends_run: bool = True) -> None:
+    """At exit, commit the run (``completed`` when ``ends_run``; a command's context leaves
+    the end to the run's process); an uncaught exception marks it ``error`` first."""
     previous = sys.excepthook
 
     def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
@@ -56,7 +67,7 @@ def _install_exit_hooks(ctx: RunContext) -> None:
 
     def at_exit() -> None:
         if ctx.state == "running":
-            ctx.commit(completed=True)
+            ctx.commit(completed=ends_run)
 
     sys.excepthook = hook
     atexit.register(at_exit)

@@ -5,7 +5,9 @@
 - no handler: the code (or ``spec.command`` file) runs as ``__main__`` with ``spec.args``;
 - ``mode="pass"`` and ``mode="args"`` (MLRun's): ``spec.command`` and ``spec.args`` run as a
   process, with ``{param}`` placeholders replaced by run params (a placeholder naming no param
-  is an error); a ``.py`` command runs through this Python interpreter.
+  is an error); a ``.py`` command runs through this Python interpreter
+  (:mod:`fnrun.execution.script`), and its ``get_or_create_ctx`` joins the run
+  (:mod:`fnrun.execution.attach`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from fnrun.execution.loader import (
     module_from_code,
     module_from_file,
 )
+from fnrun.execution.mlrun_alias import mlrun_builtins
 
 if TYPE_CHECKING:
     from fnrun.model.function_like import FunctionLike
@@ -78,15 +81,25 @@ def _script_of(fn: FunctionLike | None, code_dir: Path) -> Path | None:
 
 def run_script(script: Path, args: list[str]) -> None:
     """Run a file as ``__main__`` with ``sys.argv``; ``sys.exit(0)`` counts as success."""
+    code = run_as_main(script, args)
+    if code:
+        raise RuntimeError(f"script {script.name} exited with status {code}")
+
+
+def run_as_main(script: Path, args: list[str]) -> int:
+    """Run a file as ``__main__`` with ``sys.argv`` (its ``import mlrun`` is fnrun's surface,
+    as in a handler's code); its exit status."""
     saved = sys.argv
     sys.argv = [str(script), *args]
+    source = script.read_bytes()
+    init = {"__builtins__": shim} if (shim := mlrun_builtins(source)) is not None else None
     try:
-        runpy.run_path(str(script), run_name="__main__")
+        runpy.run_path(str(script), init_globals=init, run_name="__main__")
     except SystemExit as exc:
-        if exc.code not in (0, None):
-            raise RuntimeError(f"script {script.name} exited with status {exc.code}") from exc
+        return 0 if exc.code in (0, None) else exc.code if isinstance(exc.code, int) else 1
     finally:
         sys.argv = saved
+    return 0
 
 
 def command_line(fn: FunctionLike, params: dict[str, Any]) -> list[str]:
@@ -97,8 +110,8 @@ def command_line(fn: FunctionLike, params: dict[str, Any]) -> list[str]:
             f"mode {fn.spec.mode!r} needs spec.command", field="spec.command"
         )
     argv = [_substitute(arg, params) for arg in [*shlex.split(fn.spec.command), *fn.spec.args]]
-    if argv[0].endswith(".py"):
-        argv.insert(0, sys.executable)
+    if argv[0].endswith(".py"):  # as `python file.py`, with MLRun code's `import mlrun` mapped
+        argv[:0] = [sys.executable, "-u", "-m", "fnrun.execution.script"]
     return argv
 
 
@@ -116,12 +129,15 @@ def _substitute(arg: str, params: dict[str, Any]) -> str:
     return _PLACEHOLDER.sub(value, arg)
 
 
-def run_command(argv: list[str], cwd: str | None = None) -> None:
-    """Run ``argv``, streaming its output into this process's (captured) stdout."""
+def run_command(argv: list[str], cwd: str | None = None, env: dict[str, str] | None = None) -> None:
+    """Run ``argv`` (``env`` added to this process's), streaming its output into this
+    process's (captured) stdout."""
+    environ = {**os.environ, **env} if env else None
     try:
         proc = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd
-        )
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
+            env=environ,
+        )  # fmt: skip
     except FileNotFoundError as exc:
         raise InvalidArgumentError(f"command not found: {argv[0]}", field="spec.command") from exc
     assert proc.stdout is not None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, Unpack, overload
 from fnrun.config import get_settings
 from fnrun.db import get_run_db
 from fnrun.errors import InvalidArgumentError, SchemaError
+from fnrun.execution.hyper import with_selector
 from fnrun.execution.options import Handler, RunOptions
 from fnrun.execution.task import task_arguments
 from fnrun.model.function import FunctionMetadata, FunctionSpec, FunctionStatus
@@ -205,11 +206,15 @@ class BaseRuntime(SourceMixin, EnvMixin):
         local = options.pop("local", False)
         watch = options.pop("watch", True)
         name, project = options.pop("name", ""), options.pop("project", "")
-        params = options.pop("params", None)
+        params, selector = options.pop("params", None), options.pop("selector", "")
         given = {k: v for k, v in options.items() if v or k not in RunOptions.__annotations__}
         merged = task_arguments(
             runspec, handler=handler, name=name, project=project, params=params, **given
         )
+        if selector:  # over the task's own options, not instead of them
+            merged["hyper_param_options"] = with_selector(
+                merged.get("hyper_param_options"), selector
+            )
         if schedule is not None:
             from fnrun.runtimes.launch.schedule import schedule_run
 

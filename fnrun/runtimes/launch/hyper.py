@@ -156,8 +156,8 @@ def _finish(
     best = best_iteration(results, options.selector) if options.selector else 0
     missing = _selector_error(results, options.selector) if options.selector and not best else ""
     by_iter = {d["metadata"]["iteration"]: d for d in docs}
-    if best:
-        parent.results = dict(by_iter[best]["status"].get("results", {}))
+    if best:  # as MLRun: best_iteration beside the best child's results
+        parent.results = {"best_iteration": best, **by_iter[best]["status"].get("results", {})}
         parent.artifact_uris = dict(by_iter[best]["status"].get("artifact_uris", {}))
     errors = sum(d.get("status", {}).get("state") == "error" for d in docs)
     table = iterations_table(docs)

@@ -167,3 +167,30 @@ def test_progress_reports_each_iteration_with_errors_and_best_so_far() -> None:
     assert lines[2] == "  iteration 2/3 error (#2), 1 errors, best so far: #1 neg=-5"
     assert lines[3] == "  iteration 3/3 completed (#3), 1 errors, best so far: #3 neg=-1"
     assert " completed in " in lines[4]
+
+
+def test_selector_as_mlrun_spells_it_in_fn_run(tmp_path: Path) -> None:
+    """``fn.run(hyperparams=..., selector=...)`` is ``hyper_param_options={"selector": ...}``;
+    it sets the selector over a task's own options (the strategy stays)."""
+    run = _fn().run(handler="score", hyperparams={"x": [0, 1, 2, 3]}, selector="max.neg")
+    assert run.status["best_iteration"] == 3 and run.output("neg") == -2
+    task = fnrun.new_task("hp-sel", handler="score").with_hyper_params(
+        {"x": [5, 1, 3], "y": [1, 1, 1]}, strategy="list"
+    )
+    listed = _fn().run(task, selector="min.sum")
+    assert listed.status["best_iteration"] == 2 and listed.output("sum") == 2  # list: 3 rows
+    project = fnrun.new_project("hp-sel", context=str(tmp_path))
+    project.set_function(_fn(), name="scorer")
+    by_project = project.run_function("scorer", handler="score", hyperparams={"x": [1, 2]},
+                                      selector="max.neg", local=True)  # fmt: skip
+    assert by_project is not None and by_project.status["best_iteration"] == 2
+
+
+def test_the_parent_results_hold_best_iteration_as_mlrun() -> None:
+    """MLRun's parent ``status.results`` hold ``best_iteration`` beside the best child's
+    results, so ``run.output("best_iteration")`` answers."""
+    run = _fn().run(handler="score", hyperparams={"x": [0, 1, 2, 3]}, selector="max.neg")
+    assert run.output("best_iteration") == 3
+    assert run.outputs["best_iteration"] == run.status["best_iteration"] == 3
+    plain = _fn().run(handler="score", hyperparams={"x": [0, 1]})  # no selector: no best
+    assert "best_iteration" not in plain.outputs

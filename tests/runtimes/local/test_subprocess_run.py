@@ -120,3 +120,70 @@ def test_archive_escaping_target_is_refused(tmp_path: Path) -> None:
         tf.addfile(info)
     with pytest.raises(InvalidArgumentError, match="leads outside"):
         extract(bad_tar, tmp_path / "out2")
+
+
+MLRUN_SCRIPT = """
+import argparse
+import sys
+
+import mlrun
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--x", type=int)
+args = parser.parse_args()
+ctx = mlrun.get_or_create_ctx("script")
+ctx.log_result("doubled", args.x * 2)
+ctx.log_result("secret_seen", ctx.get_secret("TOKEN") == "s3cr3t-value")
+ctx.set_label("from", "script")
+ctx.log_artifact("notes", body=b"hello", local_path="notes.txt")
+if args.x < 0:
+    raise ValueError("x must not be negative")
+"""
+
+
+@pytest.mark.parametrize("mode", ["args", "pass"])
+def test_an_mlrun_script_in_args_mode_joins_the_run(tmp_path: Path, mode: str) -> None:
+    """MLRun's args/pass modes: the command's ``get_or_create_ctx`` is the run that started
+    it (one run, holding the script's results, labels and artifacts), and ``import mlrun``
+    in the script is fnrun's surface."""
+    script = tmp_path / "script.py"
+    script.write_text(MLRUN_SCRIPT)
+    fn = fnrun.new_function("cmd", kind="local", command=f"{script} --x {{x}}", mode=mode)
+    run = fn.run(params={"x": 21}, secrets={"TOKEN": "s3cr3t-value"}, watch=False)
+    assert run.state() == "completed"
+    assert run.output("doubled") == 42 and run.output("secret_seen") is True
+    assert run.to_dict()["metadata"]["labels"]["from"] == "script"
+    assert run.artifact("notes").get() == b"hello"
+    runs = fnrun.get_run_db().list_runs(name="cmd", project=fn.metadata.project or None)
+    assert [r["metadata"]["uid"] for r in runs] == [run.uid()]  # no second run
+    assert "s3cr3t-value" not in run.logs()
+
+
+def test_a_failing_mlrun_script_fails_the_run_with_its_error(tmp_path: Path) -> None:
+    script = tmp_path / "script.py"
+    script.write_text(MLRUN_SCRIPT)
+    fn = fnrun.new_function("cmdfail", kind="local", command=f"{script} --x {{x}}", mode="args")
+    with pytest.raises(RunError, match="x must not be negative") as caught:
+        fn.run(params={"x": -1}, watch=False)
+    run = caught.value.run
+    assert run.state() == "error" and run.output("doubled") == -2
+
+
+def test_a_script_without_handler_may_import_mlrun(tmp_path: Path) -> None:
+    script = tmp_path / "script.py"
+    script.write_text(MLRUN_SCRIPT)
+    fn = fnrun.new_function("plain", kind="local", command=str(script), args=["--x", "4"])
+    run = fn.run(watch=False)
+    assert run.state() == "completed" and run.output("doubled") == 8
+
+
+def test_each_iteration_of_an_args_mode_grid_joins_its_own_run(tmp_path: Path) -> None:
+    script = tmp_path / "script.py"
+    script.write_text(MLRUN_SCRIPT)
+    fn = fnrun.new_function("cmdgrid", kind="local", command=f"{script} --x {{x}}", mode="args")
+    run = fn.run(hyperparams={"x": [1, 2, 3]}, selector="max.doubled", watch=False)
+    assert run.output("doubled") == 6
+    children = fnrun.get_run_db().list_runs(uid=run.uid(), iter=True)
+    assert sorted(
+        c["status"]["results"]["doubled"] for c in children if c["metadata"]["iteration"]
+    ) == [2, 4, 6]
