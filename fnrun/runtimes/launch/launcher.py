@@ -78,8 +78,10 @@ def run_function(
                 hint="give handler='name' from the function's code",
             )
         if hyper.parallel_runs > 1:
-            place = _parallel_placement(fn, hyper, db, settings, watch, local)
+            place, done = _parallel_placement(fn, hyper, db, settings, watch, local)
         work = partial(run_iterations, request, hyperparams, hyper, place, db, report)
+        if hyper.parallel_runs > 1:
+            work = partial(_then, work, done)
     else:
         work = partial(place, request)
 
@@ -192,10 +194,24 @@ def _parallel_placement(
     settings: Settings,
     watch: bool,
     local: bool = False,
-) -> Callable[[RunRequest], dict[str, Any]]:
+) -> tuple[Callable[[RunRequest], dict[str, Any]], Callable[[], None]]:
     """Where parallel iterations go: the dask kind's workers, the Dask scheduler that
-    ``dask_cluster_uri`` names (any kind), else child processes here."""
+    ``dask_cluster_uri`` names (any kind), else child processes here; and what to do once
+    they are done (close a cluster started for them)."""
+    if options.dask_cluster_uri and _is_function_uri(options.dask_cluster_uri):
+        on_dask, close = _on_cluster_of(fn, options.dask_cluster_uri, db)
+        return get_placement("dask-workers")(on_dask, db, settings, watch), close
+    return _placement_of_iterations(fn, options, db, settings, watch, local), _nothing
 
+
+def _placement_of_iterations(
+    fn: RuntimeLike,
+    options: HyperParamOptions,
+    db: RunDB,
+    settings: Settings,
+    watch: bool,
+    local: bool,
+) -> Callable[[RunRequest], dict[str, Any]]:
     if options.dask_cluster_uri:
         from fnrun.runtimes.placements.dask_cluster import DaskClientMixin
 
@@ -206,6 +222,38 @@ def _parallel_placement(
         return get_placement("dask-workers")(fn, db, settings, watch)
     name, _why = _placement_name(fn, None, False, local, parallel=True)
     return get_placement(name)(fn, db, settings, watch)
+
+
+def _is_function_uri(value: str) -> bool:
+    """A stored function's URI (``db://project/name``, MLRun's ``project/name``), not a Dask
+    scheduler address (``tcp://host:8786``, ``host:8786``)."""
+    return value.startswith(("db://", "hub://")) or ("://" not in value and "/" in value)
+
+
+def _on_cluster_of(fn: RuntimeLike, uri: str, db: RunDB) -> tuple[RuntimeLike, Callable[[], None]]:
+    """MLRun's ``dask_cluster_uri`` naming a stored dask function: the iterations run on that
+    function's cluster (its scheduler, or the cluster its spec starts on first use)."""
+    cluster_fn = maker("import_function")(uri, db=db)
+    if not hasattr(cluster_fn, "client"):
+        raise InvalidArgumentError(
+            f"dask_cluster_uri {uri!r} is a {cluster_fn.kind!r} function, not a dask one",
+            field="hyper_param_options.dask_cluster_uri",
+            hint="name a stored dask-kind function, or a scheduler address (tcp://host:8786)",
+        )
+    copy = _on_dask(fn, cluster_fn.scheduler_address)
+    copy.__dict__["_dask_client"] = cluster_fn.client  # that function's cluster, shared
+    return copy, cluster_fn.close  # a cluster it started for these iterations ends with them
+
+
+def _then(work: Callable[[], dict[str, Any]], done: Callable[[], None]) -> dict[str, Any]:
+    try:
+        return work()
+    finally:
+        done()
+
+
+def _nothing() -> None:
+    return None
 
 
 def _on_dask(fn: RuntimeLike, address: str) -> RuntimeLike:

@@ -198,6 +198,36 @@ def test_dask_cluster_uri_sends_any_kinds_iterations_to_that_scheduler(
     assert os.getpid() not in {row[header.index("output.pid")] for row in rows}
 
 
+def test_dask_cluster_uri_may_name_a_stored_dask_function(tmp_path: Path) -> None:
+    """MLRun's meaning of ``dask_cluster_uri``: the URI of a stored dask function, whose
+    cluster (here the LocalCluster its spec starts) runs the iterations."""
+    import os
+
+    cluster = fnrun.new_function("grid-cluster", kind="dask", project="dgrid")
+    cluster.spec.replicas = 2
+    uri = cluster.save()  # db://dgrid/grid-cluster@<hash>
+    path = tmp_path / "score.py"
+    path.write_text(SCORE)
+    fn = fnrun.code_to_function("uri-grid", filename=str(path), kind="job", handler="score")
+    for named in (uri, "db://dgrid/grid-cluster"):
+        run = fn.run(
+            hyperparams={"x": [1, 2, 3]},
+            hyper_param_options={"selector": "min.loss", "parallel_runs": 3,
+                                 "dask_cluster_uri": named},
+            local=True,
+        )  # fmt: skip
+        header, *rows = run.status.iterations
+        assert run.status.best_iteration == 2 and len(rows) == 3
+        assert os.getpid() not in {row[header.index("output.pid")] for row in rows}
+    job = fnrun.new_function("not-dask", kind="job", project="dgrid")
+    with pytest.raises(fnrun.errors.InvalidArgumentError, match="not a dask one"):
+        fn.run(
+            hyperparams={"x": [1, 2]},
+            hyper_param_options={"parallel_runs": 2, "dask_cluster_uri": job.save()},
+            local=True,
+        )
+
+
 FIT = """
 def fit(context, n: int = 10):
     client = context.dask_client
