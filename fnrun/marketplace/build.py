@@ -65,10 +65,18 @@ def build_hub(src: Path, out: Path, channel: str = "master", force: bool = False
     return built
 
 
+def hub_key(name: str) -> str:
+    """The one name rule of the hub: the catalog key and the published folder of an item
+    named ``name``, and what ``hub://<name>`` looks up — ``-`` and ``_`` are the same
+    (``acc-tool`` in folder ``acc_tool`` is ``hub://acc-tool`` and ``hub://acc_tool``), as in
+    MLRun's hub (``load-dataset`` under ``load_dataset``)."""
+    return name.strip().replace("-", "_")
+
+
 def _build_one(folder: Path, root: Path, catalog: dict[str, Any], force: bool) -> Built:
     made = not (folder / "item.yaml").is_file()
     item = item_of(folder)
-    name, version = item["name"], item["version"]
+    name, version = hub_key(item["name"]), item["version"]
     code_file = folder / item["spec"]["filename"]
     files = {
         "function.yaml": function_yaml(folder, item),

@@ -24,6 +24,7 @@ from typing import Any
 
 from fnrun.config import get_settings
 from fnrun.errors import InvalidArgumentError, NotFoundError
+from fnrun.marketplace.build import function_yaml, hub_key, item_of
 from fnrun.marketplace.sources import HubSource, hub_sources
 from fnrun.model.serialize import from_yaml
 
@@ -60,7 +61,7 @@ def parse_hub_uri(uri: str) -> tuple[str, str, str]:
             field="url",
             hint="use hub://name, hub://name:1.2.0 or hub://source/name:latest",
         )
-    return match["source"] or "", match["name"].replace("-", "_"), match["tag"] or "latest"
+    return match["source"] or "", hub_key(match["name"]), match["tag"] or "latest"
 
 
 def resolve(uri: str) -> HubItem:
@@ -83,9 +84,10 @@ def resolve(uri: str) -> HubItem:
             unreachable.append(f"{source.name} ({exc})")
             continue
         known.update(catalog)
-        if name not in catalog:
+        key = {hub_key(k): k for k in catalog}.get(name)  # the catalog's own spelling
+        if key is None:
             continue
-        versions = catalog[name]
+        versions = catalog[key]
         entry = versions.get(tag)
         if entry is None:
             raise NotFoundError(
@@ -100,7 +102,7 @@ def resolve(uri: str) -> HubItem:
                 hint=f"name its source to use it anyway: hub://{source.name}/{name}:{tag}",
             )
         version = str(entry.get("version") or tag)
-        return _fetch_item(source, name, tag, version, entry)
+        return _fetch_item(source, key, tag, version, entry)
     where = ", ".join(s.name for s in sources)
     if unreachable and not known:
         raise NotFoundError(
@@ -133,7 +135,7 @@ def read_catalog(source: HubSource) -> dict[str, dict[str, dict[str, Any]]]:
         meta = _yaml(item)
         version = str(meta.get("version") or "0.0.0")
         entry = {**meta, "version": version, "_dir": str(item.parent)}
-        catalog[item.parent.name] = {version: entry, "latest": entry}
+        catalog[hub_key(item.parent.name)] = {version: entry, "latest": entry}
     return catalog
 
 
@@ -143,8 +145,6 @@ def _folder_item(folder: Path) -> str:
     path = folder / "function.yaml"
     if path.is_file():
         return path.read_text()
-    from fnrun.marketplace.build import function_yaml, item_of
-
     return function_yaml(folder, item_of(folder))
 
 

@@ -182,6 +182,9 @@ SELECTION = textwrap.dedent(
         is_vector = bool(df_artifact.meta) and (
             df_artifact.meta.kind == mlrun.api.schemas.ObjectKind.feature_vector
         )
+        kind, _ = mlrun.datastore.parse_store_uri(df_artifact.url)
+        is_vector = is_vector or kind == mlrun.utils.StorePrefix.FeatureVector
+        assert mlrun.utils.helpers.StorePrefix.kind_to_prefix("model") == "models"
         df = df_artifact.as_df()
         scorer = create_class("sklearn.feature_selection.f_classif")
         scores, _ = scorer(df.drop(columns=[label_column]), df[label_column])

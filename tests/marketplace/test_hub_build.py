@@ -138,3 +138,27 @@ def test_the_cli_builds(tmp_path: Path) -> None:
     assert "hello" in done.output and "item.yaml made from the code" in done.output
     again = CliRunner().invoke(app, ["hub", "build", str(src), "--out", str(tmp_path / "hub")])
     assert "unchanged" in again.output
+
+
+def test_one_name_rule_for_dashes_and_underscores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An item named ``acc-tool`` in folder ``acc_tool`` (MLRun's hub lays items out so:
+    ``load-dataset`` under ``load_dataset``) is found as ``hub://acc-tool`` and
+    ``hub://acc_tool``, built or read from its source folder."""
+    src = tmp_path / "src"
+    folder = src / "acc_tool"
+    folder.mkdir(parents=True)
+    (folder / "acc_tool.py").write_text(textwrap.dedent(HELLO) + "\nVERSION = 'acc'\n")
+    item = {"name": "acc-tool", "version": "1.0.0", "spec": {"filename": "acc_tool.py",
+            "handler": "hello", "kind": "job"}}  # fmt: skip
+    (folder / "item.yaml").write_text(json.dumps(item))
+    out = tmp_path / "hub"
+    (built,) = build_hub(src, out)
+    assert built.name == "acc_tool"
+    assert (out / "functions" / "master" / "acc_tool" / "1.0.0" / "src").is_dir()
+    for location in (out, src):  # the published hub, and the unbuilt sources
+        monkeypatch.setenv("FNRUN_HUB_SOURCES", f"team={location}")
+        for uri in ("hub://team/acc-tool", "hub://acc_tool:1.0.0", "hub://acc-tool"):
+            fn = fnrun.import_function(uri)
+            assert fn.run(params={"name": "x"}, local=True).outputs["greeting"] == "acc hello x"

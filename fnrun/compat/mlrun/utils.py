@@ -14,6 +14,7 @@ from fnrun.model.serialize import to_yaml
 from fnrun.notebook import in_notebook
 
 __all__ = [
+    "StorePrefix",
     "create_class",
     "create_function",
     "dict_to_json",
@@ -51,6 +52,30 @@ def _logger() -> RunLogger:
 
 
 logger = _logger()
+
+
+class StorePrefix:
+    """The kinds of ``store://<prefix>/...`` URIs, by MLRun's names (hub code compares
+    ``parse_store_uri(url)[0]`` with them)."""
+
+    Artifact = "artifacts"
+    Dataset = "datasets"
+    Model = "models"
+    FeatureSet = "feature-sets"
+    FeatureVector = "feature-vectors"
+
+    @classmethod
+    def is_artifact(cls, prefix: str) -> bool:
+        return prefix in (cls.Artifact, cls.Dataset, cls.Model)
+
+    @classmethod
+    def is_prefix(cls, prefix: str) -> bool:
+        return cls.is_artifact(prefix) or prefix in (cls.FeatureSet, cls.FeatureVector)
+
+    @classmethod
+    def kind_to_prefix(cls, kind: str) -> str:
+        """The prefix of an artifact kind's URIs (``model`` → ``models``)."""
+        return {"model": cls.Model, "dataset": cls.Dataset}.get(kind, cls.Artifact)
 
 
 def dict_to_json(struct: Any) -> str:
