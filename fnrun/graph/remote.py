@@ -6,8 +6,10 @@ resolved when the graph is built), ``subpath`` (``"$path"`` appends the event's 
 ``method``, ``headers``, ``url_expression`` and ``body_expression`` (safe expressions over the
 request body named ``event``, plus ``endpoint`` in the URL one: ``"event['url']"``,
 ``"f'{endpoint}/{event[\"id\"]}'"``; never ``eval``: what the evaluator cannot run is refused
-when the step is built), ``return_json`` (``False``: the raw bytes, unless the answer says
-JSON), ``input_path``/``result_path``, ``retries`` (6) and ``backoff_factor`` (1 s).
+when the step is built), ``return_json`` (``True``: a JSON answer is parsed whatever its
+content type, text that is not JSON passes as text; ``False``: the raw bytes, unless the
+answer says JSON), ``input_path``/``result_path``, ``retries`` (6) and ``backoff_factor``
+(1 s). ``None`` for any of them (as MLRun's code passes) means its default.
 
 Each request carries the event id and path under our names (``x-request-id``,
 ``x-fnrun-event-path``) and MLRun's (``MLRUN_EVENT_ID``, ``MLRUN_EVENT_PATH``); the HTTP
@@ -56,24 +58,32 @@ MAX_BACKOFF = 120.0
 class RemoteStep(StepToDict):
     def __init__(
         self,
-        url: str = "",
-        subpath: str = "",
-        method: str = "",
+        url: str | None = "",
+        subpath: str | None = "",
+        method: str | None = "",
         headers: dict[str, str] | None = None,
-        url_expression: str = "",
-        body_expression: str = "",
-        return_json: bool = True,
-        input_path: str = "",
-        result_path: str = "",
-        timeout: float = 30.0,
-        retries: int = 6,
-        backoff_factor: float = 1.0,
-        max_in_flight: int = 16,
+        url_expression: str | None = "",
+        body_expression: str | None = "",
+        return_json: bool | None = True,
+        input_path: str | None = "",
+        result_path: str | None = "",
+        timeout: float | None = 30.0,
+        retries: int | None = 6,
+        backoff_factor: float | None = 1.0,
+        max_in_flight: int | None = 16,
         operation_path: bool = False,
         context: Any = None,
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
+        # MLRun passes None for any of these ("not given"): the defaults then
+        url, subpath, method = url or "", subpath or "", method or ""
+        url_expression, body_expression = url_expression or "", body_expression or ""
+        timeout = 30.0 if timeout is None else timeout
+        retries = 6 if retries is None else retries
+        backoff_factor = 1.0 if backoff_factor is None else backoff_factor
+        max_in_flight = 16 if max_in_flight is None else max_in_flight
+        return_json = True if return_json is None else return_json
         if retries < 0 or timeout <= 0 or max_in_flight < 1 or backoff_factor < 0:
             raise InvalidArgumentError(
                 f"step {name!r}: needs retries >= 0, timeout > 0, backoff_factor >= 0, "
@@ -87,8 +97,8 @@ class RemoteStep(StepToDict):
         self.method = method.upper()
         self.headers = dict(headers or {})
         self.return_json = return_json
-        self.input_path = input_path
-        self.result_path = result_path
+        self.input_path = input_path or ""
+        self.result_path = result_path or ""
         self.timeout = timeout
         self.retries = retries
         self.backoff_factor = backoff_factor
@@ -253,9 +263,12 @@ class RemoteStep(StepToDict):
         if attempt < self.retries:
             return
         timeout = "Timeout" in type(exc).__name__
+        detail = str(exc) or ("timed out" if timeout else "no detail")  # async ones say nothing
+        if timeout and "timed out" not in detail:
+            detail = f"timed out after {self.timeout:g} s ({detail})"
         raise RemoteCallError(
             f"step {self.name!r}: {request['method']} {request['url']} failed after "
-            f"{attempt + 1} attempts: {type(exc).__name__}: {exc}",
+            f"{attempt + 1} attempts: {type(exc).__name__}: {detail}",
             http_status=504 if timeout else 502,
             field="url",
             hint="is the endpoint up? raise timeout= or retries= if it is slow",
@@ -275,7 +288,12 @@ class RemoteStep(StepToDict):
             return response.json() if response.content else None
         if not self.return_json:
             return response.content  # the raw bytes, as MLRun's return_json=False
-        return response.text if ctype.startswith("text/") else response.content
+        if ctype.startswith("text/"):  # MLRun reads any answer as JSON when return_json
+            try:
+                return json.loads(response.text) if response.content else None
+            except ValueError:
+                return response.text  # (where MLRun's step fails, ours passes the text on)
+        return response.content
 
 
 class BatchHttpRequests(RemoteStep):

@@ -59,6 +59,10 @@ class Remote:
                     return self._answer(200, {"op": op, "outputs": [sum(r) for r in rows]})
                 if self.path == "/text":
                     return self._raw(200, b"plain words", "application/octet-stream")
+                if self.path == "/plain-json":
+                    return self._raw(200, b"[1, 2]", "text/plain")
+                if self.path == "/plain-words":
+                    return self._raw(200, b"not json", "text/plain")
                 if self.path == "/double":
                     return self._answer(200, body * 2)
                 self._answer(200, {"got": body, "path": self.path})
@@ -231,3 +235,34 @@ def test_return_json_false_gives_bytes_and_defaults_as_mlrun(remote: Remote) -> 
     graph.to("RemoteStep", name="call", url=f"{remote.url}/text", return_json=False).respond()
     out = fn.to_mock_server().test("/", body={"x": 1})  # type: ignore[attr-defined]
     assert out == b"plain words"
+
+
+@pytest.mark.parametrize("engine", ["sync", "async"])
+def test_mlrun_builds_with_none_for_arguments_not_given(remote: Remote, engine: str) -> None:
+    """MLRun's ``graph.to("$remote", name, url=None, url_expression=...)`` (its tests pass
+    ``None`` for anything not given): the URL comes from the event; a 4xx answer raises a
+    ``RuntimeError`` from ``server.test`` on both engines, as MLRun's mock does."""
+    fn = fnrun.new_function("late-url", kind="serving")
+    graph = fn.set_topology("flow", engine=engine)  # type: ignore[attr-defined]
+    graph.to("$remote", "call", url=None, method="GET", url_expression="event['u']",
+             subpath=None, timeout=None, retries=None, headers=None).respond()  # fmt: skip
+    server = fn.to_mock_server()  # type: ignore[attr-defined]
+    assert server.test(body={"u": f"{remote.url}/echo"})["path"] == "/echo"
+    assert remote.calls[-1]["method"] == "GET"
+    with pytest.raises(RuntimeError, match="answered 400"):
+        server.test(body={"u": f"{remote.url}/bad"})
+
+
+def test_an_async_timeout_says_it_timed_out(remote: Remote) -> None:
+    """httpx's async timeouts carry no message; the step's error still says "timed out"."""
+    out = _flow("async", url=f"{remote.url}/slow", retries=0, timeout=0.2).test(
+        "/", body={"a": 1}, silent=True
+    )
+    assert out.status_code == 504 and "timed out" in out.body["message"]
+
+
+def test_a_text_answer_is_read_as_json_when_it_is_json(remote: Remote) -> None:
+    """As MLRun's ``return_json=True`` (the default): a JSON body is parsed whatever its
+    content type; a text body that is not JSON is passed on as text."""
+    assert _flow("sync", url=f"{remote.url}/plain-json").test("/", body={}) == [1, 2]
+    assert _flow("sync", url=f"{remote.url}/plain-words").test("/", body={}) == "not json"
