@@ -19,6 +19,7 @@ import inspect
 from typing import Any, ClassVar
 
 _NOT_ARGS = ("context", "name", "routes", "graph_step")
+_STEP_LEVEL = ("input_path", "result_path", "full_event")  # a TaskStep's fields
 _PLAIN = (str, bytes, int, float, bool, type, dict, list, tuple, type(None))
 
 
@@ -33,7 +34,8 @@ class StepToDict:
         return obj
 
     def to_dict(self) -> dict[str, Any]:
-        """``{kind, class_name, class_args, name}``, as a graph spec holds the step."""
+        """``{kind, class_name, class_args, name}`` and the step's own ``input_path``,
+        ``result_path``, ``full_event`` beside them, as a graph spec holds the step."""
         return object_to_step_dict(self)
 
 
@@ -53,10 +55,13 @@ def object_to_step_dict(obj: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
         "kind": getattr(cls, "step_kind", "task"),
         "class_name": class_path(cls),
-        "class_args": {k: v for k, v in args.items() if k not in _NOT_ARGS},
+        "class_args": {k: v for k, v in args.items() if k not in (*_NOT_ARGS, *_STEP_LEVEL)},
     }
     if isinstance(name, str) and name:
         out["name"] = name
+    for key in _STEP_LEVEL:  # the step's own settings, beside class_args (as MLRun writes them)
+        if args.get(key) not in (None, "", False):
+            out[key] = args[key]
     return out
 
 

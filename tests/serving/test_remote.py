@@ -266,3 +266,22 @@ def test_a_text_answer_is_read_as_json_when_it_is_json(remote: Remote) -> None:
     content type; a text body that is not JSON is passed on as text."""
     assert _flow("sync", url=f"{remote.url}/plain-json").test("/", body={}) == [1, 2]
     assert _flow("sync", url=f"{remote.url}/plain-words").test("/", body={}) == "not json"
+
+
+@pytest.mark.parametrize("engine", ["sync", "async"])
+def test_a_remote_step_object_with_paths_as_mlrun(remote: Remote, engine: str) -> None:
+    """MLRun's ``test_remote_class``: a ``RemoteStep`` object's paths are the step's own
+    settings in its ``to_dict()`` (beside ``class_args``, as MLRun serializes it) and still
+    select and place the data when the graph runs."""
+    from fnrun.serving import RemoteStep
+
+    step = RemoteStep(name="remote_echo", url=f"{remote.url}/echo", method="GET",
+                      input_path="req", result_path="resp", max_in_flight=1)  # fmt: skip
+    doc = step.to_dict()
+    assert (doc["name"], doc["input_path"], doc["result_path"]) == ("remote_echo", "req", "resp")
+    assert doc["class_args"] == {"url": f"{remote.url}/echo", "method": "GET", "max_in_flight": 1}
+    fn = fnrun.new_function("obj", kind="serving")
+    fn.set_topology("flow", engine=engine).to(step).respond()  # type: ignore[attr-defined]
+    out = fn.to_mock_server().test(body={"req": {"x": 5}})  # type: ignore[attr-defined]
+    assert out["req"] == {"x": 5} and out["resp"]["path"] == "/echo"
+    assert remote.calls[-1]["method"] == "GET"
