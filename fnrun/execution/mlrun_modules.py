@@ -36,6 +36,8 @@ ALIASES = {
     "mlrun.artifacts.model": "artifacts",
     "mlrun.artifacts.plots": "artifacts",
     "mlrun.datastore.base": "datastore",
+    "mlrun.serving.merger": "serving",
+    "mlrun.serving.remote": "serving",
     "mlrun.serving.routers": "serving",
     "mlrun.serving.server": "serving",
     "mlrun.serving.states": "serving",

@@ -272,3 +272,37 @@ def test_the_handler_decorator_logs_its_outputs_and_labels(tmp_path: Path) -> No
     assert run.to_dict()["metadata"]["labels"]["framework"] == "pandas"
     with pytest.raises(RunError, match="unknown type 'chart'"):
         fn.run(handler="bad_type", inputs={"source": str(data)}, local=True)
+
+
+SERVING_PATHS = textwrap.dedent(
+    """
+    from mlrun.serving.merger import Merge
+    from mlrun.serving.remote import BatchHttpRequests, RemoteStep
+    from mlrun.serving.routers import BaseModelRouter, VotingEnsemble
+    from mlrun.serving.server import GraphServer
+    from mlrun.serving.states import FlowStep, RouterStep, TaskStep
+    from mlrun.serving.v2_serving import V2ModelServer
+
+
+    def names(context):
+        found = [Merge, BatchHttpRequests, RemoteStep, BaseModelRouter, VotingEnsemble,
+                 GraphServer, FlowStep, RouterStep, TaskStep, V2ModelServer]
+        context.log_result("classes", [f"{c.__module__}.{c.__name__}" for c in found])
+    """
+)
+
+
+def test_mlrun_serving_module_paths_import(tmp_path: Path) -> None:
+    """MLRun's serving module paths (``mlrun.serving.remote``, ``.merger``, ``.states``,
+    ``.routers``, ``.v2_serving``) import in function code, and ``fnrun.serving.<same>`` holds
+    the same classes for code written against fnrun."""
+    from fnrun.serving import merger, remote, routers, states, v2_serving
+
+    path = tmp_path / "paths.py"
+    path.write_text(SERVING_PATHS)
+    fn = fnrun.code_to_function("paths", filename=str(path), kind="job", handler="names")
+    classes = fn.run(local=True, watch=False).output("classes")
+    ours = [merger.Merge, remote.BatchHttpRequests, remote.RemoteStep, routers.BaseModelRouter,
+            routers.VotingEnsemble, fnrun.serving.GraphServer, states.FlowStep,
+            states.RouterStep, states.TaskStep, v2_serving.V2ModelServer]  # fmt: skip
+    assert classes == [f"{c.__module__}.{c.__name__}" for c in ours]

@@ -1,15 +1,17 @@
-"""``mlrun.serving`` (and ``.v2_serving``, ``.routers``, ``.server``, ``.states``): fnrun's
-serving graph classes."""
+"""``mlrun.serving`` (and ``.v2_serving``, ``.routers``, ``.server``, ``.states``, ``.remote``,
+``.merger``): fnrun's serving graph classes."""
 
 from fnrun.serving import (
     BatchHttpRequests,
     Event,
+    FlowStep,
     GraphContext,
     GraphServer,
     Merge,
     MockEvent,
     ModelRouter,
     ParallelRun,
+    QueueStep,
     RemoteStep,
     Response,
     RouterStep,
@@ -26,12 +28,14 @@ __all__ = [
     "BaseModelRouter",
     "BatchHttpRequests",
     "Event",
+    "FlowStep",
     "GraphContext",
     "GraphServer",
     "Merge",
     "MockEvent",
     "ModelRouter",
     "ParallelRun",
+    "QueueStep",
     "RemoteStep",
     "Response",
     "RouterStep",
