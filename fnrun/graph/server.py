@@ -23,6 +23,7 @@ from fnrun.graph.jsonbody import MAX_DEPTH, BadJSON, loads
 from fnrun.graph.nodes import CompiledGraph, Env
 from fnrun.graph.storey_step import StoreyStep
 from fnrun.model.graph import FlowStep, RouterStep
+from fnrun.model.serialize import to_yaml
 
 ErrorSink = Callable[[dict[str, Any]], None]
 
@@ -53,6 +54,7 @@ class GraphServer:
                 hint="call fn.set_topology('flow') or ('router') first",
             )
         self.graph = graph
+        self.load_mode = load_mode or "sync"
         # No engine named: MLRun's default (async semantics: coroutine and storey steps work),
         # walked by the sync engine when no step is async (the answers are the same).
         requested = engine or graph.engine or "auto"
@@ -89,6 +91,21 @@ class GraphServer:
         self._sync = self.engine == "sync"
 
     # -- entry points ------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The server's spec as MLRun's ``GraphServer.to_dict()`` holds it: version, the
+        server's parameters, the graph, the engine's load mode (never its secrets)."""
+        return {
+            "version": "v2",
+            "parameters": self.context.parameters,
+            "graph": self.graph.to_dict(),
+            "load_mode": self.load_mode,
+            "verbose": self.verbose,
+        }
+
+    def to_yaml(self) -> str:
+        return to_yaml(self.to_dict())
+
     def run(
         self, event: Any, context: Any = None, get_body: bool = False, as_data: bool = False
     ) -> Any:
@@ -270,7 +287,7 @@ def _finish(out: Any, get_body: bool, as_data: bool) -> Any:
 def _answer(out: Any, get_body: bool) -> Any:
     body: Any = out.body if out is not None else None
     if hasattr(body, "status_code") and hasattr(body, "body"):
-        return body.body if get_body and body.status_code < 300 else body
+        return body  # a step's own Response: as MLRun, the caller gets it (status, headers)
     if get_body:
         return body
     if isinstance(body, str | bytes) or body is None:

@@ -189,7 +189,8 @@ class V2ModelServer(StepToDict):
             self._check_ready(event, wait=False)
             from fnrun.graph.context import Response
 
-            event.body = Response(body="", content_type="text/plain", status_code=200)
+            text = f"Model {self.name} is ready (event_id = {event.id})"  # MLRun's words
+            event.body = Response(body=text.encode(), content_type="text/plain", status_code=200)
             return event
         if operation == "" and (event.method or "GET") == "GET":
             event.body = self.metadata()

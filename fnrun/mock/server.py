@@ -67,6 +67,13 @@ class MockServer:
     def graph(self) -> Any:
         return self.server.graph
 
+    def to_dict(self) -> dict[str, Any]:
+        """The served spec (``GraphServer.to_dict``), as MLRun's mock server gives it."""
+        return self.server.to_dict()
+
+    def to_yaml(self) -> str:
+        return self.server.to_yaml()
+
     @property
     def errors(self) -> list[dict[str, Any]]:
         """What the error stream received."""

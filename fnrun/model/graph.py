@@ -18,6 +18,8 @@ from fnrun.model.graph_builder import FlowBuilder, StepBuilder
 from fnrun.model.schema import Model, join, unknown_key_error
 from fnrun.model.step_objects import class_path, is_step_object, object_to_step_dict
 
+MAX_ALLOWED_STEPS = 4500  # routes of one router (MLRun's bound)
+
 
 @dataclass(eq=False, kw_only=True)
 class BaseStep(Model, StepBuilder["BaseStep"]):
@@ -127,6 +129,13 @@ class RouterStep(TaskStep):
             route = step_from_object(route, class_args)
         if isinstance(class_name, type):
             class_name = class_path(class_name)
+        if key not in self.routes and len(self.routes) >= MAX_ALLOWED_STEPS:
+            raise InvalidArgumentError(
+                f"router {self.name or 'of the graph'!r} has {len(self.routes)} routes, the most "
+                f"a graph takes ({MAX_ALLOWED_STEPS})",
+                field="routes",
+                hint="split the models over several functions, or serve one model per route",
+            )
         step = route or TaskStep(class_name=class_name, handler=handler, class_args=class_args)
         step.name = key
         step._parent = self

@@ -77,8 +77,9 @@ def test_async_load_answers_408_then_serves_and_stream_events_wait() -> None:
     GATE.set()
     stream.join(5)
     assert answers[0]["outputs"] == [20]
-    ready = server.test("/v2/models/m/ready", get_body=False)  # MLRun's answer: an empty 200
-    assert (ready.status_code, ready.body, ready.content_type) == (200, "", "text/plain")
+    ready = server.test("/v2/models/m/ready", get_body=False, event_id="r1")  # MLRun's words
+    expected = b"Model m is ready (event_id = r1)"
+    assert (ready.status_code, ready.body, ready.content_type) == (200, expected, "text/plain")
     assert server.test("/v2/models/m/infer", body={"inputs": [[3]]})["outputs"] == [30]
 
 

@@ -1,0 +1,67 @@
+"""MLRun's V2 serving idioms as its own tests use them: a model step without a router, the
+``ready`` answer, a graph server built by hand (``create_graph_server``, ``to_yaml``), and the
+route limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import fnrun
+from fnrun.errors import InvalidArgumentError
+from fnrun.serving import RouterStep, V2ModelServer, create_graph_server
+from fnrun.serving.states import MAX_ALLOWED_STEPS
+
+DATA = '{"inputs": [5]}'
+
+
+class Multiplier(V2ModelServer):
+    def load(self) -> None:
+        pass
+
+    def predict(self, request: dict[str, Any]) -> Any:
+        return request["inputs"][0] * self.get_param("multiplier")
+
+
+def test_a_model_step_in_a_flow_without_a_router() -> None:
+    fn = fnrun.new_function("tests", kind="serving")
+    graph = fn.set_topology("flow", engine="sync")  # type: ignore[attr-defined]
+    graph.to("Multiplier", "my2", model_path=".", multiplier=100).respond()
+    server = fn.to_mock_server(namespace=globals())  # type: ignore[attr-defined]
+    assert server.test("/", method="GET")["name"] == "my2"
+    ready = server.test("/ready", method="GET", silent=True)
+    assert ready.status_code == 200
+    assert server.test("/", DATA)["outputs"] == 500
+
+
+def test_ready_answers_as_mlrun() -> None:
+    fn = fnrun.new_function("tests", kind="serving")
+    fn.set_topology("router")  # type: ignore[attr-defined]
+    fn.add_model("m1", class_name="Multiplier", model_path="", multiplier=2)  # type: ignore[attr-defined]
+    server = fn.to_mock_server(namespace=globals())  # type: ignore[attr-defined]
+    answer = server.test("/v2/models/m1/ready", method="GET", silent=True)
+    assert answer.status_code == 200
+    assert answer.body.decode("utf-8") == "Model m1 is ready (event_id = 1)"
+
+
+def test_a_graph_server_built_by_hand_and_its_yaml() -> None:
+    host = create_graph_server(graph=RouterStep())
+    host.graph.add_route("my", class_name=Multiplier, model_path="", multiplier=100)
+    host.init_states(None, namespace=globals())
+    host.init_object(globals())
+    spec = fnrun.model.serialize.from_yaml(host.to_yaml())
+    assert spec["version"] == "v2" and spec["graph"]["kind"] == "router"
+    assert spec["graph"]["routes"]["my"]["class_args"]["multiplier"] == 100
+    assert host.test("/v2/models/my/infer", DATA)["outputs"] == 500
+
+
+def test_a_router_takes_at_most_mlruns_number_of_routes() -> None:
+    router = RouterStep()
+    for key in range(MAX_ALLOWED_STEPS):
+        router.add_route(f"k{key}", class_name=Multiplier)
+    router.add_route("k0", class_name=Multiplier)  # replacing one is fine
+    with pytest.raises(
+        InvalidArgumentError, match=f"the most a graph takes \\({MAX_ALLOWED_STEPS}\\)"
+    ):
+        router.add_route("one-more", class_name=Multiplier)
