@@ -120,5 +120,9 @@ class GraphContext(_Base):  # type: ignore[misc]
     def parameters(self) -> dict[str, Any]:
         return dict(self._parameters)
 
+    def update_parameters(self, parameters: dict[str, Any]) -> None:
+        """Add server parameters (a serving spec's, to a context made before it was read)."""
+        self._parameters.update(parameters)
+
     def get_secret(self, key: str) -> str | None:
         return self._secrets.get(key, os.environ.get(key))

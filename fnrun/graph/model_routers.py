@@ -107,7 +107,7 @@ class VotingEnsemble(ModelRouter):
         vote_type: str = "",
         weights: dict[str, float] | None = None,
         prediction_col_name: str = "",
-        version: str = "",
+        version: str = "v1",  # MLRun's default
         **kwargs: Any,
     ) -> None:
         super().__init__(context, name or "VotingEnsemble", routes, **kwargs)

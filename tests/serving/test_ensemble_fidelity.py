@@ -44,7 +44,7 @@ def test_listing_names_the_models_the_ensemble_and_the_weights() -> None:
     }
     assert server.test("/v2/models/vote", method="GET") == {
         "name": "vote",
-        "version": "",
+        "version": "v1",  # MLRun's default version of the ensemble
         "inputs": [],
         "outputs": [],
     }

@@ -15,8 +15,9 @@ _SERVING = ("serving", "serving_v2", "v2_model_server")
 
 
 def nuclio_init_hook(context: Any, data: dict[str, Any], kind: str) -> None:
-    """Set up a Nuclio worker for a serving function deployed by fnrun: its graph is built
-    from the function document fnrun put in the worker's environment and
+    """Set up a Nuclio worker for a serving function: its graph is built from the function
+    document fnrun put in the worker's environment (or MLRun's ``SERVING_SPEC_ENV``, its
+    classes found in ``data``: the module's globals) and
     ``context.mlrun_handler(context, event)`` serves an event through it."""
     if kind not in _SERVING:
         raise NotSupportedError(
@@ -26,5 +27,5 @@ def nuclio_init_hook(context: Any, data: dict[str, Any], kind: str) -> None:
         )
     from fnrun.runtimes.nuclio import entry as nuclio_entry
 
-    nuclio_entry.init_context(context)
+    nuclio_entry.init_context(context, data if isinstance(data, dict) else None)
     context.mlrun_handler = nuclio_entry.handler

@@ -15,19 +15,31 @@ import json
 import os
 from typing import Any
 
+from fnrun.graph.context import GraphContext
+from fnrun.graph.server import GraphServer
+from fnrun.model.graph import graph_from_dict
 from fnrun.runtimes.functions.factory import function_from_dict
 from fnrun.runtimes.functions.serving import graph_server_for, serving_part
 
 SPEC_ENV = "FNRUN_FUNCTION_SPEC"
+MLRUN_SPEC_ENV = "SERVING_SPEC_ENV"  # MLRun's: the serving spec (graph, parameters, load_mode)
 
 
-def init_context(context: Any) -> None:
-    from fnrun.graph.context import GraphContext
+def init_context(context: Any, namespace: dict[str, Any] | None = None) -> None:
+    """Build the worker's server once: from fnrun's function document
+    (``FNRUN_FUNCTION_SPEC``),
+    else from MLRun's serving spec (``SERVING_SPEC_ENV``, as MLRun's own serving tests and
+    processors set it), its classes found in ``namespace`` (the handler module's globals)."""
     from fnrun.stream.kafka import stream_wiring
 
     raw = os.environ.get(SPEC_ENV)
+    if not raw and os.environ.get(MLRUN_SPEC_ENV):
+        _init_from_mlrun_spec(context, json.loads(os.environ[MLRUN_SPEC_ENV]), namespace)
+        return
     if not raw:
-        raise RuntimeError(f"{SPEC_ENV} is not set: deploy the function with fnrun")
+        raise RuntimeError(
+            f"neither {SPEC_ENV} nor {MLRUN_SPEC_ENV} is set: deploy the function with fnrun"
+        )
     fn = function_from_dict(json.loads(raw))
     graph_context = GraphContext(
         parameters=getattr(fn.spec, "parameters", {}), nuclio_context=context
@@ -44,10 +56,35 @@ def init_context(context: Any) -> None:
     context.user_data.fnrun_pusher = pusher
 
 
+def _init_from_mlrun_spec(
+    context: Any, spec: dict[str, Any], namespace: dict[str, Any] | None
+) -> None:
+    """The server of MLRun's serving spec: ``{graph, parameters, load_mode, verbose, ...}``."""
+    graph = graph_from_dict(spec.get("graph"))
+    if graph is None:
+        raise RuntimeError(f"{MLRUN_SPEC_ENV} has no graph")
+    parameters = dict(spec.get("parameters") or {})
+    if isinstance(context, GraphContext):  # MLRun's tests hand a GraphContext as the context
+        graph_context = context
+        graph_context.update_parameters(parameters)
+    else:
+        graph_context = GraphContext(nuclio_context=context, parameters=parameters)
+    server = GraphServer(
+        graph,
+        namespaces=[namespace] if namespace else None,
+        verbose=bool(spec.get("verbose")),
+        load_mode=str(spec.get("load_mode") or ""),
+        context=graph_context,
+    )
+    context.user_data.fnrun_server = server
+    context.user_data.fnrun_pusher = None
+
+
 def handler(context: Any, event: Any) -> Any:
     """Serve one Nuclio event; the answer is a nuclio-sdk Response."""
     result = context.user_data.fnrun_server.run(event)
-    context.user_data.fnrun_pusher.flush()  # cheap when nothing was pushed
+    if context.user_data.fnrun_pusher is not None:
+        context.user_data.fnrun_pusher.flush()  # cheap when nothing was pushed
     body = result.body
     if isinstance(body, dict | list):
         body = json.dumps(body, default=str)
