@@ -56,6 +56,8 @@ MAX_BACKOFF = 120.0
 
 
 class RemoteStep(StepToDict):
+    step_args_always = ("return_json", "retries")
+
     def __init__(
         self,
         url: str | None = "",

@@ -48,6 +48,8 @@ class ModelLoadError(InvalidArgumentError):
 
 
 class V2ModelServer(StepToDict):
+    step_args_always = ("protocol",)
+
     def __init__(
         self,
         context: Any = None,

@@ -82,7 +82,9 @@ class StepBuilder(Generic[S]):
         downstream = flow.downstream_of(self.name)
         if downstream and not force:
             raise InvalidArgumentError(
-                f"step {self.name!r} already has downstream steps: {', '.join(downstream)}",
+                "set_flow() called on a step that already has downstream steps. If you want "
+                f"to overwrite existing steps, set force=True. (step {self.name!r} is followed "
+                f"by: {', '.join(downstream)})",
                 field="steps",
                 hint="pass force=True to replace them, or use .to() to add a branch",
             )
@@ -204,9 +206,10 @@ class FlowBuilder(Generic[S]):
 
     def set_flow(self, steps: list[Any], force: bool = False) -> S:
         """Replace the flow's steps with the chain ``steps`` (``force=True`` when it has any)."""
-        if self.steps and not force:
+        if self.steps and not force:  # MLRun's words, and which steps
             raise InvalidArgumentError(
-                f"the flow already has steps: {', '.join(self.steps)}",
+                "set_flow() called on a step that already has downstream steps. If you want "
+                f"to overwrite existing steps, set force=True. (steps: {', '.join(self.steps)})",
                 field="steps",
                 hint="pass force=True to replace them",
             )

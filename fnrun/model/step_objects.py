@@ -27,6 +27,9 @@ class StepToDict:
     """Records the arguments an instance was created with, for ``to_dict()``."""
 
     step_kind: ClassVar[str] = "task"
+    #: arguments ``to_dict`` writes even when the caller left them at their default (as
+    #: MLRun's serialization of the same class does)
+    step_args_always: ClassVar[tuple[str, ...]] = ()
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         obj = super().__new__(cls)
@@ -34,8 +37,9 @@ class StepToDict:
         return obj
 
     def to_dict(self) -> dict[str, Any]:
-        """``{kind, class_name, class_args, name}`` and the step's own ``input_path``,
-        ``result_path``, ``full_event`` beside them, as a graph spec holds the step."""
+        """``{class_name, class_args, name}`` (and ``kind`` when not a task), the step's own
+        ``input_path``, ``result_path``, ``full_event`` beside them, as a graph spec holds
+        the step and as MLRun serializes it."""
         return object_to_step_dict(self)
 
 
@@ -52,11 +56,14 @@ def object_to_step_dict(obj: Any) -> dict[str, Any]:
     recorded = obj.__dict__.get("_step_init_args") if hasattr(obj, "__dict__") else None
     args = _bound_args(cls, *recorded) if recorded else _attribute_args(obj)
     name = args.get("name") or getattr(obj, "name", None)
-    out: dict[str, Any] = {
-        "kind": getattr(cls, "step_kind", "task"),
-        "class_name": class_path(cls),
-        "class_args": {k: v for k, v in args.items() if k not in (*_NOT_ARGS, *_STEP_LEVEL)},
-    }
+    class_args = {k: v for k, v in args.items() if k not in (*_NOT_ARGS, *_STEP_LEVEL)}
+    for key in getattr(cls, "step_args_always", ()):  # what MLRun writes even when defaulted
+        if key not in class_args and getattr(obj, key, None) is not None:
+            class_args[key] = getattr(obj, key)
+    out: dict[str, Any] = {"class_name": class_path(cls), "class_args": class_args}
+    kind = getattr(cls, "step_kind", "task")
+    if kind != "task":  # a task is what a class step is by default (MLRun writes no kind)
+        out["kind"] = kind
     if isinstance(name, str) and name:
         out["name"] = name
     for key in _STEP_LEVEL:  # the step's own settings, beside class_args (as MLRun writes them)

@@ -265,14 +265,15 @@ def test_set_flow_chains_steps_and_replaces_downstream_only_with_force() -> None
     flow = FlowStep()
     first = flow.to(handler="a", name="a")
     first.to(handler="old", name="old").to(handler="older", name="older")
-    with pytest.raises(InvalidArgumentError, match="already has downstream steps: old, older"):
+    with pytest.raises(InvalidArgumentError, match="is followed by: old, older"):
         first.set_flow([{"handler": "b", "name": "b"}])
     chain = [{"handler": "b", "name": "b"}, {"class_name": "C", "name": "c"}]
     last = first.set_flow(chain, force=True)
     last.to(handler="d", name="d")
     assert list(flow.steps) == ["a", "b", "c", "d"]
     assert [flow[n].after for n in ("b", "c", "d")] == [["a"], ["b"], ["c"]]
-    with pytest.raises(InvalidArgumentError, match="the flow already has steps"):
+    mlruns = r"set_flow\(\) called on a step that already has downstream steps. If you want "
+    with pytest.raises(InvalidArgumentError, match=mlruns + "to overwrite existing steps, set"):
         flow.set_flow(["X"])
     flow.set_flow([{"handler": "x", "name": "x"}, {"handler": "y", "name": "y"}], force=True)
     assert list(flow.steps) == ["x", "y"] and flow["x"].after == [] and flow["y"].after == ["x"]
@@ -290,3 +291,15 @@ def test_the_mock_serves_an_async_graph_from_inside_a_running_loop() -> None:
 
     assert asyncio.run(notebook_cell()) == 3
     assert server.test(body=5) == 7  # and still outside one
+
+
+def test_a_step_naming_an_undefined_child_function_fails_the_deploy_as_mlrun() -> None:
+    """MLRun's ``test_missing_functions``: a step's ``function=`` must be a child function
+    added with ``add_child_function``; deploying says which one, in MLRun's words."""
+    from fnrun.errors import InvalidArgumentError
+
+    fn = fnrun.new_function("tests", kind="serving")
+    graph = fn.set_topology("flow", engine="async")  # type: ignore[attr-defined]
+    graph.to(name="s1", class_name="Echo").to(name="s2", class_name="Echo", function="child_func")
+    with pytest.raises(InvalidArgumentError, match=r"function child_func is used in steps"):
+        fn.deploy()  # type: ignore[attr-defined]

@@ -27,7 +27,7 @@ def test_model_object_in_a_flow_keeps_its_init_args(engine: str) -> None:
     graph.to(EchoModel(name="m", factor=10))  # type: ignore[attr-defined]
     step = graph["m"]  # type: ignore[index]
     assert step.class_name == "tests.graph.mlrun_style_steps.EchoModel"
-    assert step.class_args == {"factor": 10}
+    assert step.class_args == {"factor": 10, "protocol": "v2"}  # MLRun writes the protocol too
     server = fn.to_mock_server(namespace=NS)  # type: ignore[attr-defined]
     out = server.test("/v2/models/m/infer", body={"inputs": [[1, 2]]})
     assert out["outputs"] == [30]
@@ -43,10 +43,9 @@ def test_plain_object_args_read_back_from_attributes(engine: str) -> None:
 
 def test_builtin_step_objects_have_to_dict() -> None:
     remote = RemoteStep(name="r", url="http://127.0.0.1:1/x", retries=2)
-    assert remote.to_dict() == {
-        "kind": "task",
+    assert remote.to_dict() == {  # MLRun's shape: no kind for a task, return_json written
         "class_name": "fnrun.graph.remote.RemoteStep",
-        "class_args": {"url": "http://127.0.0.1:1/x", "retries": 2},
+        "class_args": {"url": "http://127.0.0.1:1/x", "retries": 2, "return_json": True},
         "name": "r",
     }
     ensemble = VotingEnsemble(vote_type="regression", weights={"a": 2})
@@ -54,7 +53,8 @@ def test_builtin_step_objects_have_to_dict() -> None:
     assert ensemble.to_dict()["class_args"] == {"vote_type": "regression", "weights": {"a": 2}}
     assert ParallelRun(executor_type="array").to_dict()["class_args"] == {"executor_type": "array"}
     assert V2ModelServer(name="m", model_path="x.pkl").to_dict()["class_args"] == {
-        "model_path": "x.pkl"
+        "model_path": "x.pkl",
+        "protocol": "v2",
     }
 
 
@@ -180,3 +180,21 @@ def test_get_listing_through_a_router_inside_a_flow(engine: str) -> None:
     server = fn.to_mock_server(namespace={**NS, "echo": echo})  # type: ignore[attr-defined]
     assert server.test("/v2/models/", method="GET") == {"models": ["m1", "m2"]}
     assert server.test("/v2/models/m1", method="GET")["name"] == "m1"
+
+
+def test_step_objects_serialize_as_mlrun() -> None:
+    """MLRun's ``test_to_dict``: the same shape (fnrun's class paths)."""
+    remote = RemoteStep(name="remote_echo", url="/url", method="GET", input_path="req",
+                        result_path="resp", retries=4)  # fmt: skip
+    assert remote.to_dict() == {
+        "name": "remote_echo",
+        "class_args": {"method": "GET", "return_json": True, "url": "/url", "retries": 4},
+        "class_name": "fnrun.graph.remote.RemoteStep",
+        "input_path": "req",
+        "result_path": "resp",
+    }
+    assert V2ModelServer(name="ms", model_path="./xx", multiplier=7).to_dict() == {
+        "class_args": {"model_path": "./xx", "multiplier": 7, "protocol": "v2"},
+        "class_name": "fnrun.graph.v2_serving.V2ModelServer",
+        "name": "ms",
+    }

@@ -228,7 +228,9 @@ def test_return_json_false_gives_bytes_and_defaults_as_mlrun(remote: Remote) -> 
     RemoteStep()  # absent: url_expression may come with the step's class args
     assert [round(step._delay(a)) for a in range(4)] == [1, 2, 4, 8]
     assert RemoteStep(url_expression="event['u']").to_dict()["class_args"] == {
-        "url_expression": "event['u']"
+        "url_expression": "event['u']",
+        "retries": 6,
+        "return_json": True,
     }
     fn = fnrun.new_function("raw", kind="serving")
     graph = fn.set_topology("flow")  # type: ignore[attr-defined]
@@ -279,7 +281,8 @@ def test_a_remote_step_object_with_paths_as_mlrun(remote: Remote, engine: str) -
                       input_path="req", result_path="resp", max_in_flight=1)  # fmt: skip
     doc = step.to_dict()
     assert (doc["name"], doc["input_path"], doc["result_path"]) == ("remote_echo", "req", "resp")
-    assert doc["class_args"] == {"url": f"{remote.url}/echo", "method": "GET", "max_in_flight": 1}
+    assert doc["class_args"] == {"url": f"{remote.url}/echo", "method": "GET", "max_in_flight": 1,
+                                 "retries": 6, "return_json": True}  # fmt: skip
     fn = fnrun.new_function("obj", kind="serving")
     fn.set_topology("flow", engine=engine).to(step).respond()  # type: ignore[attr-defined]
     out = fn.to_mock_server().test(body={"req": {"x": 5}})  # type: ignore[attr-defined]

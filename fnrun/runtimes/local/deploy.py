@@ -111,10 +111,18 @@ def child_functions(fn: Any) -> dict[str, Any]:
 
     graph = getattr(fn.spec, "graph", None)
     steps = getattr(graph, "steps", None) or {}
+    defined = {ref.get("name") for ref in getattr(fn.spec, "function_refs", None) or []}
     out: dict[str, Any] = {}
     for step in steps.values():
         if not step.function or step.function in out:
             continue
+        if step.function not in defined:  # MLRun's words
+            raise InvalidArgumentError(
+                f"function {step.function} is used in steps and is not defined",
+                field=f"graph.{step.name}.function",
+                hint=f"add it with fn.add_child_function({step.function!r}, ...) "
+                "(its replicas, image or code)",
+            )
         queues = [
             steps[p]
             for s in steps.values()
