@@ -62,8 +62,8 @@ def _check_queues(flow: FlowStep) -> None:
             and not isinstance(step, QueueStep)
         ):
             raise GraphError(
-                f"step {step.name!r} follows queue {sorted(queues.intersection(step.after))[0]!r} "
-                "but names no function",
+                f"step {step.name!r} must specify a function, because it follows a queue step "
+                f"({sorted(queues.intersection(step.after))[0]!r})",
                 field=f"graph.{step.name}.function",
                 hint="steps after a queue run in a child function: pass function='name'",
             )

@@ -199,7 +199,8 @@ class FlowBuilder(Generic[S]):
         queues = [p for p in step.after if getattr(self.steps.get(p), "kind", "") == "queue"]
         if queues and not step.function and step.kind != "queue":
             raise InvalidArgumentError(
-                f"step {step.name!r} follows queue {queues[0]!r} but names no function",
+                f"step {step.name!r} must specify a function, because it follows a queue step "
+                f"({queues[0]!r})",
                 field=f"graph.{step.name}.function",
                 hint="steps after a queue run in a child function: pass function='name'",
             )
