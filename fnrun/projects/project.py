@@ -13,6 +13,7 @@ relative to the project's ``context`` folder, so the folder can move or be clone
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -154,6 +155,25 @@ class Project:
         run: RunObject | None = fn.run(**kwargs)
         return run
 
+    def deploy_function(
+        self, function: str | BaseRuntime, mock: bool = False, **kwargs: Any
+    ) -> str:
+        """Deploy a project function (by name, or an object) in this project, as
+        ``fnrun.deploy_function``; ``mock=True`` keeps it in this process (classes found in
+        the caller's globals)."""
+        fn = self.get_function(function) if isinstance(function, str) else function
+        fn.metadata.project = fn.metadata.project or self.name
+        deploy = getattr(fn, "deploy", None)
+        if not callable(deploy):
+            raise InvalidArgumentError(
+                f"a {fn.kind!r} function is not deployed as a service",
+                field="function",
+                hint="deploy serving or nuclio functions; run batch ones with run_function()",
+            )
+        if mock:
+            kwargs.update(mock=True, namespace=sys._getframe(1).f_globals)
+        return str(deploy(**kwargs))
+
     # -- runs and artifacts ------------------------------------------------------------------
     def list_runs(
         self, name: str = "", labels: dict[str, str] | None = None, state: str = ""
@@ -269,10 +289,14 @@ def new_project(
     artifact_path: str = "",
     overwrite: bool = False,
     db: RunDB | None = None,
+    save: bool = True,
 ) -> Project:
     """A new project, stored in the run DB; an existing one is an error unless
-    ``overwrite=True`` (as MLRun)."""
+    ``overwrite=True`` (as MLRun). ``save=False`` (MLRun's): only in this process, nothing
+    stored or checked."""
     project = Project(name, context, description, params, artifact_path, db=db)
+    if not save:
+        return project
     store = project._run_db()
     if not overwrite and _stored(store, project.name):
         raise InvalidArgumentError(

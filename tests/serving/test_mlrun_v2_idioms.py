@@ -65,3 +65,23 @@ def test_a_router_takes_at_most_mlruns_number_of_routes() -> None:
         InvalidArgumentError, match=f"the most a graph takes \\({MAX_ALLOWED_STEPS}\\)"
     ):
         router.add_route("one-more", class_name=Multiplier)
+
+
+def test_mock_deployments_as_mlrun(tmp_path: Any) -> None:
+    """MLRun's ``test_mock_deploy`` verbs: ``mlrun.deploy_function(fn, mock=True)``,
+    ``project.deploy_function(fn, mock=True)`` (a project made with ``save=False`` stores
+    nothing), ``fn.invoke`` answering from the mock, and ``fn._set_as_mock(False)`` forgetting
+    it (``invoke`` then wants a real deployment)."""
+    import fnrun.compat.mlrun as mlrun
+
+    project = mlrun.new_project("mockdep", context=str(tmp_path), save=False)
+    assert "mockdep" not in [p["metadata"]["name"] for p in fnrun.get_run_db().list_projects()]
+    fn = mlrun.new_function("tests", kind="serving")
+    fn.add_model("my", ".", class_name=Multiplier(multiplier=100))
+    assert mlrun.deploy_function(fn, mock=True) == "mock://tests"
+    assert fn.invoke("/v2/models/my/infer", DATA)["outputs"] == 500
+    fn._set_as_mock(False)
+    with pytest.raises(InvalidArgumentError, match="is not deployed"):
+        fn.invoke("/v2/models/my/infer", DATA)
+    assert project.deploy_function(fn, mock=True) == "mock://tests"
+    assert fn.invoke("/v2/models/my/infer", DATA)["outputs"] == 500

@@ -26,7 +26,7 @@ from fnrun.execution.returns import HANDLER_ATTR
 from fnrun.execution.standalone import get_or_create_ctx
 from fnrun.execution.task import new_task
 from fnrun.projects import get_or_create_project, load_project, new_project
-from fnrun.runtimes.functions.factory import code_to_function, new_function
+from fnrun.runtimes.functions.factory import code_to_function, deploy_function, new_function
 from fnrun.runtimes.functions.importer import import_function
 
 __version__ = "1.7.0"  # the MLRun API level this surface follows
@@ -53,6 +53,7 @@ _SUBMODULES = frozenset(
 __all__ = [
     "DataItem",
     "code_to_function",
+    "deploy_function",
     "get_dataitem",
     "get_object",
     "get_or_create_ctx",

@@ -46,6 +46,15 @@ class DeployMixin:
         options = DeployOptions(port, workers, timeout, dashboard_url)
         return get_platform(platform)(self, options)
 
+    def _set_as_mock(self, enable: bool) -> None:
+        """MLRun's: whether ``invoke`` answers from the in-process mock (``False`` forgets a
+        mock deployment, so ``invoke`` goes to the real address again)."""
+        if not enable:
+            self.__dict__.pop("_mock", None)
+        elif self.__dict__.get("_mock") is None:
+            ns = sys._getframe(1).f_globals
+            self._mock = self.to_mock_server(namespace=ns)  # type: ignore[attr-defined]
+
     def add_trigger(self, name: str, spec: Any) -> Any:
         """Add a Nuclio trigger (a dict, or nuclio-jupyter's ``HttpTrigger``/``CronTrigger``...)."""
         trigger = spec.to_dict() if hasattr(spec, "to_dict") else dict(spec)
