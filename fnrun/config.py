@@ -7,6 +7,9 @@ Environment variables:
   for an embedded SQLite DB (default ``$FNRUN_HOME/fnrun.db``).
 - ``FNRUN_ARTIFACT_PATH``: where artifacts go (default ``$FNRUN_HOME/artifacts``).
 - ``FNRUN_DEFAULT_PROJECT``: the project used when none is given (default ``default``).
+- ``FNRUN_MOCK_DEPLOY``: ``1`` deploys real-time functions as in-process mocks unless told
+  otherwise (MLRun's ``mock_nuclio_deployment``); ``auto`` does so when no Nuclio is known
+  (``FNRUN_NUCLIO_VERSION`` empty); empty (the default) never.
 
 Plain dataclasses rather than pydantic-settings: importing pydantic-settings costs ~0.28 s
 here, more than the whole ``import fnrun`` budget, for six string settings.
@@ -28,6 +31,8 @@ class Settings:
     dbpath: str
     artifact_path: str
     default_project: str = "default"
+    mock_deploy: str = ""
+    nuclio_version: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -38,7 +43,18 @@ class Settings:
             dbpath=env.get("FNRUN_DBPATH") or str(home / "fnrun.db"),
             artifact_path=env.get("FNRUN_ARTIFACT_PATH") or str(home / "artifacts"),
             default_project=env.get("FNRUN_DEFAULT_PROJECT") or "default",
+            mock_deploy=env.get("FNRUN_MOCK_DEPLOY", ""),
+            nuclio_version=env.get("FNRUN_NUCLIO_VERSION", ""),
         )
+
+    def use_mock_deploy(self, mock: bool | None = None) -> bool:
+        """Whether a deploy or invoke goes to the in-process mock: ``mock`` when given, else
+        what ``mock_deploy`` says (``auto``: when no Nuclio version is known)."""
+        if mock is not None:
+            return mock
+        if self.mock_deploy == "auto":
+            return not self.nuclio_version
+        return self.mock_deploy not in ("", "0", "false", "False")
 
     @property
     def db_url(self) -> str:

@@ -19,7 +19,14 @@ HUB_SAMPLE = DATA / "hub-sample"
 def fnrun_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     home = tmp_path / "fnrun-home"
     monkeypatch.setenv("FNRUN_HOME", str(home))
-    for var in ("FNRUN_DBPATH", "FNRUN_ARTIFACT_PATH", "FNRUN_DEFAULT_PROJECT", "KUBECONFIG"):
+    for var in (
+        "FNRUN_DBPATH",
+        "FNRUN_ARTIFACT_PATH",
+        "FNRUN_DEFAULT_PROJECT",
+        "FNRUN_MOCK_DEPLOY",
+        "FNRUN_NUCLIO_VERSION",
+        "KUBECONFIG",
+    ):
         monkeypatch.delenv(var, raising=False)
     for var in [v for v in os.environ if v.startswith("FNRUN_K8S")]:
         monkeypatch.delenv(var)

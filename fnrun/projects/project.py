@@ -24,7 +24,7 @@ from fnrun.execution.context import RunContext
 from fnrun.model.names import check_name
 from fnrun.model.serialize import from_yaml, to_yaml
 from fnrun.runtimes.functions.base import BaseRuntime
-from fnrun.runtimes.functions.factory import code_to_function
+from fnrun.runtimes.functions.factory import call_deploy, code_to_function
 from fnrun.runtimes.functions.importer import import_function
 from fnrun.runtimes.launch.runobject import RunObject
 
@@ -156,23 +156,14 @@ class Project:
         return run
 
     def deploy_function(
-        self, function: str | BaseRuntime, mock: bool = False, **kwargs: Any
+        self, function: str | BaseRuntime, mock: bool | None = None, **kwargs: Any
     ) -> str:
         """Deploy a project function (by name, or an object) in this project, as
         ``fnrun.deploy_function``; ``mock=True`` keeps it in this process (classes found in
         the caller's globals)."""
         fn = self.get_function(function) if isinstance(function, str) else function
         fn.metadata.project = fn.metadata.project or self.name
-        deploy = getattr(fn, "deploy", None)
-        if not callable(deploy):
-            raise InvalidArgumentError(
-                f"a {fn.kind!r} function is not deployed as a service",
-                field="function",
-                hint="deploy serving or nuclio functions; run batch ones with run_function()",
-            )
-        if mock:
-            kwargs.update(mock=True, namespace=sys._getframe(1).f_globals)
-        return str(deploy(**kwargs))
+        return call_deploy(fn, sys._getframe(1).f_globals, mock, kwargs)
 
     # -- runs and artifacts ------------------------------------------------------------------
     def list_runs(

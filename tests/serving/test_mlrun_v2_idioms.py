@@ -85,3 +85,51 @@ def test_mock_deployments_as_mlrun(tmp_path: Any) -> None:
         fn.invoke("/v2/models/my/infer", DATA)
     assert project.deploy_function(fn, mock=True) == "mock://tests"
     assert fn.invoke("/v2/models/my/infer", DATA)["outputs"] == 500
+
+
+def test_mlconf_mock_switch_drives_deploy_and_invoke(tmp_path: Any) -> None:
+    """MLRun's ``test_mock_deploy``/``test_mock_invoke``: ``mlconf.mock_nuclio_deployment``
+    ``"1"`` mocks every deploy and invoke that does not say otherwise, ``"auto"`` mocks when no
+    Nuclio is known (``nuclio_version`` empty) and not when one is, ``""`` never; an explicit
+    ``mock=`` always wins."""
+    import fnrun.compat.mlrun as mlrun
+
+    mlrun.new_project("x", context=str(tmp_path), save=False)
+    fn = mlrun.new_function("tests", kind="serving")
+    fn.add_model("my", ".", class_name=Multiplier(multiplier=100))
+
+    mlrun.mlconf.mock_nuclio_deployment = "1"
+    assert fn.invoke("/v2/models/my/infer", DATA)["outputs"] == 500  # never deployed
+    fn._set_as_mock(False)
+    with pytest.raises(InvalidArgumentError, match="is not deployed"):
+        fn.invoke("/v2/models/my/infer", DATA, mock=False)
+
+    mlrun.mlconf.mock_nuclio_deployment = "auto"
+    mlrun.mlconf.nuclio_version = ""
+    assert mlrun.mlconf.use_nuclio_mock() is True
+    assert mlrun.deploy_function(fn) == "mock://tests"
+    assert fn.invoke("/v2/models/my/infer", DATA)["outputs"] == 500
+    fn._set_as_mock(False)
+    mlrun.mlconf.nuclio_version = "1.13.0"  # a Nuclio is known: auto no longer mocks
+    assert mlrun.mlconf.use_nuclio_mock() is False
+    with pytest.raises(InvalidArgumentError, match="is not deployed"):
+        fn.invoke("/v2/models/my/infer", DATA)
+
+    mlrun.mlconf.mock_nuclio_deployment = ""
+    assert mlrun.mlconf.use_nuclio_mock() is False
+    assert fn.invoke("/v2/models/my/infer", DATA, mock=True)["outputs"] == 500
+    assert mlrun.mlconf.to_dict()["mock_nuclio_deployment"] == ""
+    with pytest.raises(AttributeError, match="settable: artifact_path"):
+        mlrun.mlconf.no_such_setting = 1
+
+
+def test_fnrun_mock_deploy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``FNRUN_MOCK_DEPLOY=1``: a plain ``fn.deploy()`` stays in this process."""
+    from fnrun.config import reset_settings
+
+    monkeypatch.setenv("FNRUN_MOCK_DEPLOY", "1")
+    reset_settings()
+    fn = fnrun.new_function("envmock", kind="serving")
+    fn.add_model("my", ".", class_name=Multiplier(multiplier=3))
+    assert fn.deploy() == "mock://envmock"
+    assert fn.invoke("/v2/models/my/infer", DATA)["outputs"] == 15

@@ -283,19 +283,27 @@ def function_from_dict(document: dict[str, Any], source: str = "") -> BaseRuntim
     return runtime_class(kind).from_dict(document)
 
 
-def deploy_function(function: BaseRuntime, mock: bool = False, **kwargs: Any) -> str:
+def deploy_function(function: BaseRuntime, mock: bool | None = None, **kwargs: Any) -> str:
     """Deploy a real-time function (MLRun's ``mlrun.deploy_function``): its address;
-    ``mock=True`` keeps it in this process, so ``function.invoke(...)`` answers from the mock."""
+    ``mock=True`` keeps it in this process, so ``function.invoke(...)`` answers from the mock
+    (unset: as ``FNRUN_MOCK_DEPLOY`` says); its classes are found in the caller's globals."""
+    return call_deploy(function, sys._getframe(1).f_globals, mock, kwargs)
+
+
+def call_deploy(
+    function: Any, namespace: dict[str, Any], mock: bool | None, kwargs: dict[str, Any]
+) -> str:
+    """``function.deploy(**kwargs)`` for a function deployed as a service (a clear error for
+    any other kind), a mock's classes found in ``namespace``."""
     deploy = getattr(function, "deploy", None)
     if not callable(deploy) or "mock" not in inspect.signature(deploy).parameters:
         raise InvalidArgumentError(
             f"a {function.kind!r} function is not deployed as a service",
             field="kind",
-            hint="deploy serving or nuclio functions; run batch functions with fn.run()",
+            hint="deploy serving or nuclio functions; run batch functions with .run()",
         )
-    if mock:
-        kwargs.update(mock=True, namespace=sys._getframe(1).f_globals)
-    return str(deploy(**kwargs))
+    kwargs.setdefault("namespace", namespace)
+    return str(deploy(mock=mock, **kwargs))
 
 
 # hub items built from code (marketplace); a function from its document below the kinds (a

@@ -31,14 +31,15 @@ class DeployMixin:
         platform: str = "local",
         timeout: float = 60.0,
         dashboard_url: str = "",
-        mock: bool = False,
+        mock: bool | None = None,
         namespace: dict[str, Any] | None = None,
     ) -> str:
         """Start the function's server and return its URL. ``platform="local"``: a background
         process here; ``"nuclio"``: deploy through the Nuclio dashboard at ``dashboard_url``;
         ``mock=True``: the graph in this process (``invoke`` then goes to it; returns
-        ``mock://<name>``; classes are found in ``namespace``, default the caller's globals)."""
-        if mock:
+        ``mock://<name>``; classes are found in ``namespace``, default the caller's globals).
+        ``mock`` unset follows ``FNRUN_MOCK_DEPLOY`` (MLRun's ``mock_nuclio_deployment``)."""
+        if get_settings().use_mock_deploy(mock):
             ns = namespace if namespace is not None else sys._getframe(1).f_globals
             self._mock = self.to_mock_server(namespace=ns)  # type: ignore[attr-defined]
             self.status.state = "ready"
@@ -102,9 +103,12 @@ class DeployMixin:
         mock: bool | None = None,
     ) -> Any:
         """Call the deployed function over HTTP; JSON answers come back decoded. ``mock=True``
-        (or a function deployed with ``deploy(mock=True)``) answers through the in-process
-        mock, building it first when the function was never deployed."""
+        (or a function deployed with ``deploy(mock=True)``, or ``FNRUN_MOCK_DEPLOY`` saying
+        so) answers through the in-process mock, building it first when the function was never
+        deployed; ``mock=False`` always goes to the real address."""
         server = self.__dict__.get("_mock")
+        if mock is None and server is None:
+            mock = get_settings().use_mock_deploy()
         if mock or (mock is None and server is not None):
             if server is None:
                 server = self._mock = self.to_mock_server(  # type: ignore[attr-defined]
