@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fnrun.graph.event import Event
+from fnrun.graph.model_runner import model_runner_runner
 from fnrun.graph.nodes import CompiledGraph, Env, Node, Runner, descendants, is_line
 from fnrun.graph.resolve import (
     StepError,
@@ -33,6 +34,7 @@ from fnrun.graph.storey_step import (
 from fnrun.graph.validate import check_step, error_handlers, response_step, validate_flow
 from fnrun.graph.wrapping import timed, wrap
 from fnrun.model.graph import BaseStep, FlowStep, QueueStep, RouterStep, TaskStep
+from fnrun.model.model_runner import ModelRunnerStep
 
 
 def compile_graph(graph: FlowStep | RouterStep, env: Env) -> CompiledGraph:
@@ -66,6 +68,7 @@ def _compile_flow(flow: FlowStep, env: Env) -> CompiledGraph:
         node = Node(name, timed(run, name, env.observe), scheduled=name not in handlers)
         node.is_async = _is_async(node.run)
         node.is_queue = isinstance(step, QueueStep)
+        node.routes_outlets = bool(getattr(run, "routes_outlets", False))
         nodes.append(node)
     for name in selected:
         node = nodes[index[name]]
@@ -144,6 +147,8 @@ def compile_step(step: BaseStep, env: Env) -> Runner:
         return router_runner(step, env)
     if isinstance(step, FlowStep):
         return _nested_runner(step, env)
+    if isinstance(step, ModelRunnerStep):
+        return model_runner_runner(step, env)
     assert isinstance(step, TaskStep)
     return task_runner(step, env)
 

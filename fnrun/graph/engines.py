@@ -85,7 +85,10 @@ class _Walk:
         if i == graph.response and self._answer is None:
             self._answer = out
         pending = self.pending
-        for child, copy in graph.edges[i]:
+        edges = graph.edges[i]
+        if graph.outlet_nodes and i in graph.outlet_nodes:
+            edges = _outlets(graph, edges, out)
+        for child, copy in edges:
             waiting = pending[child]
             if waiting is None:
                 pending[child] = [out.copy() if copy else out]
@@ -98,6 +101,15 @@ class _Walk:
 
     def answer(self) -> Any:
         return self._answer if self._answer is not None else self._handled
+
+
+def _outlets(graph: CompiledGraph, edges: list[tuple[int, bool]], out: Any) -> Any:
+    """The edges to the children ``out.outlets`` names (all when it names none)."""
+    names = out.__dict__.pop("outlets", None) if hasattr(out, "__dict__") else None
+    if names is None:
+        return edges
+    chosen = [(c, copy) for c, copy in edges if graph.nodes[c].name in names]
+    return [(c, False) for c, _ in chosen] if len(chosen) == 1 else chosen
 
 
 def _on_error(graph: CompiledGraph, node: Node, inp: Event, exc: Exception, walk: _Walk) -> Any:

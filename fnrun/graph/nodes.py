@@ -28,6 +28,7 @@ class Node:
     is_queue: bool = False
     scheduled: bool = True  # error handlers run only when a step fails
     instance: Any = None
+    routes_outlets: bool = False  # its output may name which children get it (event.outlets)
 
 
 @dataclass
@@ -40,6 +41,8 @@ class CompiledGraph:
     async_chain: list[tuple[Runner, bool]] | None = None
     roots: list[tuple[int, bool]] = field(default_factory=list)  # (node, takes a copy)
     edges: list[list[tuple[int, bool]]] = field(default_factory=list)  # per node: (child, copy)
+    # the nodes whose output may choose its children (``event.outlets``: their step names)
+    outlet_nodes: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
         nodes = self.nodes
@@ -51,6 +54,7 @@ class CompiledGraph:
         self.edges = [
             list(zip(n.children, n.copies or [False] * len(n.children), strict=True)) for n in nodes
         ]
+        self.outlet_nodes = frozenset(i for i, n in enumerate(nodes) if n.routes_outlets)
         if self.async_chain is None and is_line(nodes, self.response):
             self.async_chain = [(n.run, n.is_async) for n in nodes]
 
@@ -91,7 +95,7 @@ def descendants(graph: CompiledGraph, i: int) -> set[int]:
 
 def is_line(nodes: list[Node], response: int) -> bool:
     """One straight line of steps (no queue, branch or error handler) ending at the response."""
-    if not nodes or any(n.is_queue or not n.scheduled for n in nodes):
+    if not nodes or any(n.is_queue or not n.scheduled or n.routes_outlets for n in nodes):
         return False
     for i, node in enumerate(nodes):
         if node.parents != ([i - 1] if i else []) or len(node.children) > 1 or node.on_error >= 0:

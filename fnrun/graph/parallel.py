@@ -15,21 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import itertools
-import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from fnrun.errors import InvalidArgumentError
+from fnrun.graph.forked import call_in_worker, forked_pool, register, unregister
 from fnrun.graph.model_routers import ModelRouter, branch
 
 _EXECUTORS = ("thread", "process", "array")
-# Routers of this process by id, so forked workers find theirs (a compiled route cannot be
-# pickled; the worker inherits it at fork time).
-_REGISTRY: dict[int, ParallelRun] = {}
-_IDS = itertools.count(1)
 
 
 class RouteFailed(InvalidArgumentError):
@@ -58,7 +53,7 @@ class ParallelRun(ModelRouter):
         self.max_workers = max_workers or max(1, len(self.routes))
         self.extend_event = extend_event
         self._executor: Executor | None = None
-        self._id = next(_IDS)
+        self._id = 0  # in the forked workers' registry (a compiled route cannot be pickled)
 
     def post_init(self, mode: str = "sync") -> None:
         if self.executor_type == "thread":
@@ -66,18 +61,14 @@ class ParallelRun(ModelRouter):
                 self.max_workers, thread_name_prefix=self.name or "parallel"
             )
         elif self.executor_type == "process":
-            _REGISTRY[self._id] = self
-            workers = min(self.max_workers, os.cpu_count() or 1)
-            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-            for done in [pool.submit(_ping) for _ in range(workers)]:
-                done.result()  # fork every worker now, while the server is still single-threaded
-            self._executor = pool
+            self._id = register(self)
+            self._executor = forked_pool(min(self.max_workers, os.cpu_count() or 1))
 
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
-        _REGISTRY.pop(self._id, None)
+        unregister(self._id)
 
     # -- the step ------------------------------------------------------------------------------
     def do_event(self, event: Any) -> Any:
@@ -122,7 +113,7 @@ class ParallelRun(ModelRouter):
     def _submit(self, name: str, event: Any) -> Any:
         assert self._executor is not None
         if self.executor_type == "process":
-            return self._executor.submit(_run_in_worker, self._id, name, event)
+            return self._executor.submit(call_in_worker, self._id, "_run_route", name, event)
         return self._executor.submit(self._run_route, name, event)
 
     def _result(self, name: str, future: Any) -> Any:
@@ -169,12 +160,3 @@ def _failed(router: str | None, route: str, exc: BaseException) -> RouteFailed:
         f"router {router!r}: route {route!r} failed: {type(exc).__name__}: {exc}",
         field=f"routes.{route}",
     )
-
-
-def _ping() -> int:
-    return os.getpid()
-
-
-def _run_in_worker(router_id: int, name: str, event: Any) -> Any:
-    """In a forked worker: run one route of the router it inherited."""
-    return _REGISTRY[router_id]._run_route(name, event)

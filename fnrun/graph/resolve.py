@@ -19,6 +19,9 @@ _BUILTIN_HOMES: dict[str, dict[str, tuple[str, ...]]] = {
         "VotingEnsemble": ("mlrun.serving.VotingEnsemble", "mlrun.serving.routers.VotingEnsemble"),
     },
     "fnrun.graph.v2_serving": {"V2ModelServer": ("mlrun.serving.V2ModelServer",)},
+    "fnrun.graph.model_runner": {
+        "Model": ("mlrun.serving.Model", "mlrun.serving.states.Model"),
+    },
     "fnrun.graph.remote": {
         "RemoteStep": ("mlrun.serving.remote.RemoteStep",),
         "BatchHttpRequests": ("mlrun.serving.remote.BatchHttpRequests",),

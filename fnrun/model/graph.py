@@ -9,6 +9,7 @@ verb adds; validation is in :mod:`fnrun.graph.validate`.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, ClassVar
@@ -194,6 +195,10 @@ _KINDS: dict[str, type[BaseStep]] = {
 }
 
 
+# kinds defined in their own modules, imported (and so registered) when a graph names one
+_KIND_HOMES = {"model_runner": "fnrun.model.model_runner"}
+
+
 def register_step_kind(kind: str, cls: type[BaseStep]) -> None:
     """Make ``kind`` in a serialized graph build ``cls``."""
     _KINDS[kind] = cls
@@ -209,8 +214,12 @@ def step_from_dict(data: Mapping[str, Any] | BaseStep, name: str = "", path: str
         raise SchemaError(f"a step must be a mapping, got {type(data).__name__}", field=path or "$")
     kind = data.get("kind", "") or ("task" if "class_name" in data or "handler" in data else "")
     cls = _KINDS.get(kind)
+    if cls is None and kind in _KIND_HOMES:
+        importlib.import_module(_KIND_HOMES[kind])
+        cls = _KINDS.get(kind)
     if cls is None:
-        raise unknown_key_error(kind, [k for k in _KINDS if k], path, "step kinds")
+        known = sorted({k for k in _KINDS if k} | set(_KIND_HOMES))
+        raise unknown_key_error(kind, known, path, "step kinds")
     body = {**data, "kind": cls.kind_name}
     if isinstance(body.get("after"), str):  # MLRun writes a single name as a string
         body["after"] = [body["after"]]

@@ -72,6 +72,12 @@ def object_to_step_dict(obj: Any) -> dict[str, Any]:
     return out
 
 
+def recorded_args(obj: Any) -> dict[str, Any]:
+    """The arguments ``obj`` (a :class:`StepToDict`) was created with, by parameter name."""
+    recorded = obj.__dict__.get("_step_init_args")
+    return _bound_args(type(obj), *recorded) if recorded else {}
+
+
 def _signature(cls: type) -> inspect.Signature | None:
     init = cls.__dict__.get("__init__") or getattr(cls, "__init__", None)
     if init is None or init is object.__init__:

@@ -1,5 +1,6 @@
 """``fnrun.serving.states`` (MLRun's ``mlrun.serving.states``): the graph's step classes."""
 
+from fnrun.graph.model_runner import Model, ModelRunner, ModelRunnerSelector, ModelSelector
 from fnrun.model.graph import (
     MAX_ALLOWED_STEPS,
     BaseStep,
@@ -8,5 +9,18 @@ from fnrun.model.graph import (
     RouterStep,
     TaskStep,
 )
+from fnrun.model.model_runner import ModelRunnerStep
 
-__all__ = ["MAX_ALLOWED_STEPS", "BaseStep", "FlowStep", "QueueStep", "RouterStep", "TaskStep"]
+__all__ = [
+    "MAX_ALLOWED_STEPS",
+    "BaseStep",
+    "FlowStep",
+    "Model",
+    "ModelRunner",
+    "ModelRunnerSelector",
+    "ModelRunnerStep",
+    "ModelSelector",
+    "QueueStep",
+    "RouterStep",
+    "TaskStep",
+]

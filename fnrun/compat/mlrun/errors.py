@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fnrun.errors import ConflictError, FnrunError, InvalidArgumentError, NotFoundError
+from fnrun.graph.model_runner import ModelRunnerError
 
 __all__ = [
     "MLRunBaseError",
@@ -10,8 +11,10 @@ __all__ = [
     "MLRunInvalidArgumentError",
     "MLRunNotFoundError",
     "MLRunRuntimeError",
+    "ModelRunnerError",
     "err_to_str",
 ]
+
 
 MLRunBaseError = FnrunError
 MLRunInvalidArgumentError = InvalidArgumentError
