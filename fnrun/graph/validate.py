@@ -5,12 +5,9 @@ Pure functions over the spec: nothing is imported or resolved here (see ``resolv
 
 from __future__ import annotations
 
-from fnrun.errors import InvalidArgumentError
-from fnrun.model.graph import BaseStep, FlowStep, QueueStep, TaskStep
+from fnrun.model.graph import BaseStep, FlowStep, GraphError, QueueStep, TaskStep
 
-
-class GraphError(InvalidArgumentError):
-    """The graph is not valid."""
+__all__ = ["GraphError", "check_step", "error_handlers", "response_step", "validate_flow"]
 
 
 def error_handlers(flow: FlowStep) -> set[str]:

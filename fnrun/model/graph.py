@@ -22,6 +22,10 @@ from fnrun.model.step_objects import class_path, is_step_object, object_to_step_
 MAX_ALLOWED_STEPS = 4500  # routes of one router (MLRun's bound)
 
 
+class GraphError(InvalidArgumentError):
+    """The graph is not valid."""
+
+
 @dataclass(eq=False, kw_only=True)
 class BaseStep(Model, StepBuilder["BaseStep"]):
     """What every step has: its place in the graph and its error handler."""
@@ -40,6 +44,8 @@ class BaseStep(Model, StepBuilder["BaseStep"]):
     def __post_init__(self) -> None:
         self.kind = self.kind or self.kind_name
         self._parent: FlowStep | RouterStep | None = None
+        if isinstance(self.after, str):  # one name, as MLRun accepts it
+            self.after = [self.after]
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
@@ -124,6 +130,7 @@ class RouterStep(TaskStep):
     ) -> BaseStep:
         """Add (or replace) a route: a step (spec or object), or a class/handler with its
         class_args."""
+        check_model_names(self, [key])
         if route is None and is_step_object(class_name):
             route = step_from_object(class_name, class_args)
         elif route is not None and not isinstance(route, BaseStep):
@@ -171,6 +178,16 @@ class FlowStep(FlowBuilder[BaseStep], BaseStep):
             out["steps"] = {k: v.to_dict() for k, v in self.steps.items()}
         return out
 
+    @property
+    def model_endpoints_names(self) -> list[str]:
+        """The models of the graph's model-runner steps (MLRun's name), in graph order."""
+        return [n for step in walk_steps(self) for n in _endpoint_names(step)]
+
+    @property
+    def model_endpoints_routes_names(self) -> list[str]:
+        """The routes of the graph's routers."""
+        return [k for step in walk_steps(self) if isinstance(step, RouterStep) for k in step.routes]
+
     def __getitem__(self, name: str) -> BaseStep:
         step = self.steps.get(name)
         if step is None:
@@ -193,6 +210,47 @@ _KINDS: dict[str, type[BaseStep]] = {
     "flow": FlowStep,
     "": TaskStep,
 }
+
+
+def walk_steps(step: BaseStep) -> list[BaseStep]:
+    """``step`` and every step inside it (a flow's steps, a router's routes), depth first."""
+    out: list[BaseStep] = [step]
+    children = getattr(step, "steps", None) or getattr(step, "routes", None) or {}
+    for child in children.values():
+        out.extend(walk_steps(child))
+    return out
+
+
+def root_of(step: BaseStep) -> BaseStep:
+    while step._parent is not None:
+        step = step._parent
+    return step
+
+
+def _endpoint_names(step: BaseStep) -> list[str]:
+    names = getattr(step, "endpoint_names", None)
+    return list(names()) if callable(names) else []
+
+
+def check_model_names(step: BaseStep, names: list[str]) -> None:
+    """Model names are unique in a graph (a route of a router, a model of a model-runner
+    step): refuse ``names`` for ``step`` when another step of its graph already has one."""
+    if not names or (step._parent is None and not isinstance(step, FlowStep | RouterStep)):
+        return
+    for other in walk_steps(root_of(step)):
+        if other is step:
+            continue
+        used = set(_endpoint_names(other)) | (
+            set(other.routes) if isinstance(other, RouterStep) else set()
+        )
+        clash = sorted(used.intersection(names))
+        if clash:
+            raise GraphError(
+                f"model name {clash[0]!r} is already used by step {other.name!r} of this graph",
+                field=f"graph.{step.name}.models.{clash[0]}",
+                hint="give every model of a graph (router routes, model-runner models) its own "
+                "name",
+            )
 
 
 # kinds defined in their own modules, imported (and so registered) when a graph names one

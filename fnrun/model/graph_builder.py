@@ -179,6 +179,13 @@ class FlowBuilder(Generic[S]):
         step._parent = self  # a FlowBuilder is a FlowStep
         step.after = self._resolve_after(after)
         self._check_after_queue(step)
+        joined = getattr(step, "on_added", None)
+        if callable(joined):  # the step checks itself against the graph (model names)
+            try:
+                joined()
+            except Exception:
+                step._parent = None
+                raise
         if before is not None:
             target = self.steps.get(before)
             if target is None:

@@ -15,7 +15,7 @@ from dataclasses import InitVar, dataclass
 from typing import Any, ClassVar
 
 from fnrun.errors import InvalidArgumentError
-from fnrun.model.graph import TaskStep, register_step_kind
+from fnrun.model.graph import TaskStep, check_model_names, register_step_kind
 
 MODEL_RUNNER_CLASS = "mlrun.serving.ModelRunner"  # the class name MLRun writes for the step
 MECHANISMS = (
@@ -134,6 +134,8 @@ class ModelRunnerStep(TaskStep):
                 hint=f"name the model {endpoint_name!r} (or leave its name out)",
             )
         models: dict[str, Any] = self.class_args.setdefault(MODELS, {})
+        if self._parent is not None:
+            check_model_names(self, [endpoint_name])
         if endpoint_name in models and not override:
             raise InvalidArgumentError(
                 f"Model with name {endpoint_name} already exists in this ModelRunnerStep",
@@ -175,6 +177,14 @@ class ModelRunnerStep(TaskStep):
         self.max_processes = max_processes
         self.max_threads = max_threads
         self.pool_factor = pool_factor
+
+    def endpoint_names(self) -> list[str]:
+        """The names of the step's models."""
+        return list(self.class_args.get(MODELS, {}))
+
+    def on_added(self) -> None:
+        """Added to a graph: its model names must be free there."""
+        check_model_names(self, self.endpoint_names())
 
     @property
     def models(self) -> dict[str, Any]:

@@ -275,6 +275,7 @@ def test_add_model_refuses_what_mlrun_refuses() -> None:
         step.add_model("m4", model_class=Scale(name="m4"), execution_mechanism="naive", factor=1)
     with pytest.raises(InvalidArgumentError, match="shared_executor"):
         step.add_model("m5", model_class="Scale", execution_mechanism="shared_executor")
+    assert ModelRunnerStep(name="x", after="other").after == ["other"]  # one name, as MLRun
     with pytest.raises(InvalidArgumentError, match="Cannot provide both"):
         ModelRunnerStep(name="x", model_selector=OldPick(), model_runner_selector=Pick())
     step.add_model(
@@ -316,3 +317,76 @@ def test_over_http_in_a_deployed_server(tmp_path: Path) -> None:
         assert out["a"]["pid"] != out["b"]["pid"]  # the pool model answered from its process
     finally:
         fn.stop()  # type: ignore[attr-defined]
+
+
+class Inc(Model):
+    """MLRun's test model: adds ``inc`` to ``n`` (it mutates its input, so each model of a
+    step must get its own copy)."""
+
+    def __init__(self, inc: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.inc = inc
+
+    def predict(self, body: Any) -> Any:
+        body["n"] += self.inc
+        return body
+
+    def do(self, body: Any) -> Any:
+        return self.predict(body)
+
+
+def test_model_names_are_unique_in_a_graph_and_listed() -> None:
+    from fnrun.serving import RouterStep
+    from fnrun.serving.states import GraphError
+
+    fn = fnrun.new_function("names", kind="serving")
+    graph = fn.set_topology("flow", engine="async")  # type: ignore[attr-defined]
+    first = ModelRunnerStep(name="r0")
+    first.add_model("m", model_class="Inc", execution_mechanism="naive", inc=1)
+    second = ModelRunnerStep(name="r1")
+    second.add_model("m", model_class="Inc", execution_mechanism="naive", inc=2)
+    graph.to(first)
+    with pytest.raises(GraphError, match="'m' is already used by step 'r0'"):
+        graph.to(second)
+    assert list(graph.steps) == ["r0"]
+    first.add_model("m", model_class="Inc", execution_mechanism="naive", inc=3, override=True)
+
+    router = graph.to(RouterStep(), name="router")
+    with pytest.raises(GraphError, match="'m' is already used by step 'r0'"):
+        fn.add_model("m", ".", class_name="Inc", inc=1)  # type: ignore[attr-defined]
+    router.add_route("route1", class_name="Inc", inc=1)
+    third = ModelRunnerStep(name="r2")
+    third.add_model("route1", model_class="Inc", execution_mechanism="naive", inc=1)
+    with pytest.raises(GraphError, match="'route1' is already used by step 'router'"):
+        graph.to(third)
+    with pytest.raises(GraphError, match="'route1' is already used by step 'router'"):
+        first.add_model("route1", model_class="Inc", execution_mechanism="naive", inc=1)
+    assert graph.model_endpoints_names == ["m"]
+    assert graph.model_endpoints_routes_names == ["route1"]
+
+
+def test_each_model_gets_its_own_copy_and_its_own_mechanism() -> None:
+    """MLRun's ``test_model_runner_with_gpu_allocation`` shape: model objects made with
+    their own settings, each answering on the same event, ten times over."""
+
+    def build(s: ModelRunnerStep) -> None:
+        s.add_model("m1", model_class=Inc(name="m1", inc=1), execution_mechanism="naive")
+        s.add_model("m2", model_class=Inc(name="m2", inc=2), execution_mechanism="process_pool")
+
+    server = _serve(build)
+    try:
+        for n in range(10):
+            assert server.test("/", {"n": n}) == {"m1": {"n": n + 1}, "m2": {"n": n + 2}}
+    finally:
+        server.wait_for_completion()
+
+
+def test_a_missing_predict_raises_model_runner_error_when_the_server_starts() -> None:
+    from fnrun.compat.mlrun.errors import ModelRunnerError
+
+    with pytest.raises(ModelRunnerError) as err:
+        _serve(
+            lambda s: s.add_model("nop", model_class="NoPredict", execution_mechanism="thread_pool")
+        )
+    assert "nop is running with thread_pool execution_mechanism but predict()" in str(err.value)
+    assert err.value.get_model_error("nop") is not None
