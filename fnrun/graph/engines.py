@@ -6,11 +6,12 @@ branches runs once per event that reaches it (MLRun's semantics; ``Merge`` joins
 explicitly), ``None`` from a step stops its branch, and a failing step goes to its error
 handler (which gets the failed step's input with ``error`` and ``origin_state``).
 The async engine does the same on asyncio, awaiting coroutine steps, with any number of
-events in flight (one task per event).
+events in flight (one task per event) and the branches of one event running at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fnrun.graph.event import Event
@@ -112,7 +113,9 @@ def _outlets(graph: CompiledGraph, edges: list[tuple[int, bool]], out: Any) -> A
     return [(c, False) for c, _ in chosen] if len(chosen) == 1 else chosen
 
 
-def _on_error(graph: CompiledGraph, node: Node, inp: Event, exc: Exception, walk: _Walk) -> Any:
+def _on_error(
+    graph: CompiledGraph, node: Node, inp: Event, exc: Exception, walk: _Walk | None
+) -> Any:
     if node.on_error < 0:
         raise StepFailed(node.name, exc) from exc
     handler = graph.nodes[node.on_error]
@@ -121,7 +124,8 @@ def _on_error(graph: CompiledGraph, node: Node, inp: Event, exc: Exception, walk
         result = handler.run(inp)
     except Exception as inner:
         raise StepFailed(handler.name, inner) from inner
-    walk.emit(node.on_error, result)
+    if walk is not None:
+        walk.emit(node.on_error, result)
     return result
 
 
@@ -133,8 +137,10 @@ def _mark_failed(inp: Event, node: Node, exc: Exception) -> None:
 async def run_async(
     graph: CompiledGraph, event: Event, start: int = -1, only: set[int] | None = None
 ) -> Any:
-    """Like :func:`run_sync`, awaiting coroutine steps. ``start``: continue after that node
-    (``only`` its descendants), whose output is ``event`` (a storey step emitting later)."""
+    """Like :func:`run_sync`, awaiting coroutine steps, with the branches of one event running
+    at once (as storey's): a step's output goes to each child as it is ready, so a slow branch
+    never holds up another. ``start``: continue after that node, whose output is ``event`` (a
+    storey step emitting later); ``only`` is implied (its descendants are what follow it)."""
     line = graph.async_chain
     if line is not None and start < 0:
         step = 0
@@ -147,24 +153,80 @@ async def run_async(
         except Exception as exc:
             raise StepFailed(graph.nodes[step].name, exc) from exc
         return event
-    walk = _Walk(graph, event, start)
-    for i, node in enumerate(graph.nodes):
-        if only is not None and i not in only:
-            continue
-        for inp in walk.take(i):
-            try:
-                result = node.run(inp)
-                out = await result if node.is_async else result
-            except Exception as exc:
-                walk.handled(await _on_error_async(graph, node, inp, exc, walk))
-                continue
-            walk.emit(i, out)
-    return walk.answer()
+    flow = _Flow(graph)
+    if start >= 0:
+        await flow.emit(start, event)
+    else:
+        await flow.spread([(i, event.copy() if copy else event) for i, copy in graph.roots])
+    return flow.answer()
+
+
+class _Flow:
+    """One event's way through the graph on the async engine: each node runs once per input
+    that reaches it, as it arrives; fan-out runs the children concurrently (a failure in one
+    cancels the others and fails the event)."""
+
+    __slots__ = ("_answer", "_handled", "graph")
+
+    def __init__(self, graph: CompiledGraph) -> None:
+        self.graph = graph
+        self._answer: Any = None
+        self._handled: Any = None
+
+    async def spread(self, targets: list[tuple[int, Event]]) -> None:
+        if len(targets) == 1:
+            await self.visit(*targets[0])
+            return
+        try:
+            async with asyncio.TaskGroup() as group:
+                for i, inp in targets:
+                    group.create_task(self.visit(i, inp))
+        except BaseExceptionGroup as failed:  # the first failure, as the sync engine reports it
+            raise _first(failed) from None
+
+    async def visit(self, i: int, inp: Event) -> None:
+        graph = self.graph
+        node = graph.nodes[i]
+        try:
+            result = node.run(inp)
+            out = await result if node.is_async else result
+        except Exception as exc:
+            handled = await _on_error_async(graph, node, inp, exc, None)
+            if self._handled is None:
+                self._handled = handled
+            if handled is not None:
+                await self.emit(node.on_error, handled)
+            return
+        await self.emit(i, out)
+
+    async def emit(self, i: int, out: Any) -> None:
+        if out is None:
+            return
+        graph = self.graph
+        if i == graph.response and self._answer is None:
+            self._answer = out
+        edges = graph.edges[i]
+        if graph.outlet_nodes and i in graph.outlet_nodes:
+            edges = _outlets(graph, edges, out)
+        if edges:
+            await self.spread([(child, out.copy() if copy else out) for child, copy in edges])
+
+    def answer(self) -> Any:
+        return self._answer if self._answer is not None else self._handled
+
+
+def _first(group: BaseExceptionGroup) -> BaseException:
+    exc: BaseException = group
+    while isinstance(exc, BaseExceptionGroup):
+        exc = exc.exceptions[0]
+    return exc
 
 
 async def _on_error_async(
-    graph: CompiledGraph, node: Node, inp: Event, exc: Exception, walk: _Walk
+    graph: CompiledGraph, node: Node, inp: Event, exc: Exception, walk: _Walk | None
 ) -> Any:
+    """The error handler's answer (a coroutine handler awaited); with ``walk``, also passed on
+    to the handler's children (the caller passes it on otherwise)."""
     handler = graph.nodes[node.on_error] if node.on_error >= 0 else None
     if handler is None or not handler.is_async:
         return _on_error(graph, node, inp, exc, walk)
@@ -173,5 +235,6 @@ async def _on_error_async(
         result = await handler.run(inp)
     except Exception as inner:
         raise StepFailed(handler.name, inner) from inner
-    walk.emit(node.on_error, result)
+    if walk is not None:
+        walk.emit(node.on_error, result)
     return result

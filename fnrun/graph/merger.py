@@ -6,8 +6,10 @@ expression such as ``event["doc_id"]``); when all ``expected_num_events`` parts 
 the step's number of parents) have arrived, one event goes on with the list of the parts'
 bodies, in arrival order. At most ``max_behind`` (64) keys wait at once: when a new key
 comes and the oldest is still incomplete, the oldest is dropped and reported to the error
-stream (never silently). Works on both engines; subclass and override ``get_join_key`` or
-``merge_function`` for your own logic.
+stream (never silently); a part of a dropped key that arrives later is dropped too (and
+reported) rather than starting the key afresh, as MLRun's (the last ``max_behind`` dropped
+keys are remembered, so the memory stays bounded). Works on both engines; subclass and
+override ``get_join_key`` or ``merge_function`` for your own logic.
 
 >>> graph.add_step(Merge(), name="join", after=["left", "right"])  # doctest: +SKIP
 """
@@ -54,6 +56,7 @@ class Merge(StepToDict):
             self._key = parse(key_path, field="key_path", data=True, names=frozenset({"event"}))
         self._parts = expected_num_events or 0
         self._waiting: OrderedDict[Any, list[Any]] = OrderedDict()
+        self._dropped: OrderedDict[Any, None] = OrderedDict()  # recent keys given up on
         self._lock = threading.Lock()
 
     def set_upstream_count(self, count: int) -> None:
@@ -79,32 +82,53 @@ class Merge(StepToDict):
             return event
         key = self.get_join_key(event)
         with self._lock:
-            parts = self._waiting.get(key)
-            if parts is None:
-                dropped = self._make_room()
-                self._waiting[key] = parts = []
+            if key in self._dropped:
+                late = True
             else:
-                dropped = None
-            parts.append(event)
-            done = len(parts) >= self._parts
-            if done:
-                del self._waiting[key]
+                late = False
+                parts = self._waiting.get(key)
+                if parts is None:
+                    dropped = self._make_room()
+                    self._waiting[key] = parts = []
+                else:
+                    dropped = None
+                parts.append(event)
+                done = len(parts) >= self._parts
+                if done:
+                    del self._waiting[key]
+        if late:
+            self._report(
+                event,
+                f"merge {self.name!r}: a part of key {key!r} arrived after the key was dropped; "
+                "dropped too",
+            )
+            return None
         if dropped is not None:
-            self._report(*dropped)
+            old_key, old_parts = dropped
+            self._report(
+                old_parts[0],
+                f"merge {self.name!r}: key {old_key!r} got {len(old_parts)} of {self._parts} "
+                f"parts before {self.max_behind} newer keys arrived; dropped",
+            )
         return self.merge_function(event, parts) if done else None
 
     def _make_room(self) -> tuple[Any, list[Any]] | None:
         if len(self._waiting) < self.max_behind:
             return None
-        return self._waiting.popitem(last=False)
+        key, parts = self._waiting.popitem(last=False)
+        self._dropped[key] = None
+        if len(self._dropped) > self.max_behind:
+            self._dropped.popitem(last=False)
+        return key, parts
 
-    def _report(self, key: Any, parts: list[Any]) -> None:
+    def _report(self, event: Any, message: str) -> None:
+        from fnrun.graph.engines import StepFailed
+
         error = MergeDropped(
-            f"merge {self.name!r}: key {key!r} got {len(parts)} of {self._parts} parts before "
-            f"{self.max_behind} newer keys arrived; dropped",
+            message,
             field="max_behind",
             hint="raise max_behind, or check that every branch answers (None stops a branch)",
         )
         server = getattr(self.context, "server", None)
         if server is not None:
-            server.failure(parts[0], error)
+            server.failure(event, StepFailed(self.name, error))

@@ -60,3 +60,73 @@ def test_merge_refuses_bad_settings() -> None:
         Merge(max_behind=0)
     with pytest.raises(InvalidArgumentError, match="not allowed"):
         Merge(key_path="event.__dict__")
+
+
+class SlowAdd:
+    """MLRun's ``AsyncAdder`` of its ``test_delayed``: adds after a wait."""
+
+    def __init__(self, add: int = 2, wait: float = 0.1, **kwargs: object) -> None:
+        self.add = add
+        self.wait = wait
+
+    async def do(self, body: int) -> int:
+        import asyncio
+
+        await asyncio.sleep(self.wait)
+        return body + self.add
+
+
+class Gather:
+    def __init__(self, context: object, **kwargs: object) -> None:
+        self.context = context
+        context.mylist = []  # type: ignore[attr-defined]
+
+    def do(self, body: object) -> object:
+        self.context.mylist.append(body)  # type: ignore[attr-defined]
+        return body
+
+
+async def double(body: int) -> int:
+    return body * 2
+
+
+def _delayed_server(max_behind: int | None, respond: bool) -> object:
+    fn = fnrun.new_function("x", kind="serving")
+    graph = fn.set_topology("flow", engine="async")  # type: ignore[attr-defined]
+    dbl = graph.to(name="double", handler="double")
+    dbl.to(name="add3", class_name="SlowAdd", add=3, wait=0.1)
+    dbl.to(name="add2", class_name="SlowAdd", add=2, wait=0.2)
+    merge = graph.add_step(Merge(name="Merge", max_behind=max_behind), after=["add2", "add3"])
+    gather = merge.to("Gather")
+    if respond:
+        gather.respond()
+    return fn.to_mock_server(namespace=globals())  # type: ignore[attr-defined]
+
+
+def test_branches_of_one_event_run_at_once_on_the_async_engine() -> None:
+    """A 0.1 s branch and a 0.2 s branch of one event: joined after about 0.2 s, not 0.3 s."""
+    import time
+
+    server = _delayed_server(None, respond=True)
+    start = time.perf_counter()
+    assert sorted(server.test(body=5)) == [12, 13]  # type: ignore[attr-defined]
+    assert time.perf_counter() - start < 0.28
+
+
+def test_late_parts_are_dropped_when_events_overlap() -> None:
+    """MLRun's ``test_delayed``, with the five events in flight at once (``test_async``; the
+    mock's ``test`` waits for its answer): every fast part arrives before any slow one, so
+    with ``max_behind=3`` the two oldest joins are dropped and three complete."""
+    import asyncio
+
+    server = _delayed_server(3, respond=False)
+
+    async def send_all() -> None:
+        await asyncio.gather(*(server.test_async("", body=n) for n in (5, 6, 7, 8, 9)))  # type: ignore[attr-defined]
+
+    asyncio.run(send_all())
+    server.wait_for_completion()  # type: ignore[attr-defined]
+    joined = [sorted(item) for item in server.context.mylist]  # type: ignore[attr-defined]
+    assert joined == [[16, 17], [18, 19], [20, 21]]
+    errors = [(e["error"], e["step"]) for e in server.errors]  # type: ignore[attr-defined]
+    assert errors == [("MergeDropped", "Merge")] * 4  # two keys dropped, then their late parts
