@@ -81,17 +81,17 @@ class Merge(StepToDict):
         if self._parts <= 1:
             return event
         key = self.get_join_key(event)
+        parts: list[Any] = []
+        dropped = None
+        done = False
         with self._lock:
-            if key in self._dropped:
-                late = True
-            else:
-                late = False
-                parts = self._waiting.get(key)
-                if parts is None:
+            late = key in self._dropped
+            if not late:
+                waiting = self._waiting.get(key)
+                if waiting is None:
                     dropped = self._make_room()
-                    self._waiting[key] = parts = []
-                else:
-                    dropped = None
+                    self._waiting[key] = waiting = parts
+                parts = waiting
                 parts.append(event)
                 done = len(parts) >= self._parts
                 if done:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fnrun.compat.mlrun import plotly_compat
 from fnrun.compat.mlrun.config import config as mlconf
 from fnrun.compat.mlrun.run import get_object, run_function, set_environment
 from fnrun.datastore.dataitem import DataItem, get_dataitem
@@ -30,6 +31,8 @@ from fnrun.runtimes.functions.factory import code_to_function, deploy_function, 
 from fnrun.runtimes.functions.importer import import_function
 
 __version__ = "1.7.0"  # the MLRun API level this surface follows
+
+plotly_compat.install()  # plotly APIs MLRun code calls that plotly 6 removed
 
 _SUBMODULES = frozenset(
     {
