@@ -25,6 +25,7 @@ UNSUPPORTED = {
     "mlrun.datastore.targets": "feature store targets",
     "mlrun.mlutils.models": "MLRun's old model evaluation helpers (eval_model_v2)",
     "mlrun.datastore.sources": "feature store sources",
+    "mlrun.common": "MLRun's API schemas (model-monitoring modes and endpoints)",
 }
 
 
@@ -42,9 +43,13 @@ ALIASES = {
     "mlrun.serving.server": "serving",
     "mlrun.serving.states": "serving",
     "mlrun.serving.v2_serving": "serving",
+    "mlrun.serving.utils": "serving",
     "mlrun.utils.helpers": "utils",
     "mlrun.mlutils.plots": "mlutils",
     "mlrun.runtimes.local": "runtimes",
+    "mlrun.runtimes.nuclio": "runtimes",
+    "mlrun.runtimes.nuclio.serving": "runtimes",
+    "mlrun.runtimes.serving": "runtimes",
     "mlrun.projects.project": "projects",
 }
 

@@ -29,6 +29,8 @@ class MergeDropped(InvalidArgumentError):
 
 
 class Merge(StepToDict):
+    step_class_name = "mlrun.serving.merger.Merge"
+
     def __init__(
         self,
         context: Any = None,

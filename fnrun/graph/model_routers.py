@@ -21,6 +21,7 @@ from fnrun.model.step_objects import StepToDict
 
 
 class ModelRouter(StepToDict):
+    step_class_name = "mlrun.serving.routers.ModelRouter"
     step_kind = "router"
 
     def __init__(
@@ -98,6 +99,8 @@ class VotingEnsemble(ModelRouter):
     ``/v2/models/<model>[/versions/<v>]/<op>`` reaches only that model; ``GET /v2/models/``
     lists the models, the ensemble itself and the weights; ``GET /v2/models/<ensemble name>``
     answers the ensemble's metadata. Votes are tracked like a model's (``set_tracking``)."""
+
+    step_class_name = "mlrun.serving.routers.VotingEnsemble"
 
     def __init__(
         self,

@@ -14,6 +14,7 @@ event's own body. A failing route fails the request, naming the route.
 from __future__ import annotations
 
 import asyncio
+import enum
 import inspect
 import os
 from collections.abc import Callable
@@ -24,7 +25,20 @@ from fnrun.errors import InvalidArgumentError
 from fnrun.graph.forked import call_in_worker, forked_pool, register, unregister
 from fnrun.graph.model_routers import ModelRouter, branch
 
-_EXECUTORS = ("thread", "process", "array")
+
+class ParallelRunnerModes(enum.StrEnum):
+    """How ``ParallelRun`` (and ``VotingEnsemble``) run their routes (MLRun's names)."""
+
+    array = "array"  # one after the other, in the request's thread
+    process = "process"  # forked worker processes
+    thread = "thread"  # a thread pool
+
+    @staticmethod
+    def all() -> list[ParallelRunnerModes]:
+        return [ParallelRunnerModes.thread, ParallelRunnerModes.process, ParallelRunnerModes.array]
+
+
+_EXECUTORS = tuple(mode.value for mode in ParallelRunnerModes.all())
 
 
 class RouteFailed(InvalidArgumentError):
@@ -32,6 +46,8 @@ class RouteFailed(InvalidArgumentError):
 
 
 class ParallelRun(ModelRouter):
+    step_class_name = "mlrun.serving.routers.ParallelRun"
+
     def __init__(
         self,
         context: Any = None,

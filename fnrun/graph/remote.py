@@ -12,7 +12,7 @@ answer says JSON), ``input_path``/``result_path``, ``retries`` (6) and ``backoff
 (1 s). ``None`` for any of them (as MLRun's code passes) means its default.
 
 Each request carries the event id and path under our names (``x-request-id``,
-``x-fnrun-event-path``) and MLRun's (``MLRUN_EVENT_ID``, ``MLRUN_EVENT_PATH``); the HTTP
+``x-fnrun-event-path``) and MLRun's (``MLRUN-EVENT-ID``, ``MLRUN-EVENT-PATH``); the HTTP
 front-end reads either. Connection errors, timeouts and 5xx answers are retried ``retries``
 times with exponential back-off (``backoff_factor * 2**attempt`` seconds, at most 120 s); a 4xx
 answer is not retried and is passed on with its status. When the retries run out the step
@@ -50,12 +50,14 @@ def _httpx() -> Any:
     return require("httpx", "http", "remote steps", field="class_name")
 
 
-EVENT_ID_HEADERS = ("x-request-id", "mlrun_event_id")  # lower-cased, as ASGI gives them
-EVENT_PATH_HEADERS = ("x-fnrun-event-path", "mlrun_event_path")
+# MLRun's header names (mlrun.serving.utils.event_id_key / event_path_key)
+MLRUN_EVENT_ID = "MLRUN-EVENT-ID"
+MLRUN_EVENT_PATH = "MLRUN-EVENT-PATH"
 MAX_BACKOFF = 120.0
 
 
 class RemoteStep(StepToDict):
+    step_class_name = "mlrun.serving.remote.RemoteStep"
     step_args_always = ("return_json", "retries")
 
     def __init__(
@@ -193,8 +195,8 @@ class RemoteStep(StepToDict):
             **self.headers,
             "x-request-id": event_id,
             "x-fnrun-event-path": path,
-            "MLRUN_EVENT_ID": event_id,
-            "MLRUN_EVENT_PATH": path,
+            MLRUN_EVENT_ID: event_id,
+            MLRUN_EVENT_PATH: path,
         }
         method = self.method or (event.method if event.method not in (None, "") else "")
         if method == "GET":
@@ -302,6 +304,8 @@ class BatchHttpRequests(RemoteStep):
     """The body (or its ``input_path``) is a list: each item is sent as its own request
     (concurrently; ``url_expression``/``body_expression`` apply per item); the answer is the
     list of results in the same order. Any failing item fails the step."""
+
+    step_class_name = "mlrun.serving.remote.BatchHttpRequests"
 
     def do_event(self, event: Any) -> Any:
         whole = event.body

@@ -18,7 +18,9 @@ _BUILTIN_HOMES: dict[str, dict[str, tuple[str, ...]]] = {
         "ModelRouter": ("mlrun.serving.ModelRouter", "mlrun.serving.routers.ModelRouter"),
         "VotingEnsemble": ("mlrun.serving.VotingEnsemble", "mlrun.serving.routers.VotingEnsemble"),
     },
-    "fnrun.graph.v2_serving": {"V2ModelServer": ("mlrun.serving.V2ModelServer",)},
+    "fnrun.graph.v2_serving": {
+        "V2ModelServer": ("mlrun.serving.V2ModelServer", "mlrun.serving.v2_serving.V2ModelServer")
+    },
     "fnrun.graph.model_runner": {
         "Model": ("mlrun.serving.Model", "mlrun.serving.states.Model"),
     },

@@ -48,6 +48,7 @@ class ModelLoadError(InvalidArgumentError):
 
 
 class V2ModelServer(StepToDict):
+    step_class_name = "mlrun.serving.v2_serving.V2ModelServer"
     step_args_always = ("protocol",)
 
     def __init__(
@@ -194,7 +195,7 @@ class V2ModelServer(StepToDict):
             text = f"Model {self.name} is ready (event_id = {event.id})"  # MLRun's words
             event.body = Response(body=text.encode(), content_type="text/plain", status_code=200)
             return event
-        if operation == "" and (event.method or "GET") == "GET":
+        if operation == "" and _asks(event):
             event.body = self.metadata()
             return event
         if not self.ready:
@@ -271,9 +272,7 @@ class V2ModelServer(StepToDict):
     async def _batched_event(self, event: Any) -> Any:
         """``do_event`` on the async engine: infer requests join a batch; the rest pass."""
         operation = operation_of(event)
-        if operation not in ("infer", "predict", "") or (
-            operation == "" and (event.method or "GET") == "GET"
-        ):
+        if operation not in ("infer", "predict", "") or (operation == "" and _asks(event)):
             return self.do_event(event)
         if not self.ready:
             self._check_ready(event, wait=True)
@@ -368,7 +367,9 @@ def operation_of(event: Any) -> str:
         return known
     parts = [p for p in path.split("/") if p]
     if len(parts) >= 3 and parts[0] == "v2" and parts[1] == "models":
-        rest = parts[3:]
+        # /v2/models/infer: the operation of the default model (or of an ensemble, which
+        # hands the same path to each of its models)
+        rest = parts[2:] if len(parts) == 3 and parts[2] in _BUILTIN_OPS else parts[3:]
         if len(rest) >= 2 and rest[0] == "versions":
             rest = rest[2:]
         operation = rest[0] if rest else ""
@@ -378,6 +379,13 @@ def operation_of(event: Any) -> str:
     if isinstance(event.body, dict) and "operation" in event.body:
         return str(event.body["operation"])
     return parts[-1] if parts and parts[-1] in _BUILTIN_OPS else ("infer" if event.body else "")
+
+
+def _asks(event: Any) -> bool:
+    """A GET, or an event without a method and without a body (as MLRun: a method-less event
+    with a body infers)."""
+    method = event.method
+    return method == "GET" or (not method and not event.body)
 
 
 _PATH_CACHE_SIZE = 4096

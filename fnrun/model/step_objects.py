@@ -27,6 +27,9 @@ class StepToDict:
     """Records the arguments an instance was created with, for ``to_dict()``."""
 
     step_kind: ClassVar[str] = "task"
+    #: the class name a graph spec writes for this very class (not its subclasses): MLRun's
+    #: path for fnrun's built-in steps, so the spec loads in MLRun and in fnrun alike
+    step_class_name: ClassVar[str] = ""
     #: arguments ``to_dict`` writes even when the caller left them at their default (as
     #: MLRun's serialization of the same class does)
     step_args_always: ClassVar[tuple[str, ...]] = ()
@@ -45,7 +48,11 @@ class StepToDict:
 
 def class_path(cls: type) -> str:
     """The name a graph spec uses for ``cls``: its import path (just the name for classes
-    defined in ``__main__`` or a notebook, found in the namespace the server is given)."""
+    defined in ``__main__`` or a notebook, found in the namespace the server is given); a
+    built-in step's own ``step_class_name`` (MLRun's path for it)."""
+    own = cls.__dict__.get("step_class_name")
+    if isinstance(own, str) and own:
+        return own
     if cls.__module__ in ("__main__", "builtins") or "<locals>" in cls.__qualname__:
         return cls.__qualname__.rpartition(".")[2]
     return f"{cls.__module__}.{cls.__qualname__}"

@@ -103,7 +103,12 @@ class ServingApp:
         # ASGI servers send header names lower-cased
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         # the caller's event id: ours or MLRun's header (a RemoteStep sends both)
-        event_id = headers.get("x-request-id") or headers.get("mlrun_event_id") or next(self._ids)
+        event_id = (
+            headers.get("x-request-id")
+            or headers.get("mlrun-event-id")
+            or headers.get("mlrun_event_id")  # the underscore name older fnrun steps sent
+            or next(self._ids)
+        )
         ctype = headers.get("content-type")
         try:
             data = await self._body(receive, headers)

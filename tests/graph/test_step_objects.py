@@ -44,7 +44,7 @@ def test_plain_object_args_read_back_from_attributes(engine: str) -> None:
 def test_builtin_step_objects_have_to_dict() -> None:
     remote = RemoteStep(name="r", url="http://127.0.0.1:1/x", retries=2)
     assert remote.to_dict() == {  # MLRun's shape: no kind for a task, return_json written
-        "class_name": "fnrun.graph.remote.RemoteStep",
+        "class_name": "mlrun.serving.remote.RemoteStep",  # MLRun's path, fnrun loads it
         "class_args": {"url": "http://127.0.0.1:1/x", "retries": 2, "return_json": True},
         "name": "r",
     }
@@ -189,12 +189,12 @@ def test_step_objects_serialize_as_mlrun() -> None:
     assert remote.to_dict() == {
         "name": "remote_echo",
         "class_args": {"method": "GET", "return_json": True, "url": "/url", "retries": 4},
-        "class_name": "fnrun.graph.remote.RemoteStep",
+        "class_name": "mlrun.serving.remote.RemoteStep",  # MLRun's path, fnrun loads it
         "input_path": "req",
         "result_path": "resp",
     }
     assert V2ModelServer(name="ms", model_path="./xx", multiplier=7).to_dict() == {
         "class_args": {"model_path": "./xx", "multiplier": 7, "protocol": "v2"},
-        "class_name": "fnrun.graph.v2_serving.V2ModelServer",
+        "class_name": "mlrun.serving.v2_serving.V2ModelServer",
         "name": "ms",
     }

@@ -203,7 +203,8 @@ def test_url_and_body_expressions_and_mlrun_headers(remote: Remote, engine: str)
     out = server.test("/", body={"target": remote.url, "data": [1]}, event_id="e9")
     assert out == {"got": {"q": [1], "n": 1}, "path": "/echo"}
     headers = remote.calls[-1]["headers"]
-    assert headers["mlrun_event_id"] == headers["x-request-id"] == "e9"
+    assert headers["mlrun-event-id"] == headers["x-request-id"] == "e9"  # MLRun's names
+    assert headers["mlrun-event-path"] == "/"
 
 
 def test_expressions_the_evaluator_cannot_run_are_refused_when_built(remote: Remote) -> None:

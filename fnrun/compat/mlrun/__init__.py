@@ -22,6 +22,8 @@ from fnrun.compat.mlrun.config import config as mlconf
 from fnrun.compat.mlrun.run import get_object, run_function, set_environment
 from fnrun.datastore.dataitem import DataItem, get_dataitem
 from fnrun.db import get_run_db
+from fnrun.errors import InvalidArgumentError as MLRunInvalidArgumentError
+from fnrun.errors import NotFoundError as MLRunNotFoundError
 from fnrun.execution.mlrun_modules import UNSUPPORTED, load
 from fnrun.execution.returns import HANDLER_ATTR
 from fnrun.execution.standalone import get_or_create_ctx
@@ -55,6 +57,8 @@ _SUBMODULES = frozenset(
 
 __all__ = [
     "DataItem",
+    "MLRunInvalidArgumentError",
+    "MLRunNotFoundError",
     "code_to_function",
     "deploy_function",
     "get_dataitem",

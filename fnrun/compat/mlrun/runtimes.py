@@ -9,7 +9,9 @@ from fnrun.errors import RunError
 from fnrun.execution.mlrun_modules import NotSupportedError
 from fnrun.runtimes.functions.base import BaseRuntime
 
-__all__ = ["BaseRuntime", "RunError", "nuclio_init_hook"]
+__all__ = ["BaseRuntime", "RunError", "nuclio_init_hook", "serving_subkind"]
+
+serving_subkind = "serving_v2"  # the kind MLRun's serving code passes nuclio_init_hook
 
 _SERVING = ("serving", "serving_v2", "v2_model_server")
 

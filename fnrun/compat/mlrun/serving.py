@@ -1,6 +1,11 @@
 """``mlrun.serving`` (and ``.v2_serving``, ``.routers``, ``.server``, ``.states``, ``.remote``,
-``.merger``): fnrun's serving graph classes."""
+``.merger``, ``.utils``): fnrun's serving graph classes."""
 
+import sys
+
+from fnrun.graph.parallel import ParallelRunnerModes
+from fnrun.graph.remote import MLRUN_EVENT_ID as event_id_key
+from fnrun.graph.remote import MLRUN_EVENT_PATH as event_path_key
 from fnrun.serving import (
     BatchHttpRequests,
     Event,
@@ -9,6 +14,7 @@ from fnrun.serving import (
     GraphServer,
     Merge,
     MockEvent,
+    MockTrigger,
     Model,
     ModelRouter,
     ModelRunner,
@@ -28,16 +34,23 @@ from fnrun.serving import (
 from fnrun.serving import (
     ModelRouter as BaseModelRouter,
 )
+from fnrun.serving.states import MAX_ALLOWED_STEPS, GraphError
+
+# ``mlrun.serving.routers.X`` read as attributes after ``import mlrun.serving``
+merger = remote = routers = server = states = utils = v2_serving = sys.modules[__name__]
 
 __all__ = [
+    "MAX_ALLOWED_STEPS",
     "BaseModelRouter",
     "BatchHttpRequests",
     "Event",
     "FlowStep",
     "GraphContext",
+    "GraphError",
     "GraphServer",
     "Merge",
     "MockEvent",
+    "MockTrigger",
     "Model",
     "ModelRouter",
     "ModelRunner",
@@ -45,6 +58,7 @@ __all__ = [
     "ModelRunnerStep",
     "ModelSelector",
     "ParallelRun",
+    "ParallelRunnerModes",
     "QueueStep",
     "RemoteStep",
     "Response",
@@ -53,4 +67,6 @@ __all__ = [
     "V2ModelServer",
     "VotingEnsemble",
     "create_graph_server",
+    "event_id_key",
+    "event_path_key",
 ]
