@@ -10,6 +10,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from fnrun.graph.deadline import check_timeout
 from fnrun.graph.event import Event
 from fnrun.graph.model_runner import model_runner_runner
 from fnrun.graph.nodes import CompiledGraph, Env, Node, Runner, descendants, is_line
@@ -69,6 +70,7 @@ def _compile_flow(flow: FlowStep, env: Env) -> CompiledGraph:
         node.is_async = _is_async(node.run)
         node.is_queue = isinstance(step, QueueStep)
         node.routes_outlets = bool(getattr(run, "routes_outlets", False))
+        node.timeout = check_timeout(getattr(step, "timeout", None), f"graph.{name}.timeout")
         nodes.append(node)
     for name in selected:
         node = nodes[index[name]]
@@ -181,7 +183,11 @@ def task_runner(step: TaskStep, env: Env) -> Runner:
 def _class_target(cls: Any, step: TaskStep, env: Env) -> tuple[Any, Callable[..., Any], bool, bool]:
     """(instance, the method a request calls, whether it takes the event, whether the class
     applies input/result paths itself: it names them in ``__init__``, as V2ModelServer does)."""
-    extra: dict[str, Any] = {"input_path": step.input_path, "result_path": step.result_path}
+    extra: dict[str, Any] = {
+        "input_path": step.input_path,
+        "result_path": step.result_path,
+        "timeout": step.timeout,  # to a class that takes one
+    }
     if step.full_event is not None:
         extra["full_event"] = step.full_event
     args = resolve_callable_args(step.class_args, env.namespaces, step.name)

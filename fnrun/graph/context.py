@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from fnrun.execution.runlogger import with_fields
+from fnrun.graph.deadline import time_left
 
 try:  # nuclio's type when it is there, so a handler written for Nuclio runs unchanged
     from nuclio_sdk import Context as _Base
@@ -111,6 +112,12 @@ class GraphContext(_Base):  # type: ignore[misc]
         self.server: Any = None
         self.verbose = False
         self.stream_push: Any = None  # push(path, record): queues, tracking (set by the server)
+
+    @staticmethod
+    def time_left() -> float | None:
+        """Seconds left before the running step's deadline (the request's, or the step's own
+        ``timeout``); ``None`` when nothing bounds it. A long sync step should check it."""
+        return time_left()
 
     def get_param(self, key: str, default: Any = None) -> Any:
         """A server parameter (``fn.spec.parameters`` or ``to_mock_server(parameters=)``)."""

@@ -27,6 +27,10 @@ class StepFailed(Exception):
         self.cause = cause
 
 
+class StepExpired(StepFailed):
+    """A step ran past its deadline (graph.deadline): no error handler runs after it."""
+
+
 def run_sync(graph: CompiledGraph, event: Event) -> Any:
     """The response event (or None when the answering branch was stopped)."""
     chain = graph.chain
@@ -188,8 +192,9 @@ class _Flow:
         graph = self.graph
         node = graph.nodes[i]
         try:
-            result = node.run(inp)
-            out = await result if node.is_async else result
+            out = await self.step(node, inp)
+        except StepExpired:
+            raise  # a deadline: no error handler runs after it
         except Exception as exc:
             handled = await _on_error_async(graph, node, inp, exc, None)
             if self._handled is None:
@@ -198,6 +203,11 @@ class _Flow:
                 await self.emit(node.on_error, handled)
             return
         await self.emit(i, out)
+
+    async def step(self, node: Node, inp: Event) -> Any:
+        """Run one node on one input (the deadline walk bounds it)."""
+        result = node.run(inp)
+        return await result if node.is_async else result
 
     async def emit(self, i: int, out: Any) -> None:
         if out is None:

@@ -62,6 +62,7 @@ class Event(_Base):  # type: ignore[misc]
 
     error: str | None = None
     origin_state: str | None = None
+    deadline: float | None = None  # when the request's time is up (a time.monotonic() value)
     size: int | None = None
     timestamp: Any = None
     shard_id: int | None = None

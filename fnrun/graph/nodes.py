@@ -29,6 +29,7 @@ class Node:
     scheduled: bool = True  # error handlers run only when a step fails
     instance: Any = None
     routes_outlets: bool = False  # its output may name which children get it (event.outlets)
+    timeout: float | None = None  # the step's own time bound, seconds (graph.deadline)
 
 
 @dataclass

@@ -35,6 +35,7 @@ from typing import Any
 
 from fnrun.errors import FnrunError, InvalidArgumentError
 from fnrun.extras import require
+from fnrun.graph.deadline import HEADER, DeadlineExceeded, time_left
 from fnrun.model.step_objects import StepToDict
 
 
@@ -214,6 +215,20 @@ class RemoteStep(StepToDict):
         method = method or ("POST" if content is not None else "GET")
         return {"method": method, "url": url, "headers": headers, "content": content}
 
+    def _bounded(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``request`` within the deadline: the time left as its HTTP timeout and in the
+        ``x-fnrun-timeout`` header (the next server keeps the same budget)."""
+        left = time_left()
+        if left is None:
+            return request
+        if left <= 0:
+            raise DeadlineExceeded(
+                f"step {self.name!r}: no time left to call {request['url']}",
+                field="timeout",
+            )
+        request["headers"][HEADER] = f"{left:.3f}"
+        return {**request, "timeout": min(self.timeout, left)}
+
     def _sync_client(self) -> Any:
         if self._client is None:
             self._client = _httpx().Client(timeout=self.timeout)
@@ -234,7 +249,7 @@ class RemoteStep(StepToDict):
         client = self._sync_client()
         for attempt in range(self.retries + 1):
             try:
-                response = client.request(**request)
+                response = client.request(**self._bounded(request))
             except httpx.TransportError as exc:
                 self._give_up_or_wait(request, attempt, exc)
                 time.sleep(self._delay(attempt))
@@ -250,7 +265,7 @@ class RemoteStep(StepToDict):
         for attempt in range(self.retries + 1):
             try:
                 async with limit:
-                    response = await client.request(**request)
+                    response = await client.request(**self._bounded(request))
             except httpx.TransportError as exc:
                 self._give_up_or_wait(request, attempt, exc)
                 await asyncio.sleep(self._delay(attempt))

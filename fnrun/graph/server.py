@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from fnrun.errors import FnrunError, InvalidArgumentError, NotFoundError
 from fnrun.graph.compile import compile_graph
 from fnrun.graph.context import GraphContext, Response
+from fnrun.graph.deadline import check_timeout, requested, run_async_timed, run_sync_timed
 from fnrun.graph.engines import StepFailed, run_async, run_sync
 from fnrun.graph.event import Event
 from fnrun.graph.jsonbody import MAX_DEPTH, BadJSON, loads
@@ -26,6 +28,7 @@ from fnrun.model.graph import FlowStep, RouterStep
 from fnrun.model.serialize import to_yaml
 
 ErrorSink = Callable[[dict[str, Any]], None]
+_NONE: Any = object()  # no deadline of any kind for this request
 
 
 class GraphServer:
@@ -46,6 +49,7 @@ class GraphServer:
         observe_step: Callable[[str, float], None] | None = None,
         load_mode: str = "",
         project: str = "",
+        timeout: float | None = None,
     ) -> None:
         if graph is None:
             raise InvalidArgumentError(
@@ -89,6 +93,16 @@ class GraphServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._helper: Any = None  # a thread for the loop when called inside a running loop
         self._sync = self.engine == "sync"
+        # deadlines: the graph's (or the function's) timeout, the smaller; steps' own
+        bounds = [
+            check_timeout(t, f)
+            for t, f in ((graph.timeout, "graph.timeout"), (timeout, "spec.timeout"))
+            if t is not None
+        ]
+        self.timeout: float | None = min(bounds) if bounds else None  # type: ignore[type-var]
+        self._step_bounds = any(n.timeout is not None for n in self.compiled.nodes)
+        self._untimed = self.timeout is None and not self._step_bounds
+        self._walkers: Any = None  # worker threads of sync walks under a deadline
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -117,7 +131,10 @@ class GraphServer:
             body = ev.body
             if type(body) is not dict and type(body) is not list:
                 ev.body = decode_body(body, ev.content_type, self.max_depth)
-            if self._sync:
+            deadline = _NONE if self._untimed and not ev.headers else self._deadline(ev)
+            if deadline is not _NONE:
+                out = self._run_timed(ev, deadline)
+            elif self._sync:
                 out = run_sync(self.compiled, ev)
             else:
                 out = self._complete(run_async(self.compiled, ev))
@@ -130,10 +147,36 @@ class GraphServer:
         ev = as_event(event)
         try:
             ev.body = decode_body(ev.body, ev.content_type, self.max_depth)
-            out = await run_async(self.compiled, ev)
+            deadline = _NONE if self._untimed and not ev.headers else self._deadline(ev)
+            if deadline is _NONE:
+                out = await run_async(self.compiled, ev)
+            else:
+                out = await run_async_timed(self.compiled, ev, deadline)
         except Exception as exc:
             return self.failure(ev, exc, get_body)
         return _finish(out, get_body, as_data)
+
+    def _deadline(self, ev: Event) -> Any:
+        """The request's deadline (a time.monotonic() value, or None with only step bounds),
+        set on the event; ``_NONE`` when nothing bounds it (the fast path)."""
+        asked = requested(ev.headers)
+        limit = self.timeout
+        if asked is not None:
+            limit = asked if limit is None else min(limit, asked)
+        if limit is None:
+            return None if self._step_bounds else _NONE
+        deadline = time.monotonic() + limit
+        ev.deadline = deadline
+        return deadline
+
+    def _run_timed(self, ev: Event, deadline: float | None) -> Any:
+        if not self._sync:
+            return self._complete(run_async_timed(self.compiled, ev, deadline))
+        if self._walkers is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._walkers = ThreadPoolExecutor(32, thread_name_prefix="fnrun-graph-walk")
+        return run_sync_timed(self.compiled, ev, deadline, self._walkers)
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
@@ -208,6 +251,9 @@ class GraphServer:
         if self._helper is not None:
             self._helper.shutdown(wait=True)
             self._helper = None
+        if self._walkers is not None:
+            self._walkers.shutdown(wait=False, cancel_futures=True)
+            self._walkers = None
         if self._loop is not None:
             self._loop.close()
             self._loop = None

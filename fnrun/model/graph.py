@@ -79,6 +79,7 @@ class TaskStep(BaseStep):
     full_event: bool | None = None
     input_path: str = ""
     result_path: str = ""
+    timeout: float | None = None  # seconds this step may take (a deadline: 504 past it)
 
 
 @dataclass(eq=False)
@@ -166,6 +167,7 @@ class FlowStep(FlowBuilder[BaseStep], BaseStep):
     final_step: str = ""
     allow_cyclic: bool = False
     error_stream: str = ""
+    timeout: float | None = None  # seconds a request may take through the graph
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -326,7 +328,47 @@ def new_step(
 ) -> BaseStep:
     """A task step; a queue step (``">>"``/``"$queue"``); a router (``"*"`` or
     ``"*<router class>"``); a RemoteStep (``"$remote"``); the given spec step; or a step
-    built from a step object (``RemoteStep(url=...)``, ``MyModel(name="m")``)."""
+    built from a step object (``RemoteStep(url=...)``, ``MyModel(name="m")``). ``timeout``
+    is the step's own deadline, except for a RemoteStep, whose ``timeout`` is each HTTP
+    attempt's (MLRun's meaning; its calls still keep within the request's deadline)."""
+    remote = class_name in _REMOTE_CLASSES
+    timeout = None if remote else class_args.pop("timeout", None)
+    step = _new_step(
+        class_name,
+        name,
+        handler,
+        function,
+        full_event,
+        input_path,
+        result_path,
+        graph_shape,
+        class_args,
+    )
+    if timeout is not None and isinstance(step, TaskStep):
+        step.timeout = timeout
+    return step
+
+
+_REMOTE_CLASSES = (
+    "$remote",
+    "RemoteStep",
+    "BatchHttpRequests",
+    "mlrun.serving.remote.RemoteStep",
+    "mlrun.serving.remote.BatchHttpRequests",
+)
+
+
+def _new_step(
+    class_name: Any,
+    name: str | None,
+    handler: Any,
+    function: str | None,
+    full_event: bool | None,
+    input_path: str | None,
+    result_path: str | None,
+    graph_shape: str | None,
+    class_args: dict[str, Any],
+) -> BaseStep:
     if isinstance(class_name, BaseStep):
         step = class_name
         step.name = name or step.name

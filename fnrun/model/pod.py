@@ -134,6 +134,7 @@ class ServingSpec(NuclioSpec):
     function_refs: list[dict[str, Any]] = field(default_factory=list)
     graph_initializer: str = ""
     tracking_policy: dict[str, Any] | None = None
+    timeout: float | None = None  # seconds a request may take through the graph (504 past it)
 
     def __post_init__(self) -> None:
 

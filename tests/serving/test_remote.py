@@ -289,3 +289,17 @@ def test_a_remote_step_object_with_paths_as_mlrun(remote: Remote, engine: str) -
     out = fn.to_mock_server().test(body={"req": {"x": 5}})  # type: ignore[attr-defined]
     assert out["req"] == {"x": 5} and out["resp"]["path"] == "/echo"
     assert remote.calls[-1]["method"] == "GET"
+
+
+@pytest.mark.parametrize("engine", ["sync", "async"])
+def test_the_time_left_goes_on_to_the_remote_and_bounds_the_call(
+    remote: Remote, engine: str
+) -> None:
+    server = _flow(engine, url=remote.url, subpath="echo", retries=0)
+    server.test("/", body={"a": 1}, headers={"x-fnrun-timeout": "2"})
+    sent = float(remote.calls[-1]["headers"]["x-fnrun-timeout"])
+    assert 1.5 < sent <= 2.0  # the budget the next server keeps
+    slow = _flow(engine, url=f"{remote.url}/slow", retries=3)
+    start = time.perf_counter()
+    out = slow.test("/", body={"a": 1}, headers={"x-fnrun-timeout": "0.2"}, silent=True)
+    assert out.status_code == 504 and time.perf_counter() - start < 0.5

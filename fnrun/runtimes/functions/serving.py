@@ -146,7 +146,9 @@ class ServingMixin:
     ) -> FlowStep | RouterStep:
         """Start the graph: ``"flow"`` (a DAG of steps) or ``"router"`` (routes to models).
         ``class_name`` for a router: a class name, a class, or a router object
-        (``VotingEnsemble(vote_type="regression")``, ``ParallelRun(...)``)."""
+        (``VotingEnsemble(vote_type="regression")``, ``ParallelRun(...)``). ``timeout=S``:
+        the seconds a request may take through the graph (504 past it)."""
+        timeout = class_args.pop("timeout", None)
         if topology not in TOPOLOGIES:
             raise InvalidArgumentError(
                 f"unknown topology {topology!r}", field="topology", hint="use 'flow' or 'router'"
@@ -169,6 +171,7 @@ class ServingMixin:
             graph = FlowStep(engine=engine)
         else:
             graph = _root_router(class_name, class_args, engine)
+        graph.timeout = timeout
         self.spec.graph = graph
         return graph
 
@@ -397,6 +400,7 @@ def graph_server_for(
     graph = getattr(fn.spec, "graph", None) or _handler_graph(fn)
     params = {**getattr(fn.spec, "parameters", {}), **(parameters or {})}
     kwargs.setdefault("load_mode", getattr(fn.spec, "load_mode", "") or "")
+    kwargs.setdefault("timeout", getattr(fn.spec, "timeout", None))
     kwargs.setdefault("project", fn.metadata.project or get_settings().default_project)
     return GraphServer(graph, namespaces, parameters=params, **kwargs)
 
