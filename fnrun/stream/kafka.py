@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from typing import Any
 
 from fnrun.errors import InvalidArgumentError
@@ -57,6 +58,19 @@ def _key_of(event: Any) -> bytes | None:
     return str(key).encode()
 
 
+DEADLINE_HEADER = "x-fnrun-deadline"  # when the event's time is up: epoch seconds
+
+
+def _deadline_header(event: Any) -> list[tuple[str, bytes]] | None:
+    """The event's deadline as a message header (a wall-clock time: the consumer runs in
+    another process), so the consuming function keeps the request's budget."""
+    deadline = getattr(event, "deadline", None)
+    if deadline is None:
+        return None
+    at = time.time() + (deadline - time.monotonic())
+    return [(DEADLINE_HEADER, f"{at:.3f}".encode())]
+
+
 class KafkaPusher:
     """Produces JSON bodies to topics named by ``kafka://`` URLs (one producer per brokers)."""
 
@@ -74,7 +88,8 @@ class KafkaPusher:
             target = self._targets[url] = (self._producer(brokers), topic)
         body = event.body if hasattr(event, "body") else event
         data = body if isinstance(body, bytes) else json.dumps(body, default=str).encode()
-        future = target[0].send(target[1], value=data, key=_key_of(event))
+        headers = _deadline_header(event)
+        future = target[0].send(target[1], value=data, key=_key_of(event), headers=headers)
         future.add_errback(self._failed, target[1])
 
     def _failed(self, topic: str, exc: BaseException) -> None:

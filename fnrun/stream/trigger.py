@@ -25,14 +25,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from fnrun.errors import InvalidArgumentError
+from fnrun.graph.deadline import HEADER, DeadlineExceeded
 from fnrun.graph.event import Event, TriggerInfo
-from fnrun.stream.kafka import CONSUMER_DEFAULTS, kafka_module
+from fnrun.stream.kafka import CONSUMER_DEFAULTS, DEADLINE_HEADER, kafka_module
 
 log = logging.getLogger("fnrun.stream.kafka")
 
@@ -67,6 +69,7 @@ class KafkaTrigger(threading.Thread):
         self.flush = flush
         self.processed = 0
         self.failed = 0
+        self.expired = 0  # messages whose deadline passed before they were consumed
         self.commit_failures = 0
         self.restarts = 0
         self.last_error = ""
@@ -87,6 +90,7 @@ class KafkaTrigger(threading.Thread):
             "healthy": healthy,
             "processed": self.processed,
             "failed": self.failed,
+            "expired": self.expired,
             "commit_failures": self.commit_failures,
             "restarts": self.restarts,
             **({"last_error": self.last_error} if self.last_error and not healthy else {}),
@@ -98,6 +102,7 @@ class KafkaTrigger(threading.Thread):
         return [
             ("fnrun_stream_messages", "counter", labels, self.processed),
             ("fnrun_stream_failed", "counter", labels, self.failed),
+            ("fnrun_stream_expired", "counter", labels, self.expired),
             ("fnrun_stream_commit_failures", "counter", labels, self.commit_failures),
             ("fnrun_stream_consumer_restarts", "counter", labels, self.restarts),
             ("fnrun_stream_up", "gauge", labels, int(self.is_alive() and self._consuming)),
@@ -206,6 +211,9 @@ class KafkaTrigger(threading.Thread):
         event.fields.update(
             topic=message.topic, partition=message.partition, offset=message.offset, key=message.key
         )
+        if self._expired(event):
+            self.processed += 1
+            return
         try:
             result = self.server.run(event)
         except Exception:  # the server answers failures itself; this is a bug: never stop
@@ -215,6 +223,41 @@ class KafkaTrigger(threading.Thread):
             if getattr(result, "status_code", 200) >= 400:
                 self.failed += 1  # recorded in the error stream by the server's error sink
         self.processed += 1
+
+    def _expired(self, event: Event) -> bool:
+        """A message whose deadline (``x-fnrun-deadline``, from a queue step) has passed goes
+        to the error stream, never through the graph; one with time left runs with what is
+        left as its ``x-fnrun-timeout``."""
+        stamp = event.headers.get(DEADLINE_HEADER)
+        if stamp is None:
+            return False
+        try:
+            left = float(stamp) - time.time()
+        except ValueError:
+            log.warning(
+                "kafka trigger %s: message %s: bad %s header %r",
+                self.group,
+                event.id,
+                DEADLINE_HEADER,
+                stamp,
+            )
+            return False
+        if left > 0:
+            event.headers[HEADER] = f"{left:.3f}"
+            return False
+        self.expired += 1
+        failure = getattr(self.server, "failure", None)
+        if callable(failure):
+            failure(
+                event,
+                DeadlineExceeded(
+                    f"message {event.id} reached the consumer {-left:.3f} s after its deadline; "
+                    "not run",
+                    field=DEADLINE_HEADER,
+                    hint="consume faster (more replicas) or give the request more time",
+                ),
+            )
+        return True
 
 
 def _listener(kafka: Any, revoked: set[Any]) -> Any:

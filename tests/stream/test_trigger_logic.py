@@ -199,3 +199,71 @@ def test_a_rebalance_mid_batch_commits_only_what_is_still_owned(
     assert commits == [{TP("t", 0): 3}]
     ran = [j[1] for j in journal if j[0] == "ran"]
     assert "t/1/3" not in ran and "t/1/4" not in ran  # the stale ones: dropped
+
+
+class DeadlineServer(Server):
+    """Records the time budget each message ran with, and the failures reported to it."""
+
+    def __init__(self, journal: list[Any]) -> None:
+        super().__init__(journal)
+        self.budgets: list[str | None] = []
+        self.failures: list[Any] = []
+
+    def run(self, event: Any) -> None:
+        self.budgets.append(event.headers.get("x-fnrun-timeout"))
+        super().run(event)
+
+    def failure(self, event: Any, exc: Exception) -> None:
+        self.failures.append((event.id, type(exc).__name__, str(exc)))
+
+
+def test_an_expired_message_goes_to_the_error_stream_not_through_the_graph(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = time.time()
+    msgs = [
+        Msg("t", 0, 0, b"{}", None, [("x-fnrun-deadline", f"{now - 1:.3f}".encode())]),
+        Msg("t", 0, 1, b"{}", None, [("x-fnrun-deadline", f"{now + 30:.3f}".encode())]),
+        Msg("t", 0, 2, b"{}", None, []),
+    ]
+    journal: list[Any] = []
+    server = DeadlineServer(journal)
+    consumer = FakeConsumer([{TP("t", 0): msgs}], journal, 0)
+    monkeypatch.setattr(trigger_module, "kafka_module", lambda: _fake_kafka(consumer))
+    trigger = KafkaTrigger(server, ["b:9092"], ["t"], "g", flush=lambda: None)
+    trigger.start()
+    limit = time.monotonic() + 10
+    while not any(j[0] == "commit" for j in journal):
+        assert time.monotonic() < limit
+        time.sleep(0.01)
+    trigger.stop()
+    assert [j[1] for j in journal if j[0] == "ran"] == ["t/0/1", "t/0/2"]
+    (failed,) = server.failures
+    assert failed[0] == "t/0/0" and failed[1] == "DeadlineExceeded" and "not run" in failed[2]
+    assert 25 < float(server.budgets[0]) <= 30 and server.budgets[1] is None
+    assert trigger.expired == 1 and trigger.processed == 3
+    assert [j[1] for j in journal if j[0] == "commit"] == [{TP("t", 0): 3}]  # committed all
+    samples = {name: value for name, _, _, value in trigger.metric_samples("f")}
+    assert samples["fnrun_stream_expired"] == 1
+
+
+def test_a_queue_step_carries_the_deadline_in_the_message_headers() -> None:
+    from fnrun.graph.event import Event
+    from fnrun.stream.kafka import DEADLINE_HEADER
+
+    sent: list[Any] = []
+
+    class Producer:
+        def send(self, topic: str, value: bytes, key: Any, headers: Any) -> Any:
+            sent.append(headers)
+            return types.SimpleNamespace(add_errback=lambda *a: None)
+
+    pusher = KafkaPusher()
+    pusher._targets["kafka://b:9092/q"] = (Producer(), "q")
+    event = Event(body={"a": 1})
+    pusher.push("kafka://b:9092/q", event)
+    event.deadline = time.monotonic() + 5
+    pusher.push("kafka://b:9092/q", event)
+    assert sent[0] is None
+    ((name, value),) = sent[1]
+    assert name == DEADLINE_HEADER and 4 < float(value) - time.time() <= 5
