@@ -24,7 +24,9 @@ import asyncio
 from typing import Any
 
 from fnrun.db import get_run_db
+from fnrun.db.monitor import UNFINISHED
 from fnrun.errors import InvalidArgumentError, NotFoundError, RunError
+from fnrun.graph.deadline import DeadlineExceeded, time_left
 from fnrun.model.function_like import maker
 from fnrun.model.step_objects import StepToDict
 
@@ -47,6 +49,21 @@ def _recorded(uid: str, project: str, timeout: float) -> bool:
         except NotFoundError:
             time.sleep(0.005)
     return False
+
+
+def _abort(db: Any, uid: str, project: str) -> str:
+    try:
+        maker("abort_run")(db, uid, project)  # the runtimes know where runs execute
+    except InvalidArgumentError:
+        return "it runs in this process and goes on (run it with local=True to stop it)"
+    except Exception as exc:  # already finished, or the store refused: say so, never hide it
+        return f"aborting it failed: {exc}"
+    return "it was aborted"
+
+
+def _outputs(run: dict[str, Any]) -> dict[str, Any]:
+    status = run.get("status") or {}
+    return {**(status.get("results") or {}), **(status.get("artifact_uris") or {})}
 
 
 class RunStep(StepToDict):
@@ -100,12 +117,46 @@ class RunStep(StepToDict):
         }
         if not self.wait:
             return self._start(arguments)
+        if time_left() is not None:
+            return self._within_deadline(arguments)
         try:
             run = self.function.run(**arguments)
             run.wait_for_completion()  # a submitted run (a Job) returns at once with watch=False
         except RunError as exc:
             raise RunFailed(exc.message, field="run", hint=exc.hint) from exc
         return {"run": run.uid(), "state": run.state(), "outputs": run.outputs}
+
+    def _within_deadline(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Under a deadline: start the run, wait for it while there is time, abort it when
+        the time is up (a run in a child process is stopped; one in this process cannot be
+        and is only marked) and fail with DeadlineExceeded naming the run."""
+        import time
+
+        started = self._start(arguments)
+        uid, project = started["run"], self.project
+        db = get_run_db()
+        while True:
+            run = db.read_run(uid, project)
+            state = (run.get("status") or {}).get("state", "")
+            if state not in UNFINISHED:
+                break
+            left = time_left()
+            if left is not None and left <= 0:
+                where = _abort(db, uid, project)
+                raise DeadlineExceeded(
+                    f"step {self.name!r}: run {uid} did not finish before the deadline; {where}",
+                    field="timeout",
+                    hint="raise the timeout, or use wait=False and poll the run",
+                )
+            time.sleep(min(0.05, left) if left is not None else 0.05)
+        if state != "completed":
+            error = (run.get("status") or {}).get("error", "")
+            raise RunFailed(
+                f"step {self.name!r}: run {uid} ended {state}: {error}",
+                field="run",
+                hint=f"see its logs: fnrun logs {uid}",
+            )
+        return {"run": uid, "state": state, "outputs": _outputs(run)}
 
     def _split(self, body: Any) -> tuple[dict[str, Any], dict[str, str]]:
         if body is not None and not isinstance(body, dict):

@@ -143,3 +143,36 @@ def test_a_failed_run_goes_through_the_graphs_error_handler(trainer_url: str, en
     assert out["input"] == {"p1": -1}  # the handler sees the event that failed
     (run,) = get_run_db().list_runs(project="rs")
     assert run["status"]["state"] == "error"  # the run itself is recorded as failed
+
+
+@pytest.mark.parametrize("engine", ["sync", "async"])
+def test_a_run_past_the_deadline_is_aborted(tmp_path: Path, engine: str) -> None:
+    """A RunStep waiting for its run stops waiting at the deadline, aborts the run (a child
+    process: stopped) and answers 504 naming it; one that finishes in time answers as ever."""
+    import time
+
+    from fnrun.serving import RunStep
+
+    code = tmp_path / "sleepy.py"
+    code.write_text(
+        "import time\ndef sleepy(context, s: float = 10.0):\n    time.sleep(s)\n"
+        "    context.log_result('slept', s)\n"
+    )
+    sleepy = fnrun.code_to_function("sleepy", filename=str(code), kind="job", handler="sleepy")
+    fn = fnrun.new_function("pipeline", kind="serving")
+    fn.set_topology("flow", engine=engine).to(  # type: ignore[attr-defined]
+        RunStep(function=sleepy, local=True), name="train"
+    ).respond()
+    server = fn.to_mock_server()
+    start = time.monotonic()
+    out = server.test(body={"s": 10}, headers={"x-fnrun-timeout": "3"}, silent=True)
+    took = time.monotonic() - start
+    assert out.status_code == 504 and out.body["step"] == "train", out.body
+    assert took < 3.5  # the answer goes out at the deadline; the step aborts the run meanwhile
+    db = get_run_db()
+    limit = time.monotonic() + 10
+    while [r["status"]["state"] for r in db.list_runs(name="sleepy")] != ["aborted"]:
+        assert time.monotonic() < limit, db.list_runs(name="sleepy")[0]["status"]
+        time.sleep(0.1)
+    quick = server.test(body={"s": 0.1}, headers={"x-fnrun-timeout": "20"})
+    assert quick["state"] == "completed" and quick["outputs"]["slept"] == 0.1

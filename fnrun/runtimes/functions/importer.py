@@ -12,6 +12,7 @@ from fnrun.model.function_like import hand_down
 from fnrun.model.serialize import from_yaml
 from fnrun.runtimes.functions.base import BaseRuntime
 from fnrun.runtimes.functions.factory import function_from_dict, normalize_name, runtime_class
+from fnrun.runtimes.launch.abort import abort_run
 
 if TYPE_CHECKING:
     from fnrun.db.base import RunDB
@@ -149,4 +150,5 @@ def _fetch(url: str) -> str:
         raise NotFoundError(f"cannot fetch {url}: {exc}", field="url") from exc
 
 
-hand_down(import_function=import_function)  # RunStep (graph layer) resolves function URLs
+# RunStep (graph layer) resolves function URLs, and aborts a run its deadline cut short
+hand_down(import_function=import_function, abort_run=abort_run)
