@@ -293,6 +293,13 @@ def serve(
     port: Annotated[int, typer.Option(help="port")] = 8080,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
     verbose: Annotated[bool, typer.Option(help="tracebacks in error answers")] = False,
+    max_in_flight: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="requests served at once per worker; 503 with Retry-After beyond (0: no bound)",
+        ),
+    ] = 0,
     function: Annotated[
         str,
         typer.Option(
@@ -306,9 +313,11 @@ def serve(
 
     uvicorn = require("uvicorn", "serve", "serving over HTTP", field="serve")
     from fnrun.service.http_protocol import uvicorn_options
-    from fnrun.service.serving_app import SERVE_ENV, build_app
+    from fnrun.service.serving_app import MAX_IN_FLIGHT_ENV, SERVE_ENV, build_app
 
     fn = _load_function(source, kind="nuclio")
+    if max_in_flight:
+        os.environ[MAX_IN_FLIGHT_ENV] = str(max_in_flight)
     guards = uvicorn_options(ServeLimits.from_env())
     if workers > 1 or not source.endswith(".py"):
         path = source

@@ -10,6 +10,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from fnrun.graph.admission import Gate, check_bound, gated
 from fnrun.graph.deadline import check_timeout
 from fnrun.graph.event import Event
 from fnrun.graph.model_runner import model_runner_runner
@@ -66,6 +67,7 @@ def _compile_flow(flow: FlowStep, env: Env) -> CompiledGraph:
         run = compile_step(step, env)
         if len(env.storey_steps) > built and isinstance(step, TaskStep):
             storey_nodes.append((len(nodes), env.storey_steps[-1]))
+        run = _admitted(run, step, env)
         node = Node(name, timed(run, name, env.observe), scheduled=name not in handlers)
         node.is_async = _is_async(node.run)
         node.is_queue = isinstance(step, QueueStep)
@@ -129,6 +131,19 @@ def _selected(step: BaseStep, flow: FlowStep, current: str) -> bool:
     return current == "*" or (step.function or "") == (
         "" if current in ("", flow.name) else current
     )
+
+
+def _admitted(run: Runner, step: BaseStep, env: Env) -> Runner:
+    """``run`` behind its step's admission gate, when the step bounds its concurrency."""
+    limit = check_bound(
+        getattr(step, "max_concurrency", None), f"graph.{step.name}.max_concurrency"
+    )
+    if not limit:
+        return run
+    queued = check_bound(getattr(step, "max_queued", None), f"graph.{step.name}.max_queued")
+    gate = Gate(step.name, limit, limit if queued is None else queued)
+    env.objects.append(gate)
+    return gated(run, gate, _is_async(run))
 
 
 def _chain(nodes: list[Node], response: int) -> list[Runner] | None:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from fnrun.errors import FnrunError, InvalidArgumentError, NotFoundError
+from fnrun.graph.admission import Door, Gate, Overloaded, check_bound
 from fnrun.graph.compile import compile_graph
 from fnrun.graph.context import GraphContext, Response
 from fnrun.graph.deadline import check_timeout, requested, run_async_timed, run_sync_timed
@@ -50,6 +51,7 @@ class GraphServer:
         load_mode: str = "",
         project: str = "",
         timeout: float | None = None,
+        max_in_flight: int = 0,
     ) -> None:
         if graph is None:
             raise InvalidArgumentError(
@@ -102,6 +104,9 @@ class GraphServer:
         self.timeout: float | None = min(bounds) if bounds else None  # type: ignore[type-var]
         self._step_bounds = any(n.timeout is not None for n in self.compiled.nodes)
         self._untimed = self.timeout is None and not self._step_bounds
+        limit = check_bound(max_in_flight, "max_in_flight")
+        self.door = Door(limit) if limit else None
+        self.gates = [o for o in self.compiled.objects if isinstance(o, Gate)]
         self._walkers: Any = None  # worker threads of sync walks under a deadline
 
     # -- entry points ------------------------------------------------------------------------
@@ -127,6 +132,19 @@ class GraphServer:
         the body; ``as_data`` answers a dict or list body as it is (the HTTP front-end encodes
         it) and anything else as a Response."""
         ev = event if type(event) is Event else as_event(event)
+        door = self.door
+        if door is not None:
+            try:
+                door.enter()
+            except Overloaded as exc:
+                return self.failure(ev, exc, get_body)
+            try:
+                return self._run(ev, get_body, as_data)
+            finally:
+                door.leave()
+        return self._run(ev, get_body, as_data)
+
+    def _run(self, ev: Event, get_body: bool, as_data: bool) -> Any:
         try:
             body = ev.body
             if type(body) is not dict and type(body) is not list:
@@ -145,6 +163,19 @@ class GraphServer:
     async def run_async(self, event: Any, get_body: bool = False, as_data: bool = False) -> Any:
         """Serve one event on the running loop (many may be in flight at once)."""
         ev = as_event(event)
+        door = self.door
+        if door is not None:
+            try:
+                door.enter()
+            except Overloaded as exc:
+                return self.failure(ev, exc, get_body)
+            try:
+                return await self._run_async(ev, get_body, as_data)
+            finally:
+                door.leave()
+        return await self._run_async(ev, get_body, as_data)
+
+    async def _run_async(self, ev: Event, get_body: bool, as_data: bool) -> Any:
         try:
             ev.body = decode_body(ev.body, ev.content_type, self.max_depth)
             deadline = _NONE if self._untimed and not ev.headers else self._deadline(ev)
@@ -203,6 +234,8 @@ class GraphServer:
         stream and the log; for failures outside a request too (a storey step's output)."""
         step = exc.step if isinstance(exc, StepFailed) else ""
         cause = exc.cause if isinstance(exc, StepFailed) else exc
+        if isinstance(cause, Overloaded):
+            return _refusal(step or getattr(cause, "step", ""), cause)
         status = status_of(cause)
         body: dict[str, Any] = {
             "error": type(cause).__name__,
@@ -220,6 +253,21 @@ class GraphServer:
             )
         self.context.logger.error(f"request {event.id} failed in step {step!r}: {cause}")
         return Response(body=body, content_type="application/json", status_code=status)
+
+    def load_samples(self, function: str) -> list[tuple[str, str, dict[str, str], float]]:
+        """In-flight, waiting and refused counts (the server's and each gated step's) for
+        ``/metrics``."""
+        label = {"function": function}
+        out: list[tuple[str, str, dict[str, str], float]] = []
+        if self.door is not None:
+            out.append(("fnrun_requests_in_flight", "gauge", label, self.door.in_flight))
+            out.append(("fnrun_requests_refused", "counter", label, self.door.refused))
+        for gate in self.gates:
+            step = {**label, "step": gate.step}
+            out.append(("fnrun_step_in_flight", "gauge", step, gate.running))
+            out.append(("fnrun_step_queued", "gauge", step, gate.waiting))
+            out.append(("fnrun_step_refused", "counter", step, gate.refused))
+        return out
 
     async def drain_async(self) -> None:
         """Flush storey steps (batches, windows) so their output goes on through the graph."""
@@ -257,6 +305,21 @@ class GraphServer:
         if self._loop is not None:
             self._loop.close()
             self._loop = None
+
+
+def _refusal(step: str, cause: Overloaded) -> Response:
+    """A 503 that costs next to nothing: under overload, refusals are counted (``/metrics``),
+    not logged one by one nor written to the error stream (that would add to the load)."""
+    body = {
+        "error": "Overloaded",
+        "message": cause.message,
+        "step": step,
+        "status": 503,
+        "field": cause.field,
+        "hint": cause.hint,
+    }
+    headers = {"Retry-After": str(cause.retry_after)}
+    return Response(headers, body, content_type="application/json", status_code=503)
 
 
 def status_of(exc: BaseException) -> int:

@@ -80,6 +80,8 @@ class TaskStep(BaseStep):
     input_path: str = ""
     result_path: str = ""
     timeout: float | None = None  # seconds this step may take (a deadline: 504 past it)
+    max_concurrency: int | None = None  # events it runs at once (503 beyond, graph.admission)
+    max_queued: int | None = None  # events that may wait for it (default max_concurrency)
 
 
 @dataclass(eq=False)
@@ -333,6 +335,7 @@ def new_step(
     attempt's (MLRun's meaning; its calls still keep within the request's deadline)."""
     remote = class_name in _REMOTE_CLASSES
     timeout = None if remote else class_args.pop("timeout", None)
+    bounds = {k: class_args.pop(k) for k in ("max_concurrency", "max_queued") if k in class_args}
     step = _new_step(
         class_name,
         name,
@@ -344,8 +347,11 @@ def new_step(
         graph_shape,
         class_args,
     )
-    if timeout is not None and isinstance(step, TaskStep):
-        step.timeout = timeout
+    if isinstance(step, TaskStep):
+        if timeout is not None:
+            step.timeout = timeout
+        for key, value in bounds.items():
+            setattr(step, key, value)
     return step
 
 

@@ -135,6 +135,7 @@ class ServingSpec(NuclioSpec):
     graph_initializer: str = ""
     tracking_policy: dict[str, Any] | None = None
     timeout: float | None = None  # seconds a request may take through the graph (504 past it)
+    max_in_flight: int | None = None  # requests served at once (503 beyond)
 
     def __post_init__(self) -> None:
 

@@ -26,6 +26,7 @@ from fnrun.service.metrics import Metrics, Sample
 from fnrun.stream.kafka import SafeSink, stream_wiring, triggers_of
 
 SERVE_ENV = "FNRUN_SERVE_FUNCTION"
+MAX_IN_FLIGHT_ENV = "FNRUN_SERVE_MAX_IN_FLIGHT"  # fnrun serve --max-in-flight
 Message = dict[str, Any]
 
 
@@ -93,13 +94,14 @@ class ServingApp:
                 await _send(send, *self._health())
             return
         start = time.perf_counter()
-        status, body, ctype, step, event_id = await self._serve(scope, receive, path, method)
+        status, body, ctype, step, extra = await self._serve(scope, receive, path, method)
         self.metrics.observe(status, time.perf_counter() - start, step)
-        await _send(send, status, body, ctype, [(b"x-fnrun-event-id", str(event_id).encode())])
+        await _send(send, status, body, ctype, extra)
 
     async def _serve(
         self, scope: Message, receive: Any, path: str, method: str
-    ) -> tuple[int, bytes, str, str, Any]:
+    ) -> tuple[int, bytes, str, str, list[tuple[bytes, bytes]]]:
+        """(status, body, content type, failing step, response headers)."""
         # ASGI servers send header names lower-cased
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         # the caller's event id: ours or MLRun's header (a RemoteStep sends both)
@@ -113,7 +115,7 @@ class ServingApp:
         try:
             data = await self._body(receive, headers)
         except _ClientError as exc:
-            return exc.status, _json(exc.body()), "application/json", "", event_id
+            return exc.status, _json(exc.body()), "application/json", "", _id_header(event_id)
         event = Event(
             body=data or None,
             content_type=ctype,
@@ -140,7 +142,7 @@ class ServingApp:
                 _json({"error": type(exc).__name__, "message": str(exc), "status": 500}),
                 "application/json",
                 "",
-                event_id,
+                _id_header(event_id),
             )
         return _encode(result, event_id)
 
@@ -185,20 +187,32 @@ def _too_large(limit: int) -> _ClientError:
     return _ClientError(413, "RequestTooLarge", f"request body larger than {limit} bytes")
 
 
-def _encode(result: Any, event_id: Any) -> tuple[int, bytes, str, str, Any]:
+def _id_header(event_id: Any) -> list[tuple[bytes, bytes]]:
+    return [(b"x-fnrun-event-id", str(event_id).encode())]
+
+
+def _encode(result: Any, event_id: Any) -> tuple[int, bytes, str, str, list[tuple[bytes, bytes]]]:
+    extra = _id_header(event_id)
     if type(result) is dict or type(result) is list:
-        return 200, _json(result), "application/json", "", event_id
+        return 200, _json(result), "application/json", "", extra
     status = getattr(result, "status_code", 200)
     body = getattr(result, "body", result)
     ctype = getattr(result, "content_type", None) or ""
     step = body.get("step", "") if isinstance(body, dict) and status >= 400 else ""
+    own = getattr(result, "headers", None)
+    if own:  # a step's own Response headers, and Retry-After on a 503
+        extra += [
+            (str(k).lower().encode("latin-1"), str(v).encode("latin-1"))
+            for k, v in own.items()
+            if str(k).lower() not in ("content-type", "content-length", "x-fnrun-event-id")
+        ]
     if isinstance(body, bytes):
-        return status, body, ctype or "application/octet-stream", step, event_id
+        return status, body, ctype or "application/octet-stream", step, extra
     if isinstance(body, str):
-        return status, body.encode(), ctype or "text/plain; charset=utf-8", step, event_id
+        return status, body.encode(), ctype or "text/plain; charset=utf-8", step, extra
     if body is None:
-        return status, b"", ctype or "text/plain", step, event_id
-    return status, _json(body), "application/json", step, event_id
+        return status, b"", ctype or "text/plain", step, extra
+    return status, _json(body), "application/json", step, extra
 
 
 def _json(body: Any) -> bytes:
@@ -257,8 +271,10 @@ def build_app(fn: Any, verbose: bool = False, function: str = "") -> ServingApp:
     _check_streams(fn)
     pusher, queue_push, error_sink = stream_wiring(fn)
     metrics = Metrics(fn.metadata.name or "function")
+    limit = os.environ.get(MAX_IN_FLIGHT_ENV, "")
     server = graph_server_for(
         fn,
+        max_in_flight=int(limit) if limit.isdigit() else getattr(fn.spec, "max_in_flight", 0) or 0,
         verbose=verbose,
         current_function=serving_part(fn, function),
         queue_push=queue_push,
@@ -285,6 +301,7 @@ def build_app(fn: Any, verbose: bool = False, function: str = "") -> ServingApp:
 
     name = fn.metadata.name or "function"
     metrics.sources.append(lambda: _stream_samples(name, pusher, server.error_sink, triggers))
+    metrics.sources.append(lambda: server.load_samples(name))
     return ServingApp(server, name, triggers, shutdown, metrics)
 
 

@@ -173,3 +173,18 @@ def test_metrics_labels_are_escaped_so_no_sample_can_be_forged() -> None:
     assert steps == {evil} and requests[0].labels["function"] == 'shop"\n'
     up = [s for s in samples if s.name == "fnrun_stream_up"]
     assert up[0].labels["group"] == evil and up[0].value == 1
+
+
+def own_response(body: Any, context: Any = None) -> Any:
+    return context.Response(headers={"x-model": "m1", "Cache-Control": "no-store"}, body="ok")
+
+
+def test_a_steps_own_response_headers_reach_the_client() -> None:
+    fn = fnrun.new_function("web", kind="serving")
+    fn.set_topology("flow", engine="sync").to(handler="own_response").respond()  # type: ignore[attr-defined]
+    app = ServingApp(graph_server_for(fn, globals()), "web")
+    r = _call(app, "POST", "/", json={})
+    assert (
+        r.text == "ok" and r.headers["x-model"] == "m1" and r.headers["cache-control"] == "no-store"
+    )
+    assert r.headers["x-fnrun-event-id"]

@@ -401,6 +401,7 @@ def graph_server_for(
     params = {**getattr(fn.spec, "parameters", {}), **(parameters or {})}
     kwargs.setdefault("load_mode", getattr(fn.spec, "load_mode", "") or "")
     kwargs.setdefault("timeout", getattr(fn.spec, "timeout", None))
+    kwargs.setdefault("max_in_flight", getattr(fn.spec, "max_in_flight", None) or 0)
     kwargs.setdefault("project", fn.metadata.project or get_settings().default_project)
     return GraphServer(graph, namespaces, parameters=params, **kwargs)
 
