@@ -1,0 +1,106 @@
+"""Serving controls: how late a deadline's 504 comes, and how fast an overloaded step refuses.
+
+    python benchmarks/serving_controls.py [--requests 50]
+
+Rows (medians and p99 over the requests, in the mock server):
+- deadline enforcement: a 0.1 s deadline on a step that would take 0.5 s (sync engine: a
+  blocking step; async engine: an awaiting one); the column is the answer's lateness past the
+  deadline;
+- refusal under 10x overload: 40 requests at once at a 50 ms async step limited to 4 running
+  and none waiting; the columns are the refused (503) requests' latency and the admitted
+  ones', next to the step alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import statistics
+import time
+from typing import Any
+
+import fnrun
+
+
+def blocking(body: Any) -> Any:
+    time.sleep(0.5)
+    return body
+
+
+async def awaiting(body: Any) -> Any:
+    await asyncio.sleep(0.5)
+    return body
+
+
+async def work(body: Any) -> Any:
+    await asyncio.sleep(0.05)
+    return body
+
+
+def _server(engine: str, handler: str, **step: Any) -> Any:
+    fn = fnrun.new_function("controls", kind="serving")
+    graph = fn.set_topology("flow", engine=engine)  # type: ignore[attr-defined]
+    graph.to(handler=handler, name="step", **step).respond()
+    return fn.to_mock_server(namespace=globals())  # type: ignore[attr-defined]
+
+
+def _ms(values: list[float]) -> tuple[float, float]:
+    values = sorted(values)
+    p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
+    return statistics.median(values) * 1000, p99 * 1000
+
+
+def deadline_rows(requests: int) -> list[tuple[str, float, float]]:
+    rows = []
+    for engine, handler in (("sync", "blocking"), ("async", "awaiting")):
+        server = _server(engine, handler)
+        late = []
+        for _ in range(requests):
+            start = time.perf_counter()
+            out = server.test("/", {"x": 1}, headers={"x-fnrun-timeout": "0.1"}, silent=True)
+            assert out.status_code == 504
+            late.append(time.perf_counter() - start - 0.1)
+        rows.append((f"deadline 0.1 s, {engine} engine: lateness", *_ms(late)))
+        server.close()
+    return rows
+
+
+def overload_rows(rounds: int) -> list[tuple[str, float, float]]:
+    server = _server("async", "work", max_concurrency=4, max_queued=0)
+    refused: list[float] = []
+    admitted: list[float] = []
+    alone: list[float] = []
+
+    async def timed() -> tuple[int, float]:
+        start = time.perf_counter()
+        out = await server.test_async("/", {"x": 1})
+        return getattr(out, "status_code", 200), time.perf_counter() - start
+
+    async def go() -> None:
+        for _ in range(rounds):
+            alone.append((await timed())[1])
+            for status, took in await asyncio.gather(*(timed() for _ in range(40))):
+                (refused if status == 503 else admitted).append(took)
+
+    asyncio.run(go())
+    return [
+        ("50 ms step alone", *_ms(alone)),
+        ("10x overload: refused (503)", *_ms(refused)),
+        ("10x overload: admitted", *_ms(admitted)),
+    ]
+
+
+def main() -> None:
+    logging.getLogger("fnrun.graph").setLevel(logging.CRITICAL)  # each 504 is logged: quiet
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=20)
+    args = parser.parse_args()
+    rows = deadline_rows(args.requests) + overload_rows(args.requests)
+    print(f"{'case':<42} {'median ms':>10} {'p99 ms':>8}")
+    for name, median, p99 in rows:
+        print(f"{name:<42} {median:>10.2f} {p99:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
