@@ -143,3 +143,33 @@ def read_model_spec(folder: Path) -> dict[str, Any]:
 
     data = from_yaml(path.read_text())
     return data if isinstance(data, dict) else {}
+
+
+def schema_of(
+    frame: Any, label_column: str | list[str] | None
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(inputs, outputs) of a model trained on ``frame`` (a DataFrame): each column as
+    ``{"name", "value_type"}``, the ``label_column`` ones as outputs (MLRun's model schema)."""
+    columns = getattr(frame, "columns", None)
+    dtypes = getattr(frame, "dtypes", None)
+    if columns is None or dtypes is None:
+        raise InvalidArgumentError(
+            f"training_set must be a DataFrame, got {type(frame).__name__}", field="training_set"
+        )
+    labels = [label_column] if isinstance(label_column, str) else list(label_column or [])
+    missing = [c for c in labels if c not in columns]
+    if missing:
+        raise InvalidArgumentError(
+            f"label_column {missing} is not a column of the training set",
+            field="label_column",
+            hint=f"columns: {', '.join(map(str, columns))}",
+        )
+    fields = [{"name": str(c), "value_type": _value_type(dtypes[c])} for c in columns]
+    inputs = [f for f in fields if f["name"] not in labels]
+    outputs = [f for f in fields if f["name"] in labels]
+    return inputs, outputs
+
+
+def _value_type(dtype: Any) -> str:
+    kind = getattr(dtype, "kind", "O")
+    return {"f": "float", "i": "int", "u": "int", "b": "bool", "M": "datetime"}.get(kind, "str")

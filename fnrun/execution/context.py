@@ -15,10 +15,11 @@ import threading
 import time
 import traceback
 import uuid
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from fnrun.artifacts.model import ModelArtifact
+from fnrun.artifacts.model import ModelArtifact, schema_of
 from fnrun.artifacts.tabular import DatasetArtifact
 from fnrun.clock import now_iso
 from fnrun.datastore.dataitem import get_dataitem
@@ -225,10 +226,25 @@ class RunContext:
         tag: str = "",
         labels: dict[str, str] | None = None,
         artifact_path: str = "",
+        training_set: Any = None,
+        label_column: str | list[str] | None = None,
+        target_path: str = "",
         **kwargs: Any,
     ) -> Any:
-        """Store a model folder: the model file, extra files and ``model_spec.yaml``."""
-
+        """Store a model folder: the model file, extra files and ``model_spec.yaml``. As
+        MLRun's: ``training_set`` (a DataFrame) with ``label_column`` gives the model's
+        ``inputs`` (features, with their value types) and ``outputs`` (the labels) when they are
+        not given; ``target_path`` is the folder ``model_file`` is in. The files are always
+        copied under the run (so ``upload=False`` changes nothing); other MLRun options are
+        noted in the run's log as not used."""
+        if training_set is not None and not (inputs and outputs):
+            found_in, found_out = schema_of(training_set, label_column)
+            inputs, outputs = inputs or found_in, outputs or found_out
+        if target_path and model_file and not Path(model_file).is_absolute():
+            model_file = str(Path(target_path) / model_file)
+        unused = sorted(k for k in kwargs if k != "upload")
+        if unused:
+            self.logger.warning(f"log_model {key!r}: not used by fnrun: {', '.join(unused)}")
         item = ModelArtifact(
             key,
             body=body,

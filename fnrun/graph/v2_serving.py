@@ -301,8 +301,12 @@ class V2ModelServer(StepToDict):
         }
 
     def _rows_from_dicts(self, body: Any) -> dict[str, Any]:
-        """``{"inputs": [{feature: value}, ...]}`` as rows in the input schema's order."""
+        """``{"inputs": [{feature: value}, ...]}`` as rows in the input schema's order; one
+        ``{feature: value}`` (MLRun's single-row form) as one flat row, as ``infer`` takes it."""
         rows = body.get("inputs") if isinstance(body, dict) else None
+        single = isinstance(rows, dict)
+        if single:
+            rows = [rows]
         names = [str(f.get("name", "")) for f in self.inputs if isinstance(f, dict)]
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise InvalidArgumentError(
@@ -321,7 +325,8 @@ class V2ModelServer(StepToDict):
             raise InvalidArgumentError(
                 f"rows lack features {missing}", field="inputs", hint=f"features: {names}"
             )
-        return {**body, "inputs": [[row[n] for n in names] for row in rows]}
+        ordered = [[row[n] for n in names] for row in rows]
+        return {**body, "inputs": ordered[0] if single else ordered}
 
     # -- hooks ---------------------------------------------------------------------------------
     def preprocess(self, request: dict[str, Any], operation: str) -> dict[str, Any]:

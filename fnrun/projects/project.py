@@ -180,6 +180,10 @@ class Project:
         """Log an artifact that no run made (a dataset the project starts from...); it is
         registered in the project like a run's, with the project as its producer."""
 
+        return self._producer().log_artifact(item, body=body, **kwargs)
+
+    def _producer(self) -> RunContext:
+        """The context artifacts the project logs itself are logged through."""
         ctx = RunContext(
             name=self.name,
             project=self.name,
@@ -187,7 +191,13 @@ class Project:
             db=self._run_db(),
         )
         ctx.producer_kind = "project"
-        return ctx.log_artifact(item, body=body, **kwargs)
+        return ctx
+
+    def log_model(self, key: str, **kwargs: Any) -> Any:
+        """Log a model that no run made (MLRun's ``project.log_model``), as
+        :meth:`RunContext.log_model <fnrun.execution.context.RunContext.log_model>` takes it
+        (``model_file``, ``target_path``, ``training_set`` and ``label_column``...)."""
+        return self._producer().log_model(key, **kwargs)
 
     def get_artifact_uri(
         self, key: str, category: str = "artifact", tag: str = "", iter: int | None = None
