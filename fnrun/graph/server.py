@@ -132,17 +132,24 @@ class GraphServer:
         the body; ``as_data`` answers a dict or list body as it is (the HTTP front-end encodes
         it) and anything else as a Response."""
         ev = event if type(event) is Event else as_event(event)
-        door = self.door
-        if door is not None:
-            try:
-                door.enter()
-            except Overloaded as exc:
-                return self.failure(ev, exc, get_body)
-            try:
-                return self._run(ev, get_body, as_data)
-            finally:
-                door.leave()
-        return self._run(ev, get_body, as_data)
+        if self.door is None:
+            return self._run(ev, get_body, as_data)
+        refused = self._admit(ev, get_body)
+        if refused is not None:
+            return refused
+        try:
+            return self._run(ev, get_body, as_data)
+        finally:
+            self.door.leave()
+
+    def _admit(self, ev: Event, get_body: bool) -> Any:
+        """None when the server's door lets ``ev`` in, else the 503 to answer."""
+        assert self.door is not None
+        try:
+            self.door.enter()
+        except Overloaded as exc:
+            return self.failure(ev, exc, get_body)
+        return None
 
     def _run(self, ev: Event, get_body: bool, as_data: bool) -> Any:
         try:
@@ -163,17 +170,15 @@ class GraphServer:
     async def run_async(self, event: Any, get_body: bool = False, as_data: bool = False) -> Any:
         """Serve one event on the running loop (many may be in flight at once)."""
         ev = as_event(event)
-        door = self.door
-        if door is not None:
-            try:
-                door.enter()
-            except Overloaded as exc:
-                return self.failure(ev, exc, get_body)
-            try:
-                return await self._run_async(ev, get_body, as_data)
-            finally:
-                door.leave()
-        return await self._run_async(ev, get_body, as_data)
+        if self.door is None:
+            return await self._run_async(ev, get_body, as_data)
+        refused = self._admit(ev, get_body)
+        if refused is not None:
+            return refused
+        try:
+            return await self._run_async(ev, get_body, as_data)
+        finally:
+            self.door.leave()
 
     async def _run_async(self, ev: Event, get_body: bool, as_data: bool) -> Any:
         try:
