@@ -33,6 +33,7 @@ from fnrun.graph.storey_step import (
     is_storey_class,
     map_class_runner,
 )
+from fnrun.graph.streaming import stream_runner, streams
 from fnrun.graph.validate import check_step, error_handlers, response_step, validate_flow
 from fnrun.graph.wrapping import timed, wrap
 from fnrun.model.graph import BaseStep, FlowStep, QueueStep, RouterStep, TaskStep
@@ -67,11 +68,14 @@ def _compile_flow(flow: FlowStep, env: Env) -> CompiledGraph:
         run = compile_step(step, env)
         if len(env.storey_steps) > built and isinstance(step, TaskStep):
             storey_nodes.append((len(nodes), env.storey_steps[-1]))
+        routes_outlets = bool(getattr(run, "routes_outlets", False))
+        chunks = bool(getattr(run, "streams", False))
         run = _admitted(run, step, env)
         node = Node(name, timed(run, name, env.observe), scheduled=name not in handlers)
         node.is_async = _is_async(node.run)
         node.is_queue = isinstance(step, QueueStep)
-        node.routes_outlets = bool(getattr(run, "routes_outlets", False))
+        node.routes_outlets = routes_outlets
+        node.streams = chunks
         node.timeout = check_timeout(getattr(step, "timeout", None), f"graph.{name}.timeout")
         nodes.append(node)
     for name in selected:
@@ -174,6 +178,8 @@ def task_runner(step: TaskStep, env: Env) -> Runner:
     """The runner of a class (``do``/``do_event``) or handler step, with input/result paths."""
     if not step.class_name:
         target = handler_target(step, env)
+        if streams(target):
+            return stream_runner(target, step.name, bool(step.full_event), step.input_path)
         return wrap(
             target,
             bool(step.full_event),
@@ -190,6 +196,8 @@ def task_runner(step: TaskStep, env: Env) -> Runner:
             return wrap(direct, True, *paths, bool(getattr(direct, "is_async", False)))
         return _storey_runner(cls, step, env, args)
     obj, target, full, own_paths = _class_target(cls, step, env)
+    if streams(target):
+        return stream_runner(target, step.name, full, "" if own_paths else step.input_path)
     paths = ("", "") if own_paths else (step.input_path, step.result_path)
     run = wrap(target, full, *paths, inspect.iscoroutinefunction(target))
     return map_class_runner(obj, run) if is_storey_class(cls) else run

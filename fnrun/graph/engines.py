@@ -31,10 +31,20 @@ class StepExpired(StepFailed):
     """A step ran past its deadline (graph.deadline): no error handler runs after it."""
 
 
-def run_sync(graph: CompiledGraph, event: Event) -> Any:
-    """The response event (or None when the answering branch was stopped)."""
+class Streamed(BaseException):
+    """A step answered a generator: the walk stops here and the server streams, running the
+    steps after ``step`` once per chunk (:mod:`fnrun.graph.streaming`)."""
+
+    def __init__(self, step: str, event: Event, chunks: Any) -> None:
+        super().__init__(step)
+        self.step, self.event, self.chunks = step, event, chunks
+
+
+def run_sync(graph: CompiledGraph, event: Event, start: int = -1) -> Any:
+    """The response event (or None when the answering branch was stopped). ``start``:
+    continue after that node, whose output is ``event`` (a streamed chunk)."""
     chain = graph.chain
-    if chain is not None:
+    if chain is not None and start < 0:
         step = 0
         try:
             for step, run in enumerate(chain):  # noqa: B007 - step names the failing node
@@ -44,7 +54,7 @@ def run_sync(graph: CompiledGraph, event: Event) -> Any:
         except Exception as exc:
             raise StepFailed(graph.nodes[step].name, exc) from exc
         return event
-    walk = _Walk(graph, event)
+    walk = _Walk(graph, event, start)
     for i, node in enumerate(graph.nodes):
         for inp in walk.take(i):
             try:

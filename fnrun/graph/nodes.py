@@ -30,6 +30,7 @@ class Node:
     instance: Any = None
     routes_outlets: bool = False  # its output may name which children get it (event.outlets)
     timeout: float | None = None  # the step's own time bound, seconds (graph.deadline)
+    streams: bool = False  # a generator step: its chunks go on one by one (graph.streaming)
 
 
 @dataclass
@@ -58,6 +59,11 @@ class CompiledGraph:
         self.outlet_nodes = frozenset(i for i, n in enumerate(nodes) if n.routes_outlets)
         if self.async_chain is None and is_line(nodes, self.response):
             self.async_chain = [(n.run, n.is_async) for n in nodes]
+
+    @property
+    def streams(self) -> bool:
+        """Some step answers in chunks (a generator)."""
+        return any(n.streams for n in self.nodes)
 
     @property
     def has_async(self) -> bool:

@@ -12,7 +12,7 @@ import asyncio
 import json
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
 from fnrun.errors import FnrunError, InvalidArgumentError, NotFoundError
@@ -20,15 +20,26 @@ from fnrun.graph.admission import Door, Gate, Overloaded, check_bound
 from fnrun.graph.compile import compile_graph
 from fnrun.graph.context import GraphContext, Response
 from fnrun.graph.deadline import check_timeout, requested, run_async_timed, run_sync_timed
-from fnrun.graph.engines import StepFailed, run_async, run_sync
+from fnrun.graph.engines import StepFailed, Streamed, run_async, run_sync
 from fnrun.graph.event import Event
 from fnrun.graph.jsonbody import MAX_DEPTH, BadJSON, loads
 from fnrun.graph.nodes import CompiledGraph, Env
 from fnrun.graph.storey_step import StoreyStep
+from fnrun.graph.streaming import chunks_async, chunks_sync
 from fnrun.model.graph import FlowStep, RouterStep
 from fnrun.model.serialize import to_yaml
 
 ErrorSink = Callable[[dict[str, Any]], None]
+
+
+class StreamFailed(Exception):
+    """A streamed answer failed midway; ``response`` is the error answer."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(getattr(response, "body", response))
+        self.response = response
+
+
 _NONE: Any = object()  # no deadline of any kind for this request
 
 
@@ -126,32 +137,25 @@ class GraphServer:
         return to_yaml(self.to_dict())
 
     def run(
-        self, event: Any, context: Any = None, get_body: bool = False, as_data: bool = False
+        self,
+        event: Any,
+        context: Any = None,
+        get_body: bool = False,
+        as_data: bool = False,
+        stream: bool = False,
     ) -> Any:
         """Serve one event (ours or a ``nuclio_sdk.Event``): a Response, or with ``get_body``
         the body; ``as_data`` answers a dict or list body as it is (the HTTP front-end encodes
-        it) and anything else as a Response."""
+        it) and anything else as a Response. A streaming graph answers the list of its chunks'
+        answers, or with ``stream`` an iterator of them (bodies)."""
         ev = event if type(event) is Event else as_event(event)
-        if self.door is None:
-            return self._run(ev, get_body, as_data)
-        refused = self._admit(ev, get_body)
-        if refused is not None:
-            return refused
-        try:
-            return self._run(ev, get_body, as_data)
-        finally:
-            self.door.leave()
-
-    def _admit(self, ev: Event, get_body: bool) -> Any:
-        """None when the server's door lets ``ev`` in, else the 503 to answer."""
-        assert self.door is not None
-        try:
-            self.door.enter()
-        except Overloaded as exc:
-            return self.failure(ev, exc, get_body)
-        return None
-
-    def _run(self, ev: Event, get_body: bool, as_data: bool) -> Any:
+        if stream:
+            return self._stream(ev)
+        door = self.door
+        if door is not None:
+            refused = self._admit(ev, get_body)
+            if refused is not None:
+                return refused
         try:
             body = ev.body
             if type(body) is not dict and type(body) is not list:
@@ -163,24 +167,85 @@ class GraphServer:
                 out = run_sync(self.compiled, ev)
             else:
                 out = self._complete(run_async(self.compiled, ev))
+        except Streamed as signal:
+            return self._collected(ev, signal, get_body, as_data)
         except Exception as exc:
             return self.failure(ev, exc, get_body)
+        finally:
+            if door is not None:
+                door.leave()
         return _finish(out, get_body, as_data)
+
+    def _admit(self, ev: Event, get_body: bool) -> Any:
+        """None when the server's door lets ``ev`` in, else the 503 to answer."""
+        assert self.door is not None
+        try:
+            self.door.enter()
+        except Overloaded as exc:
+            return self.failure(ev, exc, get_body)
+        return None
+
+    # -- streaming -----------------------------------------------------------------------------
+    def _chunks(self, signal: Streamed) -> Any:
+        return chunks_sync(self.compiled, signal, self._sync, self._complete)
+
+    def _collected(self, ev: Event, signal: Streamed, get_body: bool, as_data: bool) -> Any:
+        """A streaming graph asked for one answer: the list of its chunks' answers."""
+        try:
+            bodies = [out.body for out in self._chunks(signal) if out is not None]
+        except Exception as exc:
+            return self.failure(ev, exc, get_body)
+        return _finish(Event(body=bodies), get_body, as_data)
+
+    def _stream(self, ev: Event) -> Iterator[Any]:
+        """The chunks' answers (bodies) one by one; a failure midway raises
+        :class:`StreamFailed` with the error answer (sent to the error stream too)."""
+        try:
+            ev.body = decode_body(ev.body, ev.content_type, self.max_depth)
+            if self._sync:
+                out = run_sync(self.compiled, ev)
+            else:
+                out = self._complete(run_async(self.compiled, ev))
+        except Streamed as signal:
+            try:
+                for chunk in self._chunks(signal):
+                    if chunk is not None:
+                        yield chunk.body
+            except Exception as exc:
+                raise StreamFailed(self.failure(ev, exc)) from exc
+            return
+        except Exception as exc:
+            raise StreamFailed(self.failure(ev, exc)) from exc
+        if out is not None:
+            yield out.body  # a graph without a generator step: one chunk
+
+    async def stream_async(self, event: Any) -> AsyncIterator[Any]:
+        """:meth:`_stream` on the running loop (the HTTP front-end)."""
+        ev = as_event(event)
+        try:
+            ev.body = decode_body(ev.body, ev.content_type, self.max_depth)
+            out = await run_async(self.compiled, ev)
+        except Streamed as signal:
+            try:
+                async for chunk in chunks_async(self.compiled, signal):
+                    if chunk is not None:
+                        yield chunk.body
+            except Exception as exc:
+                raise StreamFailed(self.failure(ev, exc)) from exc
+            return
+        except Exception as exc:
+            raise StreamFailed(self.failure(ev, exc)) from exc
+        if out is not None:
+            yield out.body
 
     async def run_async(self, event: Any, get_body: bool = False, as_data: bool = False) -> Any:
         """Serve one event on the running loop (many may be in flight at once)."""
         ev = as_event(event)
-        if self.door is None:
-            return await self._run_async(ev, get_body, as_data)
-        refused = self._admit(ev, get_body)
-        if refused is not None:
-            return refused
-        try:
-            return await self._run_async(ev, get_body, as_data)
-        finally:
-            self.door.leave()
-
-    async def _run_async(self, ev: Event, get_body: bool, as_data: bool) -> Any:
+        door = self.door
+        if door is not None:
+            refused = self._admit(ev, get_body)
+            if refused is not None:
+                return refused
         try:
             ev.body = decode_body(ev.body, ev.content_type, self.max_depth)
             deadline = _NONE if self._untimed and not ev.headers else self._deadline(ev)
@@ -188,8 +253,19 @@ class GraphServer:
                 out = await run_async(self.compiled, ev)
             else:
                 out = await run_async_timed(self.compiled, ev, deadline)
+        except Streamed as signal:
+            try:
+                bodies = [
+                    o.body async for o in chunks_async(self.compiled, signal) if o is not None
+                ]
+            except Exception as exc:
+                return self.failure(ev, exc, get_body)
+            return _finish(Event(body=bodies), get_body, as_data)
         except Exception as exc:
             return self.failure(ev, exc, get_body)
+        finally:
+            if door is not None:
+                door.leave()
         return _finish(out, get_body, as_data)
 
     def _deadline(self, ev: Event) -> Any:

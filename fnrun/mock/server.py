@@ -12,7 +12,7 @@ from typing import Any
 
 from fnrun.errors import FnrunError
 from fnrun.graph.event import HTTP_TRIGGER, Event, trigger_info
-from fnrun.graph.server import GraphServer
+from fnrun.graph.server import GraphServer, StreamFailed
 from fnrun.mock.streams import MemoryStreams
 
 __all__ = ["ERROR_STREAM", "MockRequestError", "MockServer", "build_mock"]
@@ -101,8 +101,11 @@ class MockServer:
         get_body: bool = True,
         event_id: Any = None,
         trigger: Any = None,
+        stream: bool = False,
     ) -> Any:
-        """Send one request through the graph; the response body (or Response)."""
+        """Send one request through the graph; the response body (or Response). ``stream``:
+        an iterator of the answers of a streaming graph's chunks (a failure midway raises
+        :class:`MockRequestError` from the iterator)."""
         event = Event(
             body=body,
             content_type=content_type,
@@ -112,6 +115,8 @@ class MockServer:
             id=event_id if event_id is not None else next(self._ids),
             trigger=trigger_info(trigger) if trigger is not None else HTTP_TRIGGER,
         )
+        if stream:
+            return self._streamed(path, event)
         result = self.server.run(event, get_body=get_body)
         status = getattr(result, "status_code", 200)
         if status >= 300 and not silent:
@@ -127,6 +132,14 @@ class MockServer:
                 result,
             )
         return result
+
+    def _streamed(self, path: str, event: Event) -> Any:
+        try:
+            yield from self.server.run(event, stream=True)
+        except StreamFailed as failed:
+            body = getattr(failed.response, "body", {})
+            message = body.get("message", body) if isinstance(body, dict) else body
+            raise MockRequestError(f"{path} failed midway: {message}", failed.response) from None
 
     async def test_async(
         self, path: str = "/", body: Any = None, get_body: bool = True, **kwargs: Any

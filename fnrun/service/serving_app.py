@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 from fnrun.config import ServeLimits
 from fnrun.errors import InvalidArgumentError
 from fnrun.graph.event import HTTP_TRIGGER, Event
-from fnrun.graph.server import GraphServer, to_json
+from fnrun.graph.server import GraphServer, StreamFailed, to_json
 from fnrun.runtimes.functions.importer import import_function
 from fnrun.runtimes.functions.serving import graph_server_for, serving_part
 from fnrun.service.metrics import Metrics, Sample
@@ -47,6 +47,7 @@ class ServingApp:
         self.metrics = metrics or Metrics(name)
         self._ids = itertools.count(1)
         self._async = server.engine == "async"
+        self._streams = server.compiled.streams
         self.triggers = list(triggers or [])
         self._on_shutdown = on_shutdown
 
@@ -94,14 +95,54 @@ class ServingApp:
                 await _send(send, *self._health())
             return
         start = time.perf_counter()
-        status, body, ctype, step, extra = await self._serve(scope, receive, path, method)
+        served = await self._serve(scope, receive, path, method)
+        if isinstance(served, Event):  # a streaming graph: its chunks as they come
+            status = await self._send_stream(send, served)
+            self.metrics.observe(status, time.perf_counter() - start, "")
+            return
+        status, body, ctype, step, extra = served
         self.metrics.observe(status, time.perf_counter() - start, step)
         await _send(send, status, body, ctype, extra)
 
+    async def _send_stream(self, send: Any, event: Event) -> int:
+        """Server-Sent Events when the request accepts them (``data: <json>`` per chunk, an
+        ``event: error`` if a step fails midway), else NDJSON, chunked. A failure before the
+        first chunk is an ordinary error answer."""
+        sse = "text/event-stream" in (event.headers.get("accept") or "")
+        chunks = (
+            self.server.stream_async(event)
+            if self._async
+            else _as_async(self.server.run(event, stream=True))
+        )
+        try:
+            first = await anext(chunks, _END)
+        except StreamFailed as failed:
+            status, body, error_type, _, extra = _encode(failed.response, event.id)
+            await _send(send, status, body, error_type, extra)
+            return status
+        kind = b"text/event-stream" if sse else b"application/x-ndjson"
+        headers = [(b"content-type", kind), (b"cache-control", b"no-cache"),
+                   *_id_header(event.id)]  # fmt: skip
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        try:
+            item = first
+            while item is not _END:
+                line = _json(item)
+                data = b"data: " + line + b"\n\n" if sse else line + b"\n"
+                await send({"type": "http.response.body", "body": data, "more_body": True})
+                item = await anext(chunks, _END)
+        except StreamFailed as failed:
+            error = _json(getattr(failed.response, "body", {}))
+            data = b"event: error\ndata: " + error + b"\n\n" if sse else error + b"\n"
+            await send({"type": "http.response.body", "body": data, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        return 200
+
     async def _serve(
         self, scope: Message, receive: Any, path: str, method: str
-    ) -> tuple[int, bytes, str, str, list[tuple[bytes, bytes]]]:
-        """(status, body, content type, failing step, response headers)."""
+    ) -> tuple[int, bytes, str, str, list[tuple[bytes, bytes]]] | Event:
+        """(status, body, content type, failing step, response headers); the event itself
+        when the graph streams (sent by :meth:`_send_stream`)."""
         # ASGI servers send header names lower-cased
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         # the caller's event id: ours or MLRun's header (a RemoteStep sends both)
@@ -130,6 +171,8 @@ class ServingApp:
             event.fields["query"] = {
                 k: v[0] if len(v) == 1 else v for k, v in parse_qs(query.decode("latin-1")).items()
             }
+        if self._streams:
+            return event
         try:
             result = (
                 await self.server.run_async(event, as_data=True)
@@ -185,6 +228,15 @@ class _ClientError(Exception):
 
 def _too_large(limit: int) -> _ClientError:
     return _ClientError(413, "RequestTooLarge", f"request body larger than {limit} bytes")
+
+
+_END: Any = object()
+
+
+async def _as_async(chunks: Any) -> Any:
+    """A sync iterator of chunks (the sync engine's) as an async one."""
+    for chunk in chunks:
+        yield chunk
 
 
 def _id_header(event_id: Any) -> list[tuple[bytes, bytes]]:
