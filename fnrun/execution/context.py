@@ -71,6 +71,7 @@ class RunContext:
         self.handler = handler
         self.producer_kind = "run"  # what artifact documents name as their producer
         self.function_uri = function_uri
+        self.function: Any = None  # the function object the run executes (this process only)
         self.results: dict[str, Any] = {}
         self.spec_extra: dict[str, Any] = {}
         self.status_extra: dict[str, Any] = {}

@@ -123,6 +123,7 @@ def context_for(request: RunRequest, db: RunDB | None) -> RunContext:
         db=db,
         watcher=request.watcher,
     )
+    ctx.function = request.function
     ctx.status_extra.update(request.status_extra)
     for key, value in request.context_extras.items():
         setattr(ctx, key, value)

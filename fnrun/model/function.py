@@ -126,6 +126,9 @@ class FunctionSpec(Model):
     disable_auto_mount: bool = False
     clone_target_dir: str = ""
     env: list[dict[str, Any]] = field(default_factory=list)
+    # a serving graph run as a batch job (``srv.to_job()``): the serving function's document
+    # without its code (the job carries the code); MLRun's form is the serving spec's JSON
+    serving_spec: dict[str, Any] | str | None = None
 
 
 @dataclass

@@ -20,6 +20,7 @@ from fnrun.model.pod import (
     SparkSpec,
 )
 from fnrun.runtimes.functions.base import BaseRuntime
+from fnrun.runtimes.functions.graph_job import GraphJobMixin
 from fnrun.runtimes.functions.registry import register_runtime
 from fnrun.runtimes.functions.resources import BatchKubeResource, KubeResource
 from fnrun.runtimes.functions.serving import DeployMixin, ServingMixin
@@ -155,7 +156,7 @@ class NuclioRuntime(DeployMixin, KubeResource):
 
 
 @register_runtime
-class ServingRuntime(ServingMixin, NuclioRuntime):
+class ServingRuntime(GraphJobMixin, ServingMixin, NuclioRuntime):
     """A real-time serving graph (a DAG of steps and models) over one or more functions."""
 
     kind: ClassVar[str] = "serving"

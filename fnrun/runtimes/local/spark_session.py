@@ -188,6 +188,10 @@ def session_for(master: str, conf: dict[str, str]) -> Any:
             builder = builder.master(master)
             for name, value in conf.items():
                 builder = builder.config(name, value)
+            if conf.get("spark.pyspark.python"):
+                # the RDD API's workers start from PYSPARK_PYTHON (pyspark reads no conf for
+                # it): without it they are the system python3, without this venv's packages
+                os.environ.setdefault("PYSPARK_PYTHON", conf["spark.pyspark.python"])
         session = builder.getOrCreate()
         _session.update(key=key, session=session)
         return session
