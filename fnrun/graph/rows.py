@@ -36,13 +36,17 @@ class Outcome:
 
 
 def bodies_of(
-    rows: Sequence[Any], batch_size: int = 1, nest_under_inputs: bool = False
+    rows: Sequence[Any],
+    batch_size: int = 1,
+    nest_under_inputs: bool = False,
+    batched: bool | None = None,
 ) -> list[tuple[Any, int]]:
-    """The event bodies of ``rows`` and how many rows each holds: one row per event, or lists
-    of ``batch_size`` rows; ``nest_under_inputs`` wraps each body as ``{"inputs": body}``."""
+    """The event bodies of ``rows`` and how many rows each holds: one row per event, or
+    (``batched``, by default when ``batch_size`` > 1) lists of up to ``batch_size`` rows;
+    ``nest_under_inputs`` wraps each body as ``{"inputs": body}``."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    if batch_size == 1:
+    if not (batch_size > 1 if batched is None else batched):
         return [({"inputs": row} if nest_under_inputs else row, 1) for row in rows]
     out: list[tuple[Any, int]] = []
     for start in range(0, len(rows), batch_size):
@@ -105,15 +109,19 @@ def _error_text(body: Any, status: int) -> str:
     return text + (f" (step {body['step']!r})" if body.get("step") else "")
 
 
-def per_row(outcomes: Sequence[Outcome], sizes: Sequence[int]) -> list[tuple[int, Outcome]]:
+def per_row(
+    outcomes: Sequence[Outcome], sizes: Sequence[int], batched: bool = True
+) -> list[tuple[int, Outcome]]:
     """(first input row, outcome) per output row: a batch's answer that is a list of one item
     per row is spread over its rows; any other answer (or its error) is one row for the
-    batch, at the batch's first row."""
+    batch, at the batch's first row. Not ``batched``: one outcome per row, as it is."""
+    if not batched:
+        return list(enumerate(outcomes))
     out: list[tuple[int, Outcome]] = []
     row = 0
     for outcome, size in zip(outcomes, sizes, strict=True):
         value = outcome.value
-        if size > 1 and not outcome.error and isinstance(value, list) and len(value) == size:
+        if not outcome.error and isinstance(value, list) and len(value) == size:
             out.extend((row + i, Outcome(item)) for i, item in enumerate(value))
         else:
             out.append((row, outcome))

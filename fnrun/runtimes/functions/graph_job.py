@@ -162,10 +162,11 @@ def execute_graph(
         )
     df = data.as_df()
     size = _batch_size(batch_size, batching, len(df))
+    batched = batching or size > 1
     rows = df.values.tolist() if read_as_lists else df.to_dict("records")
-    batches = bodies_of(rows, size, nest_under_inputs)
+    batches = bodies_of(rows, size, nest_under_inputs, batched)
     outcomes = _serve(context, doc, [b for b, _ in batches], concurrency, partitions)
-    placed = per_row(outcomes, [n for _, n in batches])
+    placed = per_row(outcomes, [n for _, n in batches], batched)
     errors = sum(1 for _, o in placed if o.error)
     _log_answers(context, df, placed, output_key)
     context.log_result("num_rows", len(df))
