@@ -6,7 +6,7 @@ import sys
 from fnrun.graph.parallel import ParallelRunnerModes
 from fnrun.graph.remote import MLRUN_EVENT_ID as event_id_key
 from fnrun.graph.remote import MLRUN_EVENT_PATH as event_path_key
-from fnrun.runtimes.functions.graph_job import execute_graph
+from fnrun.runtimes.functions.graph_job import execute_graph  # noqa: F401 - MLRun: mlrun.serving.server.execute_graph
 from fnrun.serving import (
     BatchHttpRequests,
     Event,
