@@ -8,7 +8,11 @@ Rows (medians and p99 over the requests, in the mock server):
   deadline;
 - refusal under 10x overload: 40 requests at once at a 50 ms async step limited to 4 running
   and none waiting; the columns are the refused (503) requests' latency and the admitted
-  ones', next to the step alone.
+  ones', next to the step alone;
+- the graph as a batch job (``srv.to_job()``), rows/s over ``--rows`` rows of a csv through a
+  two-step graph: the handlers called in a plain loop over the rows, the job's graph part in
+  this process (``serve_rows``), and the whole ``job.run`` (a child process: start, read the
+  csv, serve, log the answers as a dataset).
 """
 
 from __future__ import annotations
@@ -91,15 +95,76 @@ def overload_rows(rounds: int) -> list[tuple[str, float, float]]:
     ]
 
 
+STEPS = """
+def prep(x):
+    return {"i": x["i"], "v": x["v"] * 2}
+
+def score(x):
+    return {**x, "score": x["v"] * 3 + 1}
+"""
+
+
+def job_rows(rows: int, rounds: int) -> list[tuple[str, float]]:
+    import pathlib
+    import tempfile
+
+    import pandas as pd
+
+    from fnrun.execution.loader import module_from_file
+    from fnrun.runtimes.functions.graph_job import serve_rows
+
+    where = pathlib.Path(tempfile.mkdtemp())
+    (where / "bench_steps.py").write_text(STEPS)
+    data = where / "rows.csv"
+    pd.DataFrame({"i": range(rows), "v": [i / 3 for i in range(rows)]}).to_csv(data, index=False)
+    srv = fnrun.code_to_function("bench", filename=str(where / "bench_steps.py"), kind="serving")
+    srv.set_topology("flow", engine="sync").to(handler="prep").to(handler="score").respond()
+    job = srv.to_job()
+    steps = module_from_file(where / "bench_steps.py")
+    doc = job.spec.serving_spec | {}
+    doc["spec"] = {**doc["spec"], "build": job.spec.build.to_dict()}
+
+    def loop() -> None:
+        for row in pd.read_csv(data).to_dict("records"):
+            steps.score(steps.prep(row))
+
+    def graph_part() -> None:
+        serve_rows(doc, pd.read_csv(data).to_dict("records"))
+
+    def whole_run() -> None:
+        job.run(inputs={"data": str(data)}, local=True, watch=False)
+
+    out = []
+    for name, call in (
+        ("handlers in a loop", loop),
+        ("to_job graph, in process", graph_part),
+        ("to_job whole run (child process)", whole_run),
+    ):
+        took = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            call()
+            took.append(time.perf_counter() - start)
+        out.append((name, rows / statistics.median(took)))
+    return out
+
+
 def main() -> None:
     logging.getLogger("fnrun.graph").setLevel(logging.CRITICAL)  # each 504 is logged: quiet
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     rows = deadline_rows(args.requests) + overload_rows(args.requests)
     print(f"{'case':<42} {'median ms':>10} {'p99 ms':>8}")
     for name, median, p99 in rows:
         print(f"{name:<42} {median:>10.2f} {p99:>8.2f}")
+    batch = job_rows(args.rows, args.rounds)
+    base = batch[0][1]
+    print(f"\n{f'{args.rows} rows through a 2-step graph':<42} {'rows/s':>10} {'ratio':>8}")
+    for name, per_s in batch:
+        print(f"{name:<42} {per_s:>10.0f} {per_s / base:>8.2f}")
 
 
 if __name__ == "__main__":

@@ -139,19 +139,20 @@ def record_of(outcome: Outcome) -> dict[str, Any]:
     return record
 
 
-def per_model(outcomes: Sequence[tuple[Any, Outcome]]) -> dict[str, list[tuple[Any, Any]]]:
+def per_model(outcomes: Sequence[Outcome]) -> dict[str, list[tuple[int, Any]]]:
     """MLRun's per-model datasets: when answers are ``{model: answer, ...}`` (a ModelRunner,
-    an ensemble's per-model answers), each model's (row, answer) pairs; else nothing."""
-    values = [(row, o.value) for row, o in outcomes if not o.error]
-    first = values[0][1] if values else None
+    an ensemble's per-model answers), each model's (position, answer) pairs; else nothing."""
+    first = next((o.value for o in outcomes if not o.error), None)
     if not isinstance(first, dict) or not first:
         return {}
     if not isinstance(next(iter(first.values())), dict | list):
         return {}
-    grouped: dict[str, list[tuple[Any, Any]]] = {}
-    for row, value in values:
-        if not isinstance(value, dict):
+    grouped: dict[str, list[tuple[int, Any]]] = {}
+    for position, outcome in enumerate(outcomes):
+        if outcome.error:
+            continue
+        if not isinstance(outcome.value, dict):
             return {}
-        for model, answer in value.items():
-            grouped.setdefault(str(model), []).append((row, answer))
+        for model, answer in outcome.value.items():
+            grouped.setdefault(str(model), []).append((position, answer))
     return grouped

@@ -256,11 +256,10 @@ def _log_answers(context: Any, df: Any, placed: list[tuple[int, Outcome]], outpu
     frame = pd.DataFrame([record_of(o) for _, o in placed], index=index)
     frame = frame[[c for c in frame.columns if c != ERROR_COLUMN] + [ERROR_COLUMN]]
     context.log_dataset(output_key, df=frame)
-    for model, pairs in per_model([(index[i], o) for i, (_, o) in enumerate(placed)]).items():
-        answers = [a for _, a in pairs]
+    for model, pairs in per_model([o for _, o in placed]).items():
         context.log_dataset(
             f"{output_key}_{model}",
-            df=pd.DataFrame(answers, index=pd.Index([r for r, _ in pairs])),
+            df=pd.DataFrame([a for _, a in pairs], index=index[[p for p, _ in pairs]]),
         )
 
 
