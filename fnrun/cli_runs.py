@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rich.console import Group
+from rich.markup import escape
 from rich.table import Table
 
 from fnrun.errors import InvalidArgumentError
 
 _AGO = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-EXTRA_COLUMNS = ("params", "results", "error", "labels")
+EXTRA_COLUMNS = ("params", "results", "error", "labels", "attempts")
 
 
 def since_time(text: str, now: datetime | None = None) -> str:
@@ -57,13 +58,15 @@ def runs_table(rows: list[dict[str, Any]], extra: list[str]) -> Table:
             "results": _kv(status.get("results", {})),
             "error": str(status.get("error", "") or "")[:80],
             "labels": _kv(meta.get("labels", {})),
+            "attempts": str(len(status.get("attempts") or []) or ""),
         }
-        table.add_row(
-            str(meta.get("uid", ""))[:8],
-            f"{meta.get('name', '')}\n[dim]{meta.get('project', '')}[/dim]",
+        table.add_row(  # a run's own words are text, never markup
+            escape(str(meta.get("uid", ""))[:8]),
+            f"{escape(str(meta.get('name', '')))}\n"
+            f"[dim]{escape(str(meta.get('project', '')))}[/dim]",
             _state(str(status.get("state", ""))),
-            str(status.get("start_time", ""))[5:16].replace("T", " "),
-            *(values[c] for c in extra),
+            escape(str(status.get("start_time", ""))[5:16].replace("T", " ")),
+            *(escape(values[c]) for c in extra),
         )
     return table
 
@@ -87,15 +90,44 @@ def run_detail(run: dict[str, Any]) -> Group:
         ("artifacts", _kv(status.get("artifact_uris", {}), "\n")),
         ("labels", _kv(meta.get("labels", {}))),
         ("error", str(status.get("error", "") or "")),
+        ("retries", _retries(status)),
     ]
     for key, value in rows:
         if value:
-            fields.add_row(key, value)
+            # a run's own words are text, never markup (a "[link=...]" in an error stays text)
+            fields.add_row(key, value if key == "state" else escape(value))
     parts: list[Any] = [fields]
     table = status.get("iterations") or []
     if table:
         parts.append(_iterations(table, int(status.get("best_iteration", 0) or 0)))
+    attempts = status.get("attempts") or []
+    if attempts:
+        parts.append(_attempts(attempts))
     return Group(*parts)
+
+
+def _retries(status: dict[str, Any]) -> str:
+    attempts = status.get("attempts") or []
+    if not attempts:
+        return ""
+    text = f"{status.get('retry_count', len(attempts) - 1)} ({len(attempts)} attempts)"
+    return f"{text}; {status['status_text']}" if status.get("status_text") else text
+
+
+def _attempts(attempts: list[dict[str, Any]]) -> Table:
+    out = Table("attempt", "state", "fault", "started", "ended", "error", title="attempts",
+                header_style="bold")  # fmt: skip
+    out.columns[2].no_wrap = True
+    for entry in attempts:
+        out.add_row(
+            str(entry.get("attempt", "")),
+            _state(str(entry.get("state", ""))),
+            escape(str(entry.get("fault", "") or "")),
+            escape(str(entry.get("start_time", ""))[11:19]),  # the run's start has the date
+            escape(str(entry.get("end_time", ""))[11:19]),
+            escape(str(entry.get("error", "") or "")),
+        )
+    return out
 
 
 def _iterations(table: list[list[Any]], best: int) -> Table:
@@ -109,7 +141,7 @@ def _iterations(table: list[list[Any]], best: int) -> Table:
 
 def _state(state: str) -> str:
     color = {"completed": "green", "error": "red", "running": "yellow", "aborted": "magenta"}
-    return f"[{color.get(state, 'white')}]{state}[/]"
+    return f"[{color.get(state, 'white')}]{escape(state)}[/]"
 
 
 def _kv(values: dict[str, Any], sep: str = ", ") -> str:

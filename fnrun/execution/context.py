@@ -26,6 +26,7 @@ from fnrun.datastore.dataitem import get_dataitem
 from fnrun.db.monitor import this_executor
 from fnrun.errors import InvalidArgumentError
 from fnrun.execution.masking import Masker
+from fnrun.execution.retry import fault_of_exception
 from fnrun.execution.runlogger import run_logger
 from fnrun.model.names import check_name, check_optional_name
 from fnrun.model.serialize import to_json, to_yaml
@@ -77,6 +78,7 @@ class RunContext:
         self.status_extra: dict[str, Any] = {}
         self.state = "created"
         self.error = ""
+        self.fault = ""  # whose fault the error is (fnrun.execution.retry)
         self.error_traceback = ""
         self.start_time = now_iso()
         self._secrets = dict(secrets or {})
@@ -322,6 +324,7 @@ class RunContext:
         self.error = self.redact(f"{type(exc).__name__}: {exc}")
         self.error_traceback = self.redact("".join(traceback.format_exception(exc)))
         self.state = "aborted" if isinstance(exc, KeyboardInterrupt) else "error"
+        self.fault = fault_of_exception(exc)
 
     def redact(self, text: str) -> str:
         """``text`` with every secret value of this run masked, for logs and errors."""
@@ -360,6 +363,8 @@ class RunContext:
             status["watcher"] = dict(self.watcher)
         if self.error:
             status["error"] = self.error
+            if self.fault and self.state == "error":
+                status["fault"] = self.fault
         if self.error_traceback:
             status["traceback"] = self.error_traceback
         return self.masker.doc(  # type: ignore[no-any-return]

@@ -63,6 +63,8 @@ class RunRequest:
     # set by a placement once the run is submitted and goes on without the caller
     # (``watch=False``: the process started, the Job created); None when the caller waits
     submitted: threading.Event | None = None
+    retry: dict[str, Any] | None = None  # the run's retry policy (spec.retry), if any
+    attempt: int = 0  # 0 for the first attempt, N for the Nth retry
 
     def wire(self) -> dict[str, Any]:
         """The request as another process reads it (the entry's config, a Dask task): every
@@ -124,6 +126,8 @@ def context_for(request: RunRequest, db: RunDB | None) -> RunContext:
         watcher=request.watcher,
     )
     ctx.function = request.function
+    if request.retry:
+        ctx.spec_extra["retry"] = dict(request.retry)
     ctx.status_extra.update(request.status_extra)
     for key, value in request.context_extras.items():
         setattr(ctx, key, value)

@@ -34,6 +34,8 @@ class LaunchOptions(RunOptions, total=False):
     watch: bool
     auto_build: bool | None
     in_process: bool  # run the handler in this process (``fnrun run``)
+    # run again after a failure: a count, or {"count", "backoff", "on"} (fnrun.execution.retry)
+    retry: int | dict[str, Any] | Any | None
     progress: Callable[[str, dict[str, Any]], None] | None  # who hears "started"/"ended"
     uid: str  # the run's uid, when the caller chose it
 

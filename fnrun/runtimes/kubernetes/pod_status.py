@@ -15,6 +15,26 @@ from typing import Any
 FATAL_WAITING = ("InvalidImageName", "ErrImageNeverPull", "CreateContainerError")
 # retried by the kubelet: shown, and fatal only after the pending timeout
 STUCK_WAITING = ("ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError")
+# a pod ended by the cluster, not by its code: OOM-killed, evicted, preempted, its node lost
+# or shut down (container, pod and DisruptionTarget-condition reasons)
+CLUSTER_ENDED = frozenset(
+    (
+        "OOMKilled",
+        "Evicted",
+        "Preempting",
+        "Preempted",
+        "NodeLost",
+        "NodeShutdown",
+        "Shutdown",
+        "Terminated",
+        "UnexpectedAdmissionError",
+        "PreemptionByScheduler",
+        "EvictionByEvictionAPI",
+        "DeletionByTaintManager",
+        "TerminationByKubelet",
+    )
+)
+KILLED_EXIT_CODES = (137, 143)  # SIGKILL, SIGTERM: killed from outside the container
 
 
 @dataclass(frozen=True)
@@ -47,19 +67,26 @@ class PodView:
             parts.append(f"with exit code {self.exit_code}")
         return " ".join(parts)
 
+    def ended_by_cluster(self) -> bool:
+        """Whether the cluster ended the pod (evicted, OOM-killed, preempted, killed from
+        outside), not the code in it."""
+        return self.ended_reason in CLUSTER_ENDED or self.exit_code in KILLED_EXIT_CODES
+
 
 def pod_view(pod: dict[str, Any]) -> PodView:
     meta, status = pod.get("metadata") or {}, pod.get("status") or {}
     name, phase = str(meta.get("name", "")), str(status.get("phase") or "Pending")
+    by_cluster = _cluster_reason(status)
     for cs in status.get("containerStatuses") or []:
         state = cs.get("state") or {}
         waiting, terminated = state.get("waiting"), state.get("terminated")
         if terminated:
+            reason = str(terminated.get("reason") or "")
             return PodView(
                 name,
                 phase,
                 exit_code=terminated.get("exitCode"),
-                ended_reason=str(terminated.get("reason") or ""),
+                ended_reason=reason if reason in CLUSTER_ENDED else by_cluster or reason,
             )
         if waiting and waiting.get("reason") in (*FATAL_WAITING, *STUCK_WAITING):
             reason = waiting["reason"]
@@ -69,7 +96,21 @@ def pod_view(pod: dict[str, Any]) -> PodView:
         if cond.get("type") == "PodScheduled" and cond.get("status") == "False":
             text = f"{cond.get('reason') or 'Unschedulable'}: {cond.get('message') or ''}"
             return PodView(name, phase, text.rstrip(": "))
+    if by_cluster and phase == "Failed":  # evicted before any container status
+        return PodView(name, phase, ended_reason=by_cluster)
     return PodView(name, phase)
+
+
+def _cluster_reason(status: dict[str, Any]) -> str:
+    """The pod-level reason the cluster gave for ending it (``Evicted``), or its true
+    ``DisruptionTarget`` condition's (``PreemptionByScheduler``); '' if none."""
+    reason = str(status.get("reason") or "")
+    if reason in CLUSTER_ENDED:
+        return reason
+    for cond in status.get("conditions") or []:
+        if cond.get("type") == "DisruptionTarget" and cond.get("status") == "True":
+            return str(cond.get("reason") or "DisruptionTarget")
+    return ""
 
 
 def job_outcome(job: dict[str, Any]) -> str:

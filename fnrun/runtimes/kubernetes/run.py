@@ -32,6 +32,7 @@ from fnrun.db import db_token
 from fnrun.db.monitor import this_executor
 from fnrun.errors import FnrunError
 from fnrun.execution.execute import context_for
+from fnrun.execution.retry import CODE, INFRASTRUCTURE
 from fnrun.runtimes.kubernetes.pod_status import PodView
 from fnrun.runtimes.kubernetes.watch import ABORTED, JobWatch, follow_settings, submit
 from fnrun.runtimes.kubernetes.workloads import Workload, of_function
@@ -116,6 +117,8 @@ class KubeRun:
         db_url = pod_db_url(self.db)
         for text in unseen_paths(self.fn, db_url, request.artifact_path):
             warnings.warn(text, UserWarning, stacklevel=4)
+        # a retry's log goes on after the earlier attempts'
+        log_start = len(self.db.get_log(request.uid, request.project)[1]) if request.attempt else 0
         ctx = context_for(request, self.db)
         ctx.commit()  # the run exists before its pod does
         try:
@@ -137,7 +140,7 @@ class KubeRun:
 
             logs.per_line(rank_line, keep)
         view, failure = self._follow(request, name, logs, workload)
-        return self._finish(request, view, failure, logs)
+        return self._finish(request, view, failure, logs, log_start)
 
     # -- follow ------------------------------------------------------------------------------
     def _follow(
@@ -170,7 +173,12 @@ class KubeRun:
 
     # -- finish ------------------------------------------------------------------------------
     def _finish(
-        self, request: RunRequest, view: PodView | None, failure: str, logs: PodLogs
+        self,
+        request: RunRequest,
+        view: PodView | None,
+        failure: str,
+        logs: PodLogs,
+        log_start: int = 0,
     ) -> dict[str, Any]:
         run = self.db.read_run(request.uid, request.project, request.iteration)
         state = run.get("status", {}).get("state")
@@ -178,7 +186,15 @@ class KubeRun:
         if state in FINAL_STATES and not (state == "completed" and ended):
             return run
         if failure == ABORTED:
-            return self._fail(request, failure, logs, state="aborted")
+            return self._fail(request, failure, logs, state="aborted", log_start=log_start)
+        # whose fault (fnrun.execution.retry): a pod that could not start because of its
+        # spec (a bad image name) is the code's; one ended by the cluster, one stuck pending,
+        # or one that never reported is the infrastructure's
+        fault = INFRASTRUCTURE
+        if failure:
+            fault = CODE if view is not None and view.fatal else INFRASTRUCTURE
+        elif ended:
+            fault = INFRASTRUCTURE if view is not None and view.ended_by_cluster() else CODE
         if not failure:
             failure = ended or (
                 f"the pod ended without reporting to the run DB {pod_db_url(self.db)} "
@@ -186,19 +202,28 @@ class KubeRun:
             )
             if state == "completed":
                 failure += " after the run completed"
-        return self._fail(request, failure, logs)
+        return self._fail(request, failure, logs, fault=fault, log_start=log_start)
 
     def _fail(
-        self, request: RunRequest, error: str, logs: PodLogs | None = None, state: str = "error"
+        self,
+        request: RunRequest,
+        error: str,
+        logs: PodLogs | None = None,
+        state: str = "error",
+        fault: str = CODE,
+        log_start: int = 0,
     ) -> dict[str, Any]:
+        updates = {"status.state": state, "status.error": error}
+        if state == "error":
+            updates["status.fault"] = fault
         run = self.db.update_run(  # merge: keep what the pod committed
-            {"status.state": state, "status.error": error},
+            updates,
             request.uid,
             request.project,
             request.iteration,
         )
         text = "".join(logs.lines) if logs is not None else ""
-        if text and not self.db.get_log(request.uid, request.project)[1]:
+        if text and not self.db.get_log(request.uid, request.project, offset=log_start)[1]:
             self.db.store_log(request.uid, request.project, text.encode(), append=True)
         return run
 

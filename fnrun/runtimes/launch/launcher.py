@@ -9,6 +9,7 @@ here); Dask, Spark and MPI for theirs.
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Callable
 from functools import partial
@@ -21,9 +22,11 @@ from fnrun.execution.execute import RunRequest
 from fnrun.execution.hyper import HyperParamOptions
 from fnrun.execution.options import LAUNCH_OPTIONS, Handler, LaunchOptions
 from fnrun.execution.request import build_request
+from fnrun.execution.retry import RetryPolicy
 from fnrun.model.function_like import maker
 from fnrun.runtimes.launch.background import run_in_background
 from fnrun.runtimes.launch.hyper import run_iterations
+from fnrun.runtimes.launch.retries import with_retries
 from fnrun.runtimes.launch.runobject import RunObject
 from fnrun.runtimes.placements import (
     describe_placement,
@@ -63,6 +66,9 @@ def run_function(
     hyper = HyperParamOptions.from_any(options.get("hyper_param_options"))
     progress = options.get("progress")
     report = progress if progress is not None else default_reporter(watch)
+    retry = RetryPolicy.from_any(options.get("retry"))
+    if retry is not None:
+        place = with_retries(place, retry, db, _say(watch))
     request.uid = uid or request.uid or uuid.uuid4().hex
     if report is not None:
         where = _where(fn, handler, in_process, hyper, local)
@@ -79,6 +85,8 @@ def run_function(
             )
         if hyper.parallel_runs > 1:
             place, done = _parallel_placement(fn, hyper, db, settings, watch, local)
+            if retry is not None:
+                place = with_retries(place, retry, db, _say(watch))
         work = partial(run_iterations, request, hyperparams, hyper, place, db, report)
         if hyper.parallel_runs > 1:
             work = partial(_then, work, done)
@@ -119,6 +127,14 @@ def run_function(
             hint=f"see the logs: fnrun logs {meta['uid']}",
         )
     return run
+
+
+def _say(watch: bool) -> Callable[[str], None]:
+    def say(text: str) -> None:
+        if watch:
+            print(text, file=sys.stderr, flush=True)
+
+    return say
 
 
 def _build_first(

@@ -27,6 +27,7 @@ from fnrun.db import db_token
 from fnrun.db.monitor import process_executor, this_executor
 from fnrun.execution.entry import CONFIG_ENV, SECRETS_ENV, exec_config
 from fnrun.execution.execute import context_for
+from fnrun.execution.retry import fault_of_exit
 from fnrun.runtimes.local.memory_guard import MemoryGuard
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ def run_in_subprocess(
                 "status.state": "error",
                 "status.error": f"{killed + '; ' if killed else ''}{what} exited with status "
                 f"{code} {ended}",
+                "status.fault": fault_of_exit(code, bool(killed)),
             },
             request.uid,
             request.project,
@@ -115,7 +117,10 @@ def run_in_subprocess(
         )
         if state not in FINAL_STATES:
             db.store_log(
-                request.uid, request.project, "".join(seen).encode(), append=request.iteration > 0
+                request.uid,
+                request.project,
+                "".join(seen).encode(),
+                append=request.iteration > 0 or request.attempt > 0,  # keep earlier attempts'
             )
     elif output is not None:
         output.unlink(missing_ok=True)  # the run's log holds it all

@@ -84,9 +84,11 @@ class RunObjects:
 
 
 def run_name(fn: RuntimeLike, request: RunRequest) -> str:
-    """``fnrun-<function>-<uid8>[-<iteration>]``: a DNS-1123 name of at most 63 characters."""
+    """``fnrun-<function>-<uid8>[-<iteration>][-r<retry>]``: a DNS-1123 name of at most 63
+    characters."""
     base = _LABEL.sub("-", fn.metadata.name or request.name or "run")[:40].strip("-_.")
     tail = f"-{request.iteration}" if request.iteration else ""
+    tail += f"-r{request.attempt}" if request.attempt else ""  # a retry: a Job of its own
     return f"fnrun-{base}-{request.uid[:8]}{tail}".lower().replace("_", "-").replace(".", "-")
 
 
