@@ -26,6 +26,7 @@ from typing import Any
 from fnrun.db import get_run_db
 from fnrun.db.monitor import UNFINISHED
 from fnrun.errors import InvalidArgumentError, NotFoundError, RunError
+from fnrun.execution.retry import RetryPolicy
 from fnrun.graph.deadline import DeadlineExceeded, time_left
 from fnrun.model.function_like import maker
 from fnrun.model.step_objects import StepToDict
@@ -79,8 +80,10 @@ class RunStep(StepToDict):
         project: str = "",
         function: Any = None,
         wait: bool = True,
+        retry: Any = None,
         **kwargs: Any,
     ) -> None:
+        RetryPolicy.from_any(retry)  # a wrong policy fails when the graph is built
         if isinstance(function, str):
             function_url, function = function_url or function, None
         if not function_url and function is None:
@@ -98,6 +101,7 @@ class RunStep(StepToDict):
         self.local = local
         self.project = project
         self.wait = wait
+        self.retry = retry
         self.function: Any = function
 
     def post_init(self, mode: str = "sync") -> None:
@@ -114,6 +118,7 @@ class RunStep(StepToDict):
             "local": self.local,
             "project": self.project,
             "watch": False,
+            "retry": self.retry,
         }
         if not self.wait:
             return self._start(arguments)

@@ -74,11 +74,26 @@ def card_values(
         "iterations": rows,
         "iterations_title": f"iterations (best: {best})" if best else "iterations",
         "best_rows": {i for i, row in enumerate(rows[1:]) if row and row[0] == best},
+        "attempts": _attempts(status),
         "artifacts": _artifacts(run, link, reader or _datastore_reader(run)),
         "error": error,
         "trace": run.logs()[-6000:] if error and run.state() == "error" else "",
         "ui_url": ui_url,
     }
+
+
+ATTEMPT_COLUMNS = ("attempt", "state", "fault", "start_time", "end_time", "error")
+
+
+def _attempts(status: Mapping[str, Any]) -> list[list[Any]]:
+    """A retried run's attempts (header first), or nothing for a run without retries."""
+    entries = [e for e in status.get("attempts") or [] if isinstance(e, dict)]
+    if not entries:
+        return []
+    rows = [[str(e.get(c, "") or "") for c in ATTEMPT_COLUMNS] for e in entries]
+    for row in rows:  # the card's start line has the date; the attempts need the time
+        row[3], row[4] = stamp(row[3]) if row[3] else "", stamp(row[4]) if row[4] else ""
+    return [list(ATTEMPT_COLUMNS), *rows]
 
 
 def _datastore_reader(run: RunLike) -> Reader:
