@@ -15,7 +15,9 @@ import socket
 from functools import cache
 from typing import Any
 
-UNFINISHED = ("created", "running", "pending")
+# pendingRetry (MLRun's): a failed attempt waits for its retry (fnrun.runtimes.launch.retries)
+PENDING_RETRY = "pendingRetry"
+UNFINISHED = ("created", "running", "pending", PENDING_RETRY)
 
 
 @cache

@@ -159,6 +159,8 @@ class KubeRun:
             logs.start(view.name)
 
         labels = {"fnrun/uid": request.uid, "fnrun/iteration": str(request.iteration)}
+        if request.attempt:
+            labels["fnrun/attempt"] = str(request.attempt)
         watch = JobWatch(self.cluster, name, labels, self.pending_timeout, self.poll, workload)
         try:
             return watch.follow(problem, started)

@@ -18,7 +18,7 @@ import signal
 from typing import Any
 
 from fnrun.db.base import RunDB
-from fnrun.db.monitor import UNFINISHED, executor_gone, this_executor
+from fnrun.db.monitor import PENDING_RETRY, UNFINISHED, executor_gone, this_executor
 from fnrun.errors import ConflictError, InvalidArgumentError
 
 
@@ -45,6 +45,8 @@ def abort_run(db: RunDB, uid: str, project: str = "", iteration: int = 0) -> dic
 
 
 def _stop(status: dict[str, Any]) -> str:
+    if status.get("state") == PENDING_RETRY:  # nothing runs: the retry is not started
+        return "its retry was not started"
     placed = status.get("kubernetes")
     if placed:
         return _delete_job(placed)

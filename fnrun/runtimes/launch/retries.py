@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from fnrun.clock import now_iso
+from fnrun.db.monitor import PENDING_RETRY, this_executor
 from fnrun.execution.retry import CODE, INFRASTRUCTURE, RetryPolicy, fault_of_exception
 
 if TYPE_CHECKING:
@@ -54,15 +55,16 @@ def with_retries(
             done.append(_attempt(request.attempt, state, status, fault, started))
             last = request.attempt >= policy.count
             if state != "error" or last or not policy.retries(fault):
-                return _settle(db, request, done, state, last and state == "error")
+                return _settle(db, request, done, last and state == "error")
             delay = policy.delay(request.attempt + 1)
             why = f"{fault} failure: {status.get('error', '')}".strip()
-            say(
-                f"run {request.uid[:8]} attempt {request.attempt + 1} of {policy.count + 1} "
-                f"failed ({why}); retrying in {delay:g} s"
+            text = (
+                f"attempt {request.attempt + 1} of {policy.count + 1} failed ({why}); "
+                f"retrying in {delay:g} s"
             )
-            sleep(delay)
-            if _stopped(db, request):
+            say(f"run {request.uid[:8]} {text}")
+            _pending(db, request, done, text)
+            if not _wait(db, request, delay, sleep):  # aborted (or deleted) meanwhile
                 return db.read_run(request.uid, request.project, request.iteration)
             db.store_log(
                 request.uid,
@@ -89,7 +91,7 @@ def _attempt(
 
 
 def _settle(
-    db: RunDB, request: RunRequest, done: list[dict[str, Any]], state: str, exhausted: bool
+    db: RunDB, request: RunRequest, done: list[dict[str, Any]], exhausted: bool
 ) -> dict[str, Any]:
     """The final document, with every attempt on it."""
     updates: dict[str, Any] = {"status.attempts": done, "status.retry_count": len(done) - 1}
@@ -109,10 +111,36 @@ def _lost(db: RunDB, request: RunRequest, exc: Exception) -> dict[str, Any]:
     return db.update_run(updates, request.uid, request.project, request.iteration)
 
 
-def _stopped(db: RunDB, request: RunRequest) -> bool:
-    """Whether the run was aborted (or deleted) while it waited for its retry."""
-    try:
-        doc = db.read_run(request.uid, request.project, request.iteration)
-    except Exception:
-        return True
-    return (doc.get("status") or {}).get("state") == "aborted"
+def _pending(db: RunDB, request: RunRequest, done: list[dict[str, Any]], text: str) -> None:
+    """The run waits for its retry (MLRun's ``pendingRetry``), in this process: an abort
+    cancels the retry, and if this process dies the run monitor ends the run."""
+    db.update_run(
+        {
+            "status.state": PENDING_RETRY,
+            "status.status_text": text,
+            "status.attempts": done,
+            "status.retry_count": len(done) - 1,
+            "status.executor": this_executor(),
+            "status.watcher": None,
+        },
+        request.uid,
+        request.project,
+        request.iteration,
+    )
+
+
+def _wait(db: RunDB, request: RunRequest, delay: float, sleep: Sleep) -> bool:
+    """Wait ``delay`` seconds; False as soon as the run is aborted (or deleted)."""
+    end = time.monotonic() + delay
+    while True:
+        try:
+            state = (db.read_run(request.uid, request.project, request.iteration).get(
+                "status") or {}).get("state")  # fmt: skip
+        except Exception:
+            return False
+        if state != PENDING_RETRY:
+            return False
+        left = end - time.monotonic()
+        if left <= 0:
+            return True
+        sleep(min(left, 0.5))

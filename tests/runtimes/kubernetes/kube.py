@@ -186,7 +186,8 @@ class Kubelet:
     as the process does), ``oom`` (the container is killed, OOMKilled, before it reports),
     ``waiting:<Reason>:<message>`` (the container never starts, as a bad image),
     ``unschedulable`` (no node fits), ``hold`` (the pod runs until its Job is deleted, then
-    gets SIGTERM).
+    gets SIGTERM), ``evict-first`` (the first Job's pod is evicted by the node, as under memory
+    pressure; later Jobs run).
     """
 
     def __init__(
@@ -204,6 +205,7 @@ class Kubelet:
         self.core, self.batch = client.CoreV1Api(api), client.BatchV1Api(api)
         self.custom = client.CustomObjectsApi(api)
         self.seen: set[str] = set()
+        self.evicted = False
         self.pods: dict[str, dict[str, Any]] = {}
         self.outputs: dict[str, str] = {}
         self.dask_procs: dict[str, list[subprocess.Popen[bytes]]] = {}
@@ -274,6 +276,18 @@ class Kubelet:
                 "message": "0/3 nodes are available: 3 Insufficient nvidia.com/gpu.",
             }
             self._patch_pod(ns, pod_name, {"phase": "Pending", "conditions": [condition]})
+            return
+        if behaviour == "evict-first" and not self.evicted:
+            self.evicted = True
+            self._pod_status(ns, pod_name, "Running", {"running": {}})
+            time.sleep(0.2)
+            self._patch_pod(ns, pod_name, {
+                "phase": "Failed", "reason": "Evicted",
+                "message": "The node was low on resource: memory.",
+                "containerStatuses": [{"name": "main", "state": {
+                    "terminated": {"exitCode": 137, "reason": "Error"}}}],
+            })  # fmt: skip
+            self._end_workload(kind, ns, name, 137)
             return
         if behaviour == "oom":
             self.emulator.serve(f"/api/v1/namespaces/{ns}/pods/{pod_name}/log", b"loading...\n")
@@ -402,6 +416,9 @@ class Kubelet:
     def _end(self, kind: str, ns: str, name: str, pod: str, code: int, reason: str) -> None:
         terminated = {"terminated": {"exitCode": code, "reason": reason}}
         self._pod_status(ns, pod, "Succeeded" if code == 0 else "Failed", terminated)
+        self._end_workload(kind, ns, name, code, pod)
+
+    def _end_workload(self, kind: str, ns: str, name: str, code: int, pod: str = "") -> None:
         if kind == "SparkApplication":
             state = {"state": "COMPLETED"} if code == 0 else {
                 "state": "FAILED", "errorMessage": f"driver container failed with ExitCode: {code}"

@@ -101,6 +101,8 @@ def run_labels(fn: RuntimeLike, request: RunRequest) -> dict[str, str]:
         "fnrun/uid": request.uid,
         "fnrun/iteration": str(request.iteration),
     }
+    if request.attempt:  # a retry's pods, told apart from the earlier attempts'
+        labels["fnrun/attempt"] = str(request.attempt)
     labels.update(request.labels)
     return {k: label_value(v) for k, v in labels.items() if v}
 
