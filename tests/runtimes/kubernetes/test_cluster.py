@@ -75,6 +75,27 @@ def test_pod_views() -> None:
     assert pod_view(_pod(phase="Succeeded", containerStatuses=[{"state": done}])).failure() == ""
 
 
+def test_whether_the_cluster_ended_a_pod() -> None:
+    def ended(status: dict[str, object], state: dict[str, object] | None = None) -> object:
+        statuses = [{"state": {"terminated": state}}] if state else []
+        return pod_view(_pod(phase="Failed", containerStatuses=statuses, **status))
+
+    oom = ended({}, {"exitCode": 137, "reason": "OOMKilled"})
+    assert oom.ended_by_cluster()  # type: ignore[attr-defined]
+    evicted = ended({"reason": "Evicted", "message": "low on memory"})  # no container status
+    assert evicted.ended_by_cluster() and "(Evicted)" in evicted.failure()  # type: ignore[attr-defined]
+    preempted = ended(
+        {"conditions": [{"type": "DisruptionTarget", "status": "True",
+                         "reason": "PreemptionByScheduler"}]},
+        {"exitCode": 143, "reason": "Error"},
+    )  # fmt: skip
+    assert preempted.ended_reason == "PreemptionByScheduler"  # type: ignore[attr-defined]
+    bug = ended({}, {"exitCode": 1, "reason": "Error"})
+    assert not bug.ended_by_cluster()  # type: ignore[attr-defined]
+    stale = {"conditions": [{"type": "DisruptionTarget", "status": "False", "reason": "x"}]}
+    assert not ended(stale, {"exitCode": 2, "reason": "Error"}).ended_by_cluster()  # type: ignore[attr-defined]
+
+
 def test_job_outcomes() -> None:
     assert job_outcome({"status": {}}) == ""
     complete = {"type": "Complete", "status": "True"}

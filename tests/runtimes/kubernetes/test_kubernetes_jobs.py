@@ -123,6 +123,31 @@ def test_a_pod_killed_before_reporting_fails_the_run_with_its_reason_and_log(
     assert "loading..." in run.logs()  # type: ignore[attr-defined]
 
 
+def test_an_evicted_pod_is_retried_as_a_job_of_its_own(cluster: Emulator, tmp_path: Path) -> None:
+    for kubelet in _kubelet(cluster, tmp_path, "evict-first"):
+        run = _fn(tmp_path).run(project="k8s", params={"p1": 4}, retry={"count": 2, "backoff": 0})
+        assert kubelet.evicted
+    assert run.state() == "completed" and run.status.results["p2"] == 8  # type: ignore[attr-defined]
+    doc = fnrun.get_run_db().read_run(run.uid(), "k8s")
+    first, second = doc["status"]["attempts"]
+    assert first["fault"] == "infrastructure" and "Evicted" in first["error"]
+    assert second["state"] == "completed"
+    jobs = sorted(o["metadata"]["name"] for o in _objects(cluster, "jobs"))
+    uid8 = run.uid()[:8]
+    assert f"fnrun-train-{uid8}" in jobs and f"fnrun-train-{uid8}-r1" in jobs
+    assert "training with p1=4 on pods" in run.logs()  # type: ignore[attr-defined]
+
+
+def test_a_bug_in_a_pod_is_not_retried(cluster: Emulator, tmp_path: Path) -> None:
+    code = "def train(context, p1: int = 1):\n    raise ValueError('a bug in the pod')\n"
+    for _ in _kubelet(cluster, tmp_path):
+        with pytest.raises(RunError, match="a bug in the pod") as err:
+            _fn(tmp_path, code=code).run(project="k8s", retry=2)
+    doc = fnrun.get_run_db().read_run(err.value.run.uid(), "k8s")  # type: ignore[union-attr]
+    assert [a["fault"] for a in doc["status"]["attempts"]] == ["code"]
+    assert len(_objects(cluster, "jobs")) == 1
+
+
 @pytest.mark.parametrize(
     ("behaviour", "expect", "pending"),
     [

@@ -256,3 +256,40 @@ def test_a_graph_trains_on_dask_then_serves_the_logged_model(tmp_path: Path) -> 
     finally:
         trainer.close()
     assert out == {"prediction": 20, "trained_on": 5}
+
+
+LOSES_A_WORKER = """
+import os, pathlib, signal
+
+def die_once(marker):
+    path = pathlib.Path(marker)
+    if not path.exists():
+        path.write_text("killed")
+        os.kill(os.getpid(), signal.SIGKILL)  # the worker process dies under the task
+    return 42
+
+def answer(context, marker: str):
+    future = context.dask_client.submit(die_once, marker, pure=False)
+    context.log_result("answer", future.result())
+"""
+
+
+def test_a_lost_worker_is_the_infrastructures_fault_and_retried(tmp_path: Path) -> None:
+    import dask
+
+    path = tmp_path / "loses.py"
+    path.write_text(LOSES_A_WORKER)
+    fn = fnrun.code_to_function("loses", filename=str(path), kind="dask", handler="answer")
+    fn.spec.replicas = 1
+    marker = str(tmp_path / "marker")
+    # the scheduler gives up on a task whose worker died at once (its default retries it 3x)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        try:
+            run = fn.run(params={"marker": marker}, retry={"count": 1, "backoff": 0})
+        finally:
+            fn.close()
+    assert run.status.results == {"answer": 42}
+    doc = fnrun.get_run_db().read_run(run.uid(), run.metadata["project"])
+    first, second = doc["status"]["attempts"]
+    assert first["fault"] == "infrastructure" and "KilledWorker" in first["error"]
+    assert second["state"] == "completed"
