@@ -9,6 +9,10 @@ Rows (medians and p99 over the requests, in the mock server):
 - refusal under 10x overload: 40 requests at once at a 50 ms async step limited to 4 running
   and none waiting; the columns are the refused (503) requests' latency and the admitted
   ones', next to the step alone;
+- time to first chunk of a streaming graph (a generator step answering 100 tokens): the
+  generator called directly, the mock's ``server.test(..., stream=True)``, and over HTTP
+  (a deployed server; a raw socket sends the request and reads to the first SSE ``data:``
+  line), on both engines;
 - the graph as a batch job (``srv.to_job()``), rows/s over ``--rows`` rows of a csv through a
   two-step graph: the handlers called in a plain loop over the rows, the job's graph part in
   this process (``serve_rows``), and the whole ``job.run`` (a child process: start, read the
@@ -104,6 +108,81 @@ def score(x):
 """
 
 
+TOKENS = """
+def tokens(body):
+    for i in range(100):
+        yield {"token": i}
+
+async def tokens_async(body):
+    for i in range(100):
+        yield {"token": i}
+"""
+
+
+def first_chunk_rows(requests: int) -> list[tuple[str, float, float]]:
+    import pathlib
+    import tempfile
+
+    from fnrun.execution.loader import module_from_file
+
+    where = pathlib.Path(tempfile.mkdtemp())
+    (where / "bench_tokens.py").write_text(TOKENS)
+    module = module_from_file(where / "bench_tokens.py")
+    rows = []
+
+    def alone() -> None:
+        next(module.tokens({}))
+
+    rows.append(("first chunk: the generator alone", *_ms(_times(alone, requests))))
+    for engine, handler in (("sync", "tokens"), ("async", "tokens_async")):
+        rows += _first_chunk_of(engine, handler, where / "bench_tokens.py", requests)
+    return rows
+
+
+def _first_chunk_of(engine: str, handler: str, code: Any, requests: int) -> list[Any]:
+    import socket
+    from urllib.parse import urlsplit
+
+    fn = fnrun.code_to_function(f"tokens-{engine}", filename=str(code), kind="serving")
+    fn.set_topology("flow", engine=engine).to(handler=handler).respond()  # type: ignore[attr-defined]
+    mock = fn.to_mock_server()  # type: ignore[attr-defined]
+
+    def in_mock() -> None:
+        chunks = mock.test("/", {}, stream=True)
+        next(chunks)
+        chunks.close()
+
+    rows = [(f"first chunk: mock, {engine} engine", *_ms(_times(in_mock, requests)))]
+    url = urlsplit(fn.deploy())  # type: ignore[attr-defined]
+    request = (
+        f"POST / HTTP/1.1\r\nhost: {url.hostname}\r\naccept: text/event-stream\r\n"
+        "content-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+    ).encode()
+
+    def over_http() -> None:
+        with socket.create_connection((url.hostname, url.port)) as sock:
+            sock.sendall(request)
+            seen = b""
+            while b"data: " not in seen:
+                seen += sock.recv(65536)
+
+    try:
+        over_http()  # warm
+        rows.append((f"first chunk: HTTP, {engine} engine", *_ms(_times(over_http, requests))))
+    finally:
+        fn.stop()  # type: ignore[attr-defined]
+    return rows
+
+
+def _times(call: Any, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        call()
+        out.append(time.perf_counter() - start)
+    return out
+
+
 def job_rows(rows: int, rounds: int) -> list[tuple[str, float]]:
     import pathlib
     import tempfile
@@ -157,6 +236,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     rows = deadline_rows(args.requests) + overload_rows(args.requests)
+    rows += first_chunk_rows(max(args.requests, 50))
     print(f"{'case':<42} {'median ms':>10} {'p99 ms':>8}")
     for name, median, p99 in rows:
         print(f"{name:<42} {median:>10.2f} {p99:>8.2f}")

@@ -12,7 +12,7 @@ import asyncio
 import json
 import time
 import traceback
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from typing import Any
 
 from fnrun.errors import FnrunError, InvalidArgumentError, NotFoundError
@@ -186,57 +186,90 @@ class GraphServer:
         return None
 
     # -- streaming -----------------------------------------------------------------------------
-    def _chunks(self, signal: Streamed) -> Any:
-        return chunks_sync(self.compiled, signal, self._sync, self._complete)
+    def _chunks(self, signal: Streamed, deadline: float | None = None) -> Any:
+        return chunks_sync(self.compiled, signal, self._sync, self._complete, deadline)
 
     def _collected(self, ev: Event, signal: Streamed, get_body: bool, as_data: bool) -> Any:
         """A streaming graph asked for one answer: the list of its chunks' answers."""
         try:
-            bodies = [out.body for out in self._chunks(signal) if out is not None]
+            bodies = [out.body for out in self._chunks(signal, ev.deadline) if out is not None]
         except Exception as exc:
             return self.failure(ev, exc, get_body)
         return _finish(Event(body=bodies), get_body, as_data)
 
     def _stream(self, ev: Event) -> Iterator[Any]:
         """The chunks' answers (bodies) one by one; a failure midway raises
-        :class:`StreamFailed` with the error answer (sent to the error stream too)."""
+        :class:`StreamFailed` with the error answer (sent to the error stream too). The
+        server's door and the request's deadline hold for the whole stream; a consumer that
+        stops early closes the generator."""
+        door = self.door
+        if door is not None:
+            refused = self._admit(ev, False)
+            if refused is not None:
+                raise StreamFailed(refused)
         try:
-            ev.body = decode_body(ev.body, ev.content_type, self.max_depth)
-            if self._sync:
-                out = run_sync(self.compiled, ev)
-            else:
-                out = self._complete(run_async(self.compiled, ev))
-        except Streamed as signal:
             try:
-                for chunk in self._chunks(signal):
-                    if chunk is not None:
-                        yield chunk.body
+                ev.body = decode_body(ev.body, ev.content_type, self.max_depth)
+                deadline = _NONE if self._untimed and not ev.headers else self._deadline(ev)
+                if deadline is not _NONE:
+                    out = self._run_timed(ev, deadline)
+                elif self._sync:
+                    out = run_sync(self.compiled, ev)
+                else:
+                    out = self._complete(run_async(self.compiled, ev))
+            except Streamed as signal:
+                chunks = self._chunks(signal, ev.deadline)
+                try:
+                    for chunk in chunks:
+                        if chunk is not None:
+                            yield chunk.body
+                except Exception as exc:
+                    raise StreamFailed(self.failure(ev, exc)) from exc
+                finally:
+                    chunks.close()
+                return
             except Exception as exc:
                 raise StreamFailed(self.failure(ev, exc)) from exc
-            return
-        except Exception as exc:
-            raise StreamFailed(self.failure(ev, exc)) from exc
-        if out is not None:
-            yield out.body  # a graph without a generator step: one chunk
+            if out is not None:
+                yield out.body  # a graph without a generator step: one chunk
+        finally:
+            if door is not None:
+                door.leave()
 
-    async def stream_async(self, event: Any) -> AsyncIterator[Any]:
+    async def stream_async(self, event: Any) -> AsyncGenerator[Any, None]:
         """:meth:`_stream` on the running loop (the HTTP front-end)."""
         ev = as_event(event)
+        door = self.door
+        if door is not None:
+            refused = self._admit(ev, False)
+            if refused is not None:
+                raise StreamFailed(refused)
         try:
-            ev.body = decode_body(ev.body, ev.content_type, self.max_depth)
-            out = await run_async(self.compiled, ev)
-        except Streamed as signal:
             try:
-                async for chunk in chunks_async(self.compiled, signal):
-                    if chunk is not None:
-                        yield chunk.body
+                ev.body = decode_body(ev.body, ev.content_type, self.max_depth)
+                deadline = _NONE if self._untimed and not ev.headers else self._deadline(ev)
+                if deadline is _NONE:
+                    out = await run_async(self.compiled, ev)
+                else:
+                    out = await run_async_timed(self.compiled, ev, deadline)
+            except Streamed as signal:
+                chunks = chunks_async(self.compiled, signal, ev.deadline)
+                try:
+                    async for chunk in chunks:
+                        if chunk is not None:
+                            yield chunk.body
+                except Exception as exc:
+                    raise StreamFailed(self.failure(ev, exc)) from exc
+                finally:
+                    await chunks.aclose()
+                return
             except Exception as exc:
                 raise StreamFailed(self.failure(ev, exc)) from exc
-            return
-        except Exception as exc:
-            raise StreamFailed(self.failure(ev, exc)) from exc
-        if out is not None:
-            yield out.body
+            if out is not None:
+                yield out.body
+        finally:
+            if door is not None:
+                door.leave()
 
     async def run_async(self, event: Any, get_body: bool = False, as_data: bool = False) -> Any:
         """Serve one event on the running loop (many may be in flight at once)."""
@@ -256,7 +289,9 @@ class GraphServer:
         except Streamed as signal:
             try:
                 bodies = [
-                    o.body async for o in chunks_async(self.compiled, signal) if o is not None
+                    o.body
+                    async for o in chunks_async(self.compiled, signal, ev.deadline)
+                    if o is not None
                 ]
             except Exception as exc:
                 return self.failure(ev, exc, get_body)

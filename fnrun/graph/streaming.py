@@ -11,8 +11,11 @@ from that step for every chunk, on the graph's engine.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import inspect
-from collections.abc import AsyncIterator, Callable, Iterator
+import time
+from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import Any
 
 from fnrun.graph.engines import StepFailed, Streamed, run_async, run_sync
@@ -50,26 +53,78 @@ def _chunk_event(signal: Streamed, chunk: Any) -> Event:
     return event
 
 
+def expired(step: str) -> StepFailed:
+    """The failure of a stream whose request ran out of time."""
+    from fnrun.graph.deadline import DeadlineExceeded
+
+    return StepFailed(
+        step,
+        DeadlineExceeded(
+            f"step {step!r} was still streaming at the request's deadline",
+            field="timeout",
+            hint="raise the timeout (graph, step or x-fnrun-timeout) or stream fewer chunks",
+        ),
+    )
+
+
+def _left(deadline: float | None, step: str) -> float | None:
+    """Seconds left before ``deadline`` (None: no deadline); past it, the stream fails."""
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise expired(step)
+    return left
+
+
 def chunks_sync(
-    graph: CompiledGraph, signal: Streamed, is_sync: bool, complete: Any
+    graph: CompiledGraph,
+    signal: Streamed,
+    is_sync: bool,
+    complete: Any,
+    deadline: float | None = None,
 ) -> Iterator[Any]:
     """The answers of the steps after the generator step, chunk by chunk (``complete`` runs
-    a coroutine to its end on the server's loop)."""
+    a coroutine to its end on the server's loop). Past ``deadline`` the stream fails with a
+    504; an async generator is cancelled at it, a sync one is stopped before its next chunk.
+    The generator is closed however the stream ends (a consumer that stops early too)."""
     start = _index(graph, signal.step)
     source = signal.chunks
-    if inspect.isasyncgen(source):
-        while True:
-            try:
-                chunk = complete(source.__anext__())
-            except StopAsyncIteration:
-                return
-            yield _continue(graph, signal, chunk, start, is_sync, complete)
-    else:
-        try:
-            for chunk in source:
+    step = signal.step
+    try:
+        if inspect.isasyncgen(source):
+            while True:
+                left = _left(deadline, step)
+                pending = source.__anext__()
+                try:
+                    chunk = complete(pending if left is None else asyncio.wait_for(pending, left))
+                except StopAsyncIteration:
+                    return
+                except TimeoutError:
+                    raise expired(step) from None
                 yield _continue(graph, signal, chunk, start, is_sync, complete)
-        except Exception as exc:
-            raise StepFailed(signal.step, exc) from exc
+        else:
+            while True:
+                _left(deadline, step)
+                try:
+                    chunk = next(source)
+                except StopIteration:
+                    return
+                except Exception as exc:
+                    raise StepFailed(step, exc) from exc
+                _left(deadline, step)
+                yield _continue(graph, signal, chunk, start, is_sync, complete)
+    finally:
+        _close(source, complete)
+
+
+def _close(source: Any, complete: Any) -> None:
+    if inspect.isasyncgen(source):
+        with contextlib.suppress(Exception):
+            complete(source.aclose())
+    elif hasattr(source, "close"):
+        with contextlib.suppress(Exception):
+            source.close()
 
 
 def _continue(
@@ -81,18 +136,37 @@ def _continue(
     return complete(run_async(graph, event, start))
 
 
-async def chunks_async(graph: CompiledGraph, signal: Streamed) -> AsyncIterator[Any]:
-    """:func:`chunks_sync` on the running loop."""
+async def chunks_async(
+    graph: CompiledGraph, signal: Streamed, deadline: float | None = None
+) -> AsyncGenerator[Any, None]:
+    """:func:`chunks_sync` on the running loop: an async generator is cancelled at the
+    deadline, and closed when the consumer stops (a client that went away)."""
     start = _index(graph, signal.step)
     source = signal.chunks
+    step = signal.step
     try:
         if inspect.isasyncgen(source):
-            async for chunk in source:
+            while True:
+                left = _left(deadline, step)
+                try:
+                    chunk = await (anext(source) if left is None else asyncio.wait_for(
+                        anext(source), left))  # fmt: skip
+                except StopAsyncIteration:
+                    return
+                except TimeoutError:
+                    raise expired(step) from None
                 yield await run_async(graph, _chunk_event(signal, chunk), start)
         else:
             for chunk in source:
+                _left(deadline, step)
                 yield await run_async(graph, _chunk_event(signal, chunk), start)
     except StepFailed:
         raise
     except Exception as exc:
-        raise StepFailed(signal.step, exc) from exc
+        raise StepFailed(step, exc) from exc
+    finally:
+        if inspect.isasyncgen(source):
+            with contextlib.suppress(Exception):
+                await source.aclose()
+        elif hasattr(source, "close"):
+            source.close()

@@ -134,12 +134,20 @@ class MockServer:
         return result
 
     def _streamed(self, path: str, event: Event) -> Any:
+        started = False
+        chunks = self.server.run(event, stream=True)
         try:
-            yield from self.server.run(event, stream=True)
+            for chunk in chunks:
+                started = True
+                yield chunk
         except StreamFailed as failed:
             body = getattr(failed.response, "body", {})
             message = body.get("message", body) if isinstance(body, dict) else body
-            raise MockRequestError(f"{path} failed midway: {message}", failed.response) from None
+            status = getattr(failed.response, "status_code", 500)
+            where = "midway" if started else f"with status {status}"
+            raise MockRequestError(f"{path} failed {where}: {message}", failed.response) from None
+        finally:
+            chunks.close()  # a consumer that stops early stops the generator
 
     async def test_async(
         self, path: str = "/", body: Any = None, get_body: bool = True, **kwargs: Any

@@ -9,6 +9,7 @@ name for a failing step); the process never dies on a request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -97,46 +98,57 @@ class ServingApp:
         start = time.perf_counter()
         served = await self._serve(scope, receive, path, method)
         if isinstance(served, Event):  # a streaming graph: its chunks as they come
-            status = await self._send_stream(send, served)
+            status = await self._send_stream(send, receive, served)
             self.metrics.observe(status, time.perf_counter() - start, "")
             return
         status, body, ctype, step, extra = served
         self.metrics.observe(status, time.perf_counter() - start, step)
         await _send(send, status, body, ctype, extra)
 
-    async def _send_stream(self, send: Any, event: Event) -> int:
+    async def _send_stream(self, send: Any, receive: Any, event: Event) -> int:
         """Server-Sent Events when the request accepts them (``data: <json>`` per chunk, an
         ``event: error`` if a step fails midway), else NDJSON, chunked. A failure before the
-        first chunk is an ordinary error answer."""
+        first chunk is an ordinary error answer. A client that goes away stops the stream: an
+        async generator is cancelled where it waits, a sync one (walked in a worker thread,
+        never on the loop) is closed after the chunk it is making."""
         sse = "text/event-stream" in (event.headers.get("accept") or "")
         chunks = (
             self.server.stream_async(event)
             if self._async
-            else _as_async(self.server.run(event, stream=True))
+            else _in_thread(self.server.run(event, stream=True))
         )
+        gone = asyncio.ensure_future(_disconnected(receive))
         try:
-            first = await anext(chunks, _END)
-        except StreamFailed as failed:
-            status, body, error_type, _, extra = _encode(failed.response, event.id)
-            await _send(send, status, body, error_type, extra)
-            return status
-        kind = b"text/event-stream" if sse else b"application/x-ndjson"
-        headers = [(b"content-type", kind), (b"cache-control", b"no-cache"),
-                   *_id_header(event.id)]  # fmt: skip
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        try:
-            item = first
-            while item is not _END:
-                line = _json(item)
-                data = b"data: " + line + b"\n\n" if sse else line + b"\n"
+            try:
+                first = await _next(chunks, gone, self._async)
+            except StreamFailed as failed:
+                status, body, error_type, _, extra = _encode(failed.response, event.id)
+                await _send(send, status, body, error_type, extra)
+                return status
+            if first is _GONE:
+                return CLIENT_GONE
+            kind = b"text/event-stream" if sse else b"application/x-ndjson"
+            headers = [(b"content-type", kind), (b"cache-control", b"no-cache"),
+                       *_id_header(event.id)]  # fmt: skip
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            try:
+                item = first
+                while item is not _END:
+                    line = _json(item)
+                    data = b"data: " + line + b"\n\n" if sse else line + b"\n"
+                    await send({"type": "http.response.body", "body": data, "more_body": True})
+                    item = await _next(chunks, gone, self._async)
+                    if item is _GONE:
+                        return CLIENT_GONE
+            except StreamFailed as failed:
+                error = _json(getattr(failed.response, "body", {}))
+                data = b"event: error\ndata: " + error + b"\n\n" if sse else error + b"\n"
                 await send({"type": "http.response.body", "body": data, "more_body": True})
-                item = await anext(chunks, _END)
-        except StreamFailed as failed:
-            error = _json(getattr(failed.response, "body", {}))
-            data = b"event: error\ndata: " + error + b"\n\n" if sse else error + b"\n"
-            await send({"type": "http.response.body", "body": data, "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-        return 200
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return 200
+        finally:
+            gone.cancel()
+            await chunks.aclose()  # the generator's own cleanup runs, here or after a client left
 
     async def _serve(
         self, scope: Message, receive: Any, path: str, method: str
@@ -233,10 +245,41 @@ def _too_large(limit: int) -> _ClientError:
 _END: Any = object()
 
 
-async def _as_async(chunks: Any) -> Any:
-    """A sync iterator of chunks (the sync engine's) as an async one."""
-    for chunk in chunks:
-        yield chunk
+CLIENT_GONE = 499  # the client closed the connection before the answer ended (as nginx)
+_GONE = object()
+
+
+async def _disconnected(receive: Any) -> None:
+    """Return when the client has gone (its request body was read already)."""
+    while (await receive()).get("type") != "http.disconnect":
+        pass
+
+
+async def _next(chunks: Any, gone: asyncio.Future[None], cancel: bool) -> Any:
+    """The next chunk, ``_END``, or ``_GONE`` when the client left first: a chunk still being
+    made is cancelled (``cancel``: the async engine's) or let finish (a worker thread's)."""
+    pending = asyncio.ensure_future(anext(chunks, _END))
+    await asyncio.wait((pending, gone), return_when=asyncio.FIRST_COMPLETED)
+    if pending.done():
+        return pending.result()
+    if cancel:
+        pending.cancel()
+    with contextlib.suppress(BaseException):
+        await pending
+    return _GONE
+
+
+async def _in_thread(chunks: Any) -> Any:
+    """A sync iterator of chunks (the sync engine's) as an async one, each chunk made in a
+    worker thread so a slow generator never holds the loop; closed there too."""
+    try:
+        while True:
+            item = await asyncio.to_thread(next, chunks, _END)
+            if item is _END:
+                return
+            yield item
+    finally:
+        await asyncio.to_thread(chunks.close)
 
 
 def _id_header(event_id: Any) -> list[tuple[bytes, bytes]]:
