@@ -138,6 +138,24 @@ def test_values_from_runs_are_escaped_and_pages_are_locked_down(
     assert missing.headers["content-type"].startswith("text/html")
 
 
+def test_a_retried_runs_page_shows_its_attempts(service: tuple[Any, SQLRunDB]) -> None:
+    client, sql = service
+    attempts = [
+        {"attempt": 1, "state": "error", "fault": "infrastructure", "error": EVIL,
+         "start_time": "2026-12-07T10:00:00+00:00", "end_time": "2026-12-07T10:00:05+00:00"},
+        {"attempt": 2, "state": "completed", "start_time": "2026-12-07T10:00:06+00:00",
+         "end_time": "2026-12-07T10:00:09+00:00"},
+    ]  # fmt: skip
+    run = {"kind": "run", "metadata": {"name": "retried"}, "spec": {},
+           "status": {"state": "completed", "retry_count": 1, "attempts": attempts}}  # fmt: skip
+    sql.store_run(run, "u2", "p")
+    page = client.get("/ui/projects/p/runs/u2", headers=_signed(client))
+    assert page.status_code == 200
+    assert "2 attempts" in page.text and "<td>infrastructure</td>" in page.text
+    assert "<td>2026-12-07 10:00:05</td>" in page.text
+    assert EVIL not in page.text and "&lt;script&gt;alert(1)" in page.text
+
+
 def test_html_artifacts_are_served_sandboxed(service: tuple[Any, SQLRunDB], tmp_path: Path) -> None:
     client, sql = service
     from fnrun.config import get_settings
