@@ -318,6 +318,7 @@ def serve(
     fn = _load_function(source, kind="nuclio")
     if max_in_flight:
         os.environ[MAX_IN_FLIGHT_ENV] = str(max_in_flight)
+    os.environ["FNRUN_SERVE_WORKERS"] = str(workers)  # a TrafficSplit refuses live changes
     guards = uvicorn_options(ServeLimits.from_env())
     if workers > 1 or not source.endswith(".py"):
         path = source

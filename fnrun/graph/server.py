@@ -383,6 +383,10 @@ class GraphServer:
             out.append(("fnrun_step_in_flight", "gauge", step, gate.running))
             out.append(("fnrun_step_queued", "gauge", step, gate.waiting))
             out.append(("fnrun_step_refused", "counter", step, gate.refused))
+        for obj in self.compiled.objects:  # steps that count their own (a TrafficSplit)
+            samples = getattr(obj, "metric_samples", None)
+            if callable(samples):
+                out.extend(samples(function))
         return out
 
     async def drain_async(self) -> None:

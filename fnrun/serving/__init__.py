@@ -2,7 +2,8 @@
 Response, Event``; model servers and routers: ``V2ModelServer``, ``ModelRouter``,
 ``VotingEnsemble``, ``ParallelRun``; several models in one step: ``ModelRunnerStep`` with
 ``Model`` and ``ModelRunnerSelector``; remote calls: ``RemoteStep``, ``BatchHttpRequests``;
-batch functions as steps: ``RunStep``; joins: ``Merge``; in-process servers:
+batch functions as steps: ``RunStep``; shares of traffic, sticky, with shadows:
+``TrafficSplit``; joins: ``Merge``; in-process servers:
 ``create_graph_server``, ``MockEvent``, ``MockTrigger``.
 The code lives in ``fnrun.graph``; this module is the one import users need.
 
@@ -25,6 +26,7 @@ from fnrun.graph.parallel import ParallelRun
 from fnrun.graph.remote import BatchHttpRequests, RemoteStep
 from fnrun.graph.run_step import RunStep
 from fnrun.graph.server import GraphServer
+from fnrun.graph.traffic import TrafficSplit
 from fnrun.graph.v2_serving import V2ModelServer
 from fnrun.mock.events import MockEvent, MockTrigger
 from fnrun.mock.graph_server import create_graph_server
@@ -54,6 +56,7 @@ __all__ = [
     "RouterStep",
     "RunStep",
     "TaskStep",
+    "TrafficSplit",
     "V2ModelServer",
     "VotingEnsemble",
     "create_graph_server",
