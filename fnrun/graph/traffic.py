@@ -34,10 +34,11 @@ import hmac
 import inspect
 import logging
 import os
+import pickle
+import queue
 import threading
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from itertools import accumulate
 from typing import Any
 
@@ -48,6 +49,8 @@ from fnrun.graph.model_routers import ModelRouter
 SPLIT_PATH = "/v2/split"
 WORKERS_ENV = "FNRUN_SERVE_WORKERS"  # set by fnrun serve
 MIRROR_LIMIT = 1000
+MIRROR_THREADS = 2
+_KEYS_KEPT = 65536  # sticky keys whose route is remembered (a dict lookup, not a hash)
 _SCALE = 1 << 64
 log = logging.getLogger("fnrun.graph")
 
@@ -99,7 +102,7 @@ class TrafficSplit(ModelRouter):
         self.mirror_failed: dict[str, int] = {}
         self.mirror_skipped: dict[str, int] = {}
         self._mirroring = 0
-        self._pool: ThreadPoolExecutor | None = None
+        self._queue: queue.SimpleQueue[Any] | None = None  # sync shadows, for the workers
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def post_init(self, mode: str = "sync") -> None:
@@ -118,18 +121,15 @@ class TrafficSplit(ModelRouter):
     # -- routing -----------------------------------------------------------------------------
     def do_event(self, event: Any) -> Any:
         path = event.path or "/"
-        if path == SPLIT_PATH:
-            return self._admin(event)
-        parts = [p for p in path.split("/") if p]
-        if (len(parts) >= 3 and parts[:2] == ["v2", "models"]) or (
-            (event.method or "GET") == "GET" and not event.body
-        ):
-            return super().do_event(event)  # a model named by its path, or a listing
-        name = self.choose(event)
-        shadows = self._shadows(event)
-        with self._lock:
-            self.requests[name] = self.requests.get(name, 0) + 1
-        out = self.routes[name](event)
+        if path != "/":
+            if path == SPLIT_PATH:
+                return self._admin(event)
+            if path.startswith("/v2/models/"):
+                return super().do_event(event)  # a model named by its path, or the listing
+        if not event.body and (event.method or "GET") == "GET":
+            return super().do_event(event)  # the router's metadata
+        shadows = self._shadows(event) if self.mirror else None
+        out = self.routes[self.choose(event)](event)
         if shadows:
             if inspect.isawaitable(out):
                 return self._then_mirror(out, shadows)
@@ -137,27 +137,32 @@ class TrafficSplit(ModelRouter):
         return out
 
     def choose(self, event: Any) -> str:
-        """The route of a request: by its sticky key's hash, else the next turn."""
+        """The route of a request (counted): by its sticky key's hash, else the next turn."""
         plan = self._plan
+        name = ""
         if self.sticky:
             key = _sticky_key(event, self.sticky)
             if key is not None:
-                return plan.by_hash(stable_hash(key))
+                name = plan.by_key(key)
         with self._lock:
-            return plan.next_turn()
+            if not name:
+                name = plan.next_turn()
+            self.requests[name] += 1
+        return name
 
     # -- mirror ------------------------------------------------------------------------------
     def _shadows(self, event: Any) -> list[tuple[str, Any]]:
-        """The shadow routes this request goes to, each with its own copy of it."""
-        if not self.mirror:
-            return []
-        rid = str(event.id)
-        chosen = [
-            name
-            for name, share in self.mirror.items()
-            if stable_hash(f"{name}/{rid}") < share * _SCALE
-        ]
-        return [(name, event.copy()) for name in chosen]
+        """The shadow routes this request goes to, each with its own snapshot of it (taken
+        before the primary can change it)."""
+        rid = ""
+        chosen = []
+        for name, share in self.mirror.items():
+            if share < 1.0:
+                rid = rid or str(event.id)
+                if not stable_hash(f"{name}/{rid}") < share * _SCALE:
+                    continue
+            chosen.append((name, snapshot(event)))
+        return chosen
 
     async def _then_mirror(self, out: Any, shadows: list[tuple[str, Any]]) -> Any:
         answer = await out
@@ -165,6 +170,7 @@ class TrafficSplit(ModelRouter):
         return answer
 
     def _mirror(self, shadows: list[tuple[str, Any]]) -> None:
+        """Hand the shadows on (a queue put, or a task): never their work, on this path."""
         for name, copy in shadows:
             with self._lock:
                 if self._mirroring >= self.mirror_limit:
@@ -182,17 +188,34 @@ class TrafficSplit(ModelRouter):
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
             else:
-                if self._pool is None:
-                    self._pool = ThreadPoolExecutor(4, thread_name_prefix="fnrun-mirror")
-                self._pool.submit(self._shadow_sync, name, route, copy)
+                if self._queue is None:
+                    self._start_workers()
+                self._queue.put((name, route, copy))  # type: ignore[union-attr]
 
-    def _shadow_sync(self, name: str, route: Callable[[Any], Any], event: Any) -> None:
-        try:
-            route(event)
-        except Exception as exc:
-            self._done(name, False, exc)
-        else:
-            self._done(name, True)
+    def _start_workers(self) -> None:
+        with self._lock:
+            if self._queue is not None:
+                return
+            self._queue = queue.SimpleQueue()
+            for i in range(MIRROR_THREADS):
+                threading.Thread(
+                    target=self._shadow_worker, name=f"fnrun-mirror-{i}", daemon=True
+                ).start()
+
+    def _shadow_worker(self) -> None:
+        work = self._queue
+        assert work is not None
+        while True:
+            item = work.get()
+            if item is None:
+                return
+            name, route, event = item
+            try:
+                route(event)
+            except Exception as exc:
+                self._done(name, False, exc)
+            else:
+                self._done(name, True)
 
     async def _shadow_async(self, name: str, route: Callable[[Any], Any], event: Any) -> None:
         try:
@@ -212,8 +235,9 @@ class TrafficSplit(ModelRouter):
             log.debug("shadow route %r failed: %s", name, exc)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._queue is not None:
+            for _ in range(MIRROR_THREADS):
+                self._queue.put(None)  # each worker ends after the shadows already queued
         for task in list(self._tasks):
             task.cancel()
 
@@ -309,10 +333,16 @@ class _Plan:
         self.total = sum(self.shares)
         self.edges = list(accumulate(s / self.total for s in self.shares))
         self.current = [0.0] * len(self.names)
+        self.known: dict[str, str] = {}  # sticky keys seen under these weights
 
-    def by_hash(self, value: int) -> str:
-        index = bisect_right(self.edges, value / _SCALE)
-        return self.names[min(index, len(self.names) - 1)]
+    def by_key(self, key: str) -> str:
+        name = self.known.get(key)
+        if name is None:
+            index = bisect_right(self.edges, stable_hash(key) / _SCALE)
+            name = self.names[min(index, len(self.names) - 1)]
+            if len(self.known) < _KEYS_KEPT:
+                self.known[key] = name
+        return name
 
     def next_turn(self) -> str:
         current, shares = self.current, self.shares
@@ -323,6 +353,20 @@ class _Plan:
                 best = i
         current[best] -= self.total
         return self.names[best]
+
+
+def snapshot(event: Any) -> Any:
+    """A copy of ``event`` the primary cannot reach: its body through pickle (a JSON-like
+    body copies in half the time of deepcopy), else deep-copied."""
+    copy = event.copy(deep_body=False)
+    body = event.body
+    if isinstance(body, dict | list):
+        try:
+            copy.body = pickle.loads(pickle.dumps(body, pickle.HIGHEST_PROTOCOL))
+            return copy
+        except Exception:
+            pass
+    return event.copy()
 
 
 def check_weights(weights: Any, field: str) -> dict[str, float]:

@@ -1,0 +1,120 @@
+"""Watching a live graph: what a traffic split, sticky routing and shadow traffic cost the
+primary answer, next to the plain router.
+
+    python benchmarks/serving_observe.py [--events 20000] [--rounds 5]
+
+Rows (the mock server, sync and async engines, one request at a time; models that answer in
+microseconds, then models that wait 1 ms as a remote or GPU model does): a ``ModelRouter``
+over two routes (the plain graph), a ``TrafficSplit`` 90/10 by round robin, the same sticky
+on a body field, and with ``mirror={"shadow": 1.0}`` (every request also goes to a shadow
+route, in a worker thread or a loop task). Events/s are medians over the rounds; the latency
+percentiles are of the primary's answer, per request; the last column is the p99 over the
+plain router's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from typing import Any
+
+import fnrun
+from fnrun.serving import ModelRouter, TrafficSplit
+
+WORK = {"seconds": 0.0}  # each model's wait (an I/O-bound model: a remote call, a GPU)
+
+
+class Version:
+    def __init__(self, context: Any = None, name: str = "", **kwargs: Any) -> None:
+        self.name = name
+
+    def do(self, body: Any) -> Any:
+        if WORK["seconds"]:
+            time.sleep(WORK["seconds"])
+        return {"route": self.name, "x": body["x"]}
+
+
+class AsyncVersion(Version):
+    async def do(self, body: Any) -> Any:  # type: ignore[override]
+        if WORK["seconds"]:
+            await asyncio.sleep(WORK["seconds"])
+        return {"route": self.name, "x": body["x"]}
+
+
+def _server(engine: str, router: Any, shadow: bool) -> Any:
+    fn = fnrun.new_function("observe", kind="serving")
+    fn.set_topology("router", router, engine=engine)  # type: ignore[attr-defined]
+    cls = AsyncVersion if engine == "async" else Version
+    for name in ("v1", "v2", *(["shadow"] if shadow else [])):
+        fn.add_model(name, class_name=cls, name=name)  # type: ignore[attr-defined]
+    return fn.to_mock_server(namespace=globals())  # type: ignore[attr-defined]
+
+
+CASES = {
+    "router, 2 routes (plain)": (lambda: ModelRouter(), False),
+    "TrafficSplit 90/10": (lambda: TrafficSplit(weights={"v1": 90, "v2": 10}), False),
+    "TrafficSplit 90/10, sticky": (
+        lambda: TrafficSplit(weights={"v1": 90, "v2": 10}, sticky="user"),
+        False,
+    ),
+    "TrafficSplit 90/10 + mirror 100%": (
+        lambda: TrafficSplit(weights={"v1": 90, "v2": 10}, mirror={"shadow": 1.0}),
+        True,
+    ),
+}
+
+
+def _measure(engine: str, make: Any, shadow: bool, events: int, rounds: int) -> tuple[float, ...]:
+    server = _server(engine, make(), shadow)
+    plain = isinstance(server.server.compiled.objects[-1], ModelRouter) and not isinstance(
+        server.server.compiled.objects[-1], TrafficSplit
+    )
+    path = "/v2/models/v1/infer" if plain else "/"
+    rates, lat = [], []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        if engine == "sync":
+            for i in range(events):
+                t = time.perf_counter()
+                server.test(path, {"x": i, "user": f"u{i % 100}"})
+                lat.append(time.perf_counter() - t)
+        else:
+
+            async def go() -> None:
+                for i in range(events):
+                    t = time.perf_counter()
+                    await server.test_async(path, {"x": i, "user": f"u{i % 100}"})
+                    lat.append(time.perf_counter() - t)
+
+            asyncio.run(go())
+        rates.append(events / (time.perf_counter() - start))
+    server.close()
+    lat.sort()
+    p50 = lat[len(lat) // 2] * 1e6
+    p99 = lat[int(len(lat) * 0.99)] * 1e6
+    return statistics.median(rates), p50, p99
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--slow-events", type=int, default=1000)
+    args = parser.parse_args()
+    print(f"{'case':<52} {'ev/s':>10} {'p50 us':>8} {'p99 us':>8} {'p99 x plain':>12}")
+    for wait, events in ((0.0, args.events), (0.001, args.slow_events)):
+        WORK["seconds"] = wait
+        label = "1 ms model" if wait else "us model"
+        for engine in ("sync", "async"):
+            base = 0.0
+            for name, (make, shadow) in CASES.items():
+                per_s, p50, p99 = _measure(engine, make, shadow, events, args.rounds)
+                base = base or p99
+                print(f"{f'{label}, {engine}: {name}':<52} {per_s:>10.0f} {p50:>8.1f} "
+                      f"{p99:>8.1f} {p99 / base:>12.2f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
