@@ -71,6 +71,8 @@ def _compile_flow(flow: FlowStep, env: Env) -> CompiledGraph:
         routes_outlets = bool(getattr(run, "routes_outlets", False))
         chunks = bool(getattr(run, "streams", False))
         run = _admitted(run, step, env)
+        if env.tap is not None:
+            run = env.tap(name, run)
         node = Node(name, timed(run, name, env.observe), scheduled=name not in handlers)
         node.is_async = _is_async(node.run)
         node.is_queue = isinstance(step, QueueStep)
@@ -288,6 +290,7 @@ def _nested_runner(flow: FlowStep, env: Env) -> Runner:
             load_mode=env.load_mode,
             storey_steps=env.storey_steps,
             compile_step=env.compile_step,
+            tap=env.tap,
         ),
     )
     if inner.has_async:

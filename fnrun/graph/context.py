@@ -112,6 +112,8 @@ class GraphContext(_Base):  # type: ignore[misc]
         self.server: Any = None
         self.verbose = False
         self.stream_push: Any = None  # push(path, record): queues, tracking (set by the server)
+        self.tracking: Any = None  # the server's tracking taps (fnrun.graph.tracking), if any
+        self.function_name = ""  # the serving function's name (in tracking records)
 
     @staticmethod
     def time_left() -> float | None:

@@ -200,8 +200,11 @@ class VotingEnsemble(ModelRouter):
         if any(isinstance(out, dict) for out in results.values()):
             combined = {self.prediction_col_name: combined}
         event.body = response(event.id, str(self.name), self.version, combined, tensor=False)
-        if self.tracker is not None:
-            self.tracker.record(request, "infer", event.body, time.perf_counter() - start)
+        tracker = self.tracker
+        if tracker is not None and tracker.wants(event.id):
+            inputs = request.get("inputs") if isinstance(request, dict) else request
+            outputs = event.body.get("outputs") if isinstance(event.body, dict) else event.body
+            tracker.record(event.id, "infer", inputs, outputs, time.perf_counter() - start)
         return event
 
     def _predictions(self, name: str, outputs: Any) -> list[Any]:

@@ -86,6 +86,8 @@ class Env:
     # how a step becomes a runner (graph.compile.compile_step): routers compile their routes
     # through it, so they need not import the compiler
     compile_step: Callable[[BaseStep, Env], Runner] | None = None
+    # a step's runner as tracking taps it (fnrun.graph.tracking), when steps are tapped
+    tap: Callable[[str, Runner], Runner] | None = None
 
 
 def descendants(graph: CompiledGraph, i: int) -> set[int]:

@@ -26,6 +26,7 @@ from fnrun.graph.jsonbody import MAX_DEPTH, BadJSON, loads
 from fnrun.graph.nodes import CompiledGraph, Env
 from fnrun.graph.storey_step import StoreyStep
 from fnrun.graph.streaming import chunks_async, chunks_sync
+from fnrun.graph.tracking import Tracking
 from fnrun.model.graph import FlowStep, RouterStep
 from fnrun.model.serialize import to_yaml
 
@@ -63,6 +64,7 @@ class GraphServer:
         project: str = "",
         timeout: float | None = None,
         max_in_flight: int = 0,
+        function_name: str = "",
     ) -> None:
         if graph is None:
             raise InvalidArgumentError(
@@ -84,6 +86,9 @@ class GraphServer:
         self.context.verbose = verbose
         self.error_sink = error_sink
         self.context.stream_push = queue_push
+        self.context.function_name = function_name or self.context.function_name
+        self.tracking = Tracking.from_context(self.context)
+        self.context.tracking = self.tracking
         env = Env(
             self.context,
             list(namespaces or []),
@@ -92,6 +97,7 @@ class GraphServer:
             observe=observe_step,
             engine=self.engine,
             load_mode=load_mode or "sync",
+            tap=self.tracking.tap if self.tracking is not None and self.tracking.steps else None,
         )
         self.compiled: CompiledGraph = compile_graph(graph, env)
         if requested == "auto" and not self.compiled.has_async:
@@ -383,6 +389,10 @@ class GraphServer:
             out.append(("fnrun_step_in_flight", "gauge", step, gate.running))
             out.append(("fnrun_step_queued", "gauge", step, gate.waiting))
             out.append(("fnrun_step_refused", "counter", step, gate.refused))
+        tracking = self.tracking
+        if tracking is not None:
+            out.append(("fnrun_tracking_records", "counter", label, tracking.sink.written))
+            out.append(("fnrun_tracking_records_lost", "counter", label, tracking.sink.lost))
         for obj in self.compiled.objects:  # steps that count their own (a TrafficSplit)
             samples = getattr(obj, "metric_samples", None)
             if callable(samples):
@@ -416,6 +426,8 @@ class GraphServer:
                     closer()
                 except Exception as exc:
                     self.context.logger.warn(f"closing {type(obj).__name__}: {exc}")
+        if self.tracking is not None:
+            self.tracking.close()  # what the sink still holds is written
         if self._helper is not None:
             self._helper.shutdown(wait=True)
             self._helper = None

@@ -1,105 +1,200 @@
-"""Model monitoring: each model's requests, responses and latency pushed to a stream.
+"""Tracking taps: what each model (and each chosen step) was asked and answered, errors
+included, as one record per call:
 
-``fn.set_tracking(stream_path, batch=N, sample=M)`` sets the server parameters ``log_stream``,
-``log_stream_batch`` and ``log_stream_sample`` (MLRun's names). Every M-th request of a model
-is recorded; records go out one per message, or N per message as ``{"headers", "values"}``
-rows. Failures are always recorded, at once. The stream is the server's queue pusher: in-memory
-in the mock (``server.streams.read(path)``), Kafka (``kafka://host:port/topic``) when deployed.
+``{function, step, model, version, request_id, when, latency_us, inputs, outputs, error}``
+(and ``op``, the model operation; ``labels`` when the model has them).
+
+``fn.set_tracking(stream_path, sample=1.0, steps=None)`` sets the server parameters
+``log_stream``, ``log_stream_sample`` and ``log_stream_steps`` (MLRun's names for the first
+two, and its ``log_stream_batch``). ``sample`` is the share of requests tracked (MLRun's int
+``sample=M``: one in M), chosen by a stable hash of the request id, so every step of a graph
+tracks the same requests, on every replica; a failed call is always recorded. With
+``steps`` unset every model is tracked (V2ModelServer routes, ensembles); ``steps=[names]``
+taps those steps too. Where records go:
+:mod:`fnrun.graph.sinks`. A failing sink never fails a request; its losses are counted in
+``/metrics``.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
+import inspect
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from fnrun.errors import InvalidArgumentError
+from fnrun.graph.keys import stable_hash
+from fnrun.graph.sinks import Sink, frozen, open_sink
 
-HEADERS = ["request", "op", "resp", "when", "microsec", "metrics"]
+_SCALE = 1 << 64
 
 
-def tracker_for(model: Any) -> ModelTracker | None:
-    """The tracker of ``model`` when its server has a ``log_stream``, else None."""
-    context = model.context
-    getter = getattr(context, "get_param", None)
-    push = getattr(context, "stream_push", None)
-    path = getter("log_stream", "") if getter is not None else ""
-    if not path or getter is None:
-        return None
-    if push is None:
+class Tracking:
+    """A server's tracking: its sink, its share of requests and the steps it taps."""
+
+    def __init__(self, path: str, sink: Sink, sample: float, steps: list[str], function: str):
+        self.path, self.sink, self.steps, self.function = path, sink, steps, function
+        self.share = sample
+        self._bound = int(sample * _SCALE)
+
+    @classmethod
+    def from_context(cls, context: Any) -> Tracking | None:
+        """The tracking a server's parameters ask for (None without ``log_stream``)."""
+        get = context.get_param
+        path = str(get("log_stream", "") or "")
+        if not path:
+            return None
+        sample = share_of(get("log_stream_sample", None))
+        batch = get("log_stream_batch", 1) or 1
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise InvalidArgumentError(
+                f"tracking batch must be an int >= 1, got {batch!r}", field="log_stream_batch"
+            )
+        steps = get("log_stream_steps", None) or []
+        if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
+            raise InvalidArgumentError(
+                "tracking steps must be a list of step names", field="log_stream_steps"
+            )
+        function = str(getattr(context, "function_name", "") or "")
+        sink = open_sink(path, getattr(context, "stream_push", None), function, batch)
+        return cls(path, sink, sample, list(steps), function)
+
+    def wants(self, request_id: Any) -> bool:
+        """Whether the request with this id is tracked (the same answer everywhere)."""
+        if self._bound >= _SCALE:
+            return True
+        return stable_hash(str(request_id)) < self._bound
+
+    def write(
+        self,
+        step: str,
+        request_id: Any,
+        inputs: Any,
+        outputs: Any,
+        seconds: float,
+        error: BaseException | str | None = None,
+        **extra: Any,
+    ) -> None:
+        record = {
+            "function": self.function,
+            "step": step,
+            "model": extra.pop("model", step),
+            "version": extra.pop("version", ""),
+            "request_id": request_id,
+            "when": datetime.now(UTC).isoformat(),
+            "latency_us": int(seconds * 1e6),
+            "inputs": inputs,
+            "outputs": outputs,
+            "error": None if error is None else _error_text(error),
+            **extra,
+        }
+        self.sink.write(record)
+
+    def tap(self, name: str, run: Any) -> Any:
+        """``run`` (a step's runner) recording its calls, when ``name`` is a tapped step."""
+        if name not in self.steps:
+            return run
+        clock = time.perf_counter
+        if getattr(run, "is_async", False) or inspect.iscoroutinefunction(run):
+
+            async def tapped_async(event: Any) -> Any:
+                wanted = self.wants(event.id)  # its input as it came, before the step ran
+                inputs, start = (frozen(event.body) if wanted else event.body), clock()
+                try:
+                    out = await run(event)
+                except Exception as exc:  # a failure is always recorded
+                    self.write(name, event.id, inputs, None, clock() - start, exc)
+                    raise
+                if wanted:
+                    self.write(name, event.id, inputs, _body(out), clock() - start)
+                return out
+
+            tapped_async.is_async = True  # type: ignore[attr-defined]
+            return tapped_async
+
+        def tapped(event: Any) -> Any:
+            wanted = self.wants(event.id)  # its input as it came, before the step ran
+            inputs, start = (frozen(event.body) if wanted else event.body), clock()
+            try:
+                out = run(event)
+            except Exception as exc:  # a failure is always recorded
+                self.write(name, event.id, inputs, None, clock() - start, exc)
+                raise
+            if wanted:
+                self.write(name, event.id, inputs, _body(out), clock() - start)
+            return out
+
+        for attr in ("streams", "routes_outlets"):
+            if getattr(run, attr, False):
+                setattr(tapped, attr, True)
+        return tapped
+
+    def close(self) -> None:
+        self.sink.close()
+
+
+def share_of(sample: Any) -> float:
+    """``sample`` as a share of requests: a float from 0 to 1, or MLRun's int M (one in M)."""
+    if sample is None:
+        return 1.0
+    if isinstance(sample, bool) or not isinstance(sample, int | float):
         raise InvalidArgumentError(
-            f"model {model.name!r}: tracking stream {path!r} has no stream to push to",
-            field="log_stream",
-            hint="serve through to_mock_server() or fnrun serve/deploy",
+            f"tracking sample must be a number, got {sample!r}", field="log_stream_sample"
         )
-    return ModelTracker(
-        model,
-        push,
-        str(path),
-        batch=int(getter("log_stream_batch", 1) or 1),
-        sample=int(getter("log_stream_sample", 1) or 1),
-    )
+    if isinstance(sample, int):
+        if sample < 1:
+            raise InvalidArgumentError(
+                f"tracking sample must be >= 1 (one in N) or a share from 0 to 1, got {sample}",
+                field="log_stream_sample",
+            )
+        return 1.0 / sample
+    if not 0.0 < sample <= 1.0:
+        raise InvalidArgumentError(
+            f"tracking sample {sample} is not a share from 0 to 1", field="log_stream_sample"
+        )
+    return float(sample)
 
 
 class ModelTracker:
-    def __init__(self, model: Any, push: Any, path: str, batch: int = 1, sample: int = 1) -> None:
-        if batch < 1 or sample < 1:
-            raise InvalidArgumentError(
-                "tracking batch and sample must be >= 1", field="log_stream_batch"
-            )
+    """One model's (or ensemble's) tracking: its record fields, the server's sink."""
+
+    def __init__(self, model: Any, tracking: Tracking) -> None:
         self.model = model
-        self.push = push
-        self.path = path
-        self.batch = batch
-        self.sample = sample
-        self._seen = 0
-        self._rows: list[list[Any]] = []
-        self._lock = threading.Lock()
-        self._base = {
-            "class": type(model).__name__,
-            "model": model.name,
-            "version": model.version,
-            "host": socket.gethostname(),
-            "worker": getattr(model.context, "worker_id", 0),
-        }
-        if model.labels:
-            self._base["labels"] = dict(model.labels)
+        self.tracking = tracking
+        self.extra: dict[str, Any] = {"model": model.name, "version": model.version}
+        if getattr(model, "labels", None):
+            self.extra["labels"] = dict(model.labels)
 
-    def record(self, request: Any, op: str, response: Any, seconds: float) -> None:
-        with self._lock:
-            self._seen += 1
-            if self._seen % self.sample:
-                return
-            row = [request, op, response, _now(), int(seconds * 1e6), self.model.metrics]
-            if self.batch == 1:
-                message = {**self._base, **dict(zip(HEADERS, row, strict=True))}
-            else:
-                self._rows.append(row)
-                if len(self._rows) < self.batch:
-                    return
-                message = {**self._base, "headers": HEADERS, "values": self._rows}
-                self._rows = []
-        self._send(message)
+    def wants(self, request_id: Any) -> bool:
+        return self.tracking.wants(request_id)
 
-    def error(self, request: Any, op: str, exc: BaseException) -> None:
-        self._send({**self._base, "request": request, "op": op, "when": _now(), "error": str(exc)})
+    def record(self, request_id: Any, op: str, inputs: Any, outputs: Any, seconds: float) -> None:
+        self.tracking.write(self.model.name, request_id, inputs, outputs, seconds, op=op,
+                            **self.extra)  # fmt: skip
+
+    def error(self, request_id: Any, op: str, inputs: Any, exc: BaseException, seconds: float
+              ) -> None:  # fmt: skip
+        self.tracking.write(self.model.name, request_id, inputs, None, seconds, exc, op=op,
+                            **self.extra)  # fmt: skip
 
     def flush(self) -> None:
-        """Send a partly filled batch (at shutdown)."""
-        with self._lock:
-            rows, self._rows = self._rows, []
-        if rows:
-            self._send({**self._base, "headers": HEADERS, "values": rows})
-
-    def _send(self, message: dict[str, Any]) -> None:
-        try:
-            self.push(self.path, message)
-        except Exception as exc:  # monitoring must never fail a request
-            logger = getattr(self.model.context, "logger", None)
-            if logger is not None:
-                logger.warn(f"tracking stream {self.path!r}: {exc}")
+        self.tracking.sink.flush()
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
+def tracker_for(model: Any) -> ModelTracker | None:
+    """The tracker of ``model`` when its server tracks, else None."""
+    context = model.context
+    tracking = getattr(context, "tracking", None)
+    if tracking is None:
+        return None
+    return ModelTracker(model, tracking)
+
+
+def _body(out: Any) -> Any:
+    return out.body if hasattr(out, "body") and not hasattr(out, "status_code") else out
+
+
+def _error_text(error: BaseException | str) -> str:
+    if isinstance(error, str):
+        return error
+    return f"{type(error).__name__}: {error}"

@@ -29,7 +29,6 @@ key, and mirrors a share to shadow routes without touching the answer.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import inspect
 import logging
@@ -44,6 +43,7 @@ from typing import Any
 
 from fnrun.errors import AccessError, ConflictError, InvalidArgumentError
 from fnrun.graph.event import get_path
+from fnrun.graph.keys import stable_hash
 from fnrun.graph.model_routers import ModelRouter
 
 SPLIT_PATH = "/v2/split"
@@ -61,11 +61,6 @@ class Forbidden(AccessError):
 
 class Conflict(ConflictError):
     http_status = 409
-
-
-def stable_hash(text: str) -> int:
-    """A 64-bit hash of ``text`` that is the same in every process and on every machine."""
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
 
 
 class TrafficSplit(ModelRouter):

@@ -231,8 +231,7 @@ class V2ModelServer(StepToDict):
         try:
             outputs = self.predict(request) if operation == "infer" else self.explain(request)
         except Exception as exc:
-            if self.tracker is not None:
-                self.tracker.error(request, operation, exc)
+            self._track_error(event, request, operation, exc, start)
             raise
         return self._respond(event, request, operation, _plain(outputs), tensor, start)
 
@@ -261,13 +260,22 @@ class V2ModelServer(StepToDict):
         result = self.postprocess(
             protocol.response(event.id, self.name, self.version, outputs, tensor)
         )
-        if self.tracker is not None:
-            inputs, outputs = self.logged_results(request, result, operation)
-            if inputs is not None or outputs is not None:
-                request = {"id": request.get("id", event.id), "inputs": inputs or []}
-                result = {**result, "outputs": outputs or []}
-            self.tracker.record(request, operation, result, time.perf_counter() - start)
+        tracker = self.tracker
+        if tracker is not None and tracker.wants(event.id):
+            inputs, logged = self.logged_results(request, result, operation)
+            if inputs is None and logged is None:
+                inputs, logged = request.get("inputs"), result.get("outputs")
+            seconds = time.perf_counter() - start
+            tracker.record(event.id, operation, inputs, logged, seconds)
         return result
+
+    def _track_error(
+        self, event: Any, request: Any, operation: str, exc: BaseException, start: float
+    ) -> None:
+        tracker = self.tracker
+        if tracker is not None:  # a failure is always recorded, whatever the sample
+            inputs = request.get("inputs") if isinstance(request, dict) else request
+            tracker.error(event.id, operation, inputs, exc, time.perf_counter() - start)
 
     async def _batched_event(self, event: Any) -> Any:
         """``do_event`` on the async engine: infer requests join a batch; the rest pass."""
@@ -285,8 +293,7 @@ class V2ModelServer(StepToDict):
         try:
             outputs = await self._batcher.submit(request)
         except Exception as exc:
-            if self.tracker is not None:
-                self.tracker.error(request, "infer", exc)
+            self._track_error(event, request, "infer", exc, start)
             raise
         event.body = self._respond(event, request, "infer", outputs, tensor, start)
         return event

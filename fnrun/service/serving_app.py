@@ -416,11 +416,12 @@ def _check_streams(fn: Any) -> None:
     memory); fail at start rather than on every request."""
 
     tracking = (getattr(fn.spec, "parameters", None) or {}).get("log_stream", "")
-    if tracking and not str(tracking).startswith("kafka://"):
+    if tracking and str(tracking).startswith("memory://"):
         raise InvalidArgumentError(
-            f"tracking stream {tracking!r} is not a Kafka topic",
+            f"tracking stream {tracking!r} lives in one process: nobody could read it",
             field="spec.parameters.log_stream",
-            hint="fn.set_tracking('kafka://host:port/topic') for a served function",
+            hint="fn.set_tracking('kafka://host:port/topic') or a folder (file:///path) for a "
+            "served function",
         )
 
 

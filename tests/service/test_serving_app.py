@@ -148,11 +148,11 @@ def test_concurrent_http_requests_are_batched_on_the_async_engine() -> None:
     assert model.calls == [5, 5]
 
 
-def test_a_served_function_needs_a_kafka_tracking_stream() -> None:
+def test_a_served_function_needs_a_tracking_stream_others_can_read() -> None:
     fn = fnrun.new_function("tracked", kind="serving")
     fn.add_model("m", class_name=f"{__name__}.Echo")  # type: ignore[attr-defined]
-    fn.set_tracking("monitoring")  # type: ignore[attr-defined]
-    with pytest.raises(fnrun.InvalidArgumentError, match="'monitoring' is not a Kafka topic"):
+    fn.set_tracking("memory://monitoring")  # type: ignore[attr-defined]
+    with pytest.raises(fnrun.InvalidArgumentError, match="lives in one process"):
         build_app(fn)
 
 

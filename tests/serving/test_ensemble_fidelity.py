@@ -72,11 +72,11 @@ def test_dict_outputs_vote_on_the_prediction_column() -> None:
 
 def test_the_ensemble_is_tracked_as_a_model() -> None:
     fn = _ensemble(vote_type="classification")
-    fn.set_tracking("tracking")  # type: ignore[attr-defined]
+    fn.set_tracking("memory://ensemble-tracked")  # type: ignore[attr-defined]
     server = fn.to_mock_server()
     server.test("/v2/models/infer", body={"inputs": [[0]]})
-    records = server.streams.read("tracking")
-    assert any(r["model"] == "vote" and r["resp"]["outputs"] == [1] for r in records)
+    records = fnrun.mock.read_stream("memory://ensemble-tracked")
+    assert any(r["model"] == "vote" and r["outputs"] == [1] for r in records)
 
 
 def test_router_input_and_result_paths() -> None:

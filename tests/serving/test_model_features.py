@@ -160,36 +160,43 @@ def test_batched_models_behind_a_voting_ensemble_are_asked_concurrently() -> Non
 def test_tracking_records_requests_in_batches_and_samples() -> None:
     fn = fnrun.new_function("tracked", kind="serving")
     fn.add_model("m", class_name="CountingModel", labels={"team": "fraud"})  # type: ignore[attr-defined]
-    fn.set_tracking("monitoring", batch=2)  # type: ignore[attr-defined]
+    fn.set_tracking("kafka://broker:9092/monitoring", batch=2)  # type: ignore[attr-defined]
     assert fn.spec.track_models is True
     assert "log_stream" in fn.to_dict()["spec"]["parameters"]
     server = fn.to_mock_server(namespace=globals())  # type: ignore[attr-defined]
     for v in (1, 2, 3):
         server.test("/v2/models/m/infer", body={"inputs": [[v]]})
-    messages = server.streams.read("monitoring")
+    messages = server.streams.read("kafka://broker:9092/monitoring")
     assert len(messages) == 1  # the third record waits for its batch
-    assert messages[0]["model"] == "m" and messages[0]["class"] == "CountingModel"
-    assert messages[0]["labels"] == {"team": "fraud"}
-    assert messages[0]["headers"][:3] == ["request", "op", "resp"]
-    rows = messages[0]["values"]
-    assert [r[0]["inputs"] for r in rows] == [[[1]], [[2]]]
-    assert [r[2]["outputs"] for r in rows] == [[10], [20]]
-    assert all(isinstance(r[4], int) and r[4] >= 0 for r in rows)
+    first, second = messages[0]["records"]
+    assert first["model"] == "m" and first["step"] == "m" and first["function"] == "tracked"
+    assert first["labels"] == {"team": "fraud"} and first["op"] == "infer"
+    assert [first["inputs"], second["inputs"]] == [[[1]], [[2]]]
+    assert [first["outputs"], second["outputs"]] == [[10], [20]]
+    assert first["error"] is None and first["request_id"] != second["request_id"]
+    assert all(isinstance(r["latency_us"], int) and r["latency_us"] >= 0 for r in (first, second))
     server.server.close()  # shutdown sends the partial batch
-    assert server.streams.read("monitoring")[-1]["values"][0][0]["inputs"] == [[3]]
+    assert server.streams.read("kafka://broker:9092/monitoring")[-1]["records"][0]["inputs"] == [
+        [3]
+    ]
 
 
-def test_tracking_samples_every_nth_and_always_records_failures() -> None:
+def test_tracking_samples_by_request_id_and_always_records_failures() -> None:
+    from fnrun.graph.keys import stable_hash
+
     fn = fnrun.new_function("tracked", kind="serving")
     fn.add_model("m", class_name="CountingModel")  # type: ignore[attr-defined]
-    fn.set_tracking("monitoring", sample=2)  # type: ignore[attr-defined]
+    fn.set_tracking("memory://sampled-one-in-2", sample=2)  # MLRun's: one in 2  # type: ignore[attr-defined]
     server = fn.to_mock_server(namespace=globals())  # type: ignore[attr-defined]
-    for v in (1, 2, 3, 4):
-        server.test("/v2/models/m/infer", body={"inputs": [[v]]})
-    server.test("/v2/models/m/infer", body={"inputs": [[-1]]}, silent=True)
-    messages = server.streams.read("monitoring")
-    assert [m.get("resp", {}).get("outputs") for m in messages[:2]] == [[20], [40]]
-    assert messages[2]["error"] == "negative input" and messages[2]["request"]["inputs"] == [[-1]]
+    for v in range(1, 41):
+        server.test("/v2/models/m/infer", body={"inputs": [[v]]}, event_id=f"req-{v}")
+    server.test("/v2/models/m/infer", body={"inputs": [[-1]]}, silent=True, event_id="req-bad")
+    records = fnrun.mock.read_stream("memory://sampled-one-in-2")
+    chosen = [v for v in range(1, 41) if stable_hash(f"req-{v}") < 2**63]
+    assert [r["request_id"] for r in records[:-1]] == [f"req-{v}" for v in chosen]
+    assert 10 < len(chosen) < 30  # about half
+    bad = records[-1]
+    assert bad["error"] == "ValueError: negative input" and bad["inputs"] == [[-1]]
     fn.set_tracking("", enable_tracking=False)  # type: ignore[attr-defined]
     assert "log_stream" not in fn.spec.parameters and fn.spec.track_models is False
     with pytest.raises(fnrun.errors.InvalidArgumentError, match="batch must be a positive int"):

@@ -27,7 +27,7 @@ def _server(tracking: bool = False) -> Any:
     fn = fnrun.new_function("v2f", kind="serving")
     fn.add_model("w", class_name=Weighted)  # type: ignore[attr-defined]
     if tracking:
-        fn.set_tracking("track")  # type: ignore[attr-defined]
+        fn.set_tracking("memory://v2-fidelity")  # type: ignore[attr-defined]
     return fn.to_mock_server()
 
 
@@ -47,6 +47,6 @@ def test_infer_dict_orders_rows_by_the_input_schema() -> None:
 def test_logged_results_decides_what_tracking_records() -> None:
     server = _server(tracking=True)
     server.test("/v2/models/w/infer", body={"inputs": [[1, 2], [3, 4]]})
-    (record,) = server.streams.read("track")
-    assert record["request"]["inputs"] == [2, 2]
-    assert record["resp"]["outputs"] == [False, True]
+    (record,) = fnrun.mock.read_stream("memory://v2-fidelity")
+    assert record["inputs"] == [2, 2]
+    assert record["outputs"] == [False, True]

@@ -173,9 +173,11 @@ def test_stream_events_wait_for_a_background_load_and_tracking_goes_to_kafka(
         app.stop_triggers()  # shutdown sends the partial tracking batch
     assert trigger.failed == 0  # nothing was refused while the model loaded
     messages = _consume(broker, tracking, 2)
-    rows = [row for message in messages for row in message["values"]]
-    assert sorted(row[2]["outputs"][0] for row in rows) == [0, 10, 20]
-    assert {m["model"] for m in messages} == {"m"}
+    rows = [row for message in messages for row in message["records"]]
+    assert sorted(row["outputs"][0] for row in rows) == [0, 10, 20]
+    assert {row["model"] for row in rows} == {"m"} and {r["function"] for r in rows} == {
+        "monitored"
+    }
 
 
 def test_produced_records_keep_the_incoming_key_and_nothing_else() -> None:

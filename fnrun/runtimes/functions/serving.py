@@ -235,36 +235,58 @@ class ServingMixin:
 
     def set_tracking(
         self,
-        stream_path: str,
+        stream_path: str = "",
         batch: int | None = None,
-        sample: int | None = None,
+        sample: float | None = None,
         enable_tracking: bool = True,
+        steps: list[str] | None = None,
+        **mlrun_options: Any,
     ) -> None:
-        """Push each model's requests, responses and latency to ``stream_path`` (in-memory in
-        the mock; ``kafka://host:port/topic`` when served): every ``sample``-th request, in
-        messages of ``batch`` records. ``enable_tracking=False`` turns it off."""
+        """Record what each model is asked and answers (errors too) to ``stream_path``:
+        ``kafka://host:port/topic``, ``file:///folder`` or a folder path (JSON lines, a file
+        per process), ``memory://name`` in the mock. ``sample``: the share of requests
+        (0 to 1; MLRun's int N: one in N), by a stable hash of the request id; ``steps``:
+        step names tapped as well as the models; ``batch``: records per Kafka message.
+        ``enable_tracking=False`` turns it off."""
+        from fnrun.graph.tracking import share_of
+
         params = self.spec.parameters
-        for key in ("log_stream", "log_stream_batch", "log_stream_sample"):
+        for key in ("log_stream", "log_stream_batch", "log_stream_sample", "log_stream_steps"):
             params.pop(key, None)
         self.spec.track_models = bool(enable_tracking)
         if not enable_tracking:
             return
+        unknown = sorted(k for k, v in mlrun_options.items() if v is not None)
+        if unknown:  # MLRun's stream_args / tracking_policy are its model-monitoring service's
+            raise InvalidArgumentError(
+                f"set_tracking does not take {', '.join(unknown)}",
+                field=unknown[0],
+                hint="give stream_path, sample, steps and batch; model monitoring's policies "
+                "are not part of fnrun",
+            )
         if not stream_path:
             raise InvalidArgumentError(
                 "set_tracking needs a stream_path",
                 field="stream_path",
-                hint="e.g. kafka://localhost:9092/model-monitoring",
+                hint="e.g. kafka://localhost:9092/model-monitoring or file:///var/tracking",
             )
-        for key, value in (("batch", batch), ("sample", sample)):
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise InvalidArgumentError(
-                    f"{key} must be a positive int, got {value!r}", field=key
-                )
+        if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int)
+                                  or batch < 1):  # fmt: skip
+            raise InvalidArgumentError(
+                f"batch must be a positive int, got {batch!r}", field="batch"
+            )
+        share_of(sample)  # checked now, not when the server starts
+        if steps is not None and (
+            not isinstance(steps, list | tuple) or not all(isinstance(s, str) for s in steps)
+        ):
+            raise InvalidArgumentError("steps must be a list of step names", field="steps")
         params["log_stream"] = stream_path
         if batch:
             params["log_stream_batch"] = batch
-        if sample:
+        if sample is not None:
             params["log_stream_sample"] = sample
+        if steps:
+            params["log_stream_steps"] = list(steps)
 
     def add_child_function(
         self,
@@ -403,6 +425,7 @@ def graph_server_for(
     kwargs.setdefault("timeout", getattr(fn.spec, "timeout", None))
     kwargs.setdefault("max_in_flight", getattr(fn.spec, "max_in_flight", None) or 0)
     kwargs.setdefault("project", fn.metadata.project or get_settings().default_project)
+    kwargs.setdefault("function_name", fn.metadata.name)
     return GraphServer(graph, namespaces, parameters=params, **kwargs)
 
 
