@@ -21,7 +21,7 @@ import time
 from typing import Any
 
 import fnrun
-from fnrun.serving import ModelRouter, TrafficSplit
+from fnrun.serving import ModelRouter, TrafficSplit, V2ModelServer
 
 WORK = {"seconds": 0.0}  # each model's wait (an I/O-bound model: a remote call, a GPU)
 
@@ -97,12 +97,51 @@ def _measure(engine: str, make: Any, shadow: bool, events: int, rounds: int) -> 
     return statistics.median(rates), p50, p99
 
 
+class Doubling(V2ModelServer):
+    def predict(self, request: Any) -> Any:
+        return [row[0] * 2 for row in request["inputs"]]
+
+
+def tracking_rows(events: int, rounds: int) -> list[tuple[str, float, float, float]]:
+    """A router with one V2 model, untracked, then every request tracked to a folder."""
+    import tempfile
+
+    out = []
+    for label, path in (("router + model, untracked", ""),
+                        ("router + model, every request tracked", tempfile.mkdtemp())):  # fmt: skip
+        fn = fnrun.new_function("tracked-bench", kind="serving")
+        fn.add_model("m", class_name=Doubling, model_path="x")  # type: ignore[attr-defined]
+        if path:
+            fn.set_tracking(path)  # type: ignore[attr-defined]
+        server = fn.to_mock_server(namespace=globals())  # type: ignore[attr-defined]
+        rates, lat = [], []
+        body = {"inputs": [[1.0, 2.0]]}
+        for _ in range(rounds):
+            start = time.perf_counter()
+            for _ in range(events):
+                t = time.perf_counter()
+                server.test("/v2/models/m/infer", body)
+                lat.append(time.perf_counter() - t)
+            rates.append(events / (time.perf_counter() - start))
+        server.close()
+        lat.sort()
+        out.append((label, statistics.median(rates), lat[len(lat) // 2] * 1e6,
+                    lat[int(len(lat) * 0.99)] * 1e6))  # fmt: skip
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--slow-events", type=int, default=1000)
     args = parser.parse_args()
+    rows = tracking_rows(args.events, args.rounds)
+    print(f"{'tracking (sync engine, mock)':<52} {'ev/s':>10} {'p50 us':>8} {'p99 us':>8} "
+          f"{'ev/s x plain':>12}")  # fmt: skip
+    for label, per_s, p50, p99 in rows:
+        print(f"{label:<52} {per_s:>10.0f} {p50:>8.1f} {p99:>8.1f} {per_s / rows[0][1]:>12.2f}")
+    print()
     print(f"{'case':<52} {'ev/s':>10} {'p50 us':>8} {'p99 us':>8} {'p99 x plain':>12}")
     for wait, events in ((0.0, args.events), (0.001, args.slow_events)):
         WORK["seconds"] = wait
