@@ -88,7 +88,7 @@ def test_a_folder_gets_json_lines_one_file_per_process(tmp_path: Path) -> None:
     server = _flow(f"file://{folder}").to_mock_server(namespace=globals())  # type: ignore[attr-defined]
     server.test("/", {"x": 1}, event_id="a")
     deadline = time.monotonic() + 3  # written at least every second
-    while not list(folder.iterdir()) and time.monotonic() < deadline:
+    while not any(p.stat().st_size for p in folder.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.05)
     (path,) = folder.iterdir()
     assert path.name.endswith(f"-{os.getpid()}.jsonl") and path.name.startswith("tapped-")
