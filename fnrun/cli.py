@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from fnrun.cli_common import DbOpt, NameOpt, ProjectOpt, console
+from fnrun.cli_common import DbOpt, NameOpt, ProjectOpt, console, plain
 from fnrun.cli_common import run_db as _db
 from fnrun.cli_delete import delete_app
 from fnrun.cli_hub import hub_app
@@ -80,12 +80,14 @@ def get_functions(
     for f in rows:
         m = f["metadata"]
         table.add_row(
-            m.get("project", ""),
-            m.get("name", ""),
-            m.get("tag", ""),
-            f.get("kind", ""),
-            m.get("hash", "")[:12],
-            m.get("updated", "")[:19],
+            *plain(
+                m.get("project", ""),
+                m.get("name", ""),
+                m.get("tag", ""),
+                f.get("kind", ""),
+                m.get("hash", "")[:12],
+                m.get("updated", "")[:19],
+            )
         )
     console.print(table)
 
@@ -148,12 +150,14 @@ def get_artifacts(
     for a in rows:
         m, spec = a["metadata"], a.get("spec", {})
         table.add_row(
-            m.get("project", ""),
-            m.get("key", ""),
-            a.get("kind", ""),
-            str(m.get("iter", 0)),
-            m.get("tree", "")[:12],
-            spec.get("target_path", ""),
+            *plain(
+                m.get("project", ""),
+                m.get("key", ""),
+                a.get("kind", ""),
+                m.get("iter", 0),
+                m.get("tree", "")[:12],
+                spec.get("target_path", ""),
+            )
         )
     console.print(table)
 
@@ -379,12 +383,14 @@ def functions_status(project: ProjectOpt = "", name: NameOpt = "", db: DbOpt = "
         fn = function_from_dict(doc)
         if fn.is_deployable:
             table.add_row(
-                fn.metadata.project,
-                fn.metadata.name,
-                fn.kind,
-                fn.status.state,
-                fn.status.address,
-                "yes" if is_running(fn) else "no",
+                *plain(
+                    fn.metadata.project,
+                    fn.metadata.name,
+                    fn.kind,
+                    fn.status.state,
+                    fn.status.address,
+                    "yes" if is_running(fn) else "no",
+                )
             )
     console.print(table)
 

@@ -6,10 +6,18 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from fnrun.db import get_run_db
 
 console = Console()
+
+
+def plain(*values: Any) -> list[str]:
+    """Stored values as table cells: text, never Rich markup (a name, label or path a run or
+    a hub item wrote can hold ``[link=...]``)."""
+    return [escape(str(v)) for v in values]
+
 
 ProjectOpt = Annotated[str, typer.Option("--project", "-p", help="project (default: all)")]
 NameOpt = Annotated[str, typer.Option("--name", "-n", help="filter by name")]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from fnrun.cli_common import DbOpt, ProjectOpt, console
 from fnrun.cli_common import run_db as _db
@@ -65,4 +66,4 @@ def _deleted(report: Any) -> None:
         f"{len(report.removed)} files or folders removed"
     )
     for target in report.kept:
-        console.print(f"  kept {target} (outside the run's own folder)")
+        console.print(f"  kept {escape(str(target))} (outside the run's own folder)")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from fnrun.cli_common import console
+from fnrun.cli_common import console, plain
 from fnrun.model.schema import NOTSET
 from fnrun.runtimes.functions.importer import import_function
 
@@ -27,11 +28,11 @@ def _items(text: str, source: str) -> None:
     table.add_column("description", overflow="fold")
     for row in rows:
         hidden = " (hidden)" if row.hidden else ""
-        table.add_row(row.name + hidden, row.version, row.kind, row.source, row.categories,
-                      row.description)  # fmt: skip
+        table.add_row(*plain(row.name + hidden, row.version, row.kind, row.source,
+                             row.categories, row.description))  # fmt: skip
     console.print(table)
     for why in unreachable:
-        console.print(f"[yellow]not reached: {why}[/yellow]")
+        console.print(f"[yellow]not reached: {escape(str(why))}[/yellow]")
 
 
 SourceOpt = Annotated[str, typer.Option("--source", "-s", help="only this source")]
@@ -61,9 +62,10 @@ def hub_show(
     uri = name if name.startswith("hub://") else f"hub://{name}"
     fn = import_function(uri)
     notes = fn.metadata.annotations
-    console.print(f"[bold]{fn.metadata.name}[/bold] ({fn.kind}) {notes['fnrun/hub-origin']}")
-    console.print(f"from {notes['fnrun/hub-location']}  sha256 {notes['fnrun/hub-sha256'][:16]}")
-    from rich.markup import escape
+    name, origin = plain(fn.metadata.name, notes["fnrun/hub-origin"])
+    console.print(f"[bold]{name}[/bold] ({fn.kind}) {origin}")
+    location, sha = plain(notes["fnrun/hub-location"], notes["fnrun/hub-sha256"][:16])
+    console.print(f"from {location}  sha256 {sha}")
 
     for handler, point in sorted((fn.spec.entry_points or {}).items()):
         doc = escape(point.doc.strip().splitlines()[0]) if point.doc.strip() else ""
@@ -82,7 +84,7 @@ def hub_sources_cmd() -> None:
 
     table = Table("name", "location", "channel", header_style="bold")
     for src in hub_sources():
-        table.add_row(src.name, src.location, src.channel)
+        table.add_row(*plain(src.name, src.location, src.channel))
     console.print(table)
 
 
@@ -132,6 +134,6 @@ def hub_build(
         note = ("unchanged" if item.unchanged else "built") + (
             ", item.yaml made from the code" if item.made_item else ""
         )
-        table.add_row(item.name, item.version, item.kind, note)
+        table.add_row(*plain(item.name, item.version, item.kind, note))
     console.print(table)
     console.print(f"{len(built)} item(s) in {Path(out) / 'functions' / channel / 'catalog.json'}")

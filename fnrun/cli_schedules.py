@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from fnrun.cli_common import DbOpt, console, run_db
+from fnrun.cli_common import DbOpt, console, plain, run_db
 from fnrun.config import get_settings
 from fnrun.errors import InvalidArgumentError
 
@@ -53,14 +54,14 @@ def schedules_list(
         meta, spec, status = doc["metadata"], doc["spec"], doc.get("status") or {}
         name = f"{meta['project']}/{meta['name']}"
         policies = f"{spec['overlap']}/{spec['missed']}"
-        table.add_row(name, spec["cron"], _short(status.get("next_run_time")),
-                      status.get("last_run_uid", "")[:8], str(status.get("runs", 0)),
-                      str(status.get("skipped", 0)), policies)  # fmt: skip
+        table.add_row(*plain(name, spec["cron"], _short(status.get("next_run_time")),
+                             status.get("last_run_uid", "")[:8], status.get("runs", 0),
+                             status.get("skipped", 0), policies))  # fmt: skip
         if status.get("last_error"):
             problems.append(f"{name}: the last start failed: {status['last_error']}")
     console.print(table)
     for line in problems:
-        console.print(f"[red]{line}[/red]")
+        console.print(f"[red]{escape(line)}[/red]")
 
 
 @schedules_app.command("delete")

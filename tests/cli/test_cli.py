@@ -127,3 +127,19 @@ def test_run_yaml_and_db_uri(tmp_path: Path, fnrun_home: Path) -> None:
 def test_exec_without_config_is_a_clear_error(fnrun_home: Path) -> None:
     proc = _fnrun(fnrun_home, "exec", "--from-env")
     assert proc.returncode == 2 and "FNRUN_EXEC_CONFIG is not set" in proc.stderr
+
+
+def test_a_runs_own_words_print_as_text_never_as_markup() -> None:
+    evil = "[link=http://evil.example]click[/link][red]x"
+    db = fnrun.get_run_db()
+    artifact = {"kind": "artifact", "metadata": {"key": "notes", "project": "m", "tree": "t1"},
+                "spec": {"target_path": evil}}  # fmt: skip
+    db.store_artifact("notes", artifact, "t1", project="m")
+    db.store_run({"kind": "run", "metadata": {"name": "r", "uid": "u" * 32, "project": "m"},
+                  "spec": {"parameters": {"p": evil}},
+                  "status": {"state": evil, "error": evil}}, "u" * 32, "m")  # fmt: skip
+    for argv in (["get", "artifacts", "--project", "m"],
+                 ["get", "runs", "--project", "m", "--show", "params"],
+                 ["get", "run", "u" * 8, "--project", "m"]):  # fmt: skip
+        out = runner.invoke(app, argv, env={"COLUMNS": "400"}).output
+        assert "[link=http://evil.example]click[/link]" in out, argv
