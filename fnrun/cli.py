@@ -375,13 +375,18 @@ app.add_typer(functions_app, name="functions")
 
 @functions_app.command("status")
 def functions_status(project: ProjectOpt = "", name: NameOpt = "", db: DbOpt = "") -> None:
-    """Real-time functions with their address and whether their server runs."""
+    """Real-time functions with their address and whether their server runs; with
+    ``--name``, what each running one's /metrics say (requests, latency, steps, a traffic
+    split's routes and weights, its shadows, tracking)."""
     from fnrun.runtimes.local.deploy import is_running
 
     table = _table("project", "name", "kind", "state", "address", "running")
+    running = []
     for doc in _db(db).list_functions(name=name or None, project=project or None):
         fn = function_from_dict(doc)
         if fn.is_deployable:
+            if name and fn.status.address and is_running(fn):
+                running.append(fn)
             table.add_row(
                 *plain(
                     fn.metadata.project,
@@ -393,6 +398,18 @@ def functions_status(project: ProjectOpt = "", name: NameOpt = "", db: DbOpt = "
                 )
             )
     console.print(table)
+    for fn in running:
+        _print_live(fn)
+
+
+def _print_live(fn: Any) -> None:
+    from fnrun.service.ui.serving_metrics import view_of
+
+    view = view_of(fn.status.address)
+    detail = _table(*plain(f"{fn.metadata.name} at {fn.status.address}"), "")
+    for label, value in view.get("rows") or [["error", view.get("error", "")]]:
+        detail.add_row(*plain(label, value))
+    console.print(detail)
 
 
 @functions_app.command("stop")

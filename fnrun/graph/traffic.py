@@ -306,6 +306,7 @@ class TrafficSplit(ModelRouter):
             for route, count in self.requests.items():
                 labels = {**base, "route": route}
                 out.append(("fnrun_split_requests", "counter", labels, count))
+                out.append(("fnrun_split_weight", "gauge", labels, self.weights.get(route, 0.0)))
             for name, counts in (
                 ("fnrun_mirror_requests", self.mirrored),
                 ("fnrun_mirror_failures", self.mirror_failed),

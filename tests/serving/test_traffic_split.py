@@ -215,7 +215,36 @@ def test_over_http_the_split_is_read_changed_with_the_secret_and_counted(
             assert ok.status_code == 200 and ok.json()["weights"]["v2"] == 1.0
             assert client.post("/", json={}).json() == {"route": "v2"}
             metrics = client.get("/metrics").text
+        from typer.testing import CliRunner
+
+        from fnrun.cli import app
+
+        status = CliRunner().invoke(app, ["functions", "status", "--name", "split-http"])
+        assert "route v1" in status.output and "1 requests, weight 0" in status.output
+        assert "route v2" in status.output and "1 requests, weight 1" in status.output
         assert 'fnrun_split_requests_total{function="split-http",route="v1"} 1' in metrics
         assert 'fnrun_split_requests_total{function="split-http",route="v2"} 1' in metrics
     finally:
         fn.stop()  # type: ignore[attr-defined]
+
+
+def test_the_serving_page_rows_show_routes_shadows_and_tracking() -> None:
+    from fnrun.service.metrics import Metrics
+    from fnrun.service.ui.serving_metrics import _rows, _samples
+
+    fn = _split(weights={"v1": 3, "v2": 1}, mirror={"v3": 1.0})
+    fn.add_model("v3", class_name=Shadow, mode="fail")  # type: ignore[attr-defined]
+    fn.set_tracking("memory://split-page")  # type: ignore[attr-defined]
+    server = fn.to_mock_server(namespace=globals())  # type: ignore[attr-defined]
+    for i in range(8):
+        server.test("/", {"x": i})
+    router = _router(server)
+    deadline = time.monotonic() + 5
+    while router.mirrored.get("v3", 0) < 8 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    metrics = Metrics("split")
+    metrics.sources.append(lambda: server.server.load_samples("split"))
+    rows = dict(_rows(_samples(metrics.render())))
+    assert rows["route v1"] == "6 requests, weight 3" and rows["route v2"] == "2 requests, weight 1"
+    assert rows["shadow v3"] == "8 sent, 8 failed, 0 skipped"
+    assert rows["tracking"].endswith("0 lost")

@@ -69,11 +69,16 @@ class MetricsViews:
             return view
 
     def _view(self, address: str) -> View:
-        try:
-            text = self._fetch(address.rstrip("/") + "/metrics")
-        except Exception as exc:  # whatever the function does, the page still shows
-            return {"error": f"the function does not answer: {type(exc).__name__}: {exc}"}
-        return {"rows": _rows(_samples(text))}
+        return view_of(address, self._fetch)
+
+
+def view_of(address: str, fetch: Callable[[str], str] | None = None) -> View:
+    """The metrics view of the server at ``address``, read now (``fnrun functions status``)."""
+    try:
+        text = (fetch or _fetch)(address.rstrip("/") + "/metrics")
+    except Exception as exc:  # whatever the function does, the page still shows
+        return {"error": f"the function does not answer: {type(exc).__name__}: {exc}"}
+    return {"rows": _rows(_samples(text))}
 
 
 def _fetch(url: str) -> str:
@@ -114,4 +119,26 @@ def _rows(samples: list[tuple[str, dict[str, str], float]]) -> list[list[str]]:
         if seen.get("count"):
             mean = seen.get("sum", 0.0) / seen["count"] * 1e3
             rows.append([f"step {step}", f"{seen['count']:.0f} calls, {mean:.2f} ms"])
+    return rows + _observing_rows(samples)
+
+
+def _observing_rows(samples: list[tuple[str, dict[str, str], float]]) -> list[list[str]]:
+    """A traffic split's routes (requests, weight), its shadows, and tracking."""
+    by: dict[tuple[str, str], float] = {}
+    for name, labels, value in samples:
+        by[(name, labels.get("route", ""))] = value
+    rows = []
+    for (name, route), value in sorted(by.items()):
+        if name == "fnrun_split_requests_total":
+            weight = by.get(("fnrun_split_weight", route), 0.0)
+            rows.append([f"route {route}", f"{value:.0f} requests, weight {weight:g}"])
+        elif name == "fnrun_mirror_requests_total":
+            failed = by.get(("fnrun_mirror_failures_total", route), 0.0)
+            skipped = by.get(("fnrun_mirror_skipped_total", route), 0.0)
+            text = f"{value:.0f} sent, {failed:.0f} failed, {skipped:.0f} skipped"
+            rows.append([f"shadow {route}", text])
+    if ("fnrun_tracking_records_total", "") in by:
+        lost = by.get(("fnrun_tracking_records_lost_total", ""), 0.0)
+        rows.append(["tracking", f"{by[('fnrun_tracking_records_total', '')]:.0f} records, "
+                                 f"{lost:.0f} lost"])  # fmt: skip
     return rows
