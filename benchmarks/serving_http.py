@@ -10,7 +10,8 @@ and reports requests/s and p50/p99 latency: both servers run at once and are mea
 turns (raw, fnrun, raw, fnrun, ...), medians of the rounds, so drift of this shared machine
 hits both alike. The ceiling is a bare ASGI app doing the same work
 directly; fnrun serves a 1-step graph, a 5-step graph and a router with one V2ModelServer
-(``/v2/models/m1/infer``, row-list protocol) through ``fnrun serve``.
+(``/v2/models/m1/infer``, row-list protocol) through ``fnrun serve``, and that router with
+every request tracked to a folder (``set_tracking``).
 """
 
 from __future__ import annotations
@@ -202,10 +203,11 @@ def main() -> None:
         ("1 step", 1, "/"),
         ("5 steps", 5, "/"),
         ("router+model", 1, "/v2/models/m1/infer"),
+        ("router+model tracked", 1, "/v2/models/m1/infer"),
     ):
         if args.cases and label.replace(" ", "-") not in args.cases.split(","):
             continue
-        model = label == "router+model"
+        model = label.startswith("router+model")
         raw_name = f"raw_{label.replace('+', '_').replace(' ', '_')}"
         (work / f"{raw_name}.py").write_text(
             RAW_APP.replace("{steps}", str(steps)).replace("{model}", str(model))
@@ -219,6 +221,8 @@ def main() -> None:
             graph = fn.set_topology("flow")  # type: ignore[attr-defined]
             for i in range(steps):
                 graph.to(handler="inc", name=f"s{i}")
+        if label.endswith("tracked"):  # every request's record to a folder (tracking taps)
+            fn.set_tracking(str(work / "tracking"))  # type: ignore[attr-defined]
         yaml = work / f"{label.replace('+', '-').replace(' ', '-')}.yaml"
         fn.export(str(yaml))
         for workers in [int(w) for w in args.workers.split(",")]:
