@@ -35,6 +35,9 @@ _bound: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 )
 
 
+NO_DEADLINE: Any = object()  # a request that nothing bounds (the servers' fast path)
+
+
 class DeadlineExceeded(FnrunError):
     """The request's deadline (or the running step's ``timeout``) passed."""
 

@@ -29,7 +29,15 @@ except ImportError:  # pragma: no cover - nuclio-sdk is in the serve and dev ext
             self.name = name
 
 
-__all__ = ["HTTP_TRIGGER", "Event", "TriggerInfo", "get_path", "set_path", "trigger_info"]
+__all__ = [
+    "HTTP_TRIGGER",
+    "Event",
+    "TriggerInfo",
+    "as_event",
+    "get_path",
+    "set_path",
+    "trigger_info",
+]
 
 HTTP_TRIGGER = TriggerInfo("http", "fnrun")
 
@@ -174,3 +182,18 @@ def set_path(body: Any, path: str, value: Any) -> Any:
         node = node.setdefault(part, {})
     node[leaf] = value
     return body
+
+
+def as_event(event: Any) -> Event:
+    """Our Event from ours, a nuclio Event, or anything with a ``body``."""
+    if isinstance(event, Event):
+        return event
+    return Event(
+        body=getattr(event, "body", event),
+        content_type=getattr(event, "content_type", None),
+        headers=dict(getattr(event, "headers", None) or {}),
+        method=getattr(event, "method", None),
+        path=getattr(event, "path", "/"),
+        id=getattr(event, "id", None),
+        trigger=getattr(event, "trigger", None),
+    )

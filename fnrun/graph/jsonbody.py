@@ -59,3 +59,40 @@ def _too_deep(max_depth: int) -> TooDeep:
         field="body",
         hint="flatten the document (the limit is FNRUN_SERVE_MAX_DEPTH)",
     )
+
+
+def decode_body(body: Any, content_type: str | None = None, max_depth: int = MAX_DEPTH) -> Any:
+    """Decode JSON bodies: any JSON when the content type says so (matched case-insensitively;
+    UTF-8, -16 or -32); without a content type, text that looks like an object, array or
+    string. A JSON string that holds JSON is decoded again (MLRun clients send that). Other
+    content types are left as they are. Nesting is bounded (:mod:`fnrun.graph.jsonbody`)."""
+    ctype = content_type.lower() if isinstance(content_type, str) else ""
+    is_json = "json" in ctype
+    if is_json and type(body) is bytes:
+        value = loads(body, max_depth)
+        return value if type(value) is not str else _again(value, content_type, max_depth)
+    if isinstance(body, bytes | bytearray):
+        if ctype and not is_json:
+            return bytes(body)
+        try:
+            body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return bytes(body)
+    if not isinstance(body, str) or (ctype and not is_json):
+        return body
+    text = body.strip()
+    if is_json:
+        return _again(loads(text, max_depth), content_type, max_depth)
+    if text[:1] not in ("{", "[", '"'):
+        return body
+    try:
+        value = loads(text, max_depth)
+    except BadJSON:
+        return body  # text that only looks like JSON, sent without a content type
+    return _again(value, content_type, max_depth)
+
+
+def _again(value: Any, content_type: str | None, max_depth: int) -> Any:
+    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
+        return decode_body(value, content_type, max_depth)
+    return value

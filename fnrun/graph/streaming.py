@@ -18,9 +18,18 @@ import time
 from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import Any
 
+from fnrun.graph.deadline import DeadlineExceeded
 from fnrun.graph.engines import StepFailed, Streamed, run_async, run_sync
 from fnrun.graph.event import Event, get_path
 from fnrun.graph.nodes import CompiledGraph, Runner
+
+
+class StreamFailed(Exception):
+    """A streamed answer failed midway; ``response`` is the error answer."""
+
+    def __init__(self, response: Any) -> None:
+        super().__init__(getattr(response, "body", response))
+        self.response = response
 
 
 def streams(fn: Any) -> bool:
@@ -55,8 +64,6 @@ def _chunk_event(signal: Streamed, chunk: Any) -> Event:
 
 def expired(step: str) -> StepFailed:
     """The failure of a stream whose request ran out of time."""
-    from fnrun.graph.deadline import DeadlineExceeded
-
     return StepFailed(
         step,
         DeadlineExceeded(

@@ -12,7 +12,8 @@ from typing import Any
 
 from fnrun.errors import FnrunError
 from fnrun.graph.event import HTTP_TRIGGER, Event, trigger_info
-from fnrun.graph.server import GraphServer, StreamFailed
+from fnrun.graph.server import GraphServer
+from fnrun.graph.streaming import StreamFailed
 from fnrun.mock.streams import MemoryStreams
 
 __all__ = ["ERROR_STREAM", "MockRequestError", "MockServer", "build_mock"]

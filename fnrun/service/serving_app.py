@@ -20,7 +20,8 @@ from urllib.parse import parse_qs
 from fnrun.config import ServeLimits
 from fnrun.errors import InvalidArgumentError
 from fnrun.graph.event import HTTP_TRIGGER, Event
-from fnrun.graph.server import GraphServer, StreamFailed, to_json
+from fnrun.graph.server import GraphServer, to_json
+from fnrun.graph.streaming import StreamFailed
 from fnrun.runtimes.functions.importer import import_function
 from fnrun.runtimes.functions.serving import graph_server_for, serving_part
 from fnrun.service.metrics import Metrics, Sample
