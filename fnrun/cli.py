@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from fnrun.cli_common import DbOpt, NameOpt, ProjectOpt, console, plain
+from fnrun.cli_common import DbOpt, NameOpt, ProjectOpt, console, plain, print_live
 from fnrun.cli_common import run_db as _db
 from fnrun.cli_delete import delete_app
 from fnrun.cli_hub import hub_app
@@ -399,17 +399,7 @@ def functions_status(project: ProjectOpt = "", name: NameOpt = "", db: DbOpt = "
             )
     console.print(table)
     for fn in running:
-        _print_live(fn)
-
-
-def _print_live(fn: Any) -> None:
-    from fnrun.service.ui.serving_metrics import view_of
-
-    view = view_of(fn.status.address)
-    detail = _table(*plain(f"{fn.metadata.name} at {fn.status.address}"), "")
-    for label, value in view.get("rows") or [["error", view.get("error", "")]]:
-        detail.add_row(*plain(label, value))
-    console.print(detail)
+        print_live(fn)
 
 
 @functions_app.command("stop")

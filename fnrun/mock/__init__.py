@@ -7,12 +7,12 @@ graph server).
 
 from typing import Any
 
+from fnrun.graph.sinks import read_memory
+
 
 def read_stream(path: str) -> list[dict[str, Any]]:
     """The tracking records a ``memory://name`` stream holds in this process (a mock's
     ``set_tracking("memory://name")``)."""
-    from fnrun.graph.sinks import read_memory
-
     if not path.startswith("memory://"):
         raise ValueError(f"read_stream reads memory:// streams, not {path!r}")
     return read_memory(path)

@@ -9,6 +9,7 @@ from typing import Any
 from fnrun.config import get_settings
 from fnrun.errors import InvalidArgumentError
 from fnrun.execution.loader import module_from_code, module_from_file
+from fnrun.graph.tracking import share_of
 from fnrun.model.graph import FlowStep, RouterStep, TaskStep, step_from_object
 from fnrun.model.graph_plot import plot
 from fnrun.model.step_objects import class_path, is_step_object
@@ -248,8 +249,6 @@ class ServingMixin:
         (0 to 1; MLRun's int N: one in N), by a stable hash of the request id; ``steps``:
         step names tapped as well as the models; ``batch``: records per Kafka message.
         ``enable_tracking=False`` turns it off."""
-        from fnrun.graph.tracking import share_of
-
         params = self.spec.parameters
         for key in ("log_stream", "log_stream_batch", "log_stream_sample", "log_stream_steps"):
             params.pop(key, None)
