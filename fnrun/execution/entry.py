@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from fnrun import tracing
 from fnrun.config import get_settings
 from fnrun.db import get_run_db
 from fnrun.errors import FnrunError, InvalidArgumentError
@@ -59,10 +60,15 @@ def exec_from_env(environ: dict[str, str] | None = None, *, load: Loader) -> int
         _whole_lines()
     settings = get_settings()
     _abort_on_sigterm()
+    # OTEL_* in the environment: the run's span is exported (and flushed before exit)
+    stop_tracing = tracing.configure_from_env(fn.metadata.name if fn is not None else "", env)
     try:
         ctx = execute(request, get_run_db(), code_dir=Path(settings.home) / "code")
     except Terminated:
         return 143  # 128 + SIGTERM, as a killed process; the run committed "aborted"
+    finally:
+        if stop_tracing is not None:
+            stop_tracing()
     return 0 if ctx.state == "completed" else 1
 
 

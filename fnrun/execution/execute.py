@@ -8,6 +8,7 @@ commit state, results and captured logs to the run DB. An exception marks the ru
 from __future__ import annotations
 
 import contextvars
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fnrun import tracing
 from fnrun.errors import NotFoundError
 from fnrun.execution.attach import adopt, attach_env
 from fnrun.execution.binding import bind
@@ -80,7 +82,37 @@ _LOCAL = frozenset(("function", "handler", "secrets", "context_extras", "submitt
 
 
 def execute(request: RunRequest, db: RunDB | None, code_dir: Path, echo: bool = True) -> RunContext:
-    """Run ``request`` in this process and return its committed context."""
+    """Run ``request`` in this process and return its committed context; in a span of its
+    own (``run <name>``) when a tracer provider is installed, continuing the trace the caller
+    is in or, in a run's child process, the one ``TRACEPARENT`` names."""
+    tracer = tracing.tracer()
+    if tracer is None:
+        return _execute(request, db, code_dir, echo)
+    with tracer.start_as_current_span(
+        f"run {request.name}".strip(),
+        context=tracing.from_env(os.environ),
+        attributes=tracing.attributes_of(
+            (
+                ("fnrun.run.uid", request.uid),
+                ("fnrun.run.iteration", request.iteration),
+                ("fnrun.project", request.project),
+                ("fnrun.run.attempt", request.attempt),
+            )
+        ),
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        ctx = _execute(request, db, code_dir, echo)
+        span.set_attribute("fnrun.run.uid", ctx.uid)
+        span.set_attribute("fnrun.status", ctx.state)
+        if ctx.state == "error":
+            from opentelemetry.trace import Status, StatusCode
+
+            span.set_status(Status(StatusCode.ERROR, str(ctx.error or "")[:500]))
+        return ctx
+
+
+def _execute(request: RunRequest, db: RunDB | None, code_dir: Path, echo: bool) -> RunContext:
     ctx = context_for(request, db)
     ctx.state = "running"
     ctx.commit()
@@ -126,6 +158,9 @@ def context_for(request: RunRequest, db: RunDB | None) -> RunContext:
         watcher=request.watcher,
     )
     ctx.function = request.function
+    trace = tracing.trace_id()  # the trace the run belongs to (its child continues it)
+    if trace:
+        request.status_extra["trace_id"] = trace
     if request.retry:
         ctx.spec_extra["retry"] = dict(request.retry)
     ctx.status_extra.update(request.status_extra)

@@ -164,6 +164,16 @@ def _is_async(run: Runner) -> bool:
 
 
 def compile_step(step: BaseStep, env: Env) -> Runner:
+    """The runner of ``step``; in a span of its own when the server traces (graph.spans)."""
+    if env.spans is None:
+        return _build_step(step, env)
+    built = len(env.objects)
+    run = _build_step(step, env)
+    traced: Runner = env.spans.step(step, run, env.objects[built:])
+    return traced
+
+
+def _build_step(step: BaseStep, env: Env) -> Runner:
     if isinstance(step, QueueStep):
         return _queue_runner(step, env)
     if isinstance(step, RouterStep):
@@ -291,6 +301,7 @@ def _nested_runner(flow: FlowStep, env: Env) -> Runner:
             storey_steps=env.storey_steps,
             compile_step=env.compile_step,
             tap=env.tap,
+            spans=env.spans,
         ),
     )
     if inner.has_async:

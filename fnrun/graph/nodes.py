@@ -88,6 +88,8 @@ class Env:
     compile_step: Callable[[BaseStep, Env], Runner] | None = None
     # a step's runner as tracking taps it (fnrun.graph.tracking), when steps are tapped
     tap: Callable[[str, Runner], Runner] | None = None
+    # the graph's spans (fnrun.graph.spans.GraphSpans), when a tracer provider is installed
+    spans: Any = None
 
 
 def descendants(graph: CompiledGraph, i: int) -> set[int]:

@@ -27,12 +27,14 @@ pooled ``httpx.Client``; the async engine an ``httpx.AsyncClient`` with at most
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from fnrun import tracing
 from fnrun.errors import FnrunError, InvalidArgumentError
 from fnrun.extras import require
 from fnrun.graph.deadline import HEADER, DeadlineExceeded, time_left
@@ -199,6 +201,7 @@ class RemoteStep(StepToDict):
             MLRUN_EVENT_ID: event_id,
             MLRUN_EVENT_PATH: path,
         }
+        tracing.inject(headers)  # traceparent: the next server continues this step's trace
         method = self.method or (event.method if event.method not in (None, "") else "")
         if method == "GET":
             body = None
@@ -329,7 +332,10 @@ class BatchHttpRequests(RemoteStep):
         if requests:
             self._sync_client()
             with ThreadPoolExecutor(min(self.max_in_flight, len(requests))) as pool:
-                results = list(pool.map(self._call, requests))
+                # each call in a copy of this context: the request's deadline goes with it
+                calls = [pool.submit(contextvars.copy_context().run, self._call, r)
+                         for r in requests]  # fmt: skip
+                results = [call.result() for call in calls]
         event.body = self._output(whole, results)
         return event
 

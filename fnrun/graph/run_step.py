@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from fnrun import tracing
 from fnrun.db import get_run_db
 from fnrun.db.monitor import UNFINISHED
 from fnrun.errors import InvalidArgumentError, NotFoundError, RunError
@@ -198,7 +199,10 @@ class RunStep(StepToDict):
                 if logger is not None:
                     logger.error(f"step {self.name!r}: run failed: {exc}")
 
-        threading.Thread(target=go, name=f"runstep-{self.name}", daemon=True).start()
+        carried = tracing.current()  # the run records (and its child continues) this trace
+        threading.Thread(
+            target=tracing.run_in, args=(carried, go), name=f"runstep-{self.name}", daemon=True
+        ).start()
         started.wait(30)
         if "uid" not in seen or not _recorded(seen["uid"], seen.get("project", ""), 30):
             raise RunFailed(

@@ -30,6 +30,7 @@ from fnrun.graph.engines import StepFailed, Streamed, run_async, run_sync
 from fnrun.graph.event import Event, as_event
 from fnrun.graph.jsonbody import MAX_DEPTH, decode_body
 from fnrun.graph.nodes import CompiledGraph, Env
+from fnrun.graph.spans import GraphSpans
 from fnrun.graph.storey_step import StoreyStep
 from fnrun.graph.stream_entries import StreamEntries
 from fnrun.graph.streaming import chunks_async, chunks_sync
@@ -85,6 +86,7 @@ class GraphServer(StreamEntries):
         self.context.function_name = function_name or self.context.function_name
         self.tracking = Tracking.from_context(self.context)
         self.context.tracking = self.tracking
+        self.spans = GraphSpans.for_server(self.context.function_name or "")
         env = Env(
             self.context,
             list(namespaces or []),
@@ -94,6 +96,7 @@ class GraphServer(StreamEntries):
             engine=self.engine,
             load_mode=load_mode or "sync",
             tap=self.tracking.tap if self.tracking is not None and self.tracking.steps else None,
+            spans=self.spans,
         )
         self.compiled: CompiledGraph = compile_graph(graph, env)
         if requested == "auto" and not self.compiled.has_async:
@@ -121,6 +124,10 @@ class GraphServer(StreamEntries):
         self.door = Door(limit) if limit else None
         self.gates = [o for o in self.compiled.objects if isinstance(o, Gate)]
         self._walkers: Any = None  # worker threads of sync walks under a deadline
+        if self.spans is not None:  # traced: the entries open the request's span first (an
+            self.run = self._run_traced  # type: ignore[method-assign]  # untraced server
+            self.run_async = self._run_async_traced  # type: ignore[method-assign]  # keeps
+            # the plain methods: no tracing cost, not even a test per request)
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -178,6 +185,29 @@ class GraphServer(StreamEntries):
             if door is not None:
                 door.leave()
         return _finish(out, get_body, as_data)
+
+    def _run_traced(
+        self,
+        event: Any,
+        context: Any = None,
+        get_body: bool = False,
+        as_data: bool = False,
+        stream: bool = False,
+    ) -> Any:
+        """``run`` inside the request's span (graph.spans)."""
+        assert self.spans is not None
+        ev = event if type(event) is Event else as_event(event)
+        plain = GraphServer.run
+        return self.spans.request(ev, lambda: plain(self, ev, context, get_body, as_data, stream))
+
+    async def _run_async_traced(
+        self, event: Any, get_body: bool = False, as_data: bool = False
+    ) -> Any:
+        """``run_async`` inside the request's span (graph.spans)."""
+        assert self.spans is not None
+        ev = as_event(event)
+        plain = GraphServer.run_async
+        return await self.spans.request_async(ev, lambda: plain(self, ev, get_body, as_data))
 
     def _admit(self, ev: Event, get_body: bool) -> Any:
         """None when the server's door lets ``ev`` in, else the 503 to answer."""

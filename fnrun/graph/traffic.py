@@ -41,6 +41,7 @@ from collections.abc import Callable, Mapping
 from itertools import accumulate
 from typing import Any
 
+from fnrun import tracing
 from fnrun.errors import AccessError, ConflictError, InvalidArgumentError
 from fnrun.graph.event import get_path
 from fnrun.graph.keys import stable_hash
@@ -185,7 +186,9 @@ class TrafficSplit(ModelRouter):
             else:
                 if self._queue is None:
                     self._start_workers()
-                self._queue.put((name, route, copy))  # type: ignore[union-attr]
+                # the trace goes along (the shadow's spans join the request's trace), not the
+                # request's deadline: a shadow has its own (mirror_timeout)
+                self._queue.put((name, route, copy, tracing.current()))  # type: ignore[union-attr]
 
     def _start_workers(self) -> None:
         with self._lock:
@@ -204,9 +207,9 @@ class TrafficSplit(ModelRouter):
             item = work.get()
             if item is None:
                 return
-            name, route, event = item
+            name, route, event, carried = item
             try:
-                route(event)
+                tracing.run_in(carried, route, event)
             except Exception as exc:
                 self._done(name, False, exc)
             else:

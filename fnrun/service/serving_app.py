@@ -17,6 +17,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from fnrun import tracing
 from fnrun.config import ServeLimits
 from fnrun.errors import InvalidArgumentError
 from fnrun.graph.event import HTTP_TRIGGER, Event
@@ -365,6 +366,8 @@ def build_app(fn: Any, verbose: bool = False, function: str = "") -> ServingApp:
     from fnrun.stream.trigger import KafkaTrigger
 
     _check_streams(fn)
+    # OTEL_* in the environment (OTEL_TRACES_EXPORTER, an OTLP endpoint): spans exported
+    stop_tracing = tracing.configure_from_env(fn.metadata.name or "function")
     pusher, queue_push, error_sink = stream_wiring(fn)
     metrics = Metrics(fn.metadata.name or "function")
     limit = os.environ.get(MAX_IN_FLIGHT_ENV, "")
@@ -394,6 +397,8 @@ def build_app(fn: Any, verbose: bool = False, function: str = "") -> ServingApp:
     def shutdown() -> None:
         server.close()  # step objects first: they may still push (tracking batches)
         pusher.close()
+        if stop_tracing is not None:
+            stop_tracing()  # the spans still held are exported
 
     name = fn.metadata.name or "function"
     metrics.sources.append(lambda: _stream_samples(name, pusher, server.error_sink, triggers))

@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Any
 
+from fnrun import tracing
 from fnrun.errors import InvalidArgumentError
 from fnrun.extras import require
 
@@ -61,14 +62,16 @@ def _key_of(event: Any) -> bytes | None:
 DEADLINE_HEADER = "x-fnrun-deadline"  # when the event's time is up: epoch seconds
 
 
-def _deadline_header(event: Any) -> list[tuple[str, bytes]] | None:
-    """The event's deadline as a message header (a wall-clock time: the consumer runs in
-    another process), so the consuming function keeps the request's budget."""
+def _headers(event: Any) -> list[tuple[str, bytes]] | None:
+    """The message headers that carry the request on: its deadline (a wall-clock time: the
+    consumer runs in another process), so the consuming function keeps the request's budget,
+    and the current trace (``traceparent``), so it continues the same trace."""
+    headers = tracing.header_pairs()
     deadline = getattr(event, "deadline", None)
-    if deadline is None:
-        return None
-    at = time.time() + (deadline - time.monotonic())
-    return [(DEADLINE_HEADER, f"{at:.3f}".encode())]
+    if deadline is not None:
+        at = time.time() + (deadline - time.monotonic())
+        headers.append((DEADLINE_HEADER, f"{at:.3f}".encode()))
+    return headers or None
 
 
 class KafkaPusher:
@@ -88,7 +91,7 @@ class KafkaPusher:
             target = self._targets[url] = (self._producer(brokers), topic)
         body = event.body if hasattr(event, "body") else event
         data = body if isinstance(body, bytes) else json.dumps(body, default=str).encode()
-        headers = _deadline_header(event)
+        headers = _headers(event)
         future = target[0].send(target[1], value=data, key=_key_of(event), headers=headers)
         future.add_errback(self._failed, target[1])
 

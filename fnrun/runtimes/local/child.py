@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fnrun import tracing
 from fnrun.db import db_token
 from fnrun.db.monitor import process_executor, this_executor
 from fnrun.execution.entry import CONFIG_ENV, SECRETS_ENV, exec_config
@@ -75,6 +76,7 @@ def run_in_subprocess(
         "FNRUN_HOME": str(settings.home),
         "FNRUN_ARTIFACT_PATH": settings.artifact_path,
         "PYTHONUNBUFFERED": "1",
+        **tracing.env_carrier(),  # the child continues the caller's trace (TRACEPARENT)
     }
     if cpus:
         from fnrun.runtimes.local.cpu_limit import THREAD_VARS, bind

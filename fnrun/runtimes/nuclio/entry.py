@@ -15,6 +15,7 @@ import json
 import os
 from typing import Any
 
+from fnrun import tracing
 from fnrun.graph.context import GraphContext
 from fnrun.graph.server import GraphServer
 from fnrun.model.graph import graph_from_dict
@@ -41,6 +42,8 @@ def init_context(context: Any, namespace: dict[str, Any] | None = None) -> None:
             f"neither {SPEC_ENV} nor {MLRUN_SPEC_ENV} is set: deploy the function with fnrun"
         )
     fn = function_from_dict(json.loads(raw))
+    # OTEL_* in the function's env: spans exported (the SDK flushes them at exit)
+    tracing.configure_from_env(fn.metadata.name or "function")
     graph_context = GraphContext(
         parameters=getattr(fn.spec, "parameters", {}), nuclio_context=context
     )
