@@ -3,7 +3,9 @@ primary answer, next to the plain router.
 
     python benchmarks/serving_observe.py [--events 20000] [--rounds 5]
 
-Rows (the mock server, sync and async engines, one request at a time; models that answer in
+First table: a router over one V2 model, plain, with every request tracked, with
+OpenTelemetry imported but no provider, and traced — run last, as a process installs its provider once.
+Second table (the mock server, sync and async engines, one request at a time; models that answer in
 microseconds, then models that wait 1 ms as a remote or GPU model does): a ``ModelRouter``
 over two routes (the plain graph), a ``TrafficSplit`` 90/10 by round robin, the same sticky
 on a body field, and with ``mirror={"shadow": 1.0}`` (every request also goes to a shadow
@@ -102,13 +104,41 @@ class Doubling(V2ModelServer):
         return [row[0] * 2 for row in request["inputs"]]
 
 
-def tracking_rows(events: int, rounds: int) -> list[tuple[str, float, float, float]]:
-    """A router with one V2 model, untracked, then every request tracked to a folder."""
+def _traced() -> None:
+    """Install the OpenTelemetry SDK's provider: spans batched to an exporter that drops them
+    (what making and ending the spans costs, not a network)."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+    class Dropping(SpanExporter):
+        def export(self, spans: Any) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(Dropping()))
+    trace.set_tracer_provider(provider)
+
+
+def observe_rows(events: int, rounds: int) -> list[tuple[str, float, float, float]]:
+    """A router with one V2 model: plain, every request tracked to a folder, OpenTelemetry
+    imported without a provider (nothing traced), then traced (in this order: a process sets
+    its provider once)."""
     import tempfile
 
+    def otel_imported() -> None:
+        import opentelemetry.trace  # noqa: F401
+
+    cases = (
+        ("router + model (plain)", None, ""),
+        ("router + model, every request tracked", None, tempfile.mkdtemp()),
+        ("router + model, OpenTelemetry, no provider", otel_imported, ""),
+        ("router + model, traced (SDK, 2 spans a request)", _traced, ""),
+    )
     out = []
-    for label, path in (("router + model, untracked", ""),
-                        ("router + model, every request tracked", tempfile.mkdtemp())):  # fmt: skip
+    for label, setup, path in cases:
+        if setup is not None:
+            setup()
         fn = fnrun.new_function("tracked-bench", kind="serving")
         fn.add_model("m", class_name=Doubling, model_path="x")  # type: ignore[attr-defined]
         if path:
@@ -136,12 +166,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--slow-events", type=int, default=1000)
     args = parser.parse_args()
-    rows = tracking_rows(args.events, args.rounds)
-    print(f"{'tracking (sync engine, mock)':<52} {'ev/s':>10} {'p50 us':>8} {'p99 us':>8} "
-          f"{'ev/s x plain':>12}")  # fmt: skip
-    for label, per_s, p50, p99 in rows:
-        print(f"{label:<52} {per_s:>10.0f} {p50:>8.1f} {p99:>8.1f} {per_s / rows[0][1]:>12.2f}")
-    print()
     print(f"{'case':<52} {'ev/s':>10} {'p50 us':>8} {'p99 us':>8} {'p99 x plain':>12}")
     for wait, events in ((0.0, args.events), (0.001, args.slow_events)):
         WORK["seconds"] = wait
@@ -153,6 +177,13 @@ def main() -> None:
                 base = base or p99
                 print(f"{f'{label}, {engine}: {name}':<52} {per_s:>10.0f} {p50:>8.1f} "
                       f"{p99:>8.1f} {p99 / base:>12.2f}")  # fmt: skip
+    WORK["seconds"] = 0.0
+    print()
+    rows = observe_rows(args.events, args.rounds)
+    print(f"{'tracking, tracing (sync engine, mock)':<52} {'ev/s':>10} {'p50 us':>8} {'p99 us':>8} "
+          f"{'ev/s x plain':>12}")  # fmt: skip
+    for label, per_s, p50, p99 in rows:
+        print(f"{label:<52} {per_s:>10.0f} {p50:>8.1f} {p99:>8.1f} {per_s / rows[0][1]:>12.2f}")
 
 
 if __name__ == "__main__":

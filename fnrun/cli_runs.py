@@ -91,6 +91,7 @@ def run_detail(run: dict[str, Any]) -> Group:
         ("labels", _kv(meta.get("labels", {}))),
         ("error", str(status.get("error", "") or "")),
         ("retries", _retries(status)),
+        ("trace", str(status.get("trace_id", "") or "")),  # the OpenTelemetry trace it is in
     ]
     for key, value in rows:
         if value:

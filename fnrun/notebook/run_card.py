@@ -64,10 +64,12 @@ def card_values(
     rows = list(status.get("iterations") or [])
     best = int(status.get("best_iteration") or 0)
     error = str(run.error or "")
+    traced = str(status.get("trace_id") or "")  # the OpenTelemetry trace the run is in
     return {
         "title": f"run {meta.get('name', '')}",
         "state": str(status.get("state", "")),
-        "sub": f"uid {meta.get('uid', '')} · project {meta.get('project', '')} · started {started}",
+        "sub": f"uid {meta.get('uid', '')} · project {meta.get('project', '')} · started {started}"
+        + (f" · trace {traced}" if traced else ""),
         "parameters": dict(spec.get("parameters") or {}),
         "results": dict(status.get("results") or {}),
         "labels": dict(meta.get("labels") or {}),

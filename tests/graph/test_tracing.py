@@ -6,13 +6,17 @@ at all without a provider; the trace carried on by RemoteStep and BatchHttpReque
 from __future__ import annotations
 
 import asyncio
+import re
+import time
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 import fnrun
 import fnrun.serving
 from fnrun import tracing
+from fnrun.cli_runs import run_detail
 from fnrun.errors import InvalidArgumentError
 from fnrun.graph.server import GraphServer
 from tests.otel import Collector, by_name, collector, hex_id, spans
@@ -250,9 +254,40 @@ def test_a_run_step_records_the_trace_and_its_child_process_continues_it(
     assert exported.attributes["fnrun.run.uid"] == out["run"]
     assert exported.attributes["fnrun.status"] == "completed"
     assert exported.service == "trainer"
+    console = Console(record=True, width=200)
+    console.print(run_detail(run))  # fnrun get run shows which trace the run is in
+    assert re.search(rf"trace +{PARENT_TRACE}", console.export_text())
 
 
 def test_an_untraced_run_records_no_trace_id() -> None:
     job = fnrun.new_function("plain", kind="job", command=__file__)
     run = job.run(handler="train", params={"p": 1}, local=True)
     assert "trace_id" not in fnrun.get_run_db().read_run(run.uid(), "")["status"]
+
+
+class Version:
+    def __init__(self, context: Any = None, name: str = "", **kwargs: Any) -> None:
+        self.name = name
+
+    def do(self, body: Any) -> Any:
+        return {"route": self.name}
+
+
+def test_a_shadow_route_joins_the_request_trace_after_the_answer(spans: Any) -> None:
+    from fnrun.graph.traffic import TrafficSplit
+
+    fn = fnrun.new_function("traced", kind="serving")
+    split = TrafficSplit(weights={"v1": 100}, mirror={"v3": 1.0})
+    fn.set_topology("router", split)  # type: ignore[attr-defined]
+    for name in ("v1", "v3"):
+        fn.add_model(name, class_name=Version)  # type: ignore[attr-defined]
+    server = fn.to_mock_server()  # type: ignore[attr-defined]
+    assert server.test("/", body={"x": 1}, headers={"traceparent": TRACEPARENT}) == {"route": "v1"}
+    deadline = time.monotonic() + 10
+    while split.mirrored.get("v3", 0) < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)  # the shadow runs after the answer, in the mirror's worker
+    found = by_name(spans)
+    shadow, router = found["v3"], found["router"]
+    assert hex_id(shadow.context.trace_id, 32) == PARENT_TRACE
+    assert shadow.parent.span_id == router.context.span_id
+    assert found["v1"].parent.span_id == router.context.span_id

@@ -303,3 +303,13 @@ def test_the_time_left_goes_on_to_the_remote_and_bounds_the_call(
     start = time.perf_counter()
     out = slow.test("/", body={"a": 1}, headers={"x-fnrun-timeout": "0.2"}, silent=True)
     assert out.status_code == 504 and time.perf_counter() - start < 0.5
+
+
+def test_batch_requests_on_the_sync_engine_keep_the_request_deadline(remote: Remote) -> None:
+    fn = fnrun.new_function("remote", kind="serving")
+    graph = fn.set_topology("flow", engine="sync", timeout=5)  # type: ignore[attr-defined]
+    graph.to("BatchHttpRequests", name="fan", url=f"{remote.url}/echo").respond()
+    server = fn.to_mock_server()  # type: ignore[attr-defined]
+    server.test("/", body=[1, 2, 3])
+    sent = [float(call["headers"]["x-fnrun-timeout"]) for call in remote.calls]
+    assert len(sent) == 3 and all(0 < left <= 5 for left in sent)  # each worker knew the time

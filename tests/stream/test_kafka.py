@@ -17,6 +17,11 @@ from fnrun.service.serving_app import build_app
 from fnrun.stream.kafka import CONSUMER_DEFAULTS, parse_kafka_url
 from fnrun.stream.trigger import KafkaTrigger
 from tests.conftest import require_service
+from tests.otel import by_name, hex_id, spans
+
+__all__ = ["spans"]  # the fixture
+PARENT_TRACE = "0af7651916cd43dd8448eb211c80319c"
+TRACEPARENT = f"00-{PARENT_TRACE}-b7ad6b7169203331-01"
 
 pytestmark = pytest.mark.integration
 
@@ -421,3 +426,49 @@ def test_two_replicas_one_joining_mid_batch_finish_every_message(broker: str) ->
             second.stop_triggers()
         assert first.triggers[0].processed + second.triggers[0].processed >= 3000
         assert second.triggers[0].processed > 0  # the second replica took its share
+
+
+def test_a_queue_step_carries_the_trace_in_the_message_and_the_consumer_continues_it(
+    broker: str, spans: Any
+) -> None:
+    from kafka import KafkaConsumer
+
+    from fnrun.graph.event import Event
+
+    middle, out = _topic("middle"), _topic("out")
+    first = fnrun.new_function("front", kind="serving")
+    graph = first.set_topology("flow")  # type: ignore[attr-defined]
+    graph.to(handler=f"{__name__}.add_one", name="add").to(
+        ">>", "q", path=f"kafka://{broker}/{middle}"
+    )
+    second = fnrun.new_function("back", kind="serving")
+    graph = second.set_topology("flow")  # type: ignore[attr-defined]
+    graph.to(handler=f"{__name__}.add_one", name="again").to(
+        ">>", "out", path=f"kafka://{broker}/{out}"
+    )
+    second.add_kafka_trigger(broker, middle, consumer_group=_topic("g"))  # type: ignore[attr-defined]
+    front, back = build_app(first), build_app(second)
+    back.start_triggers()
+    try:
+        front.server.run(Event(body={"n": 1}, headers={"traceparent": TRACEPARENT}))
+        front.shut_down()  # the producer flushes
+        _wait(lambda: back.triggers[0].processed == 1)
+    finally:
+        back.stop_triggers()
+    consumer = KafkaConsumer(
+        middle, bootstrap_servers=broker, auto_offset_reset="earliest", **CONSUMER_DEFAULTS
+    )
+    (message,) = [m for batch in consumer.poll(timeout_ms=5000).values() for m in batch]
+    consumer.close()
+    headers = dict(message.headers)
+    queue = by_name(spans)["q"]
+    assert headers["traceparent"].decode().split("-")[1:3] == [
+        PARENT_TRACE, hex_id(queue.context.span_id, 16)
+    ]  # fmt: skip
+    consumed = [s for s in spans.get_finished_spans() if s.name == "back"]
+    assert len(consumed) == 1
+    assert hex_id(consumed[0].context.trace_id, 32) == PARENT_TRACE  # the same trace
+    assert consumed[0].parent.span_id == queue.context.span_id  # under the queue step
+    again = by_name(spans)["again"]
+    assert again.parent.span_id == consumed[0].context.span_id
+    assert _consume(broker, out, 1) == [{"n": 3}]
