@@ -13,9 +13,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from fnrun.cli_common import DbOpt, NameOpt, ProjectOpt, console, plain, print_live
+from fnrun.cli_common import DbOpt, NameOpt, ProjectOpt, console, plain
 from fnrun.cli_common import run_db as _db
 from fnrun.cli_delete import delete_app
+from fnrun.cli_functions import functions_app
 from fnrun.cli_hub import hub_app
 from fnrun.cli_schedules import schedules_app
 from fnrun.cli_service import service
@@ -38,6 +39,7 @@ app.add_typer(delete_app, name="delete")  # fnrun/cli_delete.py
 app.add_typer(hub_app, name="hub")  # fnrun/cli_hub.py
 app.command("service")(service)  # fnrun/cli_service.py
 app.add_typer(schedules_app, name="schedules")  # fnrun/cli_schedules.py
+app.add_typer(functions_app, name="functions")  # fnrun/cli_functions.py
 
 
 def _print_version(value: bool) -> None:
@@ -367,49 +369,6 @@ def deploy(
     """Deploy a serving or nuclio function as a local background server; print its URL."""
     fn = _load_function(source, kind="nuclio")
     console.print(fn.deploy(port=port, workers=workers))
-
-
-functions_app = typer.Typer(help="Deployed functions: status and stop.", no_args_is_help=True)
-app.add_typer(functions_app, name="functions")
-
-
-@functions_app.command("status")
-def functions_status(project: ProjectOpt = "", name: NameOpt = "", db: DbOpt = "") -> None:
-    """Real-time functions with their address and whether their server runs; with
-    ``--name``, what each running one's /metrics say (requests, latency, steps, a traffic
-    split's routes and weights, its shadows, tracking)."""
-    from fnrun.runtimes.local.deploy import is_running
-
-    table = _table("project", "name", "kind", "state", "address", "running")
-    running = []
-    for doc in _db(db).list_functions(name=name or None, project=project or None):
-        fn = function_from_dict(doc)
-        if fn.is_deployable:
-            if name and fn.status.address and is_running(fn):
-                running.append(fn)
-            table.add_row(
-                *plain(
-                    fn.metadata.project,
-                    fn.metadata.name,
-                    fn.kind,
-                    fn.status.state,
-                    fn.status.address,
-                    "yes" if is_running(fn) else "no",
-                )
-            )
-    console.print(table)
-    for fn in running:
-        print_live(fn)
-
-
-@functions_app.command("stop")
-def functions_stop(
-    name: Annotated[str, typer.Argument(help="function name")], project: ProjectOpt = ""
-) -> None:
-    """Stop a function's local server."""
-
-    fn = import_function(f"db://{project or _default_project()}/{name}")
-    console.print("stopped" if fn.stop() else "was not running")  # type: ignore[attr-defined]
 
 
 def _load_function(source: str, kind: str) -> Any:

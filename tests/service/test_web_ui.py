@@ -214,3 +214,37 @@ def test_a_serving_function_with_its_graph_address_and_requests(
         _shot(page, "serving")
     finally:
         fn.stop()  # type: ignore[attr-defined]
+
+
+def test_the_serving_page_shows_the_last_tracked_records_of_a_chosen_step(
+    browser: Any, service: tuple[str, HTTPRunDB], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _client = service
+    code = tmp_path / "adder.py"
+    code.write_text(ADDER + "\n\ndef again(body):\n    return {'value': body['value'] + 1}\n")
+    track = tmp_path / "tracking"
+    monkeypatch.setenv("FNRUN_TRACKING_ROOTS", str(tmp_path))  # where the service may read
+    fn = fnrun.code_to_function("tracked", filename=str(code), kind="serving", project="ui")
+    graph = fn.set_topology("flow")  # type: ignore[attr-defined]
+    graph.to("Add", name="add", n=10).to(handler="again", name="again").respond()
+    fn.set_tracking(str(track), steps=["add", "again"])  # type: ignore[attr-defined]
+    fn.deploy()  # type: ignore[attr-defined]
+    try:
+        for x in (1, 2, 3):
+            body = {"x": x, "note": HOSTILE}  # a request's data is hostile on the page
+            assert fn.invoke("/", body) == {"value": x + 11}  # type: ignore[attr-defined]
+    finally:
+        fn.stop()  # type: ignore[attr-defined]  # its sink is flushed at shutdown
+    page = _sign_in(browser, url)
+    page.goto(f"{url}/ui/projects/ui/functions/tracked")
+    text = page.inner_text("main")
+    assert "tracked records" in text and str(track) in text
+    rows = page.locator("h2:has-text('tracked records') + p + div table tbody tr")
+    assert rows.count() == 3
+    assert '"x": 3' in rows.first.inner_text()  # newest first, step "add" (the first)
+    assert "onerror" in rows.first.inner_text()  # the hostile field, shown as text
+    assert page.title() != "pwned" and page.locator("main img[src=x]").count() == 0
+    page.click("a:text-is('again')")  # the other step
+    assert "step=again" in page.url
+    assert '{"value": 14}' in rows.first.inner_text()
+    _shot(page, "tracked-records")

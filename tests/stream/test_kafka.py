@@ -472,3 +472,22 @@ def test_a_queue_step_carries_the_trace_in_the_message_and_the_consumer_continue
     again = by_name(spans)["again"]
     assert again.parent.span_id == consumed[0].context.span_id
     assert _consume(broker, out, 1) == [{"n": 3}]
+
+
+def test_the_last_tracked_records_come_back_from_the_topic(broker: str, monkeypatch: Any) -> None:
+    from fnrun.graph.event import Event
+    from fnrun.stream.tracked import Bounds, recent_records
+
+    topic = _topic("tracked")
+    fn = fnrun.new_function("monitored", kind="serving")
+    fn.add_model("m", class_name=f"{__name__}.SlowLoading")  # type: ignore[attr-defined]
+    fn.set_tracking(f"kafka://{broker}/{topic}", batch=2)  # type: ignore[attr-defined]
+    app = build_app(fn)
+    for i in range(5):
+        app.server.run(Event(body={"inputs": [[i]]}, path="/v2/models/m/infer"))
+    app.shut_down()  # the last, partial batch is sent too
+    monkeypatch.setenv("FNRUN_TRACKING_BROKERS", broker)
+    path = f"kafka://{broker}/{topic}"
+    found = recent_records(path, "m", limit=3, bounds=Bounds.for_service([]), timeout=10)
+    assert [r["inputs"] for r in found] == [[[4]], [[3]], [[2]]]  # the newest, first
+    assert len(recent_records(path, "m", limit=50, timeout=10)) == 5

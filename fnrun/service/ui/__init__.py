@@ -22,6 +22,7 @@ from fnrun.service.sessions import Sessions
 from fnrun.service.ui import pages
 from fnrun.service.ui.layout import UI, page
 from fnrun.service.ui.serving_metrics import MetricsViews
+from fnrun.service.ui.tracked_view import TrackedViews
 
 STATIC = Path(__file__).resolve().parent / "static"
 Many = Annotated[list[str] | None, Query()]
@@ -36,6 +37,7 @@ def ui_routes(db: RunDB, token: str, roots: list[Path], sessions: Sessions) -> A
     ``roots``; sign-in opens one of ``sessions``."""
     router = APIRouter(prefix=UI, include_in_schema=False)
     metrics = MetricsViews()
+    tracked = TrackedViews(roots)
 
     def reader(_key: str, doc: dict[str, Any], limit: int) -> bytes:
         return preview_bytes(doc, roots, limit)
@@ -105,8 +107,10 @@ def ui_routes(db: RunDB, token: str, roots: list[Path], sessions: Sessions) -> A
         return html(pages.compare_page(db, project, uid or [], result))
 
     @router.get("/projects/{project}/functions/{name}")
-    def function(project: str, name: str, a: str = "", b: str = "") -> HTMLResponse:
-        return html(pages.function_page(db, project, name, a, b, metrics))
+    def function(
+        project: str, name: str, a: str = "", b: str = "", step: str = ""
+    ) -> HTMLResponse:
+        return html(pages.function_page(db, project, name, a, b, metrics, tracked, step))
 
     return router
 

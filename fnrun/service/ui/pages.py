@@ -220,11 +220,13 @@ def _bars(names: list[str], values: list[Any]) -> Doc:
 
 # -- functions ---------------------------------------------------------------------------
 Metrics = Callable[[Doc], Doc]  # a serving function's document -> its metrics view
+Tracked = Callable[[Doc, str], Doc | None]  # (document, step) -> its last tracked records
 
 
 def function_page(
-    db: RunDB, project: str, name: str, a: str, b: str, metrics: Metrics | None = None
-) -> str:
+    db: RunDB, project: str, name: str, a: str, b: str, metrics: Metrics | None = None,
+    tracked: Tracked | None = None, step: str = "",
+) -> str:  # fmt: skip
     import yaml
 
     versions = [{"hash": v["hash"], "tags": ", ".join(v["tags"]), "stored": stamp(v["updated"])}
@@ -239,6 +241,7 @@ def function_page(
     serving = None
     if current.get("kind") in _SERVING_KINDS:
         serving = _serving(current, fn, metrics)
+        serving["tracking"] = tracked(current, step) if tracked is not None else None
     spec = copy.deepcopy(current.get("spec") or {})
     (spec.get("build") or {}).pop("functionSourceCode", None)  # shown as code
     crumbs = [("projects", href()), (project, href("projects", project)), (name, "")]
