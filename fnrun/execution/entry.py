@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fnrun import tracing
+import fnrun.tracing as tracing
 from fnrun.config import get_settings
 from fnrun.db import get_run_db
 from fnrun.errors import FnrunError, InvalidArgumentError

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fnrun import tracing
+import fnrun.tracing as tracing
 from fnrun.errors import NotFoundError
 from fnrun.execution.attach import adopt, attach_env
 from fnrun.execution.binding import bind

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from fnrun import tracing
+import fnrun.tracing as tracing
 from fnrun.errors import FnrunError, InvalidArgumentError
 from fnrun.extras import require
 from fnrun.graph.deadline import HEADER, DeadlineExceeded, time_left

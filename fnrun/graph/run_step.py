@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fnrun import tracing
+import fnrun.tracing as tracing
 from fnrun.db import get_run_db
 from fnrun.db.monitor import UNFINISHED
 from fnrun.errors import InvalidArgumentError, NotFoundError, RunError

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fnrun import tracing
+import fnrun.tracing as tracing
 from fnrun.graph.nodes import Runner
 from fnrun.model.graph import BaseStep
 

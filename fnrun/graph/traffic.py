@@ -41,7 +41,7 @@ from collections.abc import Callable, Mapping
 from itertools import accumulate
 from typing import Any
 
-from fnrun import tracing
+import fnrun.tracing as tracing
 from fnrun.errors import AccessError, ConflictError, InvalidArgumentError
 from fnrun.graph.event import get_path
 from fnrun.graph.keys import stable_hash

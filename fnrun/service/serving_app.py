@@ -17,7 +17,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
-from fnrun import tracing
+import fnrun.tracing as tracing
 from fnrun.config import ServeLimits
 from fnrun.errors import InvalidArgumentError
 from fnrun.graph.event import HTTP_TRIGGER, Event

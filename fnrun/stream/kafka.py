@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from fnrun import tracing
+import fnrun.tracing as tracing
 from fnrun.errors import InvalidArgumentError
 from fnrun.extras import require
 

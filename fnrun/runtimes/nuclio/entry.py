@@ -15,7 +15,7 @@ import json
 import os
 from typing import Any
 
-from fnrun import tracing
+import fnrun.tracing as tracing
 from fnrun.graph.context import GraphContext
 from fnrun.graph.server import GraphServer
 from fnrun.model.graph import graph_from_dict

@@ -107,9 +107,7 @@ def ui_routes(db: RunDB, token: str, roots: list[Path], sessions: Sessions) -> A
         return html(pages.compare_page(db, project, uid or [], result))
 
     @router.get("/projects/{project}/functions/{name}")
-    def function(
-        project: str, name: str, a: str = "", b: str = "", step: str = ""
-    ) -> HTMLResponse:
+    def function(project: str, name: str, a: str = "", b: str = "", step: str = "") -> HTMLResponse:
         return html(pages.function_page(db, project, name, a, b, metrics, tracked, step))
 
     return router
