@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import difflib
+from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
@@ -10,7 +12,7 @@ from fnrun.clock import now_iso
 from fnrun.db.base import Doc, labels_match
 from fnrun.db.sql.engine import upsert, with_retries
 from fnrun.db.sql.projects import ensure_project
-from fnrun.db.sql.tables import artifact_tags, artifacts
+from fnrun.db.sql.tables import artifact_tags, artifacts, runs
 from fnrun.errors import NotFoundError
 from fnrun.model.names import check_names
 
@@ -61,17 +63,12 @@ class ArtifactsMixin:
 
         def work(conn: Connection) -> Doc:
             tree = uid or _tagged_uid(conn, project, key, tag or "latest")
-            query = select(artifacts.c.body).where(
-                artifacts.c.project == project, artifacts.c.key == key, artifacts.c.uid == tree
-            )
-            query = query.where(artifacts.c.iteration == (iter or 0))
-            row = conn.execute(query).first()
+            row = _version(conn, project, key, tree, iter or 0)
+            if row is None and not iter:  # no iteration named: the run's best one (MLRun's
+                best = _best_iteration(conn, project, tree)  # link to the selected iteration)
+                row = _version(conn, project, key, tree, best) if best else None
             if row is None:
-                raise NotFoundError(
-                    f"artifact {project}/{key} not found",
-                    field="key",
-                    hint="list artifacts with `fnrun get artifacts`",
-                )
+                raise _missing(conn, project, key, tag, iter or 0, tree)
             body: Doc = copy.deepcopy(row.body)
             body["metadata"]["tag"] = tag or "latest"
             return body
@@ -128,6 +125,70 @@ class ArtifactsMixin:
                 conn.execute(table.delete().where(table.c.project == project, table.c.key == key))
 
         with_retries(self.engine, work)
+
+
+def _version(conn: Connection, project: str, key: str, tree: str, iteration: int) -> Any:
+    query = select(artifacts.c.body).where(
+        artifacts.c.project == project,
+        artifacts.c.key == key,
+        artifacts.c.uid == tree,
+        artifacts.c.iteration == iteration,
+    )
+    return conn.execute(query).first()
+
+
+def _best_iteration(conn: Connection, project: str, tree: str) -> int:
+    """The iteration the selector picked in the hyper-parameter run ``tree`` (0: none)."""
+    row = conn.execute(
+        select(runs.c.body).where(
+            runs.c.project == project, runs.c.uid == tree, runs.c.iteration == 0
+        )
+    ).first()
+    best = ((row.body or {}).get("status") or {}).get("best_iteration") if row else 0
+    return best if isinstance(best, int) and not isinstance(best, bool) else 0
+
+
+def _missing(
+    conn: Connection, project: str, key: str, tag: str, iteration: int, tree: str
+) -> NotFoundError:
+    """The error for an artifact version that is not there, naming what is: the key's
+    iterations (a hyper-parameter run without a selector has no best one), else the keys
+    with a like name."""
+    versions = conn.execute(
+        select(artifacts.c.uid, artifacts.c.iteration).where(
+            artifacts.c.project == project, artifacts.c.key == key
+        )
+    ).all()
+    if versions:
+        mine = sorted(v.iteration for v in versions if v.uid == tree)
+        if mine:
+            named = f"iteration {iteration}" if iteration else "best iteration (no selector)"
+            return NotFoundError(
+                f"artifact {project}/{key} of run {tree[:12]} has no {named}; it has "
+                f"iterations {', '.join(map(str, mine[:20]))}",
+                field="key",
+                hint=f"name one: store://.../{project}/{key}#{mine[-1]} (a selector= picks "
+                "the best iteration, which the URI without # then means)",
+            )
+        return NotFoundError(
+            f"artifact {project}/{key}"
+            + (f" has no tag {tag!r}" if tag else " not found")
+            + f" (it has {len(versions)} versions)",
+            field="key",
+            hint=f"see them: fnrun get artifacts -p {project} --name {key} --tag '*'",
+        )
+    keys = sorted({str(k) for (k,) in conn.execute(
+        select(artifacts.c.key).where(artifacts.c.project == project).distinct()
+    )})  # fmt: skip
+    like = difflib.get_close_matches(key, keys, n=5, cutoff=0.5)
+    shown = like or keys[:10]
+    return NotFoundError(
+        f"artifact {project}/{key} not found",
+        field="key",
+        hint=(f"did you mean {', '.join(shown)}?" if like else
+              f"project {project} has {', '.join(shown) or 'no artifacts'}"
+              + ("..." if len(keys) > len(shown) else "")),
+    )  # fmt: skip
 
 
 def _tagged_uid(conn: Connection, project: str, key: str, tag: str) -> str:
