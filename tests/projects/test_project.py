@@ -88,3 +88,12 @@ def test_unknown_functions_and_files_are_clear_errors(context: Path) -> None:
         fnrun.load_project(str(context / "missing"))
     with pytest.raises(InvalidArgumentError):
         fnrun.new_project("../escape", context=str(context))
+
+
+def test_run_function_takes_mlruns_selector_spelling(context: Path) -> None:
+    project = fnrun.new_project("shop", context=str(context))
+    project.set_function("src/train.py", name="trainer", kind="job", handler="train")
+    run = project.run_function(
+        "trainer", hyperparams={"lr": [0.1, 0.7, 0.3]}, selector="max.score", local=True
+    )
+    assert run.status.results["best_iteration"] == 2 and run.status.results["score"] == 0.7
