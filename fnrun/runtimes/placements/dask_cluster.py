@@ -17,7 +17,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from fnrun.errors import InvalidArgumentError
 from fnrun.extras import require
+from fnrun.runtimes.local.main_guard import unguarded_line
 
 
 class DaskClientMixin:
@@ -55,6 +57,7 @@ class DaskClientMixin:
             if made:  # close() deletes what this process made, never a cluster it found
                 self.__dict__["_kube_cluster"] = (kube, name)
             return distributed.Client(address, timeout="60s")
+        _check_main_guard()
         spec = self.spec
         cluster = distributed.LocalCluster(
             n_workers=int(spec.replicas or spec.min_replicas or 1),
@@ -96,6 +99,24 @@ class DaskClientMixin:
             self.status.scheduler_address = self.status.cluster_name = ""
         if cluster is not None:
             cluster.close()
+
+
+def _check_main_guard() -> None:
+    """A LocalCluster started from the top of an unguarded script would hang: its workers are
+    spawned processes that import the script again (running this very line again)."""
+    line = unguarded_line()
+    if line:
+        import sys
+
+        script = getattr(sys.modules["__main__"], "__file__", "the script")
+        raise InvalidArgumentError(
+            f"{script}, line {line}: a dask function run at the top of a script starts a "
+            "local Dask cluster whose worker processes import the script again and would run "
+            "this line again (they never start)",
+            field="kind",
+            hint='put the script\'s code under `if __name__ == "__main__":`, or connect to a '
+            "running cluster (fn.spec.scheduler_address or DASK_SCHEDULER_ADDRESS)",
+        )
 
 
 def _has_dashboard() -> bool:

@@ -293,3 +293,34 @@ def test_a_lost_worker_is_the_infrastructures_fault_and_retried(tmp_path: Path) 
     first, second = doc["status"]["attempts"]
     assert first["fault"] == "infrastructure" and "KilledWorker" in first["error"]
     assert second["state"] == "completed"
+
+
+UNGUARDED = """
+import fnrun
+
+
+def inc(context, x: int = 1):
+    context.log_result("y", x + 1)
+
+
+fn = fnrun.new_function("unguarded", kind="dask")
+run = fn.run(handler=inc, params={"x": 2})
+print("RESULT", run.outputs["y"])
+"""
+
+
+def test_a_script_without_a_main_guard_fails_at_once_and_with_one_works(tmp_path: Path) -> None:
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED)
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode != 0 and time.monotonic() - started < 60  # no hang
+    assert "line 10" in done.stderr and 'if __name__ == "__main__":' in done.stderr
+    guarded = UNGUARDED.replace("fn = fnrun", 'if __name__ == "__main__":\n    fn = fnrun')
+    guarded = guarded.replace("\nrun = ", "\n    run = ").replace("\nprint(", "\n    print(")
+    script.write_text(guarded)
+    ok = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                        timeout=120)  # fmt: skip
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    assert "RESULT 3" in ok.stdout
