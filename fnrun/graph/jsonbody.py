@@ -14,6 +14,7 @@ from fnrun.errors import InvalidArgumentError
 from fnrun.model.depth import nests_deeper
 
 MAX_DEPTH = 100
+FORM = "application/x-www-form-urlencoded"  # curl -d's default content type
 
 
 class BadJSON(InvalidArgumentError):
@@ -63,32 +64,42 @@ def _too_deep(max_depth: int) -> TooDeep:
 
 def decode_body(body: Any, content_type: str | None = None, max_depth: int = MAX_DEPTH) -> Any:
     """Decode JSON bodies: any JSON when the content type says so (matched case-insensitively;
-    UTF-8, -16 or -32); without a content type, text that looks like an object, array or
-    string. A JSON string that holds JSON is decoded again (MLRun clients send that). Other
+    UTF-8, -16 or -32); without a content type or with a form's (curl ``-d``'s default),
+    text that parses as an object, array or string — text that opens an object and does not
+    parse is a 400 naming the content type seen. A JSON string that holds JSON is decoded again (MLRun clients send that). Other
     content types are left as they are. Nesting is bounded (:mod:`fnrun.graph.jsonbody`)."""
     ctype = content_type.lower() if isinstance(content_type, str) else ""
     is_json = "json" in ctype
     if is_json and type(body) is bytes:
         value = loads(body, max_depth)
         return value if type(value) is not str else _again(value, content_type, max_depth)
+    guess = not ctype or ctype.startswith(FORM)  # curl -d sends JSON as a form
     if isinstance(body, bytes | bytearray):
-        if ctype and not is_json:
+        if not guess and not is_json:
             return bytes(body)
         try:
             body = body.decode("utf-8")
         except UnicodeDecodeError:
             return bytes(body)
-    if not isinstance(body, str) or (ctype and not is_json):
+    if not isinstance(body, str) or not (guess or is_json):
         return body
     text = body.strip()
     if is_json:
         return _again(loads(text, max_depth), content_type, max_depth)
     if text[:1] not in ("{", "[", '"'):
-        return body
+        return body  # a real form (a=1&b=2), or text
     try:
         value = loads(text, max_depth)
-    except BadJSON:
-        return body  # text that only looks like JSON, sent without a content type
+    except BadJSON as exc:
+        if text[:1] != "{":
+            return body  # text that only looks like JSON ("[INFO] ...")
+        seen = f"content type {content_type!r}" if ctype else "no content type"
+        raise BadJSON(
+            f"{exc.message}; it was sent with {seen}",
+            field="body",
+            hint="send valid JSON with Content-Type: application/json "
+            "(curl: -H 'Content-Type: application/json' or --json)",
+        ) from None
     return _again(value, content_type, max_depth)
 
 

@@ -44,6 +44,8 @@ ErrorSink = Callable[[dict[str, Any]], None]
 class GraphServer(StreamEntries):
     """Serves one graph. Build once (``init``), then ``run(event)`` per request."""
 
+    log_failures = True  # a failed request is logged (the mock hands it to its caller instead)
+
     def __init__(
         self,
         graph: FlowStep | RouterStep,
@@ -326,7 +328,8 @@ class GraphServer(StreamEntries):
             self.error_sink(
                 {**body, "event_id": event.id, "path": event.path, "body": _safe(event.body)}
             )
-        self.context.logger.error(f"request {event.id} failed in step {step!r}: {cause}")
+        if self.log_failures:
+            self.context.logger.error(f"request {event.id} failed in step {step!r}: {cause}")
         return Response(body=body, content_type="application/json", status_code=status)
 
     def load_samples(self, function: str) -> list[tuple[str, str, dict[str, str], float]]:

@@ -191,4 +191,5 @@ def build_mock(
     else:
         server = GraphServer(graph, namespaces, **kwargs)
     server.context.is_mock = True
+    server.log_failures = False  # the caller gets each failure (raised, or the Response)
     return MockServer(server, streams, sink)

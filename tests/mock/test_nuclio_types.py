@@ -53,3 +53,22 @@ def test_a_stream_trigger_given_as_a_dict_has_kind_and_name() -> None:
     out = _server().test("/", body={}, trigger={"kind": "kafka-cluster", "name": "g1"})
     assert out.status_code == 201  # a step's own Response comes back whole, as MLRun's mock
     assert out.body["trigger"] == ["kafka-cluster", "g1"]
+
+
+def test_a_failing_request_in_the_mock_is_raised_once_not_also_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from fnrun.mock.server import MockRequestError
+
+    fn = fnrun.new_function("loud", kind="serving")
+    fn.set_topology("flow").to(handler=f"{__name__}.refuse", name="b").respond()  # type: ignore[attr-defined]
+    server = fn.to_mock_server()  # type: ignore[attr-defined]
+    with caplog.at_level("DEBUG"), pytest.raises(MockRequestError, match="no thanks"):
+        server.test("/", body=1)
+    assert not [r for r in caplog.records if "no thanks" in r.getMessage()]
+    assert server.test("/", body=1, silent=True).status_code == 500  # the Response, quietly
+    assert [e["message"] for e in server.errors] == ["no thanks"] * 2  # still recorded
+
+
+def refuse(body: Any) -> Any:
+    raise ValueError("no thanks")

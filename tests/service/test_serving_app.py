@@ -188,3 +188,19 @@ def test_a_steps_own_response_headers_reach_the_client() -> None:
         r.text == "ok" and r.headers["x-model"] == "m1" and r.headers["cache-control"] == "no-store"
     )
     assert r.headers["x-fnrun-event-id"]
+
+
+@pytest.mark.parametrize("ctype", ["application/x-www-form-urlencoded", None])
+def test_json_sent_as_a_form_or_untyped_is_read_as_json(ctype: str | None) -> None:
+    app = _app("sync")
+    headers = {"content-type": ctype} if ctype else {}
+    r = _call(app, "POST", "/", content=b'{"x": 1}', headers=headers)  # curl -d '{"x": 1}'
+    assert r.status_code == 200 and r.json()["body"] == {"x": 1}
+    bad = _call(app, "POST", "/", content=b'{"x": 1', headers=headers)
+    assert bad.status_code == 400
+    seen = f"content type '{ctype}'" if ctype else "no content type"
+    assert seen in bad.json()["message"] and "Content-Type: application/json" in bad.json()["hint"]
+    form = _call(app, "POST", "/", content=b"a=1&b=2", headers=headers)  # a real form
+    assert form.status_code == 200 and form.json()["body"] == "a=1&b=2"
+    text = _call(app, "POST", "/", content=b"[INFO] not json", headers=headers)
+    assert text.status_code == 200 and text.json()["body"] == "[INFO] not json"
