@@ -66,8 +66,9 @@ def decode_body(body: Any, content_type: str | None = None, max_depth: int = MAX
     """Decode JSON bodies: any JSON when the content type says so (matched case-insensitively;
     UTF-8, -16 or -32); without a content type or with a form's (curl ``-d``'s default),
     text that parses as an object, array or string — text that opens an object and does not
-    parse is a 400 naming the content type seen. A JSON string that holds JSON is decoded again (MLRun clients send that). Other
-    content types are left as they are. Nesting is bounded (:mod:`fnrun.graph.jsonbody`)."""
+    parse is a 400 naming the content type seen. A JSON string that holds JSON is decoded
+    again (MLRun clients send that). Other content types are left as they are. Nesting is
+    bounded (:mod:`fnrun.graph.jsonbody`)."""
     ctype = content_type.lower() if isinstance(content_type, str) else ""
     is_json = "json" in ctype
     if is_json and type(body) is bytes:

@@ -5,8 +5,10 @@ in a pipe. Driven by real runs; the terminal is a rich console recording to a st
 from __future__ import annotations
 
 import io
+import os
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -141,9 +143,11 @@ def test_the_default_display_follows_where_the_output_goes(
 
     monkeypatch.setattr(sys, "stderr", io.StringIO())  # a pipe
     monkeypatch.delenv("FNRUN_PROGRESS", raising=False)
-    assert default_reporter(True) is None
+    quiet = default_reporter(True)  # a pipe: the start and end lines, no iteration lines
+    assert isinstance(quiet, LineReporter) and not quiet.iterations
     monkeypatch.setenv("FNRUN_PROGRESS", "1")
-    assert isinstance(default_reporter(True), LineReporter)
+    detailed = default_reporter(True)
+    assert isinstance(detailed, LineReporter) and detailed.iterations
     assert default_reporter(False) is None
     tty = io.StringIO()
     tty.isatty = lambda: True  # type: ignore[method-assign]
@@ -153,3 +157,41 @@ def test_the_default_display_follows_where_the_output_goes(
     assert isinstance(default_reporter(True), LineReporter)
     monkeypatch.setenv("FNRUN_PROGRESS", "0")
     assert default_reporter(True) is None
+
+
+def test_a_run_in_a_pipe_prints_one_start_and_one_end_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = tmp_path / "piped.py"
+    script.write_text(
+        "import fnrun\n\n"
+        "def train(context, p: int = 1):\n    context.log_result('p', p)\n\n"
+        "if __name__ == '__main__':\n"
+        "    fnrun.new_function('piped', kind='handler').run(handler=train,\n"
+        "        hyperparams={'p': [1, 2, 3]}, selector='max.p')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "FNRUN_PROGRESS"}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, env=env, check=True)  # fmt: skip
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 2, done.stderr
+    assert lines[0].startswith("run piped ") and "started" in lines[0]
+    assert " completed in " in lines[1]
+    env["FNRUN_PROGRESS"] = "0"
+    silent = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                            timeout=120, env=env, check=True)  # fmt: skip
+    assert silent.stderr == ""
+
+
+def test_the_end_line_gives_the_web_ui_link_when_there_is_one() -> None:
+    out = io.StringIO()
+    report = LineReporter(out, iterations=False)
+    report("started", {"uid": "u1", "name": "n", "project": "p"})
+    report("iteration", {"done": 1, "total": 2, "state": "completed", "iteration": 1,
+                         "errors": 0})  # fmt: skip
+    report("finished", {"uid": "u1", "name": "n", "state": "completed",
+                        "ui_url": "http://svc:8080/ui/projects/p/runs/u1"})  # fmt: skip
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3 and "iteration" not in out.getvalue()
+    assert lines[2] == "  web UI: http://svc:8080/ui/projects/p/runs/u1"

@@ -117,8 +117,9 @@ def run_function(
     if report is not None and not background:
         report(
             "finished",
-            {"uid": run.uid(), "name": request.name, "state": run.state(), "error": run.error},
-        )
+            {"uid": run.uid(), "name": request.name, "state": run.state(), "error": run.error,
+             "ui_url": run.ui_url},
+        )  # fmt: skip
     if run.state() == "error":
         meta = doc["metadata"]
         raise RunError(

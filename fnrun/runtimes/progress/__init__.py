@@ -4,7 +4,8 @@
   run's output (state, elapsed time, the last output line; a bar for hyper-parameter runs:
   ``iteration 7/16, 1 error, best #3 loss=0.1``), then the end line (:mod:`.live`, rich);
 - a notebook: one HTML widget updated in place (:mod:`.widget`);
-- a pipe or CI log with ``FNRUN_PROGRESS=1``: plain lines, one per iteration (:mod:`.lines`).
+- a pipe or CI log: the start line and the end line (state, duration, the web UI link when the
+  run DB is the service); with ``FNRUN_PROGRESS=1`` also one per iteration (:mod:`.lines`).
 
 ``FNRUN_PROGRESS=0`` silences them all, ``=lines`` asks for plain lines anywhere;
 ``watch=False`` shows nothing. The CLI's ``fnrun run`` always reports.
@@ -44,13 +45,14 @@ def default_reporter(watch: bool) -> Reporter | None:
         from fnrun.runtimes.progress.live import LiveReporter
 
         return LiveReporter()
-    return LineReporter(sys.stderr)
+    return LineReporter(sys.stderr, iterations=choice in ("1", "lines"))
 
 
 def status_printer(watch: bool) -> Callable[[str], None] | None:
     """Where a placement says what happens while it waits (``job x submitted``, ``pod y:
-    ImagePullBackOff``): indented lines on stderr, when the start and end lines show."""
-    if not _wanted(watch):
+    ImagePullBackOff``): indented lines on stderr, in a terminal, a notebook or with
+    ``FNRUN_PROGRESS=1`` (a pipe gets only the start and end lines)."""
+    if not _wanted(watch) or not _detailed():
         return None
 
     def say(text: str) -> None:
@@ -61,7 +63,10 @@ def status_printer(watch: bool) -> Callable[[str], None] | None:
 
 
 def _wanted(watch: bool) -> bool:
-    wanted = os.environ.get("FNRUN_PROGRESS", "")
-    if wanted == "0" or not watch:
-        return False
-    return wanted in ("1", "lines") or sys.stderr.isatty() or in_notebook()
+    return watch and os.environ.get("FNRUN_PROGRESS", "") != "0"
+
+
+def _detailed() -> bool:
+    return os.environ.get("FNRUN_PROGRESS", "") in ("1", "lines") or sys.stderr.isatty() or (
+        in_notebook()
+    )

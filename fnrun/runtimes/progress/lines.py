@@ -28,20 +28,26 @@ def finished_lines(info: dict[str, Any], took: float) -> list[str]:
     uid, state = str(info.get("uid", "")), info.get("state", "")
     tail = f": {info['error']}" if info.get("error") else ""
     lines = [f"run {info.get('name', '')} {uid} {state} in {took:.1f} s{tail}"]
+    if info.get("ui_url"):
+        lines.append(f"  web UI: {info['ui_url']}")
     if state == "error":
         lines.append(f"  logs: fnrun logs {uid[:12]}")
     return lines
 
 
 class LineReporter:
-    """Plain lines: ``run <name> <uid> started`` / ``... completed in 1.2 s``."""
+    """Plain lines: ``run <name> <uid> started`` / ``... completed in 1.2 s``, and with
+    ``iterations`` one per hyper-parameter iteration."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, iterations: bool = True) -> None:
         self.out = out
+        self.iterations = iterations
         self.started: dict[str, float] = {}
 
     def __call__(self, event: str, info: dict[str, Any]) -> None:
         uid = str(info.get("uid", ""))
+        if event == "iteration" and not self.iterations:
+            return
         if event == "iteration":
             self.out.write(iteration_line(info) + "\n")
         elif event == "started":
