@@ -109,11 +109,15 @@ def get_runs(
         str, typer.Option(help="extra columns, comma separated: params,results,error,labels")
     ] = "",
     last: Annotated[int, typer.Option(help="show only the newest N")] = 20,
+    wide: Annotated[
+        bool, typer.Option(help="whole uids (default: the 8-character prefix)")
+    ] = False,
     db: DbOpt = "",
 ) -> None:
     """Runs, newest first (uid prefixes work in every command that takes a run)."""
-    from fnrun.cli_runs import run_rows, runs_table
+    from fnrun.cli_runs import check_state, run_rows, runs_table
 
+    check_state(state)
     rows = _db(db).list_runs(
         name=name or None,
         project=project or None,
@@ -121,7 +125,7 @@ def get_runs(
         labels=_pairs(label, "--label") or None,
     )
     extra = [c.strip() for c in show.split(",") if c.strip()]
-    console.print(runs_table(run_rows(rows, since, last), extra))
+    console.print(runs_table(run_rows(rows, since, last), extra, wide))
 
 
 @get_app.command("run")
@@ -326,6 +330,7 @@ def serve(
         os.environ[MAX_IN_FLIGHT_ENV] = str(max_in_flight)
     os.environ["FNRUN_SERVE_WORKERS"] = str(workers)  # a TrafficSplit refuses live changes
     guards = uvicorn_options(ServeLimits.from_env())
+    _say_where(fn, host, port, workers, function)
     if workers > 1 or not source.endswith(".py"):
         path = source
         if source.startswith("db://") or source.endswith(".py"):
@@ -356,6 +361,21 @@ def serve(
             timeout_graceful_shutdown=30,
             **guards,
         )
+
+
+def _say_where(fn: Any, host: str, port: int, workers: int, part: str) -> None:
+    """One line on stderr (a terminal or a pipe) before serving: what, where, how many."""
+    graph = getattr(fn.spec, "graph", None)
+    what = fn.kind
+    if graph is not None:
+        steps = getattr(graph, "steps", None) or getattr(graph, "routes", None) or {}
+        what = f"{getattr(graph, 'kind', 'flow')} graph of {len(steps)} step" + (
+            "s" if len(steps) != 1 else ""
+        )
+    shown = f"[{host}]" if ":" in host else host
+    print(f"fnrun serve: {fn.metadata.name} ({what}{f', function {part}' if part else ''}) "
+          f"at http://{shown}:{port} with {workers} worker{'s' if workers != 1 else ''}",
+          file=sys.stderr, flush=True)  # fmt: skip
 
 
 @app.command("deploy")

@@ -7,10 +7,31 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from fnrun.db import get_run_db
 
-console = Console()
+
+class _Console(Console):
+    """The CLI's console: a table cell too long for the terminal wraps (folds) rather than
+    ends in "…", so a uid, a ``store://`` URI, a path or a link is never cut."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        for shown in objects:
+            _fold(shown)
+        super().print(*objects, **kwargs)
+
+
+def _fold(shown: Any) -> None:
+    if isinstance(shown, Table):
+        for column in shown.columns:
+            if column.overflow == "ellipsis":
+                column.overflow = "fold"
+    for inner in getattr(shown, "renderables", ()) or ():  # a Group's parts
+        _fold(inner)
+
+
+console = _Console()
 
 
 def plain(*values: Any) -> list[str]:

@@ -41,7 +41,25 @@ def run_rows(rows: list[dict[str, Any]], since: str, last: int) -> list[dict[str
     return rows[:last] if last else rows
 
 
-def runs_table(rows: list[dict[str, Any]], extra: list[str]) -> Table:
+RUN_STATES = ("created", "pending", "running", "pendingRetry", "completed", "error", "aborted")
+
+
+def check_state(state: str) -> None:
+    """A ``--state`` that no run can have is an error naming the states (an empty table
+    would say "no such runs", which is not what happened)."""
+    if not state or state in RUN_STATES:
+        return
+    import difflib
+
+    like = difflib.get_close_matches(state, RUN_STATES, n=1, cutoff=0.5)
+    raise InvalidArgumentError(
+        f"no run is ever in state {state!r}" + (f"; did you mean {like[0]!r}?" if like else ""),
+        field="state",
+        hint=f"one of {', '.join(RUN_STATES)}",
+    )
+
+
+def runs_table(rows: list[dict[str, Any]], extra: list[str], wide: bool = False) -> Table:
     unknown = [c for c in extra if c not in EXTRA_COLUMNS]
     if unknown:
         raise InvalidArgumentError(
@@ -61,7 +79,7 @@ def runs_table(rows: list[dict[str, Any]], extra: list[str]) -> Table:
             "attempts": str(len(status.get("attempts") or []) or ""),
         }
         table.add_row(  # a run's own words are text, never markup
-            escape(str(meta.get("uid", ""))[:8]),
+            escape(str(meta.get("uid", "")) if wide else str(meta.get("uid", ""))[:8]),
             f"{escape(str(meta.get('name', '')))}\n"
             f"[dim]{escape(str(meta.get('project', '')))}[/dim]",
             _state(str(status.get("state", ""))),
