@@ -3,15 +3,16 @@ primary answer, next to the plain router.
 
     python benchmarks/serving_observe.py [--events 20000] [--rounds 5]
 
-First table: a router over one V2 model, plain, with every request tracked, with
-OpenTelemetry imported but no provider, and traced — run last, as a process installs its provider once.
-Second table (the mock server, sync and async engines, one request at a time; models that
-answer in microseconds, then models that wait 1 ms as a remote or GPU model does): a ``ModelRouter``
-over two routes (the plain graph), a ``TrafficSplit`` 90/10 by round robin, the same sticky
-on a body field, and with ``mirror={"shadow": 1.0}`` (every request also goes to a shadow
-route, in a worker thread or a loop task). Events/s are medians over the rounds; the latency
-percentiles are of the primary's answer, per request; the last column is the p99 over the
-plain router's.
+First table (the mock server, sync and async engines, one request at a time; models that
+answer in microseconds, then models that wait 1 ms as a remote or GPU model does): a
+``ModelRouter`` over two routes (the plain graph), a ``TrafficSplit`` 90/10 by round robin,
+the same sticky on a body field, and with ``mirror={"shadow": 1.0}`` (every request also goes
+to a shadow route, in a worker thread or a loop task). Events/s are medians over the rounds;
+the latency percentiles are of the primary's answer, per request; the last column is the p99
+over the plain router's.
+
+Last table: a router over one V2 model, plain, with every request tracked, with OpenTelemetry
+imported but no provider, and traced (last: a process installs its provider once).
 """
 
 from __future__ import annotations
