@@ -67,6 +67,8 @@ def _wanted(watch: bool) -> bool:
 
 
 def _detailed() -> bool:
-    return os.environ.get("FNRUN_PROGRESS", "") in ("1", "lines") or sys.stderr.isatty() or (
-        in_notebook()
+    return (
+        os.environ.get("FNRUN_PROGRESS", "") in ("1", "lines")
+        or sys.stderr.isatty()
+        or in_notebook()
     )
