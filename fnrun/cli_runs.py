@@ -98,7 +98,11 @@ def run_detail(run: dict[str, Any]) -> Group:
     rows = [
         ("run", f"{meta.get('name', '')} {meta.get('uid', '')}"),
         ("project", str(meta.get("project", ""))),
-        ("state", _state(str(status.get("state", "")))),
+        (
+            "state",
+            _state(str(status.get("state", "")))
+            + (f" ({escape(str(status['status_text']))})" if status.get("status_text") else ""),
+        ),
         ("started", str(status.get("start_time", ""))),
         ("updated", str(status.get("last_update", ""))),
         ("handler", str(spec.get("handler", ""))),
@@ -122,7 +126,21 @@ def run_detail(run: dict[str, Any]) -> Group:
     attempts = status.get("attempts") or []
     if attempts:
         parts.append(_attempts(attempts))
+    failed = [e for e in status.get("iteration_errors") or [] if isinstance(e, dict)]
+    if failed:
+        parts.append(_failed(failed))
     return Group(*parts)
+
+
+def _failed(entries: list[dict[str, Any]]) -> Table:
+    """The failed iterations: the error, and where in the user's code (the last frames)."""
+    out = Table("iter", "error", "where", title="failed iterations", header_style="bold")
+    for entry in entries:
+        frames = [line.strip() for line in str(entry.get("traceback", "")).splitlines()
+                  if line.startswith("  File ")]  # fmt: skip
+        out.add_row(escape(str(entry.get("iter", ""))), escape(str(entry.get("error", ""))),
+                    escape(frames[-1].removeprefix("File ") if frames else ""))  # fmt: skip
+    return out
 
 
 def _retries(status: dict[str, Any]) -> str:

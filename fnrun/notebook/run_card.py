@@ -77,6 +77,8 @@ def card_values(
         "iterations_title": f"iterations (best: {best})" if best else "iterations",
         "best_rows": {i for i, row in enumerate(rows[1:]) if row and row[0] == best},
         "attempts": _attempts(status),
+        "failed": _failed_iterations(status),
+        "status_text": str(status.get("status_text") or ""),
         "artifacts": _artifacts(run, link, reader or _datastore_reader(run)),
         "error": error,
         "trace": run.logs()[-6000:] if error and run.state() == "error" else "",
@@ -85,6 +87,16 @@ def card_values(
 
 
 ATTEMPT_COLUMNS = ("attempt", "state", "fault", "start_time", "end_time", "error")
+
+
+def _failed_iterations(status: Mapping[str, Any]) -> list[Values]:
+    """The failed iterations of a hyper-parameter run: number, error, traceback."""
+    return [
+        {"iter": e.get("iter", ""), "error": str(e.get("error", "")),
+         "traceback": str(e.get("traceback", "") or "")}
+        for e in status.get("iteration_errors") or []
+        if isinstance(e, dict)
+    ]  # fmt: skip
 
 
 def _attempts(status: Mapping[str, Any]) -> list[list[Any]]:

@@ -248,3 +248,34 @@ def test_the_serving_page_shows_the_last_tracked_records_of_a_chosen_step(
     assert "step=again" in page.url
     assert '{"value": 14}' in rows.first.inner_text()
     _shot(page, "tracked-records")
+
+
+def _out_of_range(p: int) -> None:
+    if p == 2:
+        raise ValueError(f"p={p} is out of range {HOSTILE}")
+
+
+def flaky_train(context: fnrun.RunContext, p: int = 1) -> None:
+    _out_of_range(p)
+    context.log_result("score", p)
+
+
+def test_a_failed_iteration_shows_its_error_and_traceback_on_the_run_page(
+    browser: Any, service: tuple[str, HTTPRunDB]
+) -> None:
+    url, _client = service
+    fn = fnrun.new_function("grid", kind="handler", project="ui")
+    run = fn.run(handler=flaky_train, hyperparams={"p": [1, 2, 3]}, selector="max.score",
+                 hyper_param_options={"max_errors": 1})  # fmt: skip
+    page = _sign_in(browser, url)
+    page.goto(f"{url}/ui/projects/ui/runs/{run.uid()}")
+    card = page.locator(".run .fnrun-card")
+    assert "completed, 1 of 3 iterations failed" in card.inner_text()
+    failed = card.locator("details.iteration-error[data-iter='2']")
+    assert "#2 ValueError: p=2 is out of range" in failed.locator("summary").inner_text()
+    assert not failed.locator("pre").is_visible()  # folded
+    failed.locator("summary").click()
+    trace = failed.locator("pre").inner_text()
+    assert "in _out_of_range" in trace and "execute.py" not in trace  # the user's frames only
+    assert page.title() != "pwned" and card.locator("img[src=x]").count() == 0
+    _shot(page, "failed-iteration")

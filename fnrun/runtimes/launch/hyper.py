@@ -19,6 +19,7 @@ from fnrun.execution.context import RunContext
 from fnrun.execution.execute import context_for
 from fnrun.execution.hyper import HyperParamOptions, best_iteration, iterations, parse_selector
 from fnrun.execution.safe_expr import evaluate, parse
+from fnrun.execution.tracebacks import first_line, user_traceback
 
 if TYPE_CHECKING:
     from fnrun.db.base import RunDB
@@ -159,9 +160,12 @@ def _finish(
     if best:  # as MLRun: best_iteration beside the best child's results
         parent.results = {"best_iteration": best, **by_iter[best]["status"].get("results", {})}
         parent.artifact_uris = dict(by_iter[best]["status"].get("artifact_uris", {}))
-    errors = sum(d.get("status", {}).get("state") == "error" for d in docs)
+    failed = iteration_errors(docs)
+    errors = len(failed)
     table = iterations_table(docs)
     parent.status_extra = {"iterations": table, "best_iteration": best}
+    if failed:  # what each failed iteration said, its traceback without fnrun's frames
+        parent.status_extra["iteration_errors"] = failed
     _log_table(parent, table)
     if errors > options.max_errors or not results:
         parent.state = "error"
@@ -170,6 +174,8 @@ def _finish(
         )
     elif missing:
         parent.state, parent.error = "error", missing
+    elif errors:  # completed, and says so: not every iteration did
+        parent.status_extra["status_text"] = f"completed, {errors} of {len(docs)} iterations failed"
     parent.commit(completed=True)
     return parent.to_dict()
 
@@ -197,6 +203,24 @@ def _log_table(parent: RunContext, table: list[list[Any]]) -> None:
     out = io.StringIO()
     csv.writer(out).writerows(table)
     parent.log_artifact("iteration_results", body=out.getvalue(), format="csv")
+
+
+def iteration_errors(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``[{iter, error, traceback}]`` of the iterations that failed: the error's first line,
+    the traceback from the user's code on (fnrun's own frames left out)."""
+    out = []
+    for d in docs:
+        status = d.get("status", {})
+        if status.get("state") != "error":
+            continue
+        out.append(
+            {
+                "iter": d["metadata"]["iteration"],
+                "error": first_line(status.get("error", "")),
+                "traceback": user_traceback(str(status.get("traceback", "") or "")),
+            }
+        )
+    return out
 
 
 def iterations_table(docs: list[dict[str, Any]]) -> list[list[Any]]:

@@ -218,7 +218,10 @@ class RunObject:
             ("project", str(meta.get("project", ""))),
             ("uid", self.uid()),
             ("iteration", str(meta.get("iteration", 0))),
-            ("state", self.state()),
+            (
+                "state",
+                self.state() + (f" ({status['status_text']})" if status.get("status_text") else ""),
+            ),
             ("started", str(status.get("start_time", ""))),
             ("params", _kv(self._run.get("spec", {}).get("parameters", {}))),
             ("results", _kv(status.get("results", {}))),
@@ -230,6 +233,8 @@ class RunObject:
             rows.append(("labels", _kv(meta["labels"])))
         if self.error:
             rows.append(("error", self.error))
+        for failed in status.get("iteration_errors") or []:
+            rows.append((f"iteration {failed.get('iter', '')}", str(failed.get("error", ""))))
         if self.ui_url:
             rows.append(("web UI", self.ui_url))
         return rows
@@ -257,8 +262,10 @@ class RunObject:
         from rich.table import Table
 
         table = Table("field", "value", title=f"run {self.metadata.get('name')}", show_header=False)
-        for key, value in self._rows():
-            table.add_row(key, value)
+        from rich.markup import escape
+
+        for key, value in self._rows():  # a run's words are text, never Rich markup
+            table.add_row(escape(key), escape(value))
         Console().print(table)
 
     def _repr_html_(self) -> str:
