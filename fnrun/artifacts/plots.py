@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from fnrun.artifacts.base import Artifact
 from fnrun.errors import InvalidArgumentError
+from fnrun.notebook.figures import MARK
 
 
 class PlotArtifact(Artifact):
@@ -60,4 +61,13 @@ class PlotlyArtifact(Artifact):
         self.figure = figure
 
     def get_body(self) -> bytes | None:
-        return str(self.figure.to_html(full_html=True, include_plotlyjs="cdn")).encode("utf-8")
+        """A page that draws the figure offline (plotly.js inside, as MLRun's ``to_html()``),
+        with the figure's JSON first in its head for fnrun's own previews
+        (:func:`figure_json`)."""
+        page = str(self.figure.to_html(full_html=True, include_plotlyjs=True))
+        # no text in the figure can close the script ("</" written "<\/", as JSON allows)
+        figure = str(self.figure.to_json()).replace("</", "<\\/")
+        block = f"{MARK.decode()}{figure}</script>"
+        head = page.find("<head>")
+        at = head + len("<head>") if head >= 0 else 0
+        return (page[:at] + block + page[at:]).encode("utf-8")

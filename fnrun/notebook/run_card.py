@@ -16,7 +16,14 @@ import io
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from fnrun.notebook.templating import number, our_svg, render, stamp
+from fnrun.notebook.templating import (
+    number,
+    our_svg,
+    package_script,
+    package_script_path,
+    render,
+    stamp,
+)
 
 
 class RunLike(Protocol):
@@ -50,7 +57,8 @@ def run_card(
     run: RunLike, link: Link | None = None, reader: Reader | None = None, ui_url: str = ""
 ) -> str:
     """The card; ``link`` makes the artifacts' links (default: their storage URLs; the web UI
-    gives its download route, and then HTML artifacts are drawn in a sandboxed frame);
+    gives its download route, and then HTML artifacts are drawn in a sandboxed frame; with
+    the target ``"chart"`` it gives a plotly chart's page);
     ``reader`` reads artifact bodies for previews (default: through the datastore)."""
     return render("run_card.html", card=card_values(run, link, reader, ui_url))
 
@@ -65,7 +73,7 @@ def card_values(
     best = int(status.get("best_iteration") or 0)
     error = str(run.error or "")
     traced = str(status.get("trace_id") or "")  # the OpenTelemetry trace the run is in
-    return {
+    values: Values = {
         "title": f"run {meta.get('name', '')}",
         "state": str(status.get("state", "")),
         "sub": f"uid {meta.get('uid', '')} · project {meta.get('project', '')} · started {started}"
@@ -84,6 +92,12 @@ def card_values(
         "trace": run.logs()[-6000:] if error and run.state() == "error" else "",
         "ui_url": ui_url,
     }
+    values["plotly_js"] = (
+        package_script("plotly")
+        if any(a["preview"].get("type") == "plotly" for a in values["artifacts"])
+        else None
+    )  # fmt: skip
+    return values
 
 
 ATTEMPT_COLUMNS = ("attempt", "state", "fault", "start_time", "end_time", "error")
@@ -123,7 +137,8 @@ def _artifacts(run: RunLike, link: Link | None, reader: Reader) -> list[Values]:
     for key, uri in dict(run.status.get("artifact_uris") or {}).items():
         try:
             doc = dict(run.artifact(key).meta or {})
-            preview = _preview(key, doc, reader, link(key, "inline") if link else "")
+            inline, chart = (link(key, "inline"), link(key, "chart")) if link else ("", "")
+            preview = _preview(key, doc, reader, inline, chart)
         except Exception as exc:  # a preview never breaks the card
             doc, preview = {}, {"type": "error", "text": f"preview unavailable: {exc}"}
         target = str((doc.get("spec") or {}).get("target_path", ""))
@@ -148,7 +163,8 @@ def _href(target: str) -> str:
     return target if scheme.lower() in _LINKABLE else ""
 
 
-def _preview(key: str, doc: dict[str, Any], reader: Reader, inline: str) -> Values:
+def _preview(key: str, doc: dict[str, Any], reader: Reader, inline: str, chart: str = ""
+             ) -> Values:  # fmt: skip
     kind, spec = doc.get("kind", ""), dict(doc.get("spec") or {})
     fmt = str(spec.get("format") or "").lower()
     if kind == "dataset":
@@ -161,6 +177,8 @@ def _preview(key: str, doc: dict[str, Any], reader: Reader, inline: str) -> Valu
     if kind == "model":
         return {"type": "model", "model_file": spec.get("model_file", ""),
                 "metrics": dict(spec.get("metrics") or {})}  # fmt: skip
+    if kind == "plotly":
+        return _plotly(key, doc, reader, chart)
     if inline and fmt in ("html", "htm"):
         # drawn by the browser in a frame with no scripts, forms or same-origin rights
         return {"type": "frame", "src": inline}
@@ -170,6 +188,25 @@ def _preview(key: str, doc: dict[str, Any], reader: Reader, inline: str) -> Valu
         return _table(reader(key, doc, MAX_TABLE))
     text = spec.get("body")
     return {"type": "text", "text": str(text)[:2000]} if text else {"type": "none"}
+
+
+MAX_FIGURE = 4 * 1024 * 1024  # bytes of a plotly page read for its figure (it comes first)
+
+
+def _plotly(key: str, doc: dict[str, Any], reader: Reader, chart: str) -> Values:
+    """A plotly chart: in the web UI a frame that may run scripts but has no origin of ours
+    (``chart``: its page); in a notebook the figure, drawn by the plotly.js of the installed
+    plotly package, inlined once in the card — never a CDN."""
+    if chart:
+        return {"type": "plotly-frame", "src": chart}
+    from fnrun.notebook.figures import figure_json
+
+    figure = figure_json(reader(key, doc, MAX_FIGURE))
+    if figure is None:
+        return {"type": "note", "text": "a plotly page without its figure data: download it"}
+    if package_script_path("plotly") is None:
+        return {"type": "note", "text": "install plotly to draw this chart here"}
+    return {"type": "plotly", "figure": figure}
 
 
 def _dataset(spec: dict[str, Any], status: dict[str, Any]) -> Values:

@@ -5,8 +5,10 @@ UI adds its own folder (``service/ui/templates``) in front. Anything a run wrote
 labels, results, artifact fields, logs) reaches a page only as a template value, so it is
 escaped whatever it holds.
 
-The one value that may cross a function boundary as markup is SVG that fnrun drew itself
-(graph pictures, line charts): :func:`our_svg` is the audited gate. It parses the drawing and
+The values that may cross a function boundary as markup are SVG that fnrun drew itself
+(graph pictures, line charts) — :func:`our_svg` is the audited gate — and a script an
+installed package ships that fnrun names (plotly.js, for notebook cards that draw offline):
+:func:`package_script`. It parses the drawing and
 lets through only drawing elements and presentation attributes: no script, no event handler,
 no link, no foreign content, no style. Nothing else in the package builds
 :class:`markupsafe.Markup` (a test holds every module to it).
@@ -62,6 +64,38 @@ def render(template: str, /, *folders: str, **values: Any) -> str:
     return str(environment(*folders).get_template(template).render(**values))
 
 
+# the scripts a card may inline, by name: (package, file inside it); nothing else can be
+_SCRIPTS = {"plotly": ("plotly", "package_data/plotly.min.js")}
+
+
+def package_script_path(name: str) -> Path | None:
+    """Where the installed package keeps script ``name`` (None when it is not installed)."""
+    import importlib.util
+
+    package, inside = _SCRIPTS[name]
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.origin:
+        return None
+    path = Path(spec.origin).parent / inside
+    return path if path.is_file() else None
+
+
+@cache
+def package_script(name: str) -> Any:
+    """Script ``name`` as an installed package ships it, as markup for an inline
+    ``<script>``: read from the package (never from a run), refused when it could end its
+    script element. None when the package is not installed."""
+    from markupsafe import Markup
+
+    path = package_script_path(name)
+    if path is None:
+        return None
+    text = path.read_text(encoding="utf-8")
+    if "</script" in text.lower():
+        raise ValueError(f"{path} could close its <script> element")
+    return Markup(text)  # a package's own file, checked above
+
+
 def our_svg(text: str) -> Any:
     """SVG drawn by fnrun's own code, checked, as markup a template shows as is.
 
@@ -85,7 +119,7 @@ def our_svg(text: str) -> Any:
                 raise ValueError(f"SVG attribute {name!r} is not one fnrun draws")
             if name == "marker-end" and value != "url(#arrow)":
                 raise ValueError(f"SVG marker {value!r} is not fnrun's")
-    return Markup(text)  # checked above: the only Markup made in fnrun
+    return Markup(text)  # checked above: with package_script, the only Markup in fnrun
 
 
 def number(value: Any) -> str:

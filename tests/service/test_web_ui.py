@@ -279,3 +279,27 @@ def test_a_failed_iteration_shows_its_error_and_traceback_on_the_run_page(
     assert "in _out_of_range" in trace and "execute.py" not in trace  # the user's frames only
     assert page.title() != "pwned" and card.locator("img[src=x]").count() == 0
     _shot(page, "failed-iteration")
+
+
+def test_a_plotly_chart_draws_on_the_run_page_with_no_internet(
+    browser: Any, service: tuple[str, HTTPRunDB]
+) -> None:
+    from tests.notebook.test_plotly_offline import chart, offline
+
+    url, _client = service
+    run = fnrun.new_function("charts", kind="handler", project="ui").run(handler=chart)
+    page = _sign_in(browser, url)
+    refused = offline(page)
+    page.goto(f"{url}/ui/projects/ui/runs/{run.uid()}")
+    frame_el = page.locator("iframe.plotly-preview")
+    assert frame_el.get_attribute("sandbox") == "allow-scripts"  # scripts, but no origin of ours
+    frame = frame_el.element_handle().content_frame()
+    assert frame is not None
+    frame.wait_for_selector("svg.main-svg", timeout=15_000)
+    assert frame.locator(".bars path").count() == 3 and "Feature importance" in frame.inner_text(
+        "body"
+    )
+    assert frame.evaluate("window.origin") == "null"  # no cookies, no DOM or API of ours
+    assert page.title() != "pwned" and frame.locator("img[src=x]").count() == 0
+    assert refused == [], refused
+    _shot(page, "plotly-chart")

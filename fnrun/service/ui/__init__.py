@@ -106,6 +106,24 @@ def ui_routes(db: RunDB, token: str, roots: list[Path], sessions: Sessions) -> A
     def compare(project: str, uid: Many = None, result: str = "") -> HTMLResponse:
         return html(pages.compare_page(db, project, uid or [], result))
 
+    @router.get("/projects/{project}/runs/{uid}/charts/{key}")
+    def chart(project: str, uid: str, key: str) -> HTMLResponse:
+        text = pages.chart_page(db, project, uid, key, reader)
+        return HTMLResponse(text, headers={"content-security-policy": pages.CHART_CSP})
+
+    @router.get("/static/plotly.min.js")
+    def plotly_js() -> Response:
+        """The installed plotly package's plotly.js (charts draw with no internet)."""
+        from fastapi.responses import FileResponse
+
+        from fnrun.notebook.templating import package_script_path
+
+        path = package_script_path("plotly")
+        if path is None:
+            return Response("plotly is not installed where the service runs", status_code=404)
+        return FileResponse(path, media_type="text/javascript",
+                            headers={"cache-control": "public, max-age=86400"})  # fmt: skip
+
     @router.get("/projects/{project}/functions/{name}")
     def function(project: str, name: str, a: str = "", b: str = "", step: str = "") -> HTMLResponse:
         return html(pages.function_page(db, project, name, a, b, metrics, tracked, step))

@@ -19,12 +19,13 @@ from urllib.parse import quote
 
 from fnrun.db.base import RunDB
 from fnrun.db.monitor import UNFINISHED
+from fnrun.errors import NotFoundError
 from fnrun.notebook.function_card import card_values
 from fnrun.notebook.run_card import Reader
-from fnrun.notebook.templating import stamp
+from fnrun.notebook.templating import render, stamp
 from fnrun.runtimes.functions.factory import function_from_dict
 from fnrun.runtimes.launch.runobject import RunObject
-from fnrun.service.ui.layout import href, page
+from fnrun.service.ui.layout import TEMPLATES, UI, href, page
 
 PAGE_SIZE = 50
 Doc = dict[str, Any]
@@ -148,6 +149,8 @@ def run_page(db: RunDB, project: str, uid: str, reader: Reader) -> str:
     doc = db.read_run(uid, project)
 
     def artifact_link(key: str, target: str) -> str:
+        if target == "chart":  # a plotly chart's own page (graph.ui: chart_page)
+            return href("projects", project, "runs", uid, "charts", key)
         base = f"/api/v1/artifacts/{_q(key)}/download?project={_q(project)}&uid={_q(uid)}"
         return base + ("&inline=1" if target == "inline" else "")
 
@@ -160,6 +163,27 @@ def run_page(db: RunDB, project: str, uid: str, reader: Reader) -> str:
         card=card_values(RunObject(doc, db), artifact_link, reader), state=state,
         log_url=f"/api/v1/logs/{_q(uid)}?project={_q(project)}", live=state in UNFINISHED,
     )  # fmt: skip
+
+
+CHART_CSP = (
+    "sandbox allow-scripts; default-src 'none'; script-src 'self'; "
+    "style-src 'unsafe-inline'; img-src data:; font-src data:; frame-ancestors 'self'"
+)
+
+
+def chart_page(db: RunDB, project: str, uid: str, key: str, reader: Reader) -> str:
+    """A plotly chart of a run, drawn by the service's plotly.js. Served under
+    ``CHART_CSP``: its scripts run in a sandbox with no origin (no cookies, no DOM or API of
+    ours), and load nothing but our own scripts; the figure is data, never markup."""
+    from fnrun.notebook.figures import figure_json
+    from fnrun.notebook.run_card import MAX_FIGURE
+
+    run = RunObject(db.read_run(uid, project), db)
+    doc = dict(run.artifact(key).meta or {})
+    if doc.get("kind") != "plotly":
+        raise NotFoundError(f"run {uid[:8]} has no plotly chart {key!r}", field="key")
+    figure = figure_json(reader(key, doc, MAX_FIGURE))
+    return render("chart.html", TEMPLATES, ui=UI, figure=figure, key=key)
 
 
 def _q(text: str) -> str:
