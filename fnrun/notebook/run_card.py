@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -86,6 +87,9 @@ def card_values(
         "best_rows": {i for i, row in enumerate(rows[1:]) if row and row[0] == best},
         "attempts": _attempts(status),
         "failed": _failed_iterations(status),
+        "facts": _facts(run, link),
+        "inputs": _inputs(dict(spec.get("inputs") or {}), link),
+        "hyper": _hyper(spec),
         "status_text": str(status.get("status_text") or ""),
         "artifacts": _artifacts(run, link, reader or _datastore_reader(run)),
         "error": error,
@@ -101,6 +105,72 @@ def card_values(
 
 
 ATTEMPT_COLUMNS = ("attempt", "state", "fault", "start_time", "end_time", "error")
+_FINAL = ("completed", "error", "aborted")
+
+
+def _facts(run: RunLike, link: Link | None) -> list[Values]:
+    """What ran and when: handler, function (linked in the web UI), start, end, duration."""
+    spec, status = run.spec, run.status
+    function = str(spec.get("function") or "")
+    ended = status.get("end_time") or (
+        status.get("last_update") if status.get("state") in _FINAL else ""
+    )
+    rows = [
+        ("handler", str(spec.get("handler") or ""), ""),
+        ("function", function, link("function", function) if link and function else ""),
+        ("started", stamp(status.get("start_time")) if status.get("start_time") else "", ""),
+        ("ended", stamp(ended) if ended else "", ""),
+        ("duration", duration(status), ""),
+    ]
+    return [{"label": k, "text": v, "href": h} for k, v, h in rows if v]
+
+
+def _inputs(inputs: dict[str, Any], link: Link | None) -> list[Values]:
+    """The run's inputs, each linked: a ``store://`` URI to the run that made it (web UI), a
+    storage URL to itself (never a ``javascript:`` or other scheme)."""
+    out = []
+    for name, url in inputs.items():
+        text = str(url)
+        producer = text.rpartition("@")[2] if text.startswith("store://") and "@" in text else ""
+        if producer and link:
+            ref = link("run", producer)
+        elif text.startswith("store://"):
+            ref = ""
+        else:
+            ref = _href(text)
+        out.append({"name": str(name), "url": text, "href": ref})
+    return out
+
+
+def _hyper(spec: Mapping[str, Any]) -> dict[str, str]:
+    """A parent run's grid (each parameter's values) and its strategy and selector."""
+    grid = spec.get("hyperparams") or {}
+    if not isinstance(grid, dict) or not grid:
+        return {}
+    out = {f"param.{k}": ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+           for k, v in grid.items()}  # fmt: skip
+    options = spec.get("hyper_param_options") or {}
+    for key in ("strategy", "selector", "max_iterations", "max_errors", "parallel_runs"):
+        if isinstance(options, dict) and options.get(key) not in (None, ""):
+            out[key] = str(options[key])
+    return out
+
+
+def duration(status: Mapping[str, Any]) -> str:
+    """How long the run took (or has run, when it is not over), "" without its times."""
+    from datetime import UTC, datetime
+
+    def utc(text: Any) -> datetime:
+        when = datetime.fromisoformat(str(text))
+        return when if when.tzinfo else when.replace(tzinfo=UTC)  # fnrun writes UTC
+
+    try:
+        start = utc(status["start_time"])
+        end = utc(status.get("end_time") or status.get("last_update"))
+    except (KeyError, TypeError, ValueError):
+        return ""
+    seconds = max(0.0, (end - start).total_seconds())
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
 def _failed_iterations(status: Mapping[str, Any]) -> list[Values]:
@@ -159,7 +229,8 @@ def _href(target: str) -> str:
     none (an artifact record is data, never markup or script)."""
     scheme, sep, _ = target.partition("://")
     if not sep:
-        return f"file://{target}"
+        named = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", target)  # javascript:, data:, ...
+        return "" if named else f"file://{target}"
     return target if scheme.lower() in _LINKABLE else ""
 
 

@@ -247,3 +247,40 @@ def test_a_bad_label_filter_is_a_page_saying_why(service: tuple[Any, SQLRunDB]) 
     client, _sql = service
     page = client.get("/ui/projects/p/runs", params={"label": "nokey"}, headers=_signed(client))
     assert page.status_code == 400 and "is not key=value" in page.text
+
+
+def test_a_runs_page_says_what_ran_when_and_on_what(service: tuple[Any, SQLRunDB]) -> None:
+    client, sql = service
+    parent = {"kind": "run", "metadata": {"name": "grid"},
+              "spec": {"function": "db://p/trainer@abc123", "handler": "train",
+                       "inputs": {"data": "store://datasets/p/raw@u1", "evil": "javascript:x",
+                                  "web": "https://example.com/d.csv"},
+                       "hyperparams": {"lr": [0.1, 0.2], "depth": [3, 5]},
+                       "hyper_param_options": {"strategy": "grid", "selector": "max.acc"}},
+              "status": {"state": "completed", "start_time": "2026-12-07T10:00:00+00:00",
+                         "end_time": "2026-12-07T10:01:30+00:00",
+                         "results": {"acc": 0.91, "loss": 0.2},
+                         "iterations": [["iter", "state"], [1, "completed"], [2, "completed"],
+                                        [3, "completed"], [4, "completed"]]}}  # fmt: skip
+    sql.store_run(parent, "u3", "p")
+    session = _signed(client)
+    text = client.get("/ui/projects/p/runs/u3", headers=session).text
+    assert "<th>handler</th><td>train</td>" in text
+    assert "<a href='/ui/projects/p/functions/trainer'>db://p/trainer@abc123</a>" in text
+    assert "<th>started</th><td>2026-12-07 10:00:00</td>" in text
+    assert "<th>ended</th><td>2026-12-07 10:01:30</td>" in text
+    assert "<th>duration</th><td>90.0 s</td>" in text
+    assert "<a href='/ui/projects/p/runs/u1'>store://datasets/p/raw@u1</a>" in text  # producer
+    assert "<a href='https://example.com/d.csv'>" in text
+    assert "href='javascript:x'" not in text and "<td>javascript:x</td>" in text
+    assert (
+        "<th>param.lr</th><td>0.1, 0.2</td>" in text and "<th>selector</th><td>max.acc</td>" in text
+    )
+    other = {"kind": "run", "metadata": {"name": "single"}, "spec": {},
+             "status": {"state": "completed", "results": {"acc": 0.5}}}  # fmt: skip
+    sql.store_run(other, "u4", "p")
+    listing = client.get("/ui/projects/p/runs", headers=session).text
+    header = listing[listing.index("<thead>") : listing.index("</thead>")]
+    assert ">iterations<" in header and ">acc<" in header and ">loss<" in header
+    assert "<td class='num'>4</td>" in listing  # the parent's iterations
+    assert "<td class='num'>0.91</td>" in listing and "<td class='num'>0.5</td>" in listing

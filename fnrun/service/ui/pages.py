@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -21,8 +21,8 @@ from fnrun.db.base import RunDB
 from fnrun.db.monitor import UNFINISHED
 from fnrun.errors import NotFoundError
 from fnrun.notebook.function_card import card_values
-from fnrun.notebook.run_card import Reader
-from fnrun.notebook.templating import render, stamp
+from fnrun.notebook.run_card import Reader, duration
+from fnrun.notebook.templating import number, render, stamp
 from fnrun.runtimes.functions.factory import function_from_dict
 from fnrun.runtimes.launch.runobject import RunObject
 from fnrun.service.ui.layout import TEMPLATES, UI, href, page
@@ -59,14 +59,17 @@ def project_page(db: RunDB, project: str) -> str:
          "updated": stamp(f["metadata"].get("updated"))}
         for f in db.list_functions(project=project)
     ]  # fmt: skip
-    runs = _run_rows(project, db.list_runs(project=project, last=10))
+    docs = db.list_runs(project=project, last=10)
+    keys = _result_keys(docs)
     return page("project.html", project, [("projects", href()), (project, "")],
-                functions=functions, runs=runs, header=_RUNS_HEADER,
+                functions=functions, runs=_run_rows(project, docs, keys),
+                header=[*_RUNS_HEADER, *keys, "labels"],
                 runs_url=href("projects", project, "runs"))  # fmt: skip
 
 
 # -- runs --------------------------------------------------------------------------------
-_RUNS_HEADER = ["uid", "name", "state", "started", "duration", "parameters", "results", "labels"]
+_RUNS_HEADER = ["uid", "name", "state", "started", "duration", "iterations", "parameters"]
+MAX_RESULT_COLUMNS = 8  # results shown as columns of their own (the most common keys)
 _STATES = ["", "completed", "running", "error", "aborted", "pending", "created"]
 _SERVER_SORT = {"name": "name", "state": "state", "started": "start_time"}
 
@@ -82,12 +85,14 @@ def runs_page(db: RunDB, project: str, query: dict[str, Any]) -> str:
     wanted = query_labels(labels)
     runs = db.list_runs(name or None, project, wanted, state or None, None, False,
                         PAGE_SIZE + 1, (pageno - 1) * PAGE_SIZE, sort)  # fmt: skip
+    keys = _result_keys(runs[:PAGE_SIZE])
     base = {"name": name, "state": state, "label": labels, "sort": sort}
     here = ("projects", project, "runs")
     crumbs = [("projects", href()), (project, href("projects", project)), ("runs", "")]
     return page(
         "runs.html", "runs", crumbs,
-        runs=_run_rows(project, runs[:PAGE_SIZE]), header=_sort_header(project, base),
+        runs=_run_rows(project, runs[:PAGE_SIZE], keys),
+        header=[*_sort_header(project, base), *keys, "labels"],
         name=name, state=state, states=_STATES, label=labels[0] if labels else "", sort=sort,
         compare_url=href("projects", project, "compare"), page=pageno,
         newer=href(*here, **base, page=pageno - 1) if pageno > 1 else "",
@@ -112,34 +117,33 @@ def _sort_header(project: str, base: dict[str, Any]) -> list[Any]:
     return out
 
 
-def _run_rows(project: str, runs: list[Doc]) -> list[Doc]:
+def _result_keys(runs: list[Doc]) -> list[str]:
+    """The results shown as columns: the keys most runs of the page have, at most
+    ``MAX_RESULT_COLUMNS`` (the table sorts by any of them)."""
+    counts: dict[str, int] = {}
+    for run in runs:
+        for key in (run.get("status") or {}).get("results") or {}:
+            counts[str(key)] = counts.get(str(key), 0) + 1
+    ranked = sorted(counts, key=lambda k: (-counts[k], k))[:MAX_RESULT_COLUMNS]
+    return sorted(ranked)
+
+
+def _run_rows(project: str, runs: list[Doc], keys: list[str]) -> list[Doc]:
     rows = []
     for run in runs:
         meta, spec, status = run["metadata"], run.get("spec") or {}, run.get("status") or {}
         uid = str(meta.get("uid", ""))
+        results = dict(status.get("results") or {})
+        table = status.get("iterations") or []
         rows.append({
             "uid": uid, "url": href("projects", project, "runs", uid), "name": meta.get("name", ""),
             "state": str(status.get("state", "")), "started": stamp(status.get("start_time")),
-            "duration": _duration(status), "parameters": dict(spec.get("parameters") or {}),
-            "results": dict(status.get("results") or {}), "labels": dict(meta.get("labels") or {}),
+            "duration": duration(status), "parameters": dict(spec.get("parameters") or {}),
+            "iterations": str(len(table) - 1) if len(table) > 1 else "",
+            "results": [number(results[k]) if k in results else "" for k in keys],
+            "labels": dict(meta.get("labels") or {}),
         })  # fmt: skip
     return rows
-
-
-def _duration(status: Doc) -> str:
-    try:
-        start = _utc(datetime.fromisoformat(str(status["start_time"])))
-        end_text = status.get("end_time") or status.get("last_update")
-        end = _utc(datetime.fromisoformat(str(end_text)))
-    except (KeyError, TypeError, ValueError):
-        return ""
-    seconds = max(0.0, (end - start).total_seconds())
-    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
-
-
-def _utc(when: datetime) -> datetime:
-    """A stamp written without a zone is UTC (as fnrun writes them)."""
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def run_page(db: RunDB, project: str, uid: str, reader: Reader) -> str:
@@ -149,6 +153,11 @@ def run_page(db: RunDB, project: str, uid: str, reader: Reader) -> str:
     doc = db.read_run(uid, project)
 
     def artifact_link(key: str, target: str) -> str:
+        if key == "function":  # the function's page (target: its db:// URI)
+            name = target.removeprefix("db://").split("/", 1)[-1]
+            return href("projects", project, "functions", re.split(r"[:@]", name)[0])
+        if key == "run":  # an input's producer (target: its uid)
+            return href("projects", project, "runs", target)
         if target == "chart":  # a plotly chart's own page (graph.ui: chart_page)
             return href("projects", project, "runs", uid, "charts", key)
         base = f"/api/v1/artifacts/{_q(key)}/download?project={_q(project)}&uid={_q(uid)}"
