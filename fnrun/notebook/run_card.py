@@ -57,17 +57,25 @@ Values = dict[str, Any]
 def run_card(
     run: RunLike, link: Link | None = None, reader: Reader | None = None, ui_url: str = ""
 ) -> str:
-    """The card; ``link`` makes the artifacts' links (default: their storage URLs; the web UI
-    gives its download route, and then HTML artifacts are drawn in a sandboxed frame; with
-    the target ``"chart"`` it gives a plotly chart's page);
-    ``reader`` reads artifact bodies for previews (default: through the datastore)."""
-    return render("run_card.html", card=card_values(run, link, reader, ui_url))
+    """The notebook's card: compact (one summary line, artifacts folded behind a click);
+    ``link`` makes the artifacts' links (the web UI gives its download route, and then HTML
+    artifacts are drawn in a sandboxed frame; with the target ``"chart"`` it gives a plotly
+    chart's page); without one, a run DB that is the service (``ui_url``) gives its download
+    links and a local one gives the paths as text (a browser-based Jupyter cannot open
+    ``file://``); ``reader`` reads artifact bodies for previews (default: the datastore)."""
+    return render("run_card.html", card=card_values(run, link, reader, ui_url, compact=True))
 
 
 def card_values(
-    run: RunLike, link: Link | None = None, reader: Reader | None = None, ui_url: str = ""
+    run: RunLike,
+    link: Link | None = None,
+    reader: Reader | None = None,
+    ui_url: str = "",
+    compact: bool = False,
 ) -> Values:
-    """What the card shows, as plain values for the template."""
+    """What the card shows, as plain values for the template (``compact``: the notebook's)."""
+    if link is None and ui_url:
+        link = _service_links(run, ui_url)
     meta, spec, status = run.metadata, run.spec, run.status
     started = stamp(status.get("start_time"))
     rows = list(status.get("iterations") or [])
@@ -95,6 +103,8 @@ def card_values(
         "error": error,
         "trace": run.logs()[-6000:] if error and run.state() == "error" else "",
         "ui_url": ui_url,
+        "compact": compact,
+        "took": duration(status),
     }
     values["plotly_js"] = (
         package_script("plotly")
@@ -125,6 +135,26 @@ def _facts(run: RunLike, link: Link | None) -> list[Values]:
     return [{"label": k, "text": v, "href": h} for k, v, h in rows if v]
 
 
+def _service_links(run: RunLike, ui_url: str) -> Link:
+    """Links into the fnrun service a run's page is on (``ui_url``): artifact downloads, the
+    function's and other runs' pages; never a chart frame or an inline body (those are the
+    web UI's own)."""
+    from urllib.parse import quote
+
+    base = ui_url.split("/ui/", 1)[0]
+    project, uid = str(run.metadata.get("project", "")), str(run.metadata.get("uid", ""))
+
+    def link(key: str, target: str) -> str:
+        if key == "run":
+            return f"{base}/ui/projects/{quote(project, safe='')}/runs/{quote(target, safe='')}"
+        if key == "function" or target in ("inline", "chart"):
+            return ""
+        return (f"{base}/api/v1/artifacts/{quote(key, safe='')}/download?"
+                f"project={quote(project, safe='')}&uid={quote(uid, safe='')}")  # fmt: skip
+
+    return link
+
+
 def _inputs(inputs: dict[str, Any], link: Link | None) -> list[Values]:
     """The run's inputs, each linked: a ``store://`` URI to the run that made it (web UI), a
     storage URL to itself (never a ``javascript:`` or other scheme)."""
@@ -134,8 +164,8 @@ def _inputs(inputs: dict[str, Any], link: Link | None) -> list[Values]:
         producer = text.rpartition("@")[2] if text.startswith("store://") and "@" in text else ""
         if producer and link:
             ref = link("run", producer)
-        elif text.startswith("store://"):
-            ref = ""
+        elif text.startswith("store://") or (link is None and not _is_web(text)):
+            ref = ""  # a path a browser-based Jupyter could not open: shown as text
         else:
             ref = _href(text)
         out.append({"name": str(name), "url": text, "href": ref})
@@ -215,13 +245,17 @@ def _artifacts(run: RunLike, link: Link | None, reader: Reader) -> list[Values]:
         out.append({
             "key": key, "uri": str(uri), "kind": str(doc.get("kind", "artifact")),
             "target": target, "name": target.rstrip("/").rsplit("/", 1)[-1],
-            "href": (link(key, target) if link else _href(target)) if target else "",
+            "href": link(key, target) if link and target else "",
             "preview": preview,
         })  # fmt: skip
     return out
 
 
 _LINKABLE = ("file", "http", "https", "s3", "gs", "az", "abfs")
+
+
+def _is_web(url: str) -> bool:
+    return url.lower().startswith(("http://", "https://"))
 
 
 def _href(target: str) -> str:

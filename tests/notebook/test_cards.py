@@ -81,6 +81,13 @@ def test_run_card_in_a_real_browser(browser: Any) -> None:
     page.goto(_write("run-card", run._repr_html_()).as_uri())
     assert page.inner_text(".badge") == "completed"
     assert page.locator(".artifact").count() == 5
+    lines = [line for line in page.inner_text(".fnrun-card").splitlines() if line.strip()]
+    assert len(lines) <= 40, lines  # compact: a summary, the results, folded artifacts
+    assert page.locator(".artifact[open]").count() == 0
+    assert page.locator(".artifact a[href^='file:']").count() == 0  # Jupyter cannot open them
+    assert "people.parquet" in page.text_content(".artifact[data-key=people] .uri")  # as text
+    for summary in page.locator(".artifact summary").all():
+        summary.click()  # unfolded, each shows its preview
     people = page.locator(".artifact[data-key=people]")
     assert "5 rows" in people.inner_text() and people.locator("svg.hist").count() == 2
     assert page.locator(".artifact[data-key=curve] polyline").count() == 1

@@ -75,6 +75,7 @@ def test_the_notebook_card_draws_the_chart_offline(browser: Any, tmp_path: Path)
     path = SHOTS / "plotly-card.html"
     path.write_text(f"<!doctype html><html><body>{card}</body></html>")
     page.goto(path.as_uri())
+    page.click(".artifact[data-key=importance] summary")  # folded: drawn when opened
     page.wait_for_selector(".fnrun-plotly svg.main-svg", timeout=15_000)
     assert page.locator(".fnrun-plotly .bars path").count() == 3  # one bar per feature
     assert "Feature importance" in page.inner_text(".fnrun-plotly")
