@@ -140,14 +140,23 @@ def test_compare_two_runs(browser: Any, service: tuple[str, HTTPRunDB]) -> None:
     button.click()
     assert "/ui/projects/ui/compare" in page.url
     table = page.locator("table.compare").first
-    assert first.uid()[:8] in table.inner_text() and second.uid()[:8] in table.inner_text()
+    heads = table.locator("thead th.run-head").all_inner_texts()
+    started = {r.status["start_time"][5:16].replace("T", " ") for r in (first, second)}
+    assert {h.removeprefix("cards ") for h in heads} == started  # by name and start (MLflow)
+    assert table.locator(f"a[title='run {second.uid()}']").count() == 1
     rate_row = page.locator("table.compare tr", has_text="rate").first
     assert "0.3" in rate_row.inner_text() and "0.8" in rate_row.inner_text()
-    assert rate_row.locator(".differs").count() == 1
-    bars = page.locator("svg.chart rect.bar")
+    assert rate_row.locator("td.differs").count() == 1  # only the value that differs
+    assert "differs" not in (rate_row.locator("td").first.get_attribute("class") or "")
+    bars = page.locator("svg.bars rect.bar")
     assert bars.count() == 2
     widths = [float(bars.nth(i).get_attribute("width") or 0) for i in range(2)]
-    assert max(widths) / min(widths) == pytest.approx(0.8 / 0.3, rel=0.01)  # accuracy drawn
+    assert max(widths) > 5 * min(widths) > 0  # from a baseline under 0.3, not from zero
+    drawn = page.text_content("svg.bars") or ""
+    assert "from 0.225" in drawn and ("(-0.5)" in drawn or "(+0.5)" in drawn)  # the change
+    lines = page.locator("svg.parallel polyline.run-line")
+    assert lines.count() == 2  # parallel coordinates: rate -> accuracy, a line per run
+    assert (page.text_content("svg.parallel") or "").count("rate") == 1
     _shot(page, "compare")
 
 

@@ -201,30 +201,49 @@ def _q(text: str) -> str:
 
 # -- compare -----------------------------------------------------------------------------
 def compare_page(db: RunDB, project: str, uids: list[str], result: str) -> str:
+    """Runs side by side (as MLflow's compare): each column a run by name and start, the
+    cells that differ from the first run marked, a chosen result's bars from a baseline that
+    shows the differences, and parallel coordinates of the parameters to that result."""
     runs = [db.read_run(u, project) for u in dict.fromkeys(u for u in uids if u)]
     crumbs = [("projects", href()), (project, href("projects", project)),
               ("runs", href("projects", project, "runs")), ("compare", "")]  # fmt: skip
     if len(runs) < 2:
         return page("compare.html", "compare runs", crumbs, heads=[])
+    runs = runs[:MAX_COMPARED]
     uids = [str(r["metadata"]["uid"]) for r in runs]
-    heads = [{"text": u[:8], "uid": u, "url": href("projects", project, "runs", u),
-              "css": "mono", "title": "open the run"} for u in uids]  # fmt: skip
+    labels = [_run_label(r) for r in runs]
+    heads = [{"text": label, "uid": u, "url": href("projects", project, "runs", u),
+              "title": f"run {u}"} for u, label in zip(uids, labels, strict=True)]  # fmt: skip
     params = [dict((r.get("spec") or {}).get("parameters") or {}) for r in runs]
     results = [dict((r.get("status") or {}).get("results") or {}) for r in runs]
     numeric = sorted({k for res in results for k, v in res.items() if _is_number(v)})
     chosen = result if result in numeric else (numeric[0] if numeric else "")
-    chart = _bars([u[:8] for u in uids], [res.get(chosen) for res in results])
+    chart = _bars(labels, [res.get(chosen) for res in results])
+    parallel = _parallel(params, [res.get(chosen) for res in results], chosen)
     return page("compare.html", "compare runs", crumbs, heads=heads,
                 parameters=_side_by_side(params), results=_side_by_side(results),
-                numeric=numeric, chosen=chosen, chart=chart)  # fmt: skip
+                numeric=numeric, chosen=chosen, chart=chart, parallel=parallel)  # fmt: skip
+
+
+MAX_COMPARED = 50
+
+
+def _run_label(run: Doc) -> str:
+    """A column's name: the run's name and when it started (``train 12-07 14:02``)."""
+    when = stamp((run.get("status") or {}).get("start_time"), 16)[5:] if (
+        run.get("status") or {}).get("start_time") else ""  # fmt: skip
+    return f"{run['metadata'].get('name', '')} {when}".strip()
 
 
 def _side_by_side(values: list[Doc]) -> list[Doc]:
+    """Rows of one key across runs; a cell that differs from the first run's is marked."""
     rows = []
     for key in dict.fromkeys(k for v in values for k in v):
         cells = [v.get(key, "") for v in values]
-        rows.append({"key": key, "cells": [_fmt(c) for c in cells],
-                     "differs": len({repr(c) for c in cells}) > 1})  # fmt: skip
+        first = repr(cells[0])
+        marked = [{"text": _fmt(c), "num": _is_number(c), "differs": i > 0 and repr(c) != first}
+                  for i, c in enumerate(cells)]  # fmt: skip
+        rows.append({"key": key, "cells": marked, "differs": len({repr(c) for c in cells}) > 1})
     return rows
 
 
@@ -237,18 +256,81 @@ def _is_number(value: Any) -> bool:
 
 
 def _bars(names: list[str], values: list[Any]) -> Doc:
-    """The geometry of a bar chart of one result across runs (drawn by the template)."""
-    numbers = [float(v) if _is_number(v) else 0.0 for v in values]
-    top = max([abs(n) for n in numbers] + [1e-12])
-    width, bar, gap = 560, 36, 18
+    """The geometry of a bar chart of one result across runs (drawn by the template): bars
+    start at a baseline a little under the smallest value, so differences show (a bar from
+    zero makes 0.91 and 0.93 look the same); each value with its change from the first run."""
+    numbers = [float(v) if _is_number(v) else None for v in values]
+    known = [n for n in numbers if n is not None]
+    low, high = (min(known), max(known)) if known else (0.0, 1.0)
+    spread = high - low
+    base = low - spread * 0.15 if spread else (low - abs(low) * 0.5 if low else -1.0)
+    top = (high - base) or 1.0
+    width, bar, gap, left = 640, 30, 14, 170
+    first = numbers[0]
     bars = []
     for i, (name, value) in enumerate(zip(names, numbers, strict=True)):
-        y = 30 + i * (bar + gap)
-        length = (width - 200) * abs(value) / top
-        bars.append({"name": name, "y": y, "text_y": f"{y + bar * 0.65:.0f}",
-                     "length": f"{length:.1f}", "value_x": f"{96 + length:.1f}",
-                     "value": _fmt(values[i])})  # fmt: skip
-    return {"width": width, "height": 60 + len(numbers) * (bar + gap), "bar": bar, "bars": bars}
+        y = 50 + i * (bar + gap)
+        length = (width - left - 120) * ((value - base) / top) if value is not None else 0.0
+        delta = "" if value is None or first is None or i == 0 else f" ({value - first:+.4g})"
+        bars.append({"name": name, "y": y, "text_y": f"{y + bar * 0.65:.0f}", "x": left,
+                     "length": f"{max(length, 0.0):.1f}", "value_x": f"{left + 6 + length:.1f}",
+                     "value": ("" if value is None else _fmt(values[i])) + delta})  # fmt: skip
+    return {"width": width, "height": 70 + len(numbers) * (bar + gap), "bar": bar, "bars": bars,
+            "baseline": _fmt(round(base, 6)), "left": left}  # fmt: skip
+
+
+def _parallel(params: list[Doc], outcome: list[Any], chosen: str) -> Doc | None:
+    """Parallel coordinates (as MLflow's): an axis per parameter that varies, then the chosen
+    result; a line per run, its shade the result's. Numbers are placed on their range, other
+    values by their sorted order. None when fewer than two axes vary."""
+    keys = [k for k in dict.fromkeys(k for p in params for k in p)
+            if len({repr(p.get(k)) for p in params}) > 1]  # fmt: skip
+    if not keys or not chosen:
+        return None
+    columns = [[p.get(k) for p in params] for k in keys] + [list(outcome)]
+    names = [*keys, chosen]
+    top, bottom, step, left = 40, 280, 150, 70
+    axes, placed = [], []
+    for i, (name, column) in enumerate(zip(names, columns, strict=True)):
+        x = left + i * step
+        ys, ticks = _axis(column, top, bottom)
+        axes.append({"name": name, "x": x, "ticks": [{"y": y, "text": t} for y, t in ticks],
+                     "label_y": bottom + 22})  # fmt: skip
+        placed.append(ys)
+    shades = _axis(list(outcome), 0.0, 1.0)[0]
+    lines = []
+    for r in range(len(params)):
+        points = " ".join(f"{left + i * step},{placed[i][r]:.1f}" for i in range(len(names))
+                          if placed[i][r] is not None)  # fmt: skip
+        placed_shade = shades[r]
+        shade = 0.5 if placed_shade is None else placed_shade  # 0: the best result, 1: the least
+        lines.append({"points": points, "color": _shade(1.0 - shade)})
+    return {"width": left * 2 + step * (len(names) - 1), "height": bottom + 40,
+            "top": top, "bottom": bottom, "axes": axes, "lines": lines}  # fmt: skip
+
+
+def _axis(column: list[Any], top: float, bottom: float) -> tuple[list[float | None], list[Any]]:
+    """Where each value sits on an axis from ``bottom`` (low) to ``top`` (high), and the
+    axis's tick labels."""
+    if all(_is_number(v) or v is None for v in column) and any(_is_number(v) for v in column):
+        known = [float(v) for v in column if _is_number(v)]
+        low, high = min(known), max(known)
+        span = (high - low) or 1.0
+        ys = [None if not _is_number(v) else bottom - (float(v) - low) / span * (bottom - top)
+              for v in column]  # fmt: skip
+        return ys, [(bottom, _fmt(low)), (top, _fmt(high))] if high != low else [
+            (bottom, _fmt(low))
+        ]
+    kinds = sorted({_fmt(v) for v in column})
+    gap = (bottom - top) / max(len(kinds) - 1, 1)
+    place = {k: bottom - i * gap for i, k in enumerate(kinds)}
+    return [place[_fmt(v)] for v in column], [(place[k], k) for k in kinds[:12]]
+
+
+def _shade(t: float) -> str:
+    """From light (t=0) to the accent color (t=1)."""
+    low, high = (140, 190, 225), (8, 69, 148)
+    return "#" + "".join(f"{round(a + (b - a) * t):02x}" for a, b in zip(low, high, strict=True))
 
 
 # -- functions ---------------------------------------------------------------------------
