@@ -134,7 +134,7 @@ def observe_rows(events: int, rounds: int) -> list[tuple[str, float, float, floa
         ("router + model (plain)", None, ""),
         ("router + model, every request tracked", None, tempfile.mkdtemp()),
         ("router + model, OpenTelemetry, no provider", otel_imported, ""),
-        ("router + model, traced (SDK, 2 spans a request)", _traced, ""),
+        ("router + model, traced (SDK, 3 spans a request)", _traced, ""),
     )
     out = []
     for label, setup, path in cases:
