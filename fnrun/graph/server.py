@@ -188,28 +188,18 @@ class GraphServer(StreamEntries):
                 door.leave()
         return _finish(out, get_body, as_data)
 
-    def _run_traced(
-        self,
-        event: Any,
-        context: Any = None,
-        get_body: bool = False,
-        as_data: bool = False,
-        stream: bool = False,
-    ) -> Any:
+    def _run_traced(self, event: Any, *args: Any, **kwargs: Any) -> Any:
         """``run`` inside the request's span (graph.spans)."""
         assert self.spans is not None
         ev = event if type(event) is Event else as_event(event)
-        plain = GraphServer.run
-        return self.spans.request(ev, lambda: plain(self, ev, context, get_body, as_data, stream))
+        return self.spans.request(ev, lambda: GraphServer.run(self, ev, *args, **kwargs))
 
-    async def _run_async_traced(
-        self, event: Any, get_body: bool = False, as_data: bool = False
-    ) -> Any:
+    async def _run_async_traced(self, event: Any, *args: Any, **kwargs: Any) -> Any:
         """``run_async`` inside the request's span (graph.spans)."""
         assert self.spans is not None
         ev = as_event(event)
         plain = GraphServer.run_async
-        return await self.spans.request_async(ev, lambda: plain(self, ev, get_body, as_data))
+        return await self.spans.request_async(ev, lambda: plain(self, ev, *args, **kwargs))
 
     def _admit(self, ev: Event, get_body: bool) -> Any:
         """None when the server's door lets ``ev`` in, else the 503 to answer."""

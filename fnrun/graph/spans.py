@@ -39,14 +39,7 @@ class GraphSpans:
     # -- the request ------------------------------------------------------------------------
     def request(self, event: Any, serve: Callable[[], Any]) -> Any:
         """``serve()`` (one request) inside the request's span; the answer's status on it."""
-        with self.tracer.start_as_current_span(
-            self.function or "serving",
-            context=tracing.extract(event.headers),
-            kind=self._server_kind,
-            attributes=self._request_attributes(event),
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
+        with self._span(event) as span:
             try:
                 answer = serve()
             except Exception as exc:
@@ -57,14 +50,7 @@ class GraphSpans:
 
     async def request_async(self, event: Any, serve: Callable[[], Any]) -> Any:
         """:meth:`request` for a coroutine ``serve()`` (the async entry)."""
-        with self.tracer.start_as_current_span(
-            self.function or "serving",
-            context=tracing.extract(event.headers),
-            kind=self._server_kind,
-            attributes=self._request_attributes(event),
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
+        with self._span(event) as span:
             try:
                 answer = await serve()
             except Exception as exc:
@@ -73,14 +59,24 @@ class GraphSpans:
             _answered(span, answer)
             return answer
 
-    def _request_attributes(self, event: Any) -> dict[str, Any]:
-        return tracing.attributes_of(
+    def _span(self, event: Any) -> Any:
+        """The request's span (current while it is open): kind SERVER, its parent the
+        ``traceparent`` header or the trace the caller is in."""
+        attributes = tracing.attributes_of(
             (
                 ("fnrun.function", self.function),
                 ("fnrun.request_id", str(event.id) if event.id is not None else ""),
                 ("http.request.method", event.method or ""),
                 ("url.path", event.path or ""),
             )
+        )
+        return self.tracer.start_as_current_span(
+            self.function or "serving",
+            context=tracing.extract(event.headers),
+            kind=self._server_kind,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
         )
 
     # -- the steps --------------------------------------------------------------------------
