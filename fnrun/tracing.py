@@ -116,6 +116,16 @@ def env_carrier() -> dict[str, str]:
     return {names[k]: v for k, v in carried.items() if k in names}
 
 
+def trace_id_of(carrier: Mapping[str, str]) -> str:
+    """The trace id a ``TRACEPARENT`` carrier names (``00-<trace id>-<span id>-<flags>``),
+    or ``""``."""
+    parts = str(carrier.get(TRACEPARENT_ENV, "")).split("-")
+    valid = len(parts) == 4 and len(parts[1]) == 32 and parts[1] != "0" * 32
+    return (
+        parts[1].lower() if valid and all(c in "0123456789abcdefABCDEF" for c in parts[1]) else ""
+    )
+
+
 def from_env(environ: Mapping[str, str]) -> Any:
     """The context the environment carries (``TRACEPARENT``), else the current one."""
     carried = {

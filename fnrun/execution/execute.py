@@ -67,6 +67,9 @@ class RunRequest:
     submitted: threading.Event | None = None
     retry: dict[str, Any] | None = None  # the run's retry policy (spec.retry), if any
     attempt: int = 0  # 0 for the first attempt, N for the Nth retry
+    # the trace the run continues (TRACEPARENT/TRACESTATE), wherever it executes: taken where
+    # fn.run() is called, so a child process, a pod or a Dask worker continues that trace
+    trace: dict[str, str] = field(default_factory=dict)
 
     def wire(self) -> dict[str, Any]:
         """The request as another process reads it (the entry's config, a Dask task): every
@@ -90,7 +93,7 @@ def execute(request: RunRequest, db: RunDB | None, code_dir: Path, echo: bool = 
         return _execute(request, db, code_dir, echo)
     with tracer.start_as_current_span(
         f"run {request.name}".strip(),
-        context=tracing.from_env(os.environ),
+        context=tracing.from_env({**os.environ, **request.trace}),
         attributes=tracing.attributes_of(
             (
                 ("fnrun.run.uid", request.uid),
@@ -158,7 +161,7 @@ def context_for(request: RunRequest, db: RunDB | None) -> RunContext:
         watcher=request.watcher,
     )
     ctx.function = request.function
-    trace = tracing.trace_id()  # the trace the run belongs to (its child continues it)
+    trace = tracing.trace_id() or tracing.trace_id_of(request.trace)  # the run's trace
     if trace:
         request.status_extra["trace_id"] = trace
     if request.retry:

@@ -163,7 +163,7 @@ def _finish(
     failed = iteration_errors(docs)
     errors = len(failed)
     table = iterations_table(docs)
-    parent.status_extra = {"iterations": table, "best_iteration": best}
+    parent.status_extra.update(iterations=table, best_iteration=best)  # keeps trace_id
     if failed:  # what each failed iteration said, its traceback without fnrun's frames
         parent.status_extra["iteration_errors"] = failed
     _log_table(parent, table)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, Unpack
 
+import fnrun.tracing as tracing
 from fnrun.config import get_settings
 from fnrun.db import get_run_db
 from fnrun.errors import InvalidArgumentError, RunError
@@ -70,6 +71,7 @@ def run_function(
     if retry is not None:
         place = with_retries(place, retry, db, _say(watch))
     request.uid = uid or request.uid or uuid.uuid4().hex
+    request.trace = request.trace or tracing.env_carrier()  # the caller's trace, if any
     if report is not None:
         where = _where(fn, handler, in_process, hyper, local)
         report(

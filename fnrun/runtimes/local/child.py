@@ -76,7 +76,7 @@ def run_in_subprocess(
         "FNRUN_HOME": str(settings.home),
         "FNRUN_ARTIFACT_PATH": settings.artifact_path,
         "PYTHONUNBUFFERED": "1",
-        **tracing.env_carrier(),  # the child continues the caller's trace (TRACEPARENT)
+        **(request.trace or tracing.env_carrier()),  # TRACEPARENT: the caller's trace
     }
     if cpus:
         from fnrun.runtimes.local.cpu_limit import THREAD_VARS, bind

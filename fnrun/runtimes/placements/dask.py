@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
+import fnrun.tracing as tracing
 from fnrun.db import db_token, get_run_db
 from fnrun.execution.execute import RunRequest, execute
 from fnrun.model.function_like import maker
@@ -80,6 +81,9 @@ def run_on_worker(
     request = RunRequest(function=fn, secrets=secrets, **config["run"])
     request.artifact_path = request.artifact_path or artifact_path
     db = get_run_db(db_url, token=token or None)
+    # OTEL_* in the worker's environment: its runs' spans are exported (the SDK flushes
+    # them at the worker's exit); the run continues the caller's trace (request.trace)
+    tracing.configure_from_env(fn.metadata.name if fn is not None else "")
     ctx = execute(request, db, code_dir=Path(home) / "code", echo=False)
     return str(ctx.state)
 

@@ -21,7 +21,10 @@ from fnrun.errors import ConflictError, RunError
 pytest.importorskip("kubernetes", reason="the kubernetes client (the k8s extra)")
 pytest.importorskip("kmock", reason="kmock, the Kubernetes API emulator (the dev extra)")
 
+from tests.otel import collector, spans
 from tests.runtimes.kubernetes.kube import Emulator, Kubelet, use_cluster
+
+__all__ = ["collector", "spans"]  # the fixtures
 
 SECRET = "pod-secret-value-1234567890"
 CODE = """
@@ -412,3 +415,24 @@ def test_pods_report_to_the_service_with_the_token_from_the_runs_secret(
     [container] = job["spec"]["template"]["spec"]["containers"]
     assert "kube-t0ken" not in json.dumps(container)  # the pod spec names the Secret only
     sql.close()
+
+
+def test_a_job_started_in_a_trace_continues_it_in_its_pod(
+    cluster: Emulator, kubelet: Kubelet, tmp_path: Path, spans: Any, collector: Any
+) -> None:
+    from opentelemetry import trace
+
+    fn = _fn(tmp_path)
+    fn.set_env("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url)  # the pod exports its spans
+    fn.set_env("OTEL_BSP_SCHEDULE_DELAY", "100")
+    with trace.get_tracer("test").start_as_current_span("caller") as span:
+        run = fn.run(params={"p1": 1}, project="k8s")
+    trace_id = f"{span.get_span_context().trace_id:032x}"
+    assert run.state() == "completed" and run.status["trace_id"] == trace_id
+    (job,) = _objects(cluster, "jobs")
+    env = {
+        e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert env["TRACEPARENT"].split("-")[1] == trace_id  # the pod's code sees it too
+    (exported,) = collector.wait_for(1, name="run train", trace_id=trace_id)
+    assert exported.attributes["fnrun.run.uid"] == run.uid() and exported.service == "train"

@@ -9,11 +9,15 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import fnrun
 from tests.conftest import free_port
+from tests.otel import collector, spans
+
+__all__ = ["collector", "spans"]  # the fixtures
 
 pytestmark = pytest.mark.integration
 distributed = pytest.importorskip("distributed", reason="dask[distributed] (the dask extra)")
@@ -324,3 +328,27 @@ def test_a_script_without_a_main_guard_fails_at_once_and_with_one_works(tmp_path
                         timeout=120)  # fmt: skip
     assert ok.returncode == 0, ok.stderr[-2000:]
     assert "RESULT 3" in ok.stdout
+
+
+def test_iterations_on_the_workers_continue_the_callers_trace(
+    tmp_path: Path, spans: Any, collector: Any
+) -> None:
+    from opentelemetry import trace
+
+    path = tmp_path / "score.py"
+    path.write_text(SCORE)
+    fn = fnrun.code_to_function("traced-grid", filename=str(path), kind="dask", handler="score")
+    fn.spec.replicas = 2  # the workers inherit OTEL_* (the collector fixture's) and export
+    caller = trace.get_tracer("test").start_as_current_span("caller")
+    try:
+        with caller as span:
+            options = {"selector": "min.loss", "parallel_runs": 2}
+            run = fn.run(hyperparams={"x": [0, 1, 2]}, hyper_param_options=options)
+    finally:
+        fn.close()  # the workers exit: their spans are flushed
+    trace_id = f"{span.get_span_context().trace_id:032x}"
+    assert run.status["trace_id"] == trace_id
+    exported = collector.wait_for(3, name="run traced-grid", trace_id=trace_id)
+    assert len(exported) == 3  # one span per iteration, from the workers, in the caller's trace
+    assert {s.attributes["fnrun.run.iteration"] for s in exported} == {1, 2, 3}
+    assert all(s.service == "traced-grid" for s in exported)

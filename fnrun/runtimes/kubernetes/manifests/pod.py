@@ -78,6 +78,7 @@ class RunObjects:
     db_url: str
     namespace: str = ""
     workload: list[dict[str, Any]] = field(default_factory=list)
+    trace: dict[str, str] = field(default_factory=dict)  # TRACEPARENT of the run's trace
 
     def all(self) -> list[dict[str, Any]]:
         return [d for d in (self.secret, self.config_map, *self.workload) if d]
@@ -141,7 +142,8 @@ def run_objects(
                 api_version="v1", kind="Secret", metadata=meta, type="Opaque", string_data=values
             )
         )
-    return RunObjects(name, labels, config_map, secret, db_url, namespace)
+    return RunObjects(name, labels, config_map, secret, db_url, namespace,
+                      trace=dict(request.trace))  # fmt: skip
 
 
 def run_pod(
@@ -291,6 +293,7 @@ def _run_env(objects: RunObjects) -> dict[str, str]:
         "FNRUN_EXEC_CONFIG_FILE": f"{RUN_DIR}/config.json",
         "FNRUN_DBPATH": objects.db_url,
         "PYTHONUNBUFFERED": "1",
+        **objects.trace,  # TRACEPARENT for the pod's own code (the run reads its config's)
     }
 
 
