@@ -7,7 +7,7 @@
 """
 
 from fnrun.artifacts.model import get_model
-from fnrun.datastore.dataitem import get_dataitem
+from fnrun.datastore.dataitem import DataItem, get_dataitem
 from fnrun.db import get_run_db
 from fnrun.errors import FnrunError, InvalidArgumentError, NotFoundError, RunError, SchemaError
 from fnrun.execution.context import RunContext
@@ -23,6 +23,7 @@ from fnrun.version import __version__
 
 __all__ = [
     "BaseRuntime",
+    "DataItem",
     "FnrunError",
     "InvalidArgumentError",
     "NotFoundError",

@@ -41,3 +41,33 @@ def test_sources_can_be_added_and_removed(monkeypatch: pytest.MonkeyPatch) -> No
     shown = _run("hub", "sources")
     assert "team" in shown and "mlrun.github.io" not in shown
     assert "describe" in _run("hub", "list")
+
+
+def test_show_prints_whole_docs_as_text_and_leaves_the_context_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fnrun.cli_common import console
+
+    monkeypatch.delenv("FNRUN_HUB_SOURCES", raising=False)  # the bundled hub comes first
+    monkeypatch.setattr(console, "_width", 200)
+    shown = _run("hub", "show", "train_sklearn")
+    assert "feature-importance table (and plotly chart" in shown  # the doc's last sentence
+    assert "``" not in shown and ":param" not in shown  # no RST markup, no fields
+    assert "  context" not in shown  # fnrun passes it: not a parameter anyone sets
+    assert "dataset: DataItem  the training data" in shown  # typed as an input
+
+
+def test_plain_doc_strips_fields_and_markup() -> None:
+    from fnrun.cli_hub import plain_doc
+
+    doc = """Fit ``model`` with :func:`~pkg.mod.fit` and `x`.
+
+    Example::
+
+        run(1)
+
+    :param a: the first
+        and more
+    :returns: nothing
+    """
+    assert plain_doc(doc) == "Fit model with fit and x.\n\nExample:\n\n    run(1)"

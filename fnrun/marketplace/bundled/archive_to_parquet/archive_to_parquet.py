@@ -14,12 +14,15 @@ from __future__ import annotations
 import io
 import tarfile
 import zipfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fnrun import DataItem  # data parameters: the run's inputs
 
 
 def archive_to_parquet(
     context: Any,
-    archive: Any,
+    archive: DataItem,
     key: str = "data",
     source_column: str = "",
     stats: bool = False,

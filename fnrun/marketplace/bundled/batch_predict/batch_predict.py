@@ -10,12 +10,15 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fnrun import DataItem  # data parameters: the run's inputs
 
 
 def batch_predict(
     context: Any,
-    dataset: Any,
+    dataset: DataItem,
     model: str,
     label_column: str = "",
     prediction_column: str = "prediction",

@@ -15,12 +15,15 @@ import tarfile
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fnrun import DataItem  # data parameters: the run's inputs
 
 
 def open_archive(
     context: Any,
-    archive: Any,
+    archive: DataItem,
     key: str = "content",
     max_files: int = 100_000,
     max_bytes: int = 10 * 1024**3,

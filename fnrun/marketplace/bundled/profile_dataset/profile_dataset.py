@@ -10,12 +10,15 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fnrun import DataItem  # data parameters: the run's inputs
 
 
 def profile_dataset(
     context: Any,
-    table: Any,
+    table: DataItem,
     label_column: str = "",
     bins: int = 20,
     max_rows: int = 500_000,

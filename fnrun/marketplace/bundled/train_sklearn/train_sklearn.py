@@ -14,12 +14,15 @@ Example::
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fnrun import DataItem  # data parameters: the run's inputs
 
 
 def train_sklearn(
     context: Any,
-    dataset: Any,
+    dataset: DataItem,
     model_class: str = "sklearn.ensemble.RandomForestClassifier",
     label_column: str = "label",
     model_params: dict[str, Any] | None = None,
