@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import inspect
-import re
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from fnrun.cli_common import console, plain
+from fnrun.marketplace.docs import is_context, plain_doc
 from fnrun.model.schema import NOTSET
 from fnrun.runtimes.functions.importer import import_function
 
@@ -75,7 +74,7 @@ def hub_show(
         if doc:
             console.print(escape(doc), soft_wrap=True)
         for param in point.parameters:
-            if _is_context(param):
+            if is_context(param):
                 continue  # the run's context: fnrun passes it, nobody sets it
             default = "" if param.default is NOTSET else f" = {param.default!r}"
             kind = f": {param.type}" if param.type else ""
@@ -143,31 +142,3 @@ def hub_build(
         table.add_row(*plain(item.name, item.version, item.kind, note))
     console.print(table)
     console.print(f"{len(built)} item(s) in {Path(out) / 'functions' / channel / 'catalog.json'}")
-
-
-_FIELD = re.compile(r"^\s*:(param|parameter|arg|type|returns?|rtype|raises?)\b[^:]*:")
-_ROLE = re.compile(r":[a-z]+(?::[a-z]+)?:`(~?)([^`]+)`")
-
-
-def plain_doc(doc: str) -> str:
-    """A docstring as text: its ``:param ...:`` fields left out (the parameters are listed),
-    RST markup removed (``code``, :role:`name`, `x`), ``::`` ending a line made ``:``."""
-    kept: list[str] = []
-    in_field = False
-    for line in inspect.cleandoc(doc or "").splitlines():
-        if _FIELD.match(line):
-            in_field = True
-            continue
-        if in_field and line.startswith((" ", "\t")) and line.strip():
-            continue  # a field's continuation
-        in_field = False
-        text = _ROLE.sub(lambda m: m.group(2).rsplit(".", 1)[-1] if m.group(1) else m.group(2),
-                         line)  # fmt: skip
-        text = text.replace("``", "").replace("`", "")
-        kept.append(text[:-2] + ":" if text.rstrip().endswith("::") else text)
-    return "\n".join(kept).strip()
-
-
-def _is_context(param: Any) -> bool:
-    kind = str(param.type or "")
-    return param.name == "context" or kind.endswith(("MLClientCtx", "RunContext"))

@@ -58,7 +58,7 @@ def test_show_prints_whole_docs_as_text_and_leaves_the_context_out(
 
 
 def test_plain_doc_strips_fields_and_markup() -> None:
-    from fnrun.cli_hub import plain_doc
+    from fnrun.marketplace.docs import plain_doc
 
     doc = """Fit ``model`` with :func:`~pkg.mod.fit` and `x`.
 

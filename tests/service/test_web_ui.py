@@ -312,3 +312,28 @@ def test_a_plotly_chart_draws_on_the_run_page_with_no_internet(
     assert page.title() != "pwned" and frame.locator("img[src=x]").count() == 0
     assert refused == [], refused
     _shot(page, "plotly-chart")
+
+
+def test_the_hub_is_searched_and_each_item_has_a_page(
+    browser: Any, service: tuple[str, HTTPRunDB], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FNRUN_HUB_SOURCES", raising=False)  # the bundled hub first
+    url, _client = service
+    page = _sign_in(browser, url)
+    page.goto(f"{url}/ui/hub")
+    page.fill("input[name=q]", "sklearn")
+    page.click("form.filters button")
+    names = page.locator("table tbody tr td:first-child").all_inner_texts()
+    assert "train_sklearn" in names and "open_archive" not in names  # searched
+    page.click("a:text-is('train_sklearn')")
+    assert "/ui/hub/fnrun/train_sklearn" in page.url
+    main = page.inner_text("main")
+    line = page.locator("input.copy").input_value()
+    assert line == 'fn = fnrun.import_function("hub://fnrun/train_sklearn:1.0.0")'
+    assert "``" not in main and ":param" not in main  # the docs rendered, not raw RST
+    assert "run = fnrun.import_function" in page.inner_text("pre.code")  # the example, as code
+    params = page.locator("table tbody tr td:first-child").all_inner_texts()
+    assert "dataset" in params and "context" not in params
+    row = page.locator("table tbody tr", has_text="test_size")
+    assert "float" in row.inner_text() and "0.2" in row.inner_text()  # type and default
+    _shot(page, "hub-item")

@@ -78,8 +78,12 @@ def ui_routes(db: RunDB, token: str, roots: list[Path], sessions: Sessions) -> A
         return answer
 
     @router.get("/hub")
-    def hub() -> HTMLResponse:
-        return html(pages.hub_page())
+    def hub(q: str = "") -> HTMLResponse:
+        return html(pages.hub_page(q))
+
+    @router.get("/hub/{source}/{name}")
+    def hub_item(source: str, name: str, tag: str = "latest") -> HTMLResponse:
+        return html(pages.hub_item_page(source, name, tag))
 
     @router.get("/projects/{project}")
     def project(project: str) -> HTMLResponse:

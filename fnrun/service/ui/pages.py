@@ -408,9 +408,61 @@ def _diff(left: str, right: str, a: str, b: str) -> list[tuple[str, str]]:
 
 
 # -- the hub -----------------------------------------------------------------------------
-def hub_page() -> str:
+def hub_page(query: str = "") -> str:
+    """The hub's items (searched by ``query``: name, description, categories), each linking
+    to its page."""
     from fnrun.marketplace.listing import list_items
 
-    items, unreachable = list_items()
+    items, unreachable = list_items(query[:200])
+    rows = [{"row": i, "url": href("hub", i.source, i.name)} for i in items]
     return page("hub.html", "hub", [("projects", href()), ("hub", "")],
-                items=items, unreachable=unreachable)  # fmt: skip
+                items=rows, unreachable=unreachable, query=query)  # fmt: skip
+
+
+def hub_item_page(source: str, name: str, tag: str = "latest") -> str:
+    """One hub item: what it is, its versions, the line that imports it, and each handler's
+    docs (paragraphs and code, as text) and parameters with types and defaults."""
+    from fnrun.marketplace.docs import doc_blocks, is_context
+    from fnrun.marketplace.resolve import read_catalog
+    from fnrun.marketplace.sources import hub_sources
+    from fnrun.model.schema import NOTSET
+    from fnrun.runtimes.functions.importer import import_function
+
+    found = [s for s in hub_sources() if s.name == source]
+    if not found:
+        raise NotFoundError(f"no hub source {source!r}", field="source")
+    catalog = read_catalog(found[0])
+    versions = catalog.get(name)
+    if versions is None:
+        raise NotFoundError(f"no hub item {name!r} in {source}", field="name")
+    entry = versions.get(tag) or versions.get("latest") or versions[max(versions)]
+    version = str(entry.get("version") or tag)
+    uri = f"hub://{source}/{name}:{version}"
+    fn = import_function(uri)
+    handlers = []
+    for handler, point in sorted((fn.spec.entry_points or {}).items()):
+        params = [{"name": p.name, "type": str(p.type or ""),
+                   "default": "" if p.default is NOTSET else repr(p.default), "doc": p.doc or ""}
+                  for p in point.parameters if not is_context(p)]  # fmt: skip
+        handlers.append({"name": handler, "blocks": doc_blocks(point.doc), "params": params})
+    others = sorted(v for v in versions if v != "latest")
+    about = doc_blocks(_module_doc(fn))
+    crumbs = [("projects", href()), ("hub", href("hub")), (name, "")]
+    return page("hub_item.html", f"hub: {name}", crumbs, name=name, source=source,
+                version=version, kind=fn.kind, description=str(entry.get("description") or ""),
+                categories=", ".join(map(str, entry.get("categories") or [])),
+                versions=[{"text": v, "url": href("hub", source, name, tag=v),
+                           "current": v == version} for v in others],
+                line=f'fn = fnrun.import_function("{uri}")', handlers=handlers,
+                about=about)  # fmt: skip
+
+
+def _module_doc(fn: Any) -> str:
+    """The docstring of a hub item's code (its overview and example), "" without one."""
+    import ast
+
+    try:
+        code = str(fn.code or "")
+        return (ast.get_docstring(ast.parse(code)) or "") if code else ""
+    except (SyntaxError, ValueError):
+        return ""

@@ -73,3 +73,10 @@ document.addEventListener("DOMContentLoaded", () => {
     s.addEventListener("change", () => s.form.submit()));
   document.querySelectorAll("pre.log[data-url]").forEach(tail);
 });
+
+// hub item pages: the copy button puts the import line on the clipboard
+document.querySelectorAll("button.copy[data-copy]").forEach((button) => {
+  button.addEventListener("click", () => {
+    navigator.clipboard.writeText(button.dataset.copy).then(() => { button.textContent = "copied"; });
+  });
+});
