@@ -80,6 +80,7 @@ class RunContext:
         self.error = ""
         self.fault = ""  # whose fault the error is (fnrun.execution.retry)
         self.error_traceback = ""
+        self.last_update = ""  # when the run was last written (status.last_update)
         self.start_time = now_iso()
         self._secrets = dict(secrets or {})
         self.masker = Masker(self._secrets)
@@ -340,6 +341,7 @@ class RunContext:
         with self._commit_lock:  # snapshot and write in one step: writes land in order
             self._dirty = False
             self._last_commit = time.monotonic()
+            self.last_update = now_iso()  # MLRun's status.last_update: the run's end, once over
             if self._db is not None and self.logging_worker:
                 self._db.store_run(self.to_dict(), self.uid, self.project, self.iteration)
 
@@ -359,6 +361,8 @@ class RunContext:
             "executor": dict(self.executor),
             **self.status_extra,
         }
+        if self.last_update:
+            status["last_update"] = self.last_update
         if self.watcher:
             status["watcher"] = dict(self.watcher)
         if self.error:

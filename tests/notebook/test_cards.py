@@ -84,6 +84,7 @@ def test_run_card_in_a_real_browser(browser: Any) -> None:
     lines = [line for line in page.inner_text(".fnrun-card").splitlines() if line.strip()]
     assert len(lines) <= 40, lines  # compact: a summary, the results, folded artifacts
     assert page.locator(".artifact[open]").count() == 0
+    assert " · took " in page.inner_text(".fnrun-card .sub")  # the summary line says how long
     assert page.locator(".artifact a[href^='file:']").count() == 0  # Jupyter cannot open them
     assert "people.parquet" in page.text_content(".artifact[data-key=people] .uri")  # as text
     for summary in page.locator(".artifact summary").all():
