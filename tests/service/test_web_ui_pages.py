@@ -239,8 +239,14 @@ def test_the_hub_catalog(service: tuple[Any, SQLRunDB], monkeypatch: pytest.Monk
     monkeypatch.setenv("FNRUN_HUB_SOURCES", "fnrun=bundled")
     page = client.get("/ui/hub", headers=_signed(client)).text
     for name in ("make_dataset", "train_sklearn", "sklearn_server"):
-        assert f"<td>{name}</td>" in page
+        assert f"<td><a href='/ui/hub/fnrun/{name}'>{name}</a></td>" in page  # its own page
     assert "not reached" not in page
+    found = client.get("/ui/hub", params={"q": "archive"}, headers=_signed(client)).text
+    assert "open_archive" in found and "train_sklearn" not in found  # the search box
+    item = client.get("/ui/hub/fnrun/make_dataset", headers=_signed(client))
+    assert item.status_code == 200 and "import_function(&#34;hub://fnrun/make_dataset:" in item.text
+    missing = client.get("/ui/hub/fnrun/no_such_item", headers=_signed(client))
+    assert missing.status_code == 404
 
 
 def test_a_bad_label_filter_is_a_page_saying_why(service: tuple[Any, SQLRunDB]) -> None:
