@@ -231,12 +231,7 @@ class GraphServer(StreamEntries):
             if refused is not None:
                 return refused
         try:
-            ev.body = decode_body(ev.body, ev.content_type, self.max_depth)
-            deadline = NO_DEADLINE if self._untimed and not ev.headers else self._deadline(ev)
-            if deadline is NO_DEADLINE:
-                out = await run_async(self.compiled, ev)
-            else:
-                out = await run_async_timed(self.compiled, ev, deadline)
+            out = await self._walk_async(ev)
         except Streamed as signal:
             try:
                 bodies = [

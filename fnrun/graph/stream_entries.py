@@ -55,6 +55,14 @@ class StreamEntries:
             return run_sync(self.compiled, ev)
         return self._complete(run_async(self.compiled, ev))
 
+    async def _walk_async(self, ev: Event) -> Any:
+        """:meth:`_walk` on the running loop (``run_async`` and ``stream_async``)."""
+        ev.body = decode_body(ev.body, ev.content_type, self.max_depth)
+        deadline = NO_DEADLINE if self._untimed and not ev.headers else self._deadline(ev)
+        if deadline is NO_DEADLINE:
+            return await run_async(self.compiled, ev)
+        return await run_async_timed(self.compiled, ev, deadline)
+
     def _stream(self, ev: Event) -> Iterator[Any]:
         """The chunks' answers (bodies) one by one; a failure midway raises
         :class:`StreamFailed` with the error answer (sent to the error stream too). The
@@ -91,12 +99,7 @@ class StreamEntries:
         door = self.door
         try:
             try:
-                ev.body = decode_body(ev.body, ev.content_type, self.max_depth)
-                deadline = NO_DEADLINE if self._untimed and not ev.headers else self._deadline(ev)
-                if deadline is NO_DEADLINE:
-                    out = await run_async(self.compiled, ev)
-                else:
-                    out = await run_async_timed(self.compiled, ev, deadline)
+                out = await self._walk_async(ev)
             except Streamed as signal:
                 chunks = chunks_async(self.compiled, signal, ev.deadline)
                 try:

@@ -98,36 +98,43 @@ class Tracking:
         if getattr(run, "is_async", False) or inspect.iscoroutinefunction(run):
 
             async def tapped_async(event: Any) -> Any:
-                wanted = self.wants(event.id)  # its input as it came, before the step ran
-                inputs, start = (frozen(event.body) if wanted else event.body), clock()
+                wanted, inputs, start = self._taken(event)
                 try:
                     out = await run(event)
                 except Exception as exc:  # a failure is always recorded
                     self.write(name, event.id, inputs, None, clock() - start, exc)
                     raise
-                if wanted:
-                    self.write(name, event.id, inputs, _body(out), clock() - start)
-                return out
+                return self._answered(name, event, wanted, inputs, start, out)
 
             tapped_async.is_async = True  # type: ignore[attr-defined]
             return tapped_async
 
         def tapped(event: Any) -> Any:
-            wanted = self.wants(event.id)  # its input as it came, before the step ran
-            inputs, start = (frozen(event.body) if wanted else event.body), clock()
+            wanted, inputs, start = self._taken(event)
             try:
                 out = run(event)
             except Exception as exc:  # a failure is always recorded
                 self.write(name, event.id, inputs, None, clock() - start, exc)
                 raise
-            if wanted:
-                self.write(name, event.id, inputs, _body(out), clock() - start)
-            return out
+            return self._answered(name, event, wanted, inputs, start, out)
 
         for attr in ("streams", "routes_outlets"):
             if getattr(run, attr, False):
                 setattr(tapped, attr, True)
         return tapped
+
+    def _taken(self, event: Any) -> tuple[bool, Any, float]:
+        """(tracked?, the input as it came — a snapshot when tracked —, the start time)."""
+        wanted = self.wants(event.id)
+        return wanted, (frozen(event.body) if wanted else event.body), time.perf_counter()
+
+    def _answered(
+        self, name: str, event: Any, wanted: bool, inputs: Any, start: float, out: Any
+    ) -> Any:
+        """``out``, recorded first when the request is tracked."""
+        if wanted:
+            self.write(name, event.id, inputs, _body(out), time.perf_counter() - start)
+        return out
 
     def close(self) -> None:
         self.sink.close()
