@@ -13,6 +13,7 @@ from fnrun.cli_common import DbOpt, NameOpt, ProjectOpt, console, plain, run_db
 from fnrun.config import get_settings
 from fnrun.runtimes.functions.factory import function_from_dict
 from fnrun.runtimes.functions.importer import import_function
+from fnrun.stream.tracked import NotReadable, recent_records
 
 functions_app = typer.Typer(help="Deployed functions: status and stop.", no_args_is_help=True)
 
@@ -71,8 +72,6 @@ def functions_stop(
 
 def print_tracked(fn: Any, step: str, limit: int) -> None:
     """The last records ``fn``'s tracking wrote (of ``step``), newest first, as a table."""
-    from fnrun.stream.tracked import NotReadable, recent_records
-
     path = str((getattr(fn.spec, "parameters", None) or {}).get("log_stream") or "")
     if not path:
         console.print(f"{escape(fn.metadata.name)} has no tracking (fn.set_tracking(...))")

@@ -11,7 +11,9 @@ from rich.console import Group
 from rich.markup import escape
 from rich.table import Table
 
+from fnrun.db.monitor import UNFINISHED
 from fnrun.errors import InvalidArgumentError
+from fnrun.execution.context import STATES
 
 _AGO = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -41,7 +43,8 @@ def run_rows(rows: list[dict[str, Any]], since: str, last: int) -> list[dict[str
     return rows[:last] if last else rows
 
 
-RUN_STATES = ("created", "pending", "running", "pendingRetry", "completed", "error", "aborted")
+# every state a run can be in: the context's and the unfinished ones the run monitor knows
+RUN_STATES = tuple(dict.fromkeys((*UNFINISHED, *STATES)))
 
 
 def check_state(state: str) -> None:

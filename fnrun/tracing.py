@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from fnrun.errors import InvalidArgumentError
+from fnrun.version import __version__
 
 TRACEPARENT_ENV = "TRACEPARENT"  # the environment as a carrier (OTel's env-carrier names)
 TRACESTATE_ENV = "TRACESTATE"
@@ -38,8 +39,6 @@ def tracer() -> Any:
     provider = trace.get_tracer_provider()
     if isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider):
         return None
-    from fnrun.version import __version__
-
     return provider.get_tracer(TRACER_NAME, __version__)
 
 

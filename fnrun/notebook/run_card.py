@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from fnrun.notebook.figures import figure_json
 from fnrun.notebook.templating import (
     number,
     our_svg,
@@ -145,8 +146,8 @@ def _service_links(run: RunLike, ui_url: str) -> Link:
     project, uid = str(run.metadata.get("project", "")), str(run.metadata.get("uid", ""))
 
     def link(key: str, target: str) -> str:
-        if key == "run":
-            return f"{base}/ui/projects/{quote(project, safe='')}/runs/{quote(target, safe='')}"
+        if key == "run":  # the same page as this run's, of the run named
+            return f"{ui_url.rsplit('/', 1)[0]}/{quote(target, safe='')}"
         if key == "function" or target in ("inline", "chart"):
             return ""
         return (f"{base}/api/v1/artifacts/{quote(key, safe='')}/download?"
@@ -304,8 +305,6 @@ def _plotly(key: str, doc: dict[str, Any], reader: Reader, chart: str) -> Values
     plotly package, inlined once in the card — never a CDN."""
     if chart:
         return {"type": "plotly-frame", "src": chart}
-    from fnrun.notebook.figures import figure_json
-
     figure = figure_json(reader(key, doc, MAX_FIGURE))
     if figure is None:
         return {"type": "note", "text": "a plotly page without its figure data: download it"}

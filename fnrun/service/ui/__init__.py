@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from fnrun.db.base import RunDB
+from fnrun.notebook.templating import package_script_path
 from fnrun.service.access import SESSION_COOKIE
 from fnrun.service.downloads import preview_bytes
 from fnrun.service.sessions import Sessions
@@ -119,8 +120,6 @@ def ui_routes(db: RunDB, token: str, roots: list[Path], sessions: Sessions) -> A
     def plotly_js() -> Response:
         """The installed plotly package's plotly.js (charts draw with no internet)."""
         from fastapi.responses import FileResponse
-
-        from fnrun.notebook.templating import package_script_path
 
         path = package_script_path("plotly")
         if path is None:

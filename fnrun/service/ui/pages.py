@@ -20,10 +20,16 @@ from urllib.parse import quote
 from fnrun.db.base import RunDB
 from fnrun.db.monitor import UNFINISHED
 from fnrun.errors import NotFoundError
+from fnrun.marketplace.docs import doc_blocks, is_context
+from fnrun.marketplace.resolve import read_catalog
+from fnrun.marketplace.sources import hub_sources
+from fnrun.model.schema import NOTSET
+from fnrun.notebook.figures import figure_json
 from fnrun.notebook.function_card import card_values
-from fnrun.notebook.run_card import Reader, duration
+from fnrun.notebook.run_card import MAX_FIGURE, Reader, duration
 from fnrun.notebook.templating import number, render, stamp
 from fnrun.runtimes.functions.factory import function_from_dict
+from fnrun.runtimes.functions.importer import import_function
 from fnrun.runtimes.launch.runobject import RunObject
 from fnrun.service.ui.layout import TEMPLATES, UI, href, page
 
@@ -184,8 +190,6 @@ def chart_page(db: RunDB, project: str, uid: str, key: str, reader: Reader) -> s
     """A plotly chart of a run, drawn by the service's plotly.js. Served under
     ``CHART_CSP``: its scripts run in a sandbox with no origin (no cookies, no DOM or API of
     ours), and load nothing but our own scripts; the figure is data, never markup."""
-    from fnrun.notebook.figures import figure_json
-    from fnrun.notebook.run_card import MAX_FIGURE
 
     run = RunObject(db.read_run(uid, project), db)
     doc = dict(run.artifact(key).meta or {})
@@ -422,11 +426,6 @@ def hub_page(query: str = "") -> str:
 def hub_item_page(source: str, name: str, tag: str = "latest") -> str:
     """One hub item: what it is, its versions, the line that imports it, and each handler's
     docs (paragraphs and code, as text) and parameters with types and defaults."""
-    from fnrun.marketplace.docs import doc_blocks, is_context
-    from fnrun.marketplace.resolve import read_catalog
-    from fnrun.marketplace.sources import hub_sources
-    from fnrun.model.schema import NOTSET
-    from fnrun.runtimes.functions.importer import import_function
 
     found = [s for s in hub_sources() if s.name == source]
     if not found:

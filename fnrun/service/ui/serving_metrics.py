@@ -11,11 +11,12 @@ address (pages in between show the cached answer).
 from __future__ import annotations
 
 import ipaddress
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
+
+from fnrun.service.ui.once import OncePerTtl
 
 TIMEOUT = 0.5
 TTL = 5.0
@@ -46,27 +47,14 @@ class MetricsViews:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:  # fmt: skip
         self._fetch = fetch or _fetch
-        self._ttl, self._clock = ttl, clock
-        self._seen: dict[str, tuple[float, View]] = {}
-        self._lock = threading.Lock()
-        self._gates: dict[str, threading.Lock] = {}
+        self._once: OncePerTtl[View] = OncePerTtl(ttl, clock)
 
     def __call__(self, doc: dict[str, Any]) -> View:
         address = str((doc.get("status") or {}).get("address") or "")
         if not allowed_address(address):
             return {"error": "not read: the address is not on loopback or inside the cluster"}
-        with self._lock:
-            if len(self._seen) > 1000:
-                self._seen.clear()
-                self._gates.clear()
-            gate = self._gates.setdefault(address, threading.Lock())
-        with gate:  # one fetch per address per ttl, however many pages are open
-            seen = self._seen.get(address)
-            if seen is not None and self._clock() - seen[0] < self._ttl:
-                return seen[1]
-            view = self._view(address)
-            self._seen[address] = (self._clock(), view)
-            return view
+        # one fetch per address per ttl, however many pages are open
+        return self._once.get(address, lambda: self._view(address))
 
     def _view(self, address: str) -> View:
         return view_of(address, self._fetch)

@@ -1,16 +1,16 @@
 """The last tracked records of a serving function, for its page: read from its tracking sink
-(:mod:`fnrun.stream.tracked`) within the service's bounds, cached for ``TTL`` seconds per
-sink, one read at a time per sink however many pages are open."""
+(:mod:`fnrun.stream.tracked`) within the service's bounds, at most once per ``TTL`` seconds
+per sink (:mod:`fnrun.service.ui.once`)."""
 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from fnrun.service.ui.once import OncePerTtl
 from fnrun.stream.tracked import MAX_LIMIT, Bounds, NotReadable, recent_records, steps_of
 
 TTL = 5.0
@@ -25,10 +25,8 @@ class TrackedViews:
 
     def __init__(self, roots: list[Path], ttl: float = TTL,
                  clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
-        self._roots, self._ttl, self._clock = roots, ttl, clock
-        self._seen: dict[str, tuple[float, list[dict[str, Any]] | str]] = {}
-        self._lock = threading.Lock()
-        self._gates: dict[str, threading.Lock] = {}
+        self._roots = roots
+        self._once: OncePerTtl[list[dict[str, Any]] | str] = OncePerTtl(ttl, clock)
 
     def __call__(self, doc: dict[str, Any], step: str = "") -> View | None:
         params = (doc.get("spec") or {}).get("parameters") or {}
@@ -45,25 +43,16 @@ class TrackedViews:
                 "header": HEADER}  # fmt: skip
 
     def _read(self, path: str) -> list[dict[str, Any]] | str:
-        with self._lock:
-            if len(self._seen) > 1000:
-                self._seen.clear()
-                self._gates.clear()
-            gate = self._gates.setdefault(path, threading.Lock())
-        with gate:
-            seen = self._seen.get(path)
-            if seen is not None and self._clock() - seen[0] < self._ttl:
-                return seen[1]
-            read: list[dict[str, Any]] | str
-            try:
-                bounds = Bounds.for_service(self._roots)
-                read = recent_records(path, "", MAX_LIMIT, bounds, timeout=1.0)
-            except NotReadable as exc:
-                read = f"not read: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
-            except Exception as exc:  # whatever the sink holds, the page still shows
-                read = f"not read: {type(exc).__name__}: {exc}"
-            self._seen[path] = (self._clock(), read)
-            return read
+        return self._once.get(path, lambda: self._read_now(path))
+
+    def _read_now(self, path: str) -> list[dict[str, Any]] | str:
+        """The sink's newest records, or why they were not read."""
+        try:
+            return recent_records(path, "", MAX_LIMIT, Bounds.for_service(self._roots), 1.0)
+        except NotReadable as exc:
+            return f"not read: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
+        except Exception as exc:  # whatever the sink holds, the page still shows
+            return f"not read: {type(exc).__name__}: {exc}"
 
 
 def _row(record: dict[str, Any]) -> list[str]:
