@@ -261,8 +261,11 @@ class RunObject:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table("field", "value", title=f"run {self.metadata.get('name')}", show_header=False)
         from rich.markup import escape
+
+        table = Table(title=f"run {self.metadata.get('name')}", show_header=False)
+        table.add_column("field")
+        table.add_column("value", overflow="fold")  # a uid or store:// URI wraps, never cut
 
         for key, value in self._rows():  # a run's words are text, never Rich markup
             table.add_row(escape(key), escape(value))

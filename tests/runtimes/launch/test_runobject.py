@@ -4,6 +4,7 @@ read back from the DB."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,3 +75,20 @@ def test_failed_run_error_reads_the_same(tmp_path: Path) -> None:
     assert run.error == run.status.error
     stored = RunObject(fnrun.get_run_db().read_run(run.uid(), "default"))
     assert stored.status.error == run.status.error
+
+
+def test_show_in_a_narrow_terminal_wraps_a_store_uri_whole(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+
+    def handler(context: Any) -> None:
+        context.log_artifact("a-rather-long-artifact-key", body="x", format="txt")
+
+    run = fnrun.new_function("narrow", kind="handler").run(handler=handler)
+    run.show()
+    shown = capsys.readouterr().out
+    assert "…" not in shown
+    uri = run.outputs["a-rather-long-artifact-key"]
+    assert len(uri) > 60
+    assert uri in "".join(line.strip(" │") for line in shown.splitlines())  # wrapped, whole
