@@ -72,8 +72,14 @@ def blocks(page: Path) -> list[Block]:
         if back >= 0 and (match := _DIRECTIVE.match(lines[back].strip())):
             directive, argument = match.group(1), match.group(2)
         found.append(
-            Block(page, start + 1, fence.group(1), "\n".join(lines[start:end]) + "\n",
-                  directive, argument)
+            Block(
+                page,
+                start + 1,
+                fence.group(1),
+                "\n".join(lines[start:end]) + "\n",
+                directive,
+                argument,
+            )
         )
         i = end + 1
     return found

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from blocks import blocks  # noqa: E402
+from blocks import blocks
 
 
 def main(page: Path, folder: Path) -> int:

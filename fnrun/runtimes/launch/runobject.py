@@ -259,9 +259,8 @@ class RunObject:
             display(HTML(self._repr_html_()))  # type: ignore[no-untyped-call]
             return
         from rich.console import Console
-        from rich.table import Table
-
         from rich.markup import escape
+        from rich.table import Table
 
         table = Table(title=f"run {self.metadata.get('name')}", show_header=False)
         table.add_column("field")
