@@ -136,8 +136,21 @@ def test_links_resolve(page: Path) -> None:
     for target in _LINK.findall(text):
         if target.startswith(("http://", "https://", "mailto:", "#")):
             continue
-        path = (page.parent / target.split("#", 1)[0]).resolve()
+        file, _, anchor = target.partition("#")
+        path = (page.parent / file).resolve()
         assert path.exists(), f"{page.name}: the link {target} leads nowhere"
+        if anchor:
+            assert anchor in _anchors(path), f"{page.name}: {target}: no such heading"
+
+
+def _anchors(page: Path) -> set[str]:
+    """The ids a Markdown renderer (GitHub's rule) gives the page's headings."""
+    found = set()
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            found.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return found
 
 
 def test_the_readme_fits_one_screen_and_links_every_page() -> None:
