@@ -92,13 +92,16 @@ def _bound_of(node: Node, deadline: float | None, now: float) -> float | None:
     return own if deadline is None else min(deadline, own)
 
 
-def _expired(node: Node, deadline: float | None) -> StepExpired:
-    what = f"the step's timeout of {node.timeout:g} s" if node.timeout else "the request's deadline"
+def _expired(node: Node, deadline: float | None, bound: float | None) -> StepExpired:
+    """The 504 of a step past its bound, naming what set the bound: the step's own timeout
+    only when it was tighter than the request's deadline (graph timeout, x-fnrun-timeout)."""
+    own = node.timeout is not None and (deadline is None or bound is None or bound < deadline)
+    what = f"the step's timeout of {node.timeout:g} s" if own else "the request's deadline"
     return StepExpired(
         node.name,
         DeadlineExceeded(
             f"step {node.name!r} ran past {what}",
-            field=f"graph.{node.name}.timeout" if node.timeout else "timeout",
+            field=f"graph.{node.name}.timeout" if own else "timeout",
             hint="raise the timeout (graph, step or x-fnrun-timeout) or make the step faster",
         ),
     )
@@ -116,13 +119,13 @@ class _TimedFlow(_Flow):
         now = time.monotonic()
         bound = _bound_of(node, self.deadline, now)
         if bound is not None and now >= bound:
-            raise _expired(node, self.deadline)
+            raise _expired(node, self.deadline, bound)
         token = _bound.set(bound)
         try:
             if not node.is_async:
                 out = node.run(inp)
                 if bound is not None and time.monotonic() > bound:
-                    raise _expired(node, self.deadline)
+                    raise _expired(node, self.deadline, bound)
                 return out
             limit = asyncio.timeout_at(_loop_time(bound)) if bound is not None else None
             if limit is None:
@@ -132,7 +135,7 @@ class _TimedFlow(_Flow):
                     return await node.run(inp)
             except TimeoutError:
                 if limit.expired():
-                    raise _expired(node, self.deadline) from None
+                    raise _expired(node, self.deadline, bound) from None
                 raise
         finally:
             _bound.reset(token)
@@ -172,7 +175,7 @@ def _walk_timed(
             now = time.monotonic()
             bound = _bound_of(node, deadline, now)
             if state.expired or (bound is not None and now >= bound):
-                raise _expired(node, deadline)
+                raise _expired(node, deadline, bound)
             state.node, state.bound = node, bound
             _bound.set(bound)
             try:
@@ -181,11 +184,11 @@ def _walk_timed(
                 raise
             except Exception as exc:
                 if state.expired:
-                    raise _expired(node, deadline) from exc
+                    raise _expired(node, deadline, bound) from exc
                 walk.handled(_on_error(graph, node, inp, exc, walk))
                 continue
             if state.expired:
-                raise _expired(node, deadline)
+                raise _expired(node, deadline, bound)
             walk.emit(i, out)
     return walk.answer()
 
@@ -209,4 +212,4 @@ def run_sync_timed(
             if bound is not None and now >= bound:
                 state.expired = True
                 node = state.node or graph.nodes[0]
-                raise _expired(node, deadline) from None
+                raise _expired(node, deadline, bound) from None

@@ -90,6 +90,8 @@ def test_the_smallest_of_graph_step_and_request_deadlines_wins(engine: str) -> N
     assert took < 0.2
     out, took = _timed(server, headers={"x-fnrun-timeout": "0.05"})
     assert out.status_code == 504 and took < 0.15
+    assert "the request's deadline" in out.body["message"]  # the header's, not the step's
+    assert out.body["field"] == "timeout"
     _, roomy = _server(engine, graph_timeout=5.0)
     out, took = _timed(roomy, headers={"x-fnrun-timeout": "2"})
     assert out == {"x": 1} and took >= 0.4  # within every bound: answered
