@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 OUTPUT_COLUMN = "output"  # the column of an answer that is not a mapping
 ERROR_COLUMN = "error"
+ANSWERED_ERROR_COLUMN = f"{OUTPUT_COLUMN}.{ERROR_COLUMN}"  # an answer's own "error" key
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,12 +131,16 @@ def per_row(
 
 
 def record_of(outcome: Outcome) -> dict[str, Any]:
-    """One dataset row: a mapping answer's keys as columns (else ``output``), and ``error``."""
+    """One dataset row: a mapping answer's keys as columns (else ``output``), and ``error``,
+    which says only whether the event failed: an answer's own ``error`` key (an error
+    handler's answer, say) is the column ``output.error``, never taken for a failure."""
     if outcome.error:
         return {ERROR_COLUMN: outcome.error}
     value = outcome.value
     record = dict(value) if isinstance(value, dict) else {OUTPUT_COLUMN: value}
-    record.setdefault(ERROR_COLUMN, None)
+    if ERROR_COLUMN in record:
+        record[ANSWERED_ERROR_COLUMN] = record.pop(ERROR_COLUMN)
+    record[ERROR_COLUMN] = None
     return record
 
 

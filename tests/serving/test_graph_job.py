@@ -49,6 +49,9 @@ def as_list(row):
 
 def nested(body):
     return {"keys": sorted(body)}
+
+def checked(x):
+    return {"i": x["i"], "error": "too small" if x["v"] < 1 else None}
 """
 
 
@@ -119,6 +122,16 @@ def test_every_row_is_answered_in_order_failures_in_the_error_column(
     good = out[out["error"].isna()]
     assert list(good["i"]) == [0, 1, 3, 4, 6, 7]
     assert list(good["scaled"]) == [i * 0.5 * 2 * 3 for i in (0, 1, 3, 4, 6, 7)]
+
+
+def test_an_answers_own_error_key_is_not_taken_for_a_failure(code: str, tmp_path: Path) -> None:
+    srv = _serving(code, ("prep", {}), ("checked", {}))
+    run = srv.to_job().run(inputs={"data": _rows(tmp_path, 4, bad=(3,))}, local=True)
+    assert run.status.results == {"num_rows": 4, "num_errors": 1}
+    out = run.artifact("prediction").as_df()
+    assert list(out.columns) == ["i", "output.error", "error"]
+    assert list(out["output.error"][:3]) == ["too small", None, None]  # v = 0, 1, 2 after prep
+    assert list(out["error"].isna()) == [True, True, True, False]  # only row 3 failed
 
 
 def test_the_async_engine_keeps_many_in_flight_and_the_input_order(
