@@ -66,6 +66,24 @@ class Collector:
     spans: list[Exported] = field(default_factory=list)
     httpd: Any = None
 
+    def record(self, request: Any) -> None:
+        """Keep the spans of one ``ExportTraceServiceRequest``."""
+        for resource_spans in request.resource_spans:
+            resource = {a.key: _value(a.value) for a in resource_spans.resource.attributes}
+            for scope in resource_spans.scope_spans:
+                for span in scope.spans:
+                    self.spans.append(
+                        Exported(
+                            span.name,
+                            span.trace_id.hex(),
+                            span.span_id.hex(),
+                            span.parent_span_id.hex(),
+                            {a.key: _value(a.value) for a in span.attributes},
+                            span.status.code,
+                            str(resource.get("service.name", "")),
+                        )
+                    )
+
     def wait_for(self, count: int, timeout: float = 30, **match: Any) -> list[Exported]:
         """At least ``count`` spans whose fields equal ``match`` (waits for the exports)."""
         deadline = time.monotonic() + timeout
@@ -99,21 +117,7 @@ def start_collector() -> Collector:
             raw = self.rfile.read(int(self.headers.get("content-length") or 0))
             request = ExportTraceServiceRequest()
             request.ParseFromString(raw)
-            for resource_spans in request.resource_spans:
-                resource = {a.key: _value(a.value) for a in resource_spans.resource.attributes}
-                for scope in resource_spans.scope_spans:
-                    for span in scope.spans:
-                        collector.spans.append(
-                            Exported(
-                                span.name,
-                                span.trace_id.hex(),
-                                span.span_id.hex(),
-                                span.parent_span_id.hex(),
-                                {a.key: _value(a.value) for a in span.attributes},
-                                span.status.code,
-                                str(resource.get("service.name", "")),
-                            )
-                        )
+            collector.record(request)
             data = ExportTraceServiceResponse().SerializeToString()
             self.send_response(200)
             self.send_header("content-type", "application/x-protobuf")
@@ -140,3 +144,43 @@ def collector(monkeypatch: pytest.MonkeyPatch) -> Iterator[Collector]:
         yield receiver
     finally:
         receiver.httpd.shutdown()
+
+
+def start_grpc_collector() -> Collector:
+    """An OTLP/gRPC trace receiver (the collector's ``TraceService/Export``) on loopback."""
+    from concurrent import futures
+
+    import grpc
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+
+    collector = Collector()
+
+    class Service(trace_service_pb2_grpc.TraceServiceServicer):
+        def Export(self, request: Any, context: Any) -> Any:
+            collector.record(request)
+            return trace_service_pb2.ExportTraceServiceResponse()
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Service(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    collector.url, collector.httpd = f"http://127.0.0.1:{port}", server
+    return collector
+
+
+@pytest.fixture
+def grpc_collector(monkeypatch: pytest.MonkeyPatch) -> Iterator[Collector]:
+    """As ``collector``, over OTLP/gRPC (``OTEL_EXPORTER_OTLP_PROTOCOL=grpc``)."""
+    pytest.importorskip(
+        "opentelemetry.exporter.otlp.proto.grpc", reason="opentelemetry-exporter-otlp-proto-grpc"
+    )
+    receiver = start_grpc_collector()
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.url)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_INSECURE", "true")
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "otlp")
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "100")
+    try:
+        yield receiver
+    finally:
+        receiver.httpd.stop(0)

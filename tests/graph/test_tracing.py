@@ -19,7 +19,7 @@ from fnrun import tracing
 from fnrun.cli_runs import run_detail
 from fnrun.errors import InvalidArgumentError
 from fnrun.graph.server import GraphServer
-from tests.otel import Collector, by_name, collector, hex_id, spans
+from tests.otel import Collector, by_name, collector, grpc_collector, hex_id, spans
 
 __all__ = ["collector", "spans"]  # the fixtures
 
@@ -257,6 +257,19 @@ def test_a_run_step_records_the_trace_and_its_child_process_continues_it(
     console = Console(record=True, width=200)
     console.print(run_detail(run))  # fnrun get run shows which trace the run is in
     assert re.search(rf"trace +{PARENT_TRACE}", console.export_text())
+
+
+def test_a_child_process_exports_over_otlp_grpc(spans: Any, grpc_collector: Collector) -> None:
+    job = fnrun.new_function("trainer", kind="job", command=__file__)
+    tracer = tracing.tracer()
+    assert tracer is not None
+    with tracer.start_as_current_span("caller") as caller:
+        run = job.run(handler="train", params={"p": 3}, local=True)
+    assert run.output("twice") == 6
+    (exported,) = grpc_collector.wait_for(1, name="run trainer")
+    assert exported.trace_id == hex_id(caller.get_span_context().trace_id, 32)
+    assert exported.parent_id == hex_id(caller.get_span_context().span_id, 16)
+    assert exported.attributes["fnrun.run.uid"] == run.uid() and exported.service == "trainer"
 
 
 def test_an_untraced_run_records_no_trace_id() -> None:
