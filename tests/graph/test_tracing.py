@@ -21,7 +21,7 @@ from fnrun.errors import InvalidArgumentError
 from fnrun.graph.server import GraphServer
 from tests.otel import Collector, by_name, collector, grpc_collector, hex_id, spans
 
-__all__ = ["collector", "spans"]  # the fixtures
+__all__ = ["collector", "grpc_collector", "spans"]  # the fixtures
 
 PARENT_TRACE = "0af7651916cd43dd8448eb211c80319c"
 PARENT_SPAN = "b7ad6b7169203331"
