@@ -11,7 +11,9 @@ turns (raw, fnrun, raw, fnrun, ...), medians of the rounds, so drift of this sha
 hits both alike. The ceiling is a bare ASGI app doing the same work
 directly; fnrun serves a 1-step graph, a 5-step graph and a router with one V2ModelServer
 (``/v2/models/m1/infer``, row-list protocol) through ``fnrun serve``, and that router with
-every request tracked to a folder (``set_tracking``).
+every request tracked to a folder (``set_tracking``), and traced with OpenTelemetry's SDK
+(``OTEL_TRACES_EXPORTER=otlp``: spans exported over OTLP/HTTP in batches to a receiver in this
+script that drops them; it shares the machine's cores like the collector a server ships to).
 """
 
 from __future__ import annotations
@@ -204,6 +206,8 @@ def main() -> None:
         ("5 steps", 5, "/"),
         ("router+model", 1, "/v2/models/m1/infer"),
         ("router+model tracked", 1, "/v2/models/m1/infer"),
+        ("router+model traced", 1, "/v2/models/m1/infer"),
+        ("router+model traced 1%", 1, "/v2/models/m1/infer"),
     ):
         if args.cases and label.replace(" ", "-") not in args.cases.split(","):
             continue
@@ -223,6 +227,13 @@ def main() -> None:
                 graph.to(handler="inc", name=f"s{i}")
         if label.endswith("tracked"):  # every request's record to a folder (tracking taps)
             fn.set_tracking(str(work / "tracking"))  # type: ignore[attr-defined]
+        case_env = env
+        if "traced" in label:  # every request a span, each step a child span
+            case_env = {**env, "OTEL_TRACES_EXPORTER": "otlp", "OTEL_SERVICE_NAME": "bench",
+                        "OTEL_EXPORTER_OTLP_ENDPOINT": _span_sink()}  # fmt: skip
+            if label.endswith("1%"):  # the SDK's own sampler: 1 request in 100 recorded
+                case_env["OTEL_TRACES_SAMPLER"] = "traceidratio"
+                case_env["OTEL_TRACES_SAMPLER_ARG"] = "0.01"
         yaml = work / f"{label.replace('+', '-').replace(' ', '-')}.yaml"
         fn.export(str(yaml))
         for workers in [int(w) for w in args.workers.split(",")]:
@@ -252,7 +263,9 @@ def main() -> None:
                 "--workers",
                 str(workers),
             ]
-            ceiling, served = _compare([(raw, port), (ours, fnrun_port)], env, args, script, path)
+            ceiling, served = _compare(
+                [(raw, port), (ours, fnrun_port)], case_env, args, script, path
+            )
             rows.append((label, workers, ceiling, served))
     print(
         f"{'graph':<10} {'workers':>7} {'raw req/s':>10} {'fnrun req/s':>12} {'ratio':>6} "
@@ -263,6 +276,33 @@ def main() -> None:
             f"{label:<12} {workers:>5} {r_rps:>10.0f} {f_rps:>12.0f} {f_rps / r_rps:>6.2f} "
             f"{r50:>7.2f}/{r99:<7.2f} {f50:>8.2f}/{f99:<8.2f}"
         )
+    if EXPORTS:
+        print(f"span batches exported by the traced servers: {len(EXPORTS)}")
+
+
+EXPORTS: list[int] = []
+
+
+def _span_sink() -> str:
+    """An OTLP/HTTP receiver that reads each export and drops it: the URL to export to."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Sink(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            EXPORTS.append(1)  # the table says how many batches arrived: tracing really ran
+            self.send_response(200)
+            self.send_header("content-type", "application/x-protobuf")
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}"
 
 
 if __name__ == "__main__":

@@ -25,10 +25,17 @@ class GraphSpans:
     """The spans of one server's graph."""
 
     def __init__(self, tracer: Any, function: str) -> None:
-        from opentelemetry.trace import SpanKind
+        from opentelemetry.trace import SpanKind, get_current_span
 
         self.tracer, self.function = tracer, function
         self._server_kind = SpanKind.SERVER
+        self._current = get_current_span
+
+    def _recording(self) -> bool:
+        """Whether the span the steps would be children of is sampled: a request the
+        sampler left out (``OTEL_TRACES_SAMPLER``) costs its steps no spans of their own
+        (theirs would be left out too; the request's context still travels on)."""
+        return bool(self._current().get_span_context().trace_flags.sampled)  # ended too
 
     @classmethod
     def for_server(cls, function: str) -> GraphSpans | None:
@@ -95,9 +102,12 @@ class GraphSpans:
         )
         start = self.tracer.start_as_current_span
         opts = {"record_exception": False, "set_status_on_exception": False}
+        recording = self._recording  # a request the sampler dropped makes no step spans
         if getattr(run, "is_async", False):
 
             async def traced_async(event: Any) -> Any:
+                if not recording():
+                    return await run(event)
                 with start(name, attributes=attributes, **opts) as span:
                     try:
                         out = await run(event)
@@ -111,6 +121,8 @@ class GraphSpans:
         else:
 
             def traced_sync(event: Any) -> Any:
+                if not recording():
+                    return run(event)
                 with start(name, attributes=attributes, **opts) as span:
                     try:
                         out = run(event)

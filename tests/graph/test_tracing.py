@@ -206,7 +206,7 @@ def test_remote_steps_carry_the_trace_to_a_served_function_exporting_over_otlp(
         assert one.test("/", body=1) == 2
         fan = _caller(engine, "BatchHttpRequests", name="fan", url=url)
         assert fan.test("/", body=[1, 2, 3], headers={"traceparent": TRACEPARENT}) == [2, 4, 6]
-        remote = collector.wait_for(5, service="remote-side", name="remote-side")
+        remote = collector.wait_for(4, service="remote-side", name="remote-side")
     finally:
         served.stop()
     assert len(remote) >= 4, collector.spans
@@ -297,10 +297,38 @@ def test_a_shadow_route_joins_the_request_trace_after_the_answer(spans: Any) -> 
     server = fn.to_mock_server()  # type: ignore[attr-defined]
     assert server.test("/", body={"x": 1}, headers={"traceparent": TRACEPARENT}) == {"route": "v1"}
     deadline = time.monotonic() + 10
-    while split.mirrored.get("v3", 0) < 1 and time.monotonic() < deadline:
+    while "v3" not in by_name(spans) and time.monotonic() < deadline:
         time.sleep(0.01)  # the shadow runs after the answer, in the mirror's worker
     found = by_name(spans)
     shadow, router = found["v3"], found["router"]
     assert hex_id(shadow.context.trace_id, 32) == PARENT_TRACE
     assert shadow.parent.span_id == router.context.span_id
     assert found["v1"].parent.span_id == router.context.span_id
+
+
+SEEN_SPANS: list[int] = []
+
+
+def note_span(body: Any) -> Any:
+    from opentelemetry import trace
+
+    SEEN_SPANS.append(trace.get_current_span().get_span_context().span_id)
+    return body
+
+
+def test_a_request_the_sampler_leaves_out_makes_no_step_spans(spans: Any) -> None:
+    SEEN_SPANS.clear()
+    fn = fnrun.new_function("sampled", kind="serving")
+    graph = fn.set_topology("flow")  # type: ignore[attr-defined]
+    graph.to(handler=f"{__name__}.note_span", name="a").to(
+        handler=f"{__name__}.note_span", name="b"
+    ).respond()
+    server = fn.to_mock_server()  # type: ignore[attr-defined]
+    unsampled = TRACEPARENT[:-2] + "00"  # the caller's trace, not sampled
+    assert server.test("/", body=1, headers={"traceparent": unsampled}) == 1
+    assert not spans.get_finished_spans()
+    assert len(SEEN_SPANS) == 2 and SEEN_SPANS[0] == SEEN_SPANS[1]  # both see the request's
+    SEEN_SPANS.clear()
+    assert server.test("/", body=1, headers={"traceparent": TRACEPARENT}) == 1
+    assert SEEN_SPANS[0] != SEEN_SPANS[1]  # sampled: each step its own span
+    assert {s.name for s in spans.get_finished_spans()} == {"sampled", "a", "b"}
