@@ -247,7 +247,7 @@ def _exporter(name: str, env: Mapping[str, str]) -> Any:
     )
     if protocol == "grpc":
         try:
-            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # type: ignore[import-not-found]
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # type: ignore[import-not-found, unused-ignore]
                 OTLPSpanExporter,
             )
         except ImportError as exc:
