@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from fnrun.config import SERVICE_LIMITS, ServeLimits, get_settings
 from fnrun.db.base import RunDB
@@ -27,7 +26,6 @@ from fnrun.errors import (
     IntegrityError,
     NotFoundError,
 )
-from fnrun.service.access import SESSION_COOKIE, allowed
 from fnrun.service.guard import ServiceGuard
 from fnrun.service.queries import PREFIX
 from fnrun.service.sessions import Sessions
@@ -80,8 +78,9 @@ def create_app(
     ``FNRUN_SERVICE_HOSTS``, comma-separated)."""
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse, RedirectResponse, Response
+    from fastapi.responses import JSONResponse, Response
 
+    from fnrun.service.authorized import Authorized
     from fnrun.service.jobs import JobRunner
     from fnrun.service.routes import (
         artifacts,
@@ -94,7 +93,7 @@ def create_app(
         schedules,
         submit,
     )
-    from fnrun.service.routes.mlrun import CLIENT_HEADER, MLRUN_PREFIX, rewrite_mlrun_path
+    from fnrun.service.routes.mlrun import MLRUN_PREFIX
     from fnrun.service.scheduler import Scheduler
 
     sessions = Sessions(db, token)
@@ -124,31 +123,8 @@ def create_app(
     )
     _guard(app, token, allowed_hosts)
 
-    @app.middleware("http")
-    async def authorized(request: Request, call_next: Any) -> Any:
-        path = request.url.path
-        if not allowed(
-            token,
-            request.method,
-            path,
-            request.headers.get("authorization", ""),
-            request.cookies.get(SESSION_COOKIE, ""),
-            sessions.valid,
-        ):
-            if path == "/ui" or path.startswith("/ui/"):  # a person: the login page
-                return RedirectResponse(f"/ui/login?next={quote(path)}", status_code=303)
-            body = {
-                "error": "Unauthorized",
-                "message": "a valid token is needed",
-                "field": "Authorization",
-                "hint": "send Authorization: Bearer <FNRUN_TOKEN>",
-            }
-            return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
-        if request.headers.get(CLIENT_HEADER) and request.url.path.startswith("/api/"):
-            # MLRun's own client: its API (fnrun.service.routes.mlrun) at the same address
-            path = rewrite_mlrun_path(request.url.path, default_project)
-            request.scope["path"], request.scope["raw_path"] = path, path.encode()
-        return await call_next(request)
+    app.add_middleware(Authorized, token=token, session_ok=sessions.valid,
+                       default_project=default_project)  # fmt: skip
 
     @app.exception_handler(FnrunError)
     async def fnrun_error(request: Request, exc: FnrunError) -> Response:
@@ -172,7 +148,7 @@ def create_app(
         return JSONResponse(body, status_code=422)
 
     @app.get(f"{PREFIX}/healthz")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     for router in (
@@ -185,8 +161,8 @@ def create_app(
         submit.routes(runner),
         hub.routes(),
     ):
-        app.include_router(router, prefix=PREFIX)
-    app.include_router(mlrun.routes(db))
+        app.router.routes.extend(router.routes)
+    app.router.routes.extend(mlrun.routes(db).routes)
     from fnrun.service.ui import static_files, ui_routes
 
     app.include_router(ui_routes(db, token, roots, sessions))

@@ -3,16 +3,15 @@ under the service's artifact roots only."""
 
 from pathlib import Path
 
-from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
 from fnrun.db.base import RunDB
 from fnrun.service.downloads import answer_headers, artifact_body
-from fnrun.service.queries import AnyIter, Doc, DocBody, Iter, Labels, Project, query_labels
+from fnrun.service.queries import AnyIter, Doc, DocBody, Iter, Labels, Project, Router, query_labels
 
 
-def routes(db: RunDB, roots: list[Path]) -> APIRouter:
-    router = APIRouter()
+def routes(db: RunDB, roots: list[Path]) -> Router:
+    router = Router()
 
     @router.put("/artifacts/{key}")
     def store_artifact(

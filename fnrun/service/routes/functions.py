@@ -1,13 +1,11 @@
 """``/api/v1/functions``: function versions by name, tag and hash."""
 
-from fastapi import APIRouter
-
 from fnrun.db.base import RunDB
-from fnrun.service.queries import Doc, DocBody, Labels, Project, query_labels
+from fnrun.service.queries import Doc, DocBody, Labels, Project, Router, query_labels
 
 
-def routes(db: RunDB) -> APIRouter:
-    router = APIRouter()
+def routes(db: RunDB) -> Router:
+    router = Router()
 
     @router.post("/functions/{name}")
     def store_function(

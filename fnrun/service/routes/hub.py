@@ -2,16 +2,14 @@
 
 from dataclasses import asdict
 
-from fastapi import APIRouter
-
 from fnrun.marketplace.listing import list_items
 from fnrun.marketplace.resolve import resolve
 from fnrun.model.serialize import from_yaml
-from fnrun.service.queries import Doc
+from fnrun.service.queries import Doc, Router
 
 
-def routes() -> APIRouter:
-    router = APIRouter()
+def routes() -> Router:
+    router = Router()
 
     @router.get("/hub/items")
     def hub_items(text: str = "", source: str = "") -> Doc:

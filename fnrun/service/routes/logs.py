@@ -1,12 +1,12 @@
 """``/api/v1/logs``: a run's log, appended in chunks and read by offset; the two helpers are
 shared with MLRun's log routes (:mod:`fnrun.service.routes.mlrun`)."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from fnrun.db.base import RunDB
-from fnrun.service.queries import Doc, Offset, Project, Size
+from fnrun.service.queries import Doc, Offset, Project, Router, Size
 
 
 async def append_log(db: RunDB, request: Request, uid: str, project: str, append: bool) -> None:
@@ -23,8 +23,8 @@ def log_response(
     return Response(data, media_type="application/octet-stream", headers={state_header: state})
 
 
-def routes(db: RunDB) -> APIRouter:
-    router = APIRouter()
+def routes(db: RunDB) -> Router:
+    router = Router()
 
     @router.post("/logs/{uid}")
     async def store_log(uid: str, request: Request, project: Project, append: bool = True) -> Doc:

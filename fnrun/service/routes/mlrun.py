@@ -19,20 +19,20 @@ before the run is stored.
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
 from fnrun.db.base import RunDB
 from fnrun.errors import InvalidArgumentError
-from fnrun.service.queries import AnyIter, Count, Doc, Iter, Offset, Size, query_labels
+from fnrun.service.queries import AnyIter, Count, Doc, Iter, Offset, Router, Size, query_labels
 from fnrun.service.routes.logs import append_log, log_response
 
 MLRUN_PREFIX = "/mlrun"  # internal; MLRun clients are routed here by their header
 CLIENT_HEADER = "x-mlrun-client-version"
 
 
-def routes(db: RunDB) -> APIRouter:
-    router = APIRouter(prefix=MLRUN_PREFIX)
+def routes(db: RunDB) -> Router:
+    router = Router(prefix=MLRUN_PREFIX)
 
     async def body_of(request: Request) -> Any:
         raw = await request.body()

@@ -1,13 +1,11 @@
 """``/api/v1/projects``: store, read, list and delete projects."""
 
-from fastapi import APIRouter
-
 from fnrun.db.base import RunDB
-from fnrun.service.queries import Doc, DocBody
+from fnrun.service.queries import Doc, DocBody, Router
 
 
-def routes(db: RunDB) -> APIRouter:
-    router = APIRouter()
+def routes(db: RunDB) -> Router:
+    router = Router()
 
     @router.put("/projects/{name}")
     def store_project(name: str, project: DocBody) -> Doc:

@@ -1,15 +1,23 @@
 """``/api/v1/runs``: store, update, read, list and delete runs, and abort one where it
 executes (the service's host, or its Kubernetes Job)."""
 
-from fastapi import APIRouter
-
 from fnrun.db.base import RunDB
 from fnrun.runtimes.launch.abort import abort_run
-from fnrun.service.queries import AnyIter, Count, Doc, DocBody, Iter, Labels, Project, query_labels
+from fnrun.service.queries import (
+    AnyIter,
+    Count,
+    Doc,
+    DocBody,
+    Iter,
+    Labels,
+    Project,
+    Router,
+    query_labels,
+)
 
 
-def routes(db: RunDB) -> APIRouter:
-    router = APIRouter()
+def routes(db: RunDB) -> Router:
+    router = Router()
 
     @router.put("/runs/{uid}")
     def store_run(uid: str, run: DocBody, project: Project, iter: Iter = 0) -> Doc:

@@ -1,15 +1,13 @@
 """``/api/v1/schedules``: cron schedules of a function's run, and running one now."""
 
-from fastapi import APIRouter
-
 from fnrun.db.base import RunDB
 from fnrun.errors import ConflictError
-from fnrun.service.queries import Doc, DocBody, Labels, Project, query_labels
+from fnrun.service.queries import Doc, DocBody, Labels, Project, Router, query_labels
 from fnrun.service.scheduler import Scheduler
 
 
-def routes(db: RunDB, scheduler: Scheduler | None) -> APIRouter:
-    router = APIRouter()
+def routes(db: RunDB, scheduler: Scheduler | None) -> Router:
+    router = Router()
 
     @router.put("/schedules/{name}")
     def store_schedule(name: str, schedule: DocBody, project: Project) -> Doc:

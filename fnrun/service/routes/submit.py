@@ -3,14 +3,14 @@ once, ``pending``; the job runner's threads do the work)."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import Body
 
 from fnrun.service.jobs import JobRunner
-from fnrun.service.queries import Doc
+from fnrun.service.queries import Doc, Router
 
 
-def routes(runner: JobRunner) -> APIRouter:
-    router = APIRouter()
+def routes(runner: JobRunner) -> Router:
+    router = Router()
 
     @router.post("/submit")
     def submit(
