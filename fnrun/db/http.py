@@ -6,14 +6,21 @@ cannot tell the two apart. The token is ``FNRUN_TOKEN``. A request that could no
 (connection refused, reset) is retried with back-off, as is an idempotent one whose answer was
 lost or that met a 502/503/504; appending to a log is not retried once sent (it would append
 twice). After the retries: ``DBError`` naming the service.
+
+The transport is urllib3 (a pool of kept-alive connections, safe to share between threads):
+a request costs about a third of what it did through httpx (``benchmarks/service.py``), and a
+run makes several. The proxy variables (``HTTP_PROXY``, ``HTTPS_PROXY``, ``NO_PROXY``) are
+honoured as before.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
+import urllib.request
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode, urlsplit
 
 import fnrun.errors as errors
 from fnrun.config import get_settings
@@ -43,7 +50,7 @@ class HTTPRunDB:
         timeout: float = 30.0,
         retries: int = 5,
     ) -> None:
-        import httpx
+        import urllib3
 
         self.url = url.rstrip("/")
         self.default_project = default_project or get_settings().default_project
@@ -55,10 +62,12 @@ class HTTPRunDB:
         headers = {"x-fnrun-client": "1"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self._client = httpx.Client(base_url=f"{self.url}/api/v1", headers=headers, timeout=timeout)
+        self._headers = headers
+        self._base = f"{self.url}/api/v1"
+        self._pool = _pool(urllib3, self.url, urllib3.Timeout(connect=timeout, read=timeout))
 
     def close(self) -> None:
-        self._client.close()
+        self._pool.clear()
 
     def __repr__(self) -> str:
         return f"HTTPRunDB({self.url!r})"
@@ -73,30 +82,37 @@ class HTTPRunDB:
         content: bytes | None = None,
         raw: bool = False,
     ) -> Any:
-        import httpx
+        from urllib3.exceptions import ConnectTimeoutError, HTTPError
 
-        query = {k: v for k, v in (params or {}).items() if v is not None}
+        url = self._base + path
+        query = _query(params)
+        if query:
+            url = f"{url}?{query}"
+        headers = self._headers
+        if json is not None:
+            content = _dumps(json)
+            headers = {**headers, "Content-Type": "application/json"}
         resend = method != "POST" or path.startswith("/functions/")  # store_function: by hash
         delay = 0.1
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
-                response = self._client.request(
-                    method, path, params=query, json=json, content=content
+                response = self._pool.request(
+                    method, url, body=content, headers=headers, retries=False, redirect=False
                 )
-            except httpx.ConnectError as exc:  # never sent: always safe to send again
+            except ConnectTimeoutError as exc:  # never sent (refused, unreachable): send again
                 if last:
                     raise self._down(exc) from exc
-            except httpx.TransportError as exc:  # sent, answer lost
+            except HTTPError as exc:  # sent, answer lost
                 if last or not resend:
                     raise self._down(exc) from exc
             else:
-                if response.status_code in _RETRY_STATUS and resend and not last:
+                if response.status in _RETRY_STATUS and resend and not last:
                     pass
-                elif response.status_code >= 400:
+                elif response.status >= 400:
                     raise self._error(response)
                 else:
-                    return response if raw else response.json()
+                    return response if raw else _loads(response.data)
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
         raise AssertionError("unreachable")
@@ -110,15 +126,15 @@ class HTTPRunDB:
 
     def _error(self, response: Any) -> errors.FnrunError:
         try:
-            body = response.json()
+            body = _loads(response.data)
         except ValueError:
             body = {}
         if not isinstance(body, dict):
             body = {}
         cls = _ERRORS.get(str(body.get("error")), errors.FnrunError)
-        if response.status_code == 401:
+        if response.status == 401:
             cls = errors.AccessError
-        message = str(body.get("message") or f"HTTP {response.status_code} from {self.url}")
+        message = str(body.get("message") or f"HTTP {response.status} from {self.url}")
         return cls(message, field=str(body.get("field") or ""), hint=str(body.get("hint") or ""))
 
     def _p(self, project: str | None) -> str:
@@ -255,7 +271,7 @@ class HTTPRunDB:
     ) -> tuple[str, bytes]:
         params = {"project": self._p(project), "offset": offset, "size": size}
         response = self._call("GET", f"/logs/{quote(uid)}", params, raw=True)
-        return response.headers.get("x-fnrun-run-state", ""), bytes(response.content)
+        return response.headers.get("x-fnrun-run-state", ""), bytes(response.data)
 
     # -- schedules -------------------------------------------------------------------------
     def store_schedule(self, schedule: Doc, project: str = "") -> Doc:
@@ -302,8 +318,37 @@ class HTTPRunDB:
         """The body of artifact ``key`` (one file of a directory artifact by ``path``)."""
         params = {"project": self._p(project), "tag": tag, "path": path}
         response = self._call("GET", f"/artifacts/{quote(key)}/download", params, raw=True)
-        return bytes(response.content)
+        return bytes(response.data)
 
 
 def _labels(labels: dict[str, str] | None) -> list[str] | None:
     return [f"{k}={v}" for k, v in labels.items()] if labels else None
+
+
+def _pool(urllib3: Any, url: str, timeout: Any) -> Any:
+    """Kept-alive connections to the service (through the proxy the environment names for
+    it, if any)."""
+    host = urlsplit(url).hostname or ""
+    proxy = urllib.request.getproxies().get(urlsplit(url).scheme)
+    if proxy and not urllib.request.proxy_bypass(host):
+        return urllib3.ProxyManager(proxy, num_pools=2, maxsize=16, timeout=timeout)
+    return urllib3.PoolManager(num_pools=2, maxsize=16, timeout=timeout)
+
+
+def _query(params: dict[str, Any] | None) -> str:
+    """The query string: None values left out, booleans as true/false, a list as the key
+    repeated."""
+    pairs: list[tuple[str, Any]] = []
+    for key, value in (params or {}).items():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if item is not None:
+                pairs.append((key, str(item).lower() if isinstance(item, bool) else item))
+    return urlencode(pairs)
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _loads(data: bytes) -> Any:
+    return json.loads(data) if data else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -93,5 +94,15 @@ def json_response(value: Any) -> Response:
     try:
         body = orjson.dumps(value, default=jsonable_encoder, option=orjson.OPT_NON_STR_KEYS)
     except TypeError:  # an integer wider than 64 bits, say
-        return JSONResponse(jsonable_encoder(value))
+        return JSONResponse(_finite(jsonable_encoder(value)))
     return Response(body, media_type="application/json")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
