@@ -4,21 +4,28 @@
 
 Rows: runs recorded per second (store_run + update_run + store_log, as a run does) by
 ``--clients`` concurrent threads, direct to SQLite and through the service on a real uvicorn
-(over the same kind of SQLite file); then the runs list (``list_runs(last=100)``) p50/p99 with
-``--rows`` runs in the DB, direct and through the service; then the web UI's pages (the runs
-table's first and 20th page, a run's page) p50/p99 with those runs in the DB. The service
-runs in this process (one uvicorn worker), so client and server share the machine's cores.
+(over the same kind of SQLite file): in this process (clients and service share one
+interpreter's lock: the worst case), and as ``fnrun service`` in its own process, as it is
+deployed (its clients are other processes: runs, pods, the CLI); then the runs list
+(``list_runs(last=100)``) p50/p99 with ``--rows`` runs in the DB, direct and through the
+service; then the web UI's pages (the runs table's first and 20th page, a run's page)
+p50/p99 with those runs in the DB. Either way the service is one uvicorn worker and shares
+the machine's cores with its clients.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +58,33 @@ def _latency(call: Any, repeat: int = 60) -> tuple[float, float]:
     return statistics.median(times) * 1e3, times[int(len(times) * 0.99)] * 1e3
 
 
+@contextmanager
+def _own_process(db_file: Path) -> Iterator[str]:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    command = [sys.executable, "-m", "fnrun", "service", "--port", str(port),
+               "--db", str(db_file), "--no-scheduler"]  # fmt: skip
+    env = {**os.environ, "FNRUN_TOKEN": ""}
+    service = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/api/v1/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        service.terminate()
+        service.wait(10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=16)
@@ -78,7 +112,10 @@ def main() -> None:
     http = _throughput(lambda: HTTPRunDB(url, token=""), args.clients, args.runs)
     print(f"{'case':40} {'runs/s':>10} {'x direct':>9}")
     print(f"{'direct SQL (SQLite, WAL)':40} {direct:10.0f} {1:9.2f}")
-    print(f"{'through the service (HTTP)':40} {http:10.0f} {http / direct:9.2f}")
+    print(f"{'through the service (HTTP, this process)':40} {http:10.0f} {http / direct:9.2f}")
+    with _own_process(tmp / "own.db") as own_url:
+        own = _throughput(lambda: HTTPRunDB(own_url, token=""), args.clients, args.runs)
+    print(f"{'through `fnrun service` (own process)':40} {own:10.0f} {own / direct:9.2f}")
 
     filler = SQLRunDB(direct_url)
     for db in (filler, served):
