@@ -135,7 +135,7 @@ def main() -> None:
     with httpx.Client(base_url=url) as web:
         for name, path in (("runs table, page 1", "/ui/projects/b/runs"),
                            ("runs table, page 20", "/ui/projects/b/runs?page=20"),
-                           ("a run", "/ui/projects/b/runs/row-5000")):  # fmt: skip
+                           ("a run", f"/ui/projects/b/runs/row-{args.rows // 2}")):  # fmt: skip
             assert web.get(path).status_code == 200, path
             p50, p99 = _latency(lambda path=path: web.get(path), repeat=40)
             print(f"{name:40} {p50:10.2f} {p99:9.2f}")
