@@ -328,9 +328,9 @@ def _labels(labels: dict[str, str] | None) -> list[str] | None:
 def _pool(urllib3: Any, url: str, timeout: Any) -> Any:
     """Kept-alive connections to the service (through the proxy the environment names for
     it, if any)."""
-    host = urlsplit(url).hostname or ""
-    proxy = urllib.request.getproxies().get(urlsplit(url).scheme)
-    if proxy and not urllib.request.proxy_bypass(host):
+    parts = urlsplit(url)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
         return urllib3.ProxyManager(proxy, num_pools=2, maxsize=16, timeout=timeout)
     return urllib3.PoolManager(num_pools=2, maxsize=16, timeout=timeout)
 

@@ -72,8 +72,6 @@ class Router(APIRouter):
 
 
 def _answering_json(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-    if getattr(endpoint, "_answers_json", False):  # a route included from another router
-        return endpoint
     threaded = not inspect.iscoroutinefunction(endpoint)
 
     @functools.wraps(endpoint)
@@ -84,7 +82,6 @@ def _answering_json(endpoint: Callable[..., Any]) -> Callable[..., Any]:
             result = await endpoint(**kwargs)
         return result if isinstance(result, Response) else json_response(result)
 
-    answered._answers_json = True  # type: ignore[attr-defined]
     return answered
 
 
