@@ -10,6 +10,8 @@ Environment variables:
 - ``FNRUN_MOCK_DEPLOY``: ``1`` deploys real-time functions as in-process mocks unless told
   otherwise (MLRun's ``mock_nuclio_deployment``); ``auto`` does so when no Nuclio is known
   (``FNRUN_NUCLIO_VERSION`` empty); empty (the default) never.
+- ``FNRUN_FORK_SERVER``: ``0`` starts every child-process run from a fresh interpreter instead
+  of the fork server (:mod:`fnrun.runtimes.local.forkserver`; default on where it can fork).
 
 Plain dataclasses rather than pydantic-settings: importing pydantic-settings costs ~0.28 s
 here, more than the whole ``import fnrun`` budget, for six string settings.
@@ -33,6 +35,7 @@ class Settings:
     default_project: str = "default"
     mock_deploy: str = ""
     nuclio_version: str = ""
+    fork_server: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -45,6 +48,8 @@ class Settings:
             default_project=env.get("FNRUN_DEFAULT_PROJECT") or "default",
             mock_deploy=env.get("FNRUN_MOCK_DEPLOY", ""),
             nuclio_version=env.get("FNRUN_NUCLIO_VERSION", ""),
+            fork_server=env.get("FNRUN_FORK_SERVER", "1").strip().lower()
+            not in ("0", "false", "no", "off"),
         )
 
     def use_mock_deploy(self, mock: bool | None = None) -> bool:

@@ -126,6 +126,19 @@ class Model:
         return copy.deepcopy(self)
 
 
+def warm_fields() -> int:
+    """Compute the field table of every model class imported so far (a server that forks a
+    process per run does it once, so no child does it again); the number of classes."""
+    todo, seen = list(Model.__subclasses__()), 0
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if dataclasses.is_dataclass(cls):
+            cls._fields()
+            seen += 1
+    return seen
+
+
 def _is_default(value: Any, info: _FieldInfo) -> bool:
     if value is NOTSET:
         return True

@@ -13,15 +13,16 @@ marks it ``error`` too: a run never reads ``completed`` when part of it failed.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import json
+import logging
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import fnrun.tracing as tracing
 from fnrun.db import db_token
@@ -29,6 +30,7 @@ from fnrun.db.monitor import process_executor, this_executor
 from fnrun.execution.entry import CONFIG_ENV, SECRETS_ENV, exec_config
 from fnrun.execution.execute import context_for
 from fnrun.execution.retry import fault_of_exit
+from fnrun.runtimes.local import forkserver
 from fnrun.runtimes.local.memory_guard import MemoryGuard
 
 if TYPE_CHECKING:
@@ -36,10 +38,12 @@ if TYPE_CHECKING:
     from fnrun.db.base import RunDB
     from fnrun.execution.execute import RunRequest
 
+log = logging.getLogger("fnrun.runtimes")
 FINAL_STATES = ("completed", "error", "aborted")
 EXEC_ENV = (CONFIG_ENV, SECRETS_ENV, "FNRUN_DBPATH", "FNRUN_HOME", "FNRUN_ARTIFACT_PATH")
 # a child's output line -> (the text to show and keep, the text to append to the run log now)
 Lines = Callable[[str], tuple[str, str]]
+Child = subprocess.Popen[Any] | forkserver.ForkedChild
 
 
 def run_in_subprocess(
@@ -83,7 +87,7 @@ def run_in_subprocess(
 
         child_env.update({k: str(threads) for k in THREAD_VARS if threads and k not in (env or {})})
     command = [*launcher, sys.executable, "-m", "fnrun", "exec", "--from-env"]
-    proc, stream, output = _start(command, child_env, request, db, settings)
+    proc, stream, output = _start(command, child_env, request, db, settings, cpus)
     if cpus:
         bind(proc.pid, cpus)  # before it runs any code: its threads and children inherit it
     guard = MemoryGuard(proc.pid, memory, per_child=per_rank) if memory else None
@@ -109,8 +113,8 @@ def run_in_subprocess(
         run = db.update_run(
             {
                 "status.state": "error",
-                "status.error": f"{killed + '; ' if killed else ''}{what} exited with status "
-                f"{code} {ended}",
+                "status.error": f"{killed + '; ' if killed else ''}{what} exited "
+                f"{_status(proc, code)} {ended}",
                 "status.fault": fault_of_exit(code, bool(killed)),
             },
             request.uid,
@@ -129,32 +133,45 @@ def run_in_subprocess(
     return run
 
 
+def _status(proc: Child, code: int) -> str:
+    if getattr(proc, "status_lost", False):
+        return "(its status is unknown: the fork server that started it ended first)"
+    return f"with status {code}"
+
+
 def _start(
     command: list[str],
     env: dict[str, str],
     request: RunRequest,
     db: RunDB,
     settings: Settings,
-) -> tuple[subprocess.Popen[Any], Iterable[str], Path | None]:
+    cpus: list[int] | None = None,
+) -> tuple[Child, Iterable[str], Path | None]:
     """The child, the lines it writes, and the file they go to (``watch=False`` on a kind
-    that submits runs: the child outlives the caller, in a session of its own)."""
+    that submits runs: the child outlives the caller, in a session of its own). A plain
+    ``python -m fnrun exec`` comes from the fork server when it can serve it."""
+    forked = settings.fork_server and command[0] == sys.executable and forkserver.available()
     if request.submitted is None:
-        proc = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
+        proc: Child | None = _fork(env, None, cpus) if forked else None
+        if proc is None:
+            proc = subprocess.Popen(
+                command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
         assert proc.stdout is not None
         return proc, proc.stdout, None
     output = Path(settings.home) / "runs" / f"{request.uid}-{request.iteration}.out"
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("wb") as sink:
-        detached = subprocess.Popen(
-            command,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        detached = _fork(env, sink, cpus) if forked else None
+        if detached is None:
+            detached = subprocess.Popen(
+                command,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
     # the child executes the run from now: if this process dies first, the run monitor
     # judges the run by the child's life, not by ours
     db.update_run(
@@ -167,7 +184,16 @@ def _start(
     return detached, _tail(output, detached), output
 
 
-def _tail(path: Path, proc: subprocess.Popen[Any], poll: float = 0.1) -> Iterator[str]:
+def _fork(env: dict[str, str], sink: IO[bytes] | None, cpus: list[int] | None) -> Child | None:
+    """The run's process from the fork server, or None (start a fresh interpreter)."""
+    try:
+        return forkserver.start(env, sink, session=sink is not None, cpus=cpus)
+    except OSError as exc:
+        log.warning("%s; the run starts in a fresh interpreter instead", exc)
+        return None
+
+
+def _tail(path: Path, proc: Child, poll: float = 0.1) -> Iterator[str]:
     """The lines a running child writes to ``path``, as they come, to its end."""
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     pending = ""
@@ -183,8 +209,9 @@ def _tail(path: Path, proc: subprocess.Popen[Any], poll: float = 0.1) -> Iterato
                 if not rest:
                     break
                 pending += decoder.decode(rest)
-            else:
-                time.sleep(poll)
+            else:  # the child's end wakes this at once (a sleep would add up to ``poll``)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=poll)
     pending += decoder.decode(b"", final=True)
     if pending:
         yield pending
