@@ -4,7 +4,8 @@
 
 Rows: a plain function call (the floor); an in-process tracked run (``handler`` kind: context,
 binding, result logging, log capture and DB commits); a run in a child process
-(``local=True``); a 16-iteration grid (in-process iterations, parent + 16 child rows).
+(``local=True``: forked by the fork server), and the same from a fresh interpreter
+(``FNRUN_FORK_SERVER=0``); a 16-iteration grid (in-process iterations, parent + 16 child rows).
 Medians of repeated runs, in milliseconds; the DB is a fresh SQLite file (WAL) by default.
 """
 
@@ -43,6 +44,23 @@ def _median_ms(work: Callable[[], Any], repeat: int, warmup: int = 2) -> tuple[f
         times.append((time.perf_counter() - start) * 1e3)
     times.sort()
     return statistics.median(times), times[int(0.9 * (len(times) - 1))]
+
+
+def _fresh_child(job_fn: Any, repeat: int) -> tuple[float, float]:
+    """The child-process run without the fork server (``FNRUN_FORK_SERVER=0``)."""
+    from fnrun.config import reset_settings
+
+    os.environ["FNRUN_FORK_SERVER"] = "0"
+    reset_settings()
+    try:
+        return _median_ms(
+            lambda: job_fn.run(handler="train", params={"p1": 3}, local=True, watch=False),
+            repeat,
+            warmup=1,
+        )
+    finally:
+        del os.environ["FNRUN_FORK_SERVER"]
+        reset_settings()
 
 
 def main() -> None:
@@ -101,6 +119,7 @@ def main() -> None:
                 warmup=1,
             ),
         ),
+        ("subprocess run, fresh interpreter", _fresh_child(job_fn, max(5, args.repeat // 5))),
     ]
     floor = rows[0][1][0]
     print(f"db: {fnrun.get_run_db()!r}")
