@@ -1,22 +1,29 @@
 """Batch-run overhead: fnrun runs against a plain call of the same function.
 
-    python benchmarks/batch.py [--repeat 30] [--db sqlite|memory]
+    python benchmarks/batch.py [--repeat 30] [--db sqlite|memory] [--mlrun-python PATH]
 
 Rows: a plain function call (the floor); an in-process tracked run (``handler`` kind: context,
 binding, result logging, log capture and DB commits); a run in a child process
 (``local=True``: forked by the fork server), and the same from a fresh interpreter
 (``FNRUN_FORK_SERVER=0``); a 16-iteration grid (in-process iterations, parent + 16 child rows).
 Medians of repeated runs, in milliseconds; the DB is a fresh SQLite file (WAL) by default.
+With ``--mlrun-python`` (a virtualenv's python with mlrun; ``FNRUN_BENCH_MLRUN_PYTHON``) the
+in-process rows are measured with MLRun too, by ``mlrun_batch.py`` in the same sitting, and
+``x mlrun`` is MLRun's median over fnrun's (MLRun without a service records runs nowhere).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -63,10 +70,29 @@ def _fresh_child(job_fn: Any, repeat: int) -> tuple[float, float]:
         reset_settings()
 
 
+def _mlrun_rows(python: str, repeat: int) -> tuple[str, dict[str, tuple[float, float]]]:
+    script = Path(__file__).with_name("mlrun_batch.py")
+    out = subprocess.run(
+        [python, str(script), "--repeat", str(repeat)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode != 0 or not lines:
+        print(f"MLRun rows skipped: {python} failed:\n{out.stderr[-2000:]}", file=sys.stderr)
+        return "", {}
+    data = json.loads(lines[-1])
+    label = f"mlrun {data['version']} ({data['db']})"
+    return label, {k: tuple(v) for k, v in data["rows"].items()}  # type: ignore[misc]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--db", choices=["sqlite", "memory"], default="sqlite")
+    parser.add_argument("--mlrun-python", default=os.environ.get("FNRUN_BENCH_MLRUN_PYTHON", ""))
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="fnrun-bench-")
     os.environ["FNRUN_HOME"] = home
@@ -121,11 +147,20 @@ def main() -> None:
         ),
         ("subprocess run, fresh interpreter", _fresh_child(job_fn, max(5, args.repeat // 5))),
     ]
+    mlrun_label, theirs = (
+        _mlrun_rows(args.mlrun_python, args.repeat) if args.mlrun_python else ("", {})
+    )
     floor = rows[0][1][0]
-    print(f"db: {fnrun.get_run_db()!r}")
-    print(f"{'case':<34} {'median ms':>10} {'p90 ms':>9} {'x plain call':>13}")
+    print(f"db: {fnrun.get_run_db()!r}" + (f"; against {mlrun_label}" if mlrun_label else ""))
+    print(
+        f"{'case':<34} {'median ms':>10} {'p90 ms':>9} {'x plain call':>13}"
+        + (f" {'mlrun ms':>9} {'x mlrun':>8}" if theirs else "")
+    )
     for label, (median, p90) in rows:
-        print(f"{label:<34} {median:>10.3f} {p90:>9.3f} {median / floor:>13.0f}")
+        line = f"{label:<34} {median:>10.3f} {p90:>9.3f} {median / floor:>13.0f}"
+        if label in theirs:
+            line += f" {theirs[label][0]:>9.3f} {theirs[label][0] / median:>7.1f}x"
+        print(line)
 
 
 if __name__ == "__main__":

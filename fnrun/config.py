@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -130,7 +131,15 @@ SERVICE_LIMITS = ServeLimits(max_body=32 * 1024 * 1024)
 def to_db_url(dbpath: str) -> str:
     if "://" in dbpath:
         return dbpath
-    return "sqlite:///" + str(Path(dbpath).expanduser().resolve())
+    path = Path(dbpath).expanduser()
+    if not path.is_absolute():
+        return "sqlite:///" + str(path.resolve())  # against the working directory of now
+    return _absolute_db_url(str(path))
+
+
+@lru_cache(maxsize=64)
+def _absolute_db_url(path: str) -> str:
+    return "sqlite:///" + str(Path(path).resolve())  # every run asks: resolve it once
 
 
 _settings: Settings | None = None

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import fnrun
 from fnrun.config import Settings, to_db_url
 from fnrun.db import get_run_db, reset_run_dbs
@@ -39,3 +41,17 @@ def test_fnrun_dbpath_file_path_is_used(tmp_path: Path, monkeypatch) -> None:  #
     fnrun.new_function("a", kind="job").save()
     assert target.is_file()
     assert get_run_db() is get_run_db()  # one instance per URL
+
+
+def test_a_relative_db_path_follows_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    assert to_db_url("runs.db") == f"sqlite:///{tmp_path / 'a' / 'runs.db'}"
+    monkeypatch.chdir(tmp_path / "b")
+    assert to_db_url("runs.db") == f"sqlite:///{tmp_path / 'b' / 'runs.db'}"  # not cached
+    absolute = str(tmp_path / "a" / "runs.db")
+    assert to_db_url(absolute) == to_db_url(absolute) == f"sqlite:///{absolute}"
+    assert to_db_url("postgresql://h/db") == "postgresql://h/db"

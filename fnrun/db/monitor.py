@@ -37,7 +37,12 @@ def _start_ticks(pid: int) -> str:
 
 
 def this_executor() -> dict[str, Any]:
-    return process_executor(os.getpid())
+    return dict(_own_executor(os.getpid()))  # a fork is another pid: its own record
+
+
+@cache
+def _own_executor(pid: int) -> dict[str, Any]:
+    return process_executor(pid)  # this process's start time never changes
 
 
 def process_executor(pid: int) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """Capture a run's stdout/stderr (and its logger) while still printing them live.
 
-Captured text goes to a sink in whole lines: a background thread hands complete lines to
-``flush`` every ``interval`` seconds (so ``fnrun logs --watch`` sees a run as it goes), and
-the rest when the block ends.
+Captured text goes to a sink in whole lines: a background thread (one for every capture of
+the process) hands complete lines to ``flush`` every ``interval`` seconds (so ``fnrun logs
+--watch`` sees a run as it goes), and the rest when the block ends.
 """
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
@@ -35,6 +37,11 @@ class LineSink:
             rest = text[cut:]
             self._chunks = [rest] if rest else []
         return text[:cut]
+
+    def give_back(self, text: str) -> None:
+        """Put drained text back in front (its flush failed: the next one carries it)."""
+        with self._lock:
+            self._chunks.insert(0, text)
 
 
 Mask = Callable[[str], str]
@@ -139,6 +146,84 @@ _STREAMS = ("stdout", "stderr")
 _ROUTING = _Routing()
 
 
+class _Pump:
+    """One capture's periodic work: complete lines to ``flush``, then ``tick``."""
+
+    def __init__(self, sink: LineSink, flush: Callable[[str], None],
+                 tick: Callable[[], None] | None, interval: float) -> None:  # fmt: skip
+        self.sink, self.flush, self.tick, self.interval = sink, flush, tick, interval
+        self.due = time.monotonic() + interval
+        self.lock = threading.Lock()  # held while it pumps: the block's end waits for it
+
+    def run(self) -> None:
+        text = self.sink.drain()
+        if text:
+            try:
+                self.flush(text)
+            except Exception:
+                self.sink.give_back(text)  # the next tick, or the block's end, writes it
+                raise
+        if self.tick is not None:
+            with contextlib.suppress(Exception):  # best effort; the final commit reports
+                self.tick()
+
+
+class _Pumps:
+    """One daemon thread pumps every active capture at its interval (a thread per run cost
+    a start and a join per run; concurrent runs share this one)."""
+
+    def __init__(self) -> None:
+        self.active: set[_Pump] = set()
+        self.changed = threading.Condition()
+        self.thread: threading.Thread | None = None
+
+    def add(self, pump: _Pump) -> None:
+        with self.changed:
+            self.active.add(pump)
+            if self.thread is None or not self.thread.is_alive():  # none yet, or a fork's
+                self.thread = threading.Thread(target=self._loop, name="fnrun-log-flush",
+                                               daemon=True)  # fmt: skip
+                self.thread.start()
+            self.changed.notify()
+
+    def remove(self, pump: _Pump) -> None:
+        with self.changed:
+            self.active.discard(pump)
+        with pump.lock:  # a pump under way finishes before the block's last flush
+            pass
+
+    def _loop(self) -> None:
+        while True:
+            with self.changed:
+                while not self.active:
+                    self.changed.wait()
+                due = min(self.active, key=lambda p: p.due)
+                wait = due.due - time.monotonic()
+                if wait > 0:
+                    self.changed.wait(wait)
+                    continue  # re-check: a capture may have ended or begun meanwhile
+                due.due = time.monotonic() + due.interval
+                due.lock.acquire()
+            try:
+                if due in self.active:
+                    with contextlib.suppress(Exception):  # a failing sink: the next tick retries
+                        due.run()
+            finally:
+                due.lock.release()
+
+    def after_fork(self) -> None:
+        """In a forked child: the thread is gone and its locks may have been held."""
+        self.changed = threading.Condition()
+        self.thread = None
+        for pump in self.active:
+            pump.lock = threading.Lock()
+
+
+_PUMPS = _Pumps()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_PUMPS.after_fork)
+
+
 @contextmanager
 def capture_output(
     flush: Callable[[str], None],
@@ -156,24 +241,12 @@ def capture_output(
     routers = _ROUTING.start(sink, echo, mask)
     quiet: Any = io.StringIO()
     handler = _attach(logger, Tee(routers["stderr"].original if echo else quiet, sink, mask))
-    stop = threading.Event()
-
-    def pump() -> None:
-        while not stop.wait(interval):
-            text = sink.drain()
-            if text:
-                flush(text)
-            if tick is not None:
-                with contextlib.suppress(Exception):  # best effort; the final commit reports
-                    tick()
-
-    thread = threading.Thread(target=pump, name="fnrun-log-flush", daemon=True)
-    thread.start()
+    pump = _Pump(sink, flush, tick, interval)
+    _PUMPS.add(pump)
     try:
         yield
     finally:
-        stop.set()
-        thread.join()
+        _PUMPS.remove(pump)
         if logger is not None and handler is not None:
             logger.removeHandler(handler)
         _ROUTING.stop()

@@ -133,3 +133,40 @@ def test_a_version_1_db_with_runs_migrates_to_schedules(tmp_path: Path) -> None:
     assert db.read_run("u1", "p")["metadata"]["name"] == "old"  # the old rows stay
     assert db.list_schedules() == []
     db.close()
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)]
+)
+def test_an_upsert_updates_only_the_columns_it_is_given(backend: str, tmp_path: Path) -> None:
+    from fnrun.db.sql.engine import upsert
+    from fnrun.db.sql.tables import projects, runs
+    from tests.db.conftest import postgres_url
+
+    def check(url: str) -> None:
+        engine = make_engine(url)
+        ensure_schema(engine)
+        key = {"project": "p", "uid": "u", "iteration": 0}
+        rest = {"labels": {}, "updated": "t2", "body": {"v": 2}}
+        with transaction(engine, write=True) as conn:
+            first = {"name": "n", "state": "running", "start_time": "t0", "labels": {"a": "1"}}
+            upsert(conn, runs, {**key, **first, "updated": "t1", "body": {"v": 1}})
+            upsert(conn, runs, {**key, **rest})  # no name, state or start time given
+            upsert(conn, projects, {"name": "p", "created": "t1", "body": {}})
+            upsert(conn, projects, {"name": "p", "created": "t1", "body": {}})  # again: fine
+        with transaction(engine) as conn:
+            row = conn.execute(runs.select()).one()
+        assert (row.name, row.state, row.start_time) == ("n", "running", "t0")  # kept
+        assert (row.labels, row.updated, row.body) == ({}, "t2", {"v": 2})  # updated
+        with (
+            transaction(engine, write=True) as conn,
+            pytest.raises(AssertionError, match="no column"),
+        ):
+            upsert(conn, projects, {"name": "p", "nope": 1})
+        engine.dispose()
+
+    if backend == "sqlite":
+        check(f"sqlite:///{tmp_path / 'u.db'}")
+    else:
+        with postgres_url() as url:
+            check(url)

@@ -200,3 +200,19 @@ def test_concurrent_writers_same_keys(db: SQLRunDB) -> None:
     assert len(db.list_function_versions("f", "race")) == 24
     assert db.get_function("f", "race", tag="shared")["metadata"]["hash"] in hashes
     assert len(db.list_runs(project="race")) == 24
+
+
+def test_storing_a_run_never_changes_the_callers_document(db: SQLRunDB) -> None:
+    import copy
+
+    doc = {
+        "metadata": {"name": "t", "labels": {"a": "1"}},
+        "spec": {"parameters": {"p": [1, 2]}},
+        "status": {"state": "running", "results": {"r": {"deep": 1}}},
+    }
+    before = copy.deepcopy(doc)
+    db.store_run(doc, "u-doc", "p1", iter=2)
+    assert doc == before  # no uid, project, iteration or last_update written into it
+    stored = db.read_run("u-doc", "p1", 2)
+    assert stored["metadata"]["uid"] == "u-doc" and stored["metadata"]["iteration"] == 2
+    assert stored["status"]["results"] == {"r": {"deep": 1}} and stored["status"]["last_update"]

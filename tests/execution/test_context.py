@@ -118,3 +118,61 @@ def test_a_capture_inside_a_capture_hands_back_to_the_outer_one() -> None:
         print("after")
     assert "".join(outer).split() == ["before", "after"]
     assert "".join(inner).split() == ["nested"]
+
+
+def test_captures_flush_while_they_run_and_a_failed_flush_loses_nothing() -> None:
+    import time
+
+    from fnrun.execution.capture import capture_output
+
+    fast: list[str] = []
+    slow: list[str] = []
+    failures = {"left": 2}
+    kept: list[str] = []
+
+    def flaky(text: str) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OSError("the DB is away")
+        kept.append(text)
+
+    with capture_output(slow.append, echo=False, interval=30):
+        with capture_output(fast.append, echo=False, interval=0.02):
+            print("one")
+            deadline = time.monotonic() + 5
+            while not fast and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert fast == ["one\n"]  # flushed while the block still runs
+            print("two")
+        with capture_output(flaky, echo=False, interval=0.02):
+            print("three")
+            deadline = time.monotonic() + 5
+            while (failures["left"] or not kept) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            print("four")
+        assert slow == []  # its interval has not come: nothing yet
+        print("outer")
+    assert "".join(fast) == "one\ntwo\n"  # the rest at the block's end, in order
+    assert "".join(kept) == "three\nfour\n"  # the failed flushes' text came with the next one
+    assert "".join(slow) == "outer\n"
+
+
+def test_the_end_of_a_capture_waits_for_a_flush_under_way() -> None:
+    import threading
+    import time
+
+    from fnrun.execution.capture import capture_output
+
+    written: list[str] = []
+    inside = threading.Event()
+
+    def slow_flush(text: str) -> None:
+        inside.set()
+        time.sleep(0.3)
+        written.append(text)
+
+    with capture_output(slow_flush, echo=False, interval=0.01):
+        print("first")
+        assert inside.wait(5)
+        print("second")
+    assert written == ["first\n", "second\n"]  # the last flush came after the one under way

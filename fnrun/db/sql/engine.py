@@ -127,25 +127,46 @@ def _transient(exc: Exception) -> bool:
 
 
 def upsert(conn: Connection, table: Table, values: dict[str, Any]) -> None:
-    """Insert ``values`` or, when the primary key exists, update the other columns."""
-    keys = [c.name for c in table.primary_key.columns]
+    """Insert ``values`` or, when the primary key exists, update the other columns given."""
     dialect = conn.dialect.name
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt: Any = sqlite_insert(table).values(**values)
-    elif dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(table).values(**values)
-    else:  # pragma: no cover - other dialects: a plain two-step upsert
-        where = [table.c[k] == values[k] for k in keys]
+    if dialect not in ("sqlite", "postgresql"):  # pragma: no cover - a plain two-step upsert
+        where = [table.c[k] == values[k] for k in _keys(table)]
         if conn.execute(table.update().where(*where).values(**values)).rowcount == 0:
             conn.execute(table.insert().values(**values))
         return
-    updates = {k: v for k, v in values.items() if k not in keys}
-    if updates:
-        stmt = stmt.on_conflict_do_update(index_elements=keys, set_=updates)
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-    conn.execute(stmt)
+    conn.execute(_upsert_statement(table, dialect, tuple(values)), values)
+
+
+_upserts: dict[tuple[Table, str, tuple[str, ...]], Any] = {}
+
+
+def _keys(table: Table) -> list[str]:
+    return [c.name for c in table.primary_key.columns]
+
+
+def _upsert_statement(table: Table, dialect: str, columns: tuple[str, ...]) -> Any:
+    """``INSERT ... ON CONFLICT (key) DO UPDATE SET col = excluded.col`` for the columns given,
+    with bound parameters: built once per table and column set, so SQLAlchemy compiles it
+    once (a statement with the values inlined is built, keyed and looked up every time)."""
+    stmt = _upserts.get((table, dialect, columns))
+    if stmt is None:
+        keys = _keys(table)
+        unknown = [c for c in columns if c not in table.c]
+        if unknown:
+            raise AssertionError(f"{table.name} has no column {unknown[0]}")
+        insert: Any
+        if dialect == "sqlite":  # only the dialect in use is imported
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            insert = sqlite_insert(table)
+        else:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            insert = pg_insert(table)
+        updates = {c: insert.excluded[c] for c in columns if c not in keys}
+        if updates:
+            stmt = insert.on_conflict_do_update(index_elements=keys, set_=updates)
+        else:
+            stmt = insert.on_conflict_do_nothing(index_elements=keys)
+        _upserts[(table, dialect, columns)] = stmt
+    return stmt

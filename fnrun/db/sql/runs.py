@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
@@ -26,7 +25,11 @@ class RunsMixin:
         project = project or self.default_project
         name = (run.get("metadata") or {}).get("name") if isinstance(run, dict) else None
         check_names(project=project, uid=uid, **{"metadata.name": name or None})
-        row = _run_row(copy.deepcopy(run), uid, project, iter)
+        # _run_row sets keys of the top level, metadata and status: copy those, not the rest
+        # (the row is serialised in this call, the caller's document is never touched)
+        body = {**run, "metadata": dict(run.get("metadata") or {}),
+                "status": dict(run.get("status") or {})}  # fmt: skip
+        row = _run_row(body, uid, project, iter)
 
         def work(conn: Connection) -> None:
             ensure_project(conn, project, self.known_projects)
