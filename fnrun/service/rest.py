@@ -12,6 +12,7 @@ With a token, every request but ``/api/v1/healthz`` needs ``Authorization: Beare
 
 import os
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,13 @@ def status_for(exc: FnrunError) -> int:
     if isinstance(exc, DBError):
         return 503
     return 400
+
+
+def error_answer(exc: FnrunError) -> Any:
+    """The API's answer to an error: its document, with the status it maps to."""
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse(exc.to_dict(), status_code=status_for(exc))
 
 
 def _guard(app: Any, token: str, allowed_hosts: tuple[str, ...] | None) -> None:
@@ -81,6 +89,7 @@ def create_app(
     from fastapi.responses import JSONResponse, Response
 
     from fnrun.service.authorized import Authorized
+    from fnrun.service.hot import HotWrites
     from fnrun.service.jobs import JobRunner
     from fnrun.service.routes import (
         artifacts,
@@ -98,6 +107,7 @@ def create_app(
 
     sessions = Sessions(db, token)
     runner = JobRunner(db, workers=workers)
+    writers = ThreadPoolExecutor(32, thread_name_prefix="fnrun-writes")  # the fast lane's
     clock = Scheduler(db, runner) if scheduler and hasattr(db, "due_schedules") else None  # type: ignore[arg-type]
     roots = artifact_roots or [Path(get_settings().artifact_path)]
     default_project = getattr(db, "default_project", "") or get_settings().default_project
@@ -112,6 +122,7 @@ def create_app(
             if clock is not None:
                 clock.stop()
             runner.close()
+            writers.shutdown(wait=True)
 
     app = FastAPI(
         title="fnrun service",
@@ -123,6 +134,8 @@ def create_app(
     )
     _guard(app, token, allowed_hosts)
 
+    # inside authorization: the run and log writes of well-formed requests (fnrun.service.hot)
+    app.add_middleware(HotWrites, db=db, error_answer=error_answer, pool=writers)
     app.add_middleware(Authorized, token=token, session_ok=sessions.valid,
                        default_project=default_project)  # fmt: skip
 
@@ -132,10 +145,10 @@ def create_app(
             from fnrun.service.ui import error_page
 
             return error_page(status_for(exc), exc.to_dict()["message"], exc.hint)
-        body = exc.to_dict()
         if request.url.path.startswith(MLRUN_PREFIX):  # MLRun's client reads "detail"
-            body["detail"] = str(exc)
-        return JSONResponse(body, status_code=status_for(exc))
+            body = {**exc.to_dict(), "detail": str(exc)}
+            return JSONResponse(body, status_code=status_for(exc))
+        return error_answer(exc)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:

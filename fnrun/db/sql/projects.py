@@ -32,6 +32,9 @@ def ensure_project(conn: Connection, project: str, known: set[str]) -> None:
         upsert(conn, projects, {"name": project, "created": now_iso(), "body": body})
 
 
+_LOG_INSERT = logs.insert()  # one statement, compiled once; the values bound per call
+
+
 class ProjectsMixin:
     engine: Engine
     default_project: str
@@ -91,7 +94,7 @@ class LogsMixin:
             if not append:
                 conn.execute(logs.delete().where(logs.c.project == project, logs.c.uid == uid))
             if data:
-                conn.execute(logs.insert().values(project=project, uid=uid, body=data))
+                conn.execute(_LOG_INSERT, {"project": project, "uid": uid, "body": data})
 
         with_retries(self.engine, work)
 

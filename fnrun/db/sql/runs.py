@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, bindparam, select
 
 from fnrun.clock import now_iso
 from fnrun.db.base import Doc, labels_match
@@ -164,12 +164,15 @@ def _drop_version(conn: Connection, project: str, key: str, uid: str) -> None:
         )
 
 
+_READ = select(runs.c.body).where(  # built once: every update and read of a run uses it
+    runs.c.project == bindparam("project"),
+    runs.c.uid == bindparam("uid"),
+    runs.c.iteration == bindparam("iteration"),
+)
+
+
 def _read(conn: Connection, uid: str, project: str, iter: int) -> Doc:
-    row = conn.execute(
-        select(runs.c.body).where(
-            runs.c.project == project, runs.c.uid == uid, runs.c.iteration == iter
-        )
-    ).first()
+    row = conn.execute(_READ, {"project": project, "uid": uid, "iteration": iter}).first()
     if row is None:
         raise NotFoundError(
             f"run {uid} (iteration {iter}) not found in project {project!r}",
