@@ -94,7 +94,8 @@ class HotWrites:
             await self.error_answer(answer)(scope, receive, send)
             return
         if answer is not None:
-            await json_response(answer)(scope, receive, send)
+            response: Any = json_response(answer)
+            await response(scope, receive, send)
             return
         await send({"type": "http.response.start", "status": 200,
                     "headers": [_JSON, (b"content-length", b"2")]})  # fmt: skip
@@ -121,6 +122,8 @@ def _iteration(query: dict[str, str]) -> int | None:
 
 
 def _is_json(scope: Scope) -> bool:
+    key: bytes
+    value: bytes
     for key, value in scope["headers"]:
         if key.lower() == b"content-type":
             return value.split(b";", 1)[0].strip().lower() == b"application/json"

@@ -148,7 +148,8 @@ def create_app(
         if request.url.path.startswith(MLRUN_PREFIX):  # MLRun's client reads "detail"
             body = {**exc.to_dict(), "detail": str(exc)}
             return JSONResponse(body, status_code=status_for(exc))
-        return error_answer(exc)
+        answer: Response = error_answer(exc)
+        return answer
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
