@@ -98,7 +98,7 @@ STEP_CODE = """
 import asyncio
 
 async def wait_async(body):
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
     return {"ok": True}
 """
 
@@ -132,10 +132,11 @@ async def _send_all(host: str, port: int, clients: int) -> list[tuple[int, float
 def test_ten_times_overload_over_http_only_refuses_and_keeps_admitted_requests_fast(
     tmp_path: Any,
 ) -> None:
-    """200 concurrent clients against a deployed 50 ms step limited to 4 running (none waiting:
+    """200 concurrent clients against a deployed 200 ms step limited to 4 running (none waiting:
     a request that waits for a slot of a flood waits a whole step, 2x by construction):
     every answer is a 200 or a 503 with Retry-After, none hangs, the refusals are counted in
-    /metrics, and the admitted requests' p99 stays within 2x of the unloaded p99."""
+    /metrics, and the admitted requests' p99 stays within 2x of the unloaded p99. (The step is
+    long enough that the whole flood is read within one step on a busy 2-core machine.)"""
     code = tmp_path / "busy.py"
     code.write_text(STEP_CODE)
     fn = fnrun.code_to_function("busy", filename=str(code), kind="serving")
