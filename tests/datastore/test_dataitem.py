@@ -86,3 +86,21 @@ def test_split_url() -> None:
     assert split_url("s3://b/k") == ("s3", "b/k")
     assert split_url("file:///a/b") == ("", "/a/b")
     assert split_url("rel/path") == ("", "rel/path")
+
+
+def test_parquet_reads_back_its_index_columns_and_pandas_options(tmp_path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {"a": [1, 2, 3], "b": ["x", "y", "z"]}, index=pd.Index([7, 8, 9], name="k")
+    )
+    path = tmp_path / "t.parquet"
+    frame.to_parquet(path)
+    item = get_dataitem(str(path))
+    pd.testing.assert_frame_equal(item.as_df(), frame)  # the named index comes back
+    pd.testing.assert_frame_equal(item.as_df(columns=["b"]), frame[["b"]])
+    remote = get_dataitem("memory://t.parquet")
+    remote.put(path.read_bytes())
+    pd.testing.assert_frame_equal(remote.as_df(), frame)  # from bytes, not a file
+    arrow = item.as_df(dtype_backend="pyarrow")  # a pandas option: pandas' reader takes it
+    assert str(arrow["a"].dtype) == "int64[pyarrow]"
