@@ -15,16 +15,11 @@ in-process rows are measured with MLRun too, by ``mlrun_batch.py`` in the same s
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import statistics
-import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
+
+from _timing import companion, median_ms
 
 
 def train(context: Any = None, p1: int = 1, p2: float = 0.5) -> float:
@@ -41,18 +36,6 @@ CODE = (
 )
 
 
-def _median_ms(work: Callable[[], Any], repeat: int, warmup: int = 2) -> tuple[float, float]:
-    for _ in range(warmup):
-        work()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append((time.perf_counter() - start) * 1e3)
-    times.sort()
-    return statistics.median(times), times[int(0.9 * (len(times) - 1))]
-
-
 def _fresh_child(job_fn: Any, repeat: int) -> tuple[float, float]:
     """The child-process run without the fork server (``FNRUN_FORK_SERVER=0``)."""
     from fnrun.config import reset_settings
@@ -60,7 +43,7 @@ def _fresh_child(job_fn: Any, repeat: int) -> tuple[float, float]:
     os.environ["FNRUN_FORK_SERVER"] = "0"
     reset_settings()
     try:
-        return _median_ms(
+        return median_ms(
             lambda: job_fn.run(handler="train", params={"p1": 3}, local=True, watch=False),
             repeat,
             warmup=1,
@@ -71,19 +54,9 @@ def _fresh_child(job_fn: Any, repeat: int) -> tuple[float, float]:
 
 
 def _mlrun_rows(python: str, repeat: int) -> tuple[str, dict[str, tuple[float, float]]]:
-    script = Path(__file__).with_name("mlrun_batch.py")
-    out = subprocess.run(
-        [python, str(script), "--repeat", str(repeat)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
-    if out.returncode != 0 or not lines:
-        print(f"MLRun rows skipped: {python} failed:\n{out.stderr[-2000:]}", file=sys.stderr)
+    data = companion(python, "mlrun_batch.py", "--repeat", str(repeat))
+    if data is None:
         return "", {}
-    data = json.loads(lines[-1])
     label = f"mlrun {data['version']} ({data['db']})"
     return label, {k: tuple(v) for k, v in data["rows"].items()}  # type: ignore[misc]
 
@@ -105,29 +78,29 @@ def main() -> None:
     job_fn = fnrun.new_function("bench-job", kind="job").with_code(body=CODE)
     grid = {"p1": [1, 2, 3, 4], "p2": [0.1, 0.2, 0.3, 0.4]}
     rows = [
-        ("plain call", _median_ms(lambda: train(None, 3), args.repeat * 20)),
+        ("plain call", median_ms(lambda: train(None, 3), args.repeat * 20)),
         (
             "plain call x16",
-            _median_ms(
+            median_ms(
                 lambda: [train(None, a, b) for a in grid["p1"] for b in grid["p2"]],
                 args.repeat * 20,
             ),
         ),
         (
             "in-process run (handler kind)",
-            _median_ms(
+            median_ms(
                 lambda: handler_fn.run(handler="train", params={"p1": 3}, watch=False), args.repeat
             ),
         ),
         (
             "in-process run, callable",
-            _median_ms(
+            median_ms(
                 lambda: handler_fn.run(handler=train, params={"p1": 3}, watch=False), args.repeat
             ),
         ),
         (
             "16-iteration grid (in-process)",
-            _median_ms(
+            median_ms(
                 lambda: handler_fn.run(
                     handler="train",
                     hyperparams=grid,
@@ -139,7 +112,7 @@ def main() -> None:
         ),
         (
             "subprocess run (local=True)",
-            _median_ms(
+            median_ms(
                 lambda: job_fn.run(handler="train", params={"p1": 3}, local=True, watch=False),
                 max(5, args.repeat // 5),
                 warmup=1,

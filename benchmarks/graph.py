@@ -18,14 +18,11 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
-import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
-from _timing import Row, ainc, inc, rate, rate_async, total  # noqa: F401 - ainc is found by name
+from _timing import Row, ainc, companion, inc, rate, rate_async, total  # noqa: F401 - ainc is found by name
 
 
 def _fnrun_server(steps: int, engine: str, handler: str) -> Any:
@@ -111,19 +108,9 @@ def _fnrun_rows(n: int, inflight: int) -> dict[str, Row]:
 
 
 def _mlrun_rows(python: str, n: int) -> tuple[str, dict[str, Row]]:
-    script = Path(__file__).with_name("mlrun_graph.py")
-    out = subprocess.run(
-        [python, str(script), "--events", str(max(n // 4, 1000))],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
-    if out.returncode != 0 or not lines:
-        print(f"MLRun rows skipped: {python} failed:\n{out.stderr[-2000:]}", file=sys.stderr)
+    data = companion(python, "mlrun_graph.py", "--events", str(max(n // 4, 1000)))
+    if data is None:
         return "", {}
-    data = json.loads(lines[-1])
     return str(data["version"]), {k: tuple(v) for k, v in data["rows"].items()}  # type: ignore[misc]
 
 

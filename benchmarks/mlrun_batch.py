@@ -16,13 +16,11 @@ import argparse
 import json
 import logging
 import os
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from _timing import median_ms
 
 os.environ.setdefault("MLRUN_LOG_LEVEL", "ERROR")
 
@@ -31,18 +29,6 @@ CODE = (
     "    context.log_result('accuracy', p1 * p2)\n"
     "    return p1 * p2\n"
 )
-
-
-def _median_ms(work: Callable[[], Any], repeat: int, warmup: int = 2) -> tuple[float, float]:
-    for _ in range(warmup):
-        work()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append((time.perf_counter() - start) * 1e3)
-    times.sort()
-    return statistics.median(times), times[int(0.9 * (len(times) - 1))]
 
 
 def main() -> None:
@@ -65,15 +51,15 @@ def main() -> None:
     run = fn.run(handler="train", params={"p1": 3}, local=True, watch=False)
     assert run.status.results["accuracy"] == 1.5, run.status.results
     rows = {
-        "in-process run (handler kind)": _median_ms(
+        "in-process run (handler kind)": median_ms(
             lambda: fn.run(handler="train", params={"p1": 3}, local=True, watch=False),
             args.repeat,
         ),
-        "in-process run, callable": _median_ms(
+        "in-process run, callable": median_ms(
             lambda: handler_fn.run(handler=train, params={"p1": 3}, local=True, watch=False),
             args.repeat,
         ),
-        "16-iteration grid (in-process)": _median_ms(
+        "16-iteration grid (in-process)": median_ms(
             lambda: fn.run(
                 handler="train",
                 hyperparams=grid,

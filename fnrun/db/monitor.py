@@ -57,17 +57,29 @@ def executor_gone(executor: dict[str, Any] | None) -> bool:
     pid = executor.get("pid")
     if not isinstance(pid, int) or pid <= 0:
         return False
+    if not process_alive(pid):
+        return True
+    started = _start_ticks(pid)
+    recorded = executor.get("started") or ""
+    return bool(recorded and started and recorded != started)  # the pid was reused
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host still runs: a zombie (exited, not yet reaped)
+    does not; someone else's process does."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return True
+        return False
     except PermissionError:
-        return False  # someone else's live process
-    started = _start_ticks(pid)
-    if os.path.exists(f"/proc/{pid}") and not started:
-        return True  # a zombie: exited, not yet reaped
-    recorded = executor.get("started") or ""
-    return bool(recorded and started and recorded != started)  # the pid was reused
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:  # gone since the signal, or no /proc here: trust the signal
+        return not os.path.isdir("/proc")
+    except (OSError, IndexError):
+        return True
 
 
 def stale_update(run: dict[str, Any]) -> dict[str, Any] | None:

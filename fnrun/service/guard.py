@@ -73,7 +73,7 @@ class ServiceGuard:
         if problem is None and scope["method"] in _WRITES:
             body, problem = await self._body(receive, headers)
             if problem is None:
-                receive = _replay(body, receive)
+                receive = replay(body, receive)
         if problem is not None:
             await _answer(send, *problem)
             return
@@ -188,7 +188,8 @@ def _with_headers(send: Send) -> Send:
     return secured
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands ``body`` (read already) to the next layer, then the client's."""
     sent = False
 
     async def replay() -> Message:

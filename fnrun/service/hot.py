@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 
 from fnrun.db.base import RunDB
 from fnrun.errors import FnrunError
-from fnrun.service.guard import App, Message, Receive, Scope, Send
+from fnrun.service.guard import App, Receive, Scope, Send, replay
 from fnrun.service.queries import MAX_INT, PREFIX, json_response
 
 _RUN = re.compile(re.escape(PREFIX) + r"/runs/([^/]+)")
@@ -62,7 +62,7 @@ class HotWrites:
         body = await _body(receive)
         doc = _object(body)
         if doc is None:  # the route says what is wrong with it (422)
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay(body, receive), send)
             return True
         if scope["method"] == "PUT":
             answer = await self._call(self.db.store_run, doc, uid, project, iteration)
@@ -150,17 +150,3 @@ def _object(body: bytes) -> dict[str, Any] | None:
     except (ValueError, UnicodeDecodeError):
         return None
     return value if type(value) is dict else None
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A receive that hands the body read here to the next layer again, then the client's."""
-    sent = False
-
-    async def again() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return again

@@ -19,6 +19,7 @@ from fnrun.db.http import HTTPRunDB
 from fnrun.db.sql.sqldb import SQLRunDB
 from fnrun.errors import AccessError, IntegrityError, InvalidArgumentError, NotFoundError
 from fnrun.model.schedule import SCHEDULE_LABEL
+from tests.conftest import process_alive
 from tests.db.restserver import running_service, serving_this_process
 
 pytest.importorskip("fastapi")
@@ -147,18 +148,9 @@ def test_abort_through_the_service_stops_the_run(
     assert "SIGTERM" in done["status"]["error"]
     pid = done["status"]["executor"]["pid"]
     deadline = time.monotonic() + 10
-    while _alive(pid):
+    while process_alive(pid):
         assert time.monotonic() < deadline, f"process {pid} still runs"
         time.sleep(0.1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_schedules_from_fn_run_to_a_labelled_run(

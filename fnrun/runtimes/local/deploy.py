@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fnrun.config import get_settings
+from fnrun.db.monitor import process_alive
 from fnrun.errors import FnrunError, InvalidArgumentError
 from fnrun.model.graph import QueueStep
 from fnrun.model.names import check_name, join_under
@@ -192,34 +193,20 @@ def stop_local(fn: Any, timeout: float = 15.0) -> bool:
 
 
 def _stop_pid(pid: Any, timeout: float) -> bool:
-    if not isinstance(pid, int) or not _alive(pid):
+    if not isinstance(pid, int) or not process_alive(pid):
         return False
     os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _alive(pid):
+    while time.monotonic() < deadline and process_alive(pid):
         time.sleep(0.05)
-    if _alive(pid):
+    if process_alive(pid):
         os.killpg(pid, signal.SIGKILL)
     return True
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie child of ours is not alive
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split()[2] != "Z"
-    except OSError:
-        return True
-
-
 def is_running(fn: Any) -> bool:
     pid = (fn.status.extra or {}).get("pid")
-    return isinstance(pid, int) and _alive(pid)
+    return isinstance(pid, int) and process_alive(pid)
 
 
 def invoke(

@@ -47,6 +47,7 @@ from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
 from fnrun.config import reset_settings
+from fnrun.db.monitor import process_alive
 from fnrun.model.schema import warm_fields
 
 SERVE_ARGV = ("exec", "--fork-server")
@@ -146,25 +147,11 @@ def _open_fd(fd: int) -> bool:
     return True
 
 
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
-
-
 def _wait_gone(pid: int, timeout: float | None) -> int | None:
     """Wait for a child whose server died (its status went with it): 0 once it is gone,
     None if it still runs after ``timeout``."""
     deadline = None if timeout is None else time.monotonic() + timeout
-    while not _gone(pid):
+    while process_alive(pid):
         if deadline is not None and time.monotonic() >= deadline:
             return None
         time.sleep(0.05)

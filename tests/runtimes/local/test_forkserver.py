@@ -18,6 +18,7 @@ from fnrun.config import reset_settings
 from fnrun.errors import RunError
 from fnrun.runtimes.launch.runobject import RunObject
 from fnrun.runtimes.local import forkserver
+from tests.conftest import process_alive
 
 CODE = """
 import os, random, signal, sys, time
@@ -58,15 +59,6 @@ def _fn(tmp_path: Path, kind: str = "job") -> Any:
 def _server_pid() -> int:
     assert forkserver._server is not None
     return forkserver._server.proc.pid
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _wait_for(check: Any, timeout: float = 30) -> None:
@@ -205,7 +197,7 @@ def test_the_server_ends_after_its_caller_and_the_runs_that_outlive_it(tmp_path:
     assert db.read_run(uid, "fs")["status"]["results"].get("ppid", int(server)) == int(server)
     run = RunObject(db.read_run(uid, "fs"), db).wait_for_completion(sleep=0.1, timeout=60)
     assert run.output("done") == 1.5
-    _wait_for(lambda: not _alive(int(server)), timeout=10)
+    _wait_for(lambda: not process_alive(int(server)), timeout=10)
 
 
 def test_a_run_is_signalled_through_its_own_pid(tmp_path: Path) -> None:
@@ -216,5 +208,5 @@ def test_a_run_is_signalled_through_its_own_pid(tmp_path: Path) -> None:
     run.abort()
     run.wait_for_completion(sleep=0.1, timeout=30, raise_on_failure=False)
     assert run.state() == "aborted"
-    _wait_for(lambda: not _alive(run.status.results["pid"]))
-    assert _alive(_server_pid())  # SIGTERM went to the run's process, not the server
+    _wait_for(lambda: not process_alive(run.status.results["pid"]))
+    assert process_alive(_server_pid())  # SIGTERM went to the run's process, not the server
