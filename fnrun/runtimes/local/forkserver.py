@@ -3,8 +3,10 @@
 A fresh ``python -m fnrun exec --from-env`` spends ~0.3 s importing fnrun, SQLAlchemy and the
 kinds before the run's first line. The fork server is one helper process per caller,
 ``python -m fnrun exec --fork-server``, started on the first child-process run (it imports
-while that first request waits) that imports all that once and then forks one process per
-run. Each forked process takes, before any run code: the run's whole environment (the
+while that first request waits) that imports all that once, builds the model classes' field
+tables, moves what it holds out of the garbage collector's reach (``gc.freeze``: a child's
+collections and exit never walk it, nor copy its pages) and then forks one process per run.
+Each forked process takes, before any run code: the run's whole environment (the
 variables a fresh child would get, nothing of the server's), the caller's working directory
 (also ``sys.path[0]``), the caller's stdin and the run's output pipe or file as fds 0, 1 and 2,
 a session of its own when the run must outlive its caller, its CPU binding, the caller's
