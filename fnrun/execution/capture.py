@@ -160,9 +160,8 @@ class _Pump:
         if text:
             try:
                 self.flush(text)
-            except Exception:
-                self.sink.give_back(text)  # the next tick, or the block's end, writes it
-                raise
+            except Exception:  # a failing sink: the next tick, or the block's end, writes it
+                self.sink.give_back(text)
         if self.tick is not None:
             with contextlib.suppress(Exception):  # best effort; the final commit reports
                 self.tick()
@@ -206,8 +205,7 @@ class _Pumps:
                 due.lock.acquire()
             try:
                 if due in self.active:
-                    with contextlib.suppress(Exception):  # a failing sink: the next tick retries
-                        due.run()
+                    due.run()
             finally:
                 due.lock.release()
 

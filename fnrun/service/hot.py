@@ -30,8 +30,6 @@ _RUN = re.compile(re.escape(PREFIX) + r"/runs/([^/]+)")
 _LOG = re.compile(re.escape(PREFIX) + r"/logs/([^/]+)")
 _DIGITS = re.compile(r"[0-9]{1,10}")
 _BOOLS = {"true": True, "1": True, "false": False, "0": False}
-_JSON = (b"content-type", b"application/json")
-_EMPTY = b"{}"
 ErrorAnswer = Callable[[FnrunError], Any]  # an error -> the Response the app's handler sends
 
 
@@ -93,13 +91,8 @@ class HotWrites:
         if isinstance(answer, FnrunError):
             await self.error_answer(answer)(scope, receive, send)
             return
-        if answer is not None:
-            response: Any = json_response(answer)
-            await response(scope, receive, send)
-            return
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [_JSON, (b"content-length", b"2")]})  # fmt: skip
-        await send({"type": "http.response.body", "body": _EMPTY})
+        response: Any = json_response({} if answer is None else answer)
+        await response(scope, receive, send)
 
 
 def _query(scope: Scope) -> dict[str, str]:

@@ -134,7 +134,7 @@ def run_in_subprocess(
 
 
 def _status(proc: Child, code: int) -> str:
-    if getattr(proc, "status_lost", False):
+    if isinstance(proc, forkserver.ForkedChild) and proc.status_lost:
         return "(its status is unknown: the fork server that started it ended first)"
     return f"with status {code}"
 

@@ -187,7 +187,7 @@ class _Server:
         mine, child_end = socket.socketpair()
         stdin_fd = -1 if session or not _open_fd(0) else 0  # a closed stdin: /dev/null
         request = json.dumps({"env": dict(env), "cwd": os.getcwd(), "session": session,
-                              "cpus": cpus, "stdin": stdin_fd >= 0}).encode()  # fmt: skip
+                              "cpus": cpus}).encode()  # fmt: skip
         fds = [child_end.fileno(), stdout_fd] + ([stdin_fd] if stdin_fd >= 0 else [])
         try:
             with self.lock:
@@ -299,15 +299,12 @@ def serve(argv: list[str], preload: Iterable[str] = PRELOAD) -> bool:
                 continue
             request, fds = received
             status = socket.socket(fileno=fds[0])
-            if threading.active_count() > 1:  # never fork a threaded process
-                _send(status, "error the fork server has threads")
-                status.close()
-                _close(fds[1:])
-                continue
             try:
+                if threading.active_count() > 1:  # never fork a threaded process
+                    raise OSError("the fork server has threads")
                 pid = os.fork()
             except OSError as exc:  # out of processes or memory: the caller starts one
-                _send(status, f"error fork failed: {exc}")
+                _send(status, f"error {exc}")
                 status.close()
                 _close(fds[1:])
                 continue
@@ -377,7 +374,7 @@ def _become(request: dict[str, Any], fds: list[int]) -> None:
     if request.get("session"):
         os.setsid()
     output = fds[0]
-    stdin = fds[1] if request.get("stdin") else os.open(os.devnull, os.O_RDONLY)
+    stdin = fds[1] if len(fds) > 1 else os.open(os.devnull, os.O_RDONLY)  # the caller's, if sent
     os.dup2(stdin, 0)
     os.dup2(output, 1)
     os.dup2(output, 2)
